@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { clusterDown, clusterUp } from '../cluster/local-cluster.js';
+import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadTopologyFile } from '../config/load-topology.js';
+import { createLogger } from '../observability/logger.js';
+import { migrateAll } from '../repository/migrations.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
+import { startGateway } from '../server/start-gateway.js';
+import type { CliIo } from './cli-io.js';
+import { intFlag, parseFlags } from './parse-flags.js';
+import { seedDemoUsers } from './seed-demo-users.js';
+import { waitForSignal } from './wait-for-signal.js';
+
+export const DEV_HELP = `Usage: shardgate dev [--dir .shardgate] [--port 4000] [--base-port 54320] [--users 3000]
+
+What \`npm start\` runs: boot (or resume) a local cluster of 3 shards, each a
+primary plus 1 streaming replica, apply the schema, seed demo users, and
+serve the gateway with GraphiQL. Ctrl-C stops the gateway and the cluster.
+The data stays in --dir for the next start.
+
+Options:
+  --dir D          cluster directory (default .shardgate)
+  --port P         gateway port (default: $PORT, else 4000)
+  --base-port B    first PostgreSQL port (default 54320)
+  --shards N       shards (default 3)
+  --replicas N     replicas per shard (default 1)
+  --users N        demo users to seed (default 3000)
+  -h, --help       show this help`;
+
+export async function runDevCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      dir: { type: 'string' },
+      port: { type: 'string' },
+      'base-port': { type: 'string' },
+      shards: { type: 'string' },
+      replicas: { type: 'string' },
+      users: { type: 'string' },
+    },
+    'dev',
+  );
+  if (values.help) {
+    io.out(DEV_HELP);
+    return 0;
+  }
+  const dir = resolve((values.dir as string | undefined) ?? '.shardgate');
+  const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
+  const basePort = intFlag(values['base-port'] as string | undefined, 'base-port', 54320, 1024, 65000);
+  const shardCount = intFlag(values.shards as string | undefined, 'shards', 3, 1, 64);
+  const replicas = intFlag(values.replicas as string | undefined, 'replicas', 1, 0, 8);
+  const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
+  const logger = createLogger();
+
+  // Ctrl-C during boot must still stop what was started.
+  let interrupted = false;
+  const signal = waitForSignal().then((s) => {
+    interrupted = true;
+    return s;
+  });
+  const stopCluster = async () => {
+    io.out('stopping the local cluster...');
+    await clusterDown(dir).catch((err: Error) => io.err(`error: could not stop the cluster: ${err.message}`));
+  };
+
+  io.out(`starting the local cluster in ${dir} (${shardCount} shards x (primary + ${replicas} replica))...`);
+  let gateway;
+  try {
+    const { topologyPath } = await clusterUp(
+      { dir, shards: shardCount, replicas, basePort },
+      { onProgress: (line) => io.out(`  ${line}`) },
+    );
+    if (interrupted) throw new Error('interrupted');
+    const topology = loadTopologyFile(topologyPath);
+    gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1' });
+    io.out('applying the schema...');
+    await migrateAll(gateway.shards.db);
+    io.out(`seeding ${userCount} demo users...`);
+    await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
+    const counts = await Promise.all(
+      gateway.shards.manager.allShards().map((s) => gateway!.shards.users.countOnShard(s.id, ReadPolicy.PrimaryOnly)),
+    );
+    io.out(`users per shard (fnv1a32(userId) % ${shardCount}): ${counts.map((n, i) => `shard ${i}: ${n}`).join(', ')}`);
+    io.out('');
+    io.out(`GraphiQL: ${gateway.url}`);
+    io.out(`Metrics:  ${gateway.url.replace('/graphql', '/metrics')}`);
+    io.out('Press Ctrl-C to stop the gateway and the cluster.');
+  } catch (err) {
+    await gateway?.close();
+    await stopCluster();
+    if (interrupted) return 130;
+    throw err;
+  }
+  await signal;
+  io.out('shutting down...');
+  await gateway.close();
+  await stopCluster();
+  return 0;
+}

@@ -1,0 +1,42 @@
+import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadTopologyFile } from '../config/load-topology.js';
+import { createLogger } from '../observability/logger.js';
+import { startGateway } from '../server/start-gateway.js';
+import type { CliIo } from './cli-io.js';
+import { configPath, intFlag, parseFlags } from './parse-flags.js';
+import { waitForSignal } from './wait-for-signal.js';
+
+export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0]
+
+Run the gateway: GraphQL and GraphiQL at /graphql, /healthz, /readyz, /metrics.
+SIGINT/SIGTERM stop it gracefully (in-flight requests finish, pools close).
+
+Options:
+  --config F    topology file (default: $SHARDGATE_CONFIG)
+  --port P      port (default: $PORT, else 4000)
+  --host H      address to listen on (default: $HOST, else 0.0.0.0)
+  -h, --help    show this help
+
+Tuning (environment): SHARDGATE_POOL_MAX, SHARDGATE_CONNECT_TIMEOUT_MS,
+SHARDGATE_STATEMENT_TIMEOUT_MS, SHARDGATE_HEALTH_INTERVAL_MS,
+SHARDGATE_HEALTH_TIMEOUT_MS, SHARDGATE_HEALTH_FAILURES_TO_EJECT,
+SHARDGATE_MAX_REPLICA_LAG_SECONDS, LOG_LEVEL. Tracing: OTEL_* (see README).`;
+
+export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'serve');
+  if (values.help) {
+    io.out(SERVE_HELP);
+    return 0;
+  }
+  const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
+  const host = (values.host as string | undefined) ?? process.env.HOST ?? '0.0.0.0';
+  const topology = loadTopologyFile(configPath(values.config as string | undefined, 'serve'));
+  const options = loadGatewayOptions();
+  const logger = createLogger();
+  const gateway = await startGateway({ topology, options, logger, port, host });
+  io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
+  const signal = await waitForSignal();
+  logger.info({ signal }, 'shutting down');
+  await gateway.close();
+  return 0;
+}

@@ -1,0 +1,33 @@
+import { GraphQLError } from 'graphql';
+import { DomainError, ShardUnavailableError } from '../repository/errors.js';
+
+/** An argument that fails validation. Raised before any SQL is sent. */
+export class BadUserInputError extends DomainError {
+  override readonly name = 'BadUserInputError';
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    /** The argument, e.g. `userId`, `input.email`, `after`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/**
+ * The client-facing form of a domain error: a stable `extensions.code`, and
+ * the one extra field each code promises (CONTRACT §5).
+ */
+export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
+  const extensions: Record<string, unknown> = { code: err.code };
+  if (err instanceof BadUserInputError) extensions.field = err.field;
+  if (err instanceof ShardUnavailableError) extensions.shardId = err.shardId;
+  const message = err instanceof ShardUnavailableError ? `Shard ${err.shardId} is unavailable.` : err.message;
+  return new GraphQLError(message, {
+    nodes: template.nodes,
+    source: template.source,
+    positions: template.positions,
+    path: template.path,
+    extensions,
+  });
+}

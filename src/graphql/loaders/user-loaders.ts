@@ -1,0 +1,62 @@
+import DataLoader from 'dataloader';
+import type { User } from '../../repository/user.js';
+import type { UserRepository } from '../../repository/user-repository.js';
+import { readPolicyFor, type ReadConsistency, type ReadPolicy } from '../../sharding/read-policy.js';
+import { scatter } from '../../sharding/scatter.js';
+import { groupKeysByShard } from '../../sharding/shard-id-for.js';
+
+/**
+ * Per-request user loaders, one per consistency (EVENTUAL reads replicas,
+ * STRONG the primaries, so they are never mixed in one batch). Every lookup
+ * by id in a request — `user`, `usersByIds`, `_entities`, any number of
+ * aliases — lands in one batch, which sends one `= ANY($1)` statement per
+ * shard touched, all shards at once.
+ *
+ * Built from the request's context, never shared between requests: a shared
+ * cache would serve one client's stale read to another.
+ */
+export class UserLoaders {
+  private readonly loaders = new Map<ReadConsistency, DataLoader<string, User | null>>();
+
+  constructor(
+    private readonly users: UserRepository,
+    private readonly shardCount: number,
+  ) {}
+
+  for(consistency: ReadConsistency): DataLoader<string, User | null> {
+    let loader = this.loaders.get(consistency);
+    if (!loader) {
+      loader = new DataLoader(batchLoadUsers(this.users, this.shardCount, readPolicyFor(consistency)));
+      this.loaders.set(consistency, loader);
+    }
+    return loader;
+  }
+}
+
+/**
+ * The batch function: results in key order, null for ids that do not
+ * exist, and the shard's error for ids on a shard that could not answer (so
+ * the other shards' users still resolve).
+ */
+export function batchLoadUsers(users: UserRepository, shardCount: number, policy: ReadPolicy) {
+  return async (keys: readonly string[]): Promise<(User | null | Error)[]> => {
+    const groups = groupKeysByShard(keys, shardCount);
+    const shardIds = [...groups.keys()];
+    const results = await scatter(shardIds, (shardId) => users.getManyOnShard(shardId, groups.get(shardId)!, policy));
+    const found = new Map<string, User>();
+    const failed = new Map<number, Error>();
+    for (const result of results) {
+      if (result.ok) for (const user of result.value) found.set(user.userId, user);
+      else failed.set(result.shardId, result.error instanceof Error ? result.error : new Error(String(result.error)));
+    }
+    return keys.map((key) => {
+      const user = found.get(key);
+      if (user) return user;
+      if (failed.size > 0) {
+        const error = failed.get(users.shardIdOf(key));
+        if (error) return error;
+      }
+      return null;
+    });
+  };
+}

@@ -1,0 +1,54 @@
+import type { SortDirection, SortKey, User } from '../../repository/user.js';
+import { readPolicyFor, type ReadConsistency } from '../../sharding/read-policy.js';
+import { allOrThrow, scatter } from '../../sharding/scatter.js';
+import type { GatewayContext } from '../context.js';
+import { compareSortKeys } from './compare-sort-keys.js';
+import { mergeSorted } from './merge-sorted.js';
+import { encodeUserCursor } from './user-cursor.js';
+
+export interface UsersPage {
+  readonly edges: { cursor: string; node: User }[];
+  readonly pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** Per-shard counts in parallel; only run when the field is selected. */
+  totalCount(): Promise<number>;
+}
+
+/**
+ * One page of `users` over every shard: each shard returns its own next
+ * `first + 1` rows after the cursor (keyset, no OFFSET), all shards at once;
+ * the k-way merge keeps the global first `first`, and the extra row says
+ * whether there is a next page.
+ *
+ * A shard that cannot answer fails the whole page (SHARD_UNAVAILABLE): a page
+ * missing a shard's users would silently skip them for good, since the
+ * cursor moves past them.
+ */
+export async function fetchUsersPage(
+  ctx: GatewayContext,
+  args: { first: number; after: SortKey | null; direction: SortDirection; consistency: ReadConsistency },
+): Promise<UsersPage> {
+  const policy = readPolicyFor(args.consistency);
+  const shardIds = ctx.manager.allShards().map((s) => s.id);
+  ctx.hooks.crossShardQuery('users');
+  const pages = allOrThrow(
+    await scatter(shardIds, (shardId) =>
+      ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
+    ),
+  );
+  const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
+  const merged = mergeSorted(pages, compare, args.first + 1);
+  const nodes = merged.slice(0, args.first);
+  const edges = nodes.map((node) => ({
+    node,
+    cursor: encodeUserCursor({ direction: args.direction, createdAt: node.createdAt, userId: node.userId }),
+  }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: async () => {
+      ctx.hooks.crossShardQuery('users.totalCount');
+      const counts = allOrThrow(await scatter(shardIds, (shardId) => ctx.users.countOnShard(shardId, policy)));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}

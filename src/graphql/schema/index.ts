@@ -1,0 +1,26 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { builder } from '../builder.js';
+import './root-types.js';
+import './date-time.js';
+import './read-consistency.js';
+import './user.js';
+import './user-connection.js';
+import './user-mutations.js';
+import './shard.js';
+
+let schema: GraphQLSchema | undefined;
+
+/**
+ * The executable schema: an Apollo Federation v2 subgraph (`_service`,
+ * `_entities`, `User @key(fields: "userId")`). Built once per process.
+ */
+export function gatewaySchema(): GraphQLSchema {
+  schema ??= builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });
+  return schema;
+}
+
+/** The SDL committed as schema/schema.graphql: sorted, federation directives included. */
+export function printGatewaySchema(): string {
+  return `${printSubgraphSchema(lexicographicSortSchema(gatewaySchema())).trim()}\n`;
+}

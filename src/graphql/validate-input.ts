@@ -1,0 +1,62 @@
+import { BadUserInputError } from './errors.js';
+
+/** Limits of CONTRACT §5, checked before any SQL. */
+export const MAX_TEXT_LENGTH = 255;
+export const MAX_IDS = 500;
+export const MAX_PAGE_SIZE = 100;
+
+const CONTROL = /\p{Cc}/u;
+// `local@domain`: one @, neither side empty, no whitespace or control characters.
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
+
+/** Length in characters (code points), as VARCHAR(255) counts them. */
+function charLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function text(field: string, value: string): string {
+  if (value.length === 0) throw new BadUserInputError(field, 'must not be empty');
+  if (value.length > MAX_TEXT_LENGTH && charLength(value) > MAX_TEXT_LENGTH) {
+    throw new BadUserInputError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
+  }
+  return value;
+}
+
+export function validUserId(field: string, value: string): string {
+  text(field, value);
+  if (CONTROL.test(value)) throw new BadUserInputError(field, 'must not contain control characters');
+  return value;
+}
+
+export function validName(field: string, value: string): string {
+  return text(field, value);
+}
+
+export function validEmail(field: string, value: string): string {
+  text(field, value);
+  if (!EMAIL.test(value)) throw new BadUserInputError(field, 'must look like local@domain');
+  return value;
+}
+
+export function validUserIds(field: string, values: readonly string[]): readonly string[] {
+  if (values.length > MAX_IDS) throw new BadUserInputError(field, `at most ${MAX_IDS} ids per request, got ${values.length}`);
+  values.forEach((v, i) => {
+    try {
+      validUserId(field, v);
+    } catch (err) {
+      // The field stays the argument's name; the message says which element.
+      if (err instanceof BadUserInputError) throw new BadUserInputError(field, `element ${i}: ${err.message.slice(field.length + 2)}`);
+      throw err;
+    }
+  });
+  return values;
+}
+
+export function validPageSize(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(field, `must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  return value;
+}

@@ -1,0 +1,36 @@
+/**
+ * Whether a failed statement means "this node cannot serve now" (try another
+ * node, report the shard unavailable) or "PostgreSQL refused this statement"
+ * (a SQLSTATE for the repository to map). Decided on codes, never on message
+ * text.
+ */
+export type FailureKind = { kind: 'unavailable'; detail: string } | { kind: 'sql'; sqlState: string };
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** SQLSTATEs that say the node, not the statement, is the problem. */
+function isNodeLevelSqlState(code: string): boolean {
+  const klass = code.slice(0, 2);
+  return (
+    klass === '08' || // connection exception
+    klass === '28' || // invalid authorization
+    klass === '53' || // insufficient resources (too many connections, disk full)
+    klass === '57' || // operator intervention: shutdown, cannot connect now, statement timeout (57014)
+    klass === '58' || // system error (I/O)
+    code === '3D000' || // the database does not exist on this node
+    code === '25006' // read-only transaction: a write reached a node that is no longer a primary
+  );
+}
+
+export function classifyFailure(err: unknown): FailureKind {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && SQLSTATE.test(code)) {
+    return isNodeLevelSqlState(code) ? { kind: 'unavailable', detail: `SQLSTATE ${code}` } : { kind: 'sql', sqlState: code };
+  }
+  // Socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...), and pg's own
+  // errors without a code: connect timeout, query read timeout, connection
+  // terminated. All say the node did not answer.
+  if (typeof code === 'string') return { kind: 'unavailable', detail: code };
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: 'unavailable', detail: message.slice(0, 200) };
+}

@@ -1,0 +1,53 @@
+/**
+ * Domain errors: few classes, stable codes. The GraphQL edge turns `code`
+ * into `extensions.code`; anything that is not a DomainError is masked.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+/** No node of the shard that the operation needs could serve it (down, refusing, or too slow). */
+export class ShardUnavailableError extends DomainError {
+  override readonly name = 'ShardUnavailableError';
+  readonly code = 'SHARD_UNAVAILABLE';
+  constructor(
+    readonly shardId: number,
+    /** What the last node tried said (for logs, never for clients). */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`shard ${shardId} is unavailable`, options);
+  }
+}
+
+export class UserAlreadyExistsError extends DomainError {
+  override readonly name = 'UserAlreadyExistsError';
+  readonly code = 'USER_ALREADY_EXISTS';
+  constructor(readonly userId: string) {
+    super(`a user with userId ${JSON.stringify(userId)} already exists`);
+  }
+}
+
+export class UserNotFoundError extends DomainError {
+  override readonly name = 'UserNotFoundError';
+  readonly code = 'USER_NOT_FOUND';
+  constructor(readonly userId: string) {
+    super(`no user with userId ${JSON.stringify(userId)}`);
+  }
+}
+
+/**
+ * A statement that PostgreSQL refused for a reason the repository did not
+ * map (a bug, or a schema that is not migrated). Carries the SQLSTATE for
+ * logs and spans; masked at the GraphQL edge.
+ */
+export class SqlError extends Error {
+  override readonly name = 'SqlError';
+  constructor(
+    readonly sqlState: string,
+    readonly statementName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`statement ${statementName} failed with SQLSTATE ${sqlState}`, options);
+  }
+}

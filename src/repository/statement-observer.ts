@@ -1,0 +1,28 @@
+import type { NodeTarget } from '../sharding/node-target.js';
+import type { Statement } from './statement.js';
+
+export interface StatementEvent {
+  readonly target: NodeTarget;
+  readonly statement: Statement;
+  /** Keys sent in one batched statement (a DataLoader batch), when it is one. */
+  readonly batchSize?: number;
+}
+
+export interface StatementOutcome {
+  /** Rows returned or affected; null when it failed. */
+  readonly rowCount: number | null;
+  /** Set when the statement failed. */
+  readonly error?: unknown;
+  readonly sqlState?: string;
+  /** `ok`, `error` (refused by PostgreSQL), or `unavailable` (the node could not serve). */
+  readonly outcome: 'ok' | 'error' | 'unavailable';
+}
+
+/**
+ * Sees every statement that passes the door: spans, metrics, and the
+ * statement counter the tests use to prove batching hang here, so no caller
+ * can forget them. `onStart` returns the function to call when it ends.
+ */
+export interface StatementObserver {
+  onStart(event: StatementEvent): ((outcome: StatementOutcome) => void) | undefined;
+}

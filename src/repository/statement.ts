@@ -1,0 +1,20 @@
+/** The kind of statement, reported as `db.operation.name` and as a metric label. */
+export type DbOperation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'DDL' | 'BEGIN' | 'COMMIT' | 'ROLLBACK';
+
+/**
+ * A SQL statement known at build time. Every statement the gateway sends is
+ * one of these constants: values only ever travel as `$n` parameters, and
+ * the text is safe to show in spans (`db.query.text`).
+ */
+export interface Statement {
+  /** Stable name; also the name of the server-side prepared statement. */
+  readonly name: string;
+  readonly text: string;
+  readonly operation: DbOperation;
+  /** Prepare once per connection and reuse (hot statements). @default true */
+  readonly prepare?: boolean;
+}
+
+export function statement(name: string, operation: DbOperation, text: string, prepare = true): Statement {
+  return Object.freeze({ name, operation, text: text.replace(/\s+/g, ' ').trim(), prepare });
+}

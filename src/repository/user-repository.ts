@@ -1,0 +1,132 @@
+import { ReadPolicy } from '../sharding/read-policy.js';
+import type { Database } from './database.js';
+import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
+import type { Timestamp } from './timestamp.js';
+import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
+import {
+  COUNT_USERS,
+  DELETE_USER,
+  INSERT_USER,
+  INSERT_USERS_BULK,
+  PAGE_AFTER_ASC,
+  PAGE_AFTER_DESC,
+  PAGE_FIRST_ASC,
+  PAGE_FIRST_DESC,
+  SELECT_USER,
+  SELECT_USERS_BY_IDS,
+  UPDATE_USER,
+} from './user-statements.js';
+
+interface UserRow {
+  user_id: string;
+  name: string;
+  email: string;
+  created_at: Timestamp;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The seed's UserRepository: which shard and which node each operation
+ * needs, in one place. Single-user operations route by the shard key; the
+ * `...OnShard` operations serve the gateway's per-shard batches and
+ * scatter-gather.
+ */
+export class UserRepository {
+  constructor(private readonly db: Database) {}
+
+  shardIdOf(userId: string): number {
+    return this.db.manager.shardIdOf(userId);
+  }
+
+  /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
+  async create(user: NewUser): Promise<User> {
+    const shardId = this.shardIdOf(user.userId);
+    try {
+      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
+      return toUser(rows[0]!, shardId);
+    } catch (err) {
+      if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
+      throw err;
+    }
+  }
+
+  /** → a healthy replica (the primary when none is). Eventually consistent. */
+  getByUserId(userId: string): Promise<User | null> {
+    return this.getOne(userId, ReadPolicy.ReplicaPreferred);
+  }
+
+  /** → primary. Read-after-write. */
+  getByUserIdFromPrimary(userId: string): Promise<User | null> {
+    return this.getOne(userId, ReadPolicy.PrimaryOnly);
+  }
+
+  /** → primary. Throws UserNotFoundError when there is no such user. */
+  async update(userId: string, patch: UserPatch): Promise<User> {
+    const shardId = this.shardIdOf(userId);
+    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
+    if (rows.length === 0) throw new UserNotFoundError(userId);
+    return toUser(rows[0]!, shardId);
+  }
+
+  /** → primary. True when the user existed. */
+  async delete(userId: string): Promise<boolean> {
+    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
+    return rowCount > 0;
+  }
+
+  /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
+  async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], {
+      batchSize: userIds.length,
+    });
+    return rows.map((r) => toUser(r, shardId));
+  }
+
+  /** One keyset page of one shard in (createdAt, userId) order, strictly after `after`. */
+  async pageOnShard(
+    shardId: number,
+    page: { after: SortKey | null; direction: SortDirection; limit: number },
+    policy: ReadPolicy,
+  ): Promise<User[]> {
+    const { after, direction, limit } = page;
+    const result =
+      after === null
+        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit])
+        : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
+            after.createdAt,
+            after.userId,
+            limit,
+          ]);
+    return result.rows.map((r) => toUser(r, shardId));
+  }
+
+  /** Bulk insert of users that all live on `shardId` (seeding, benchmarks). Returns how many were new. */
+  async insertManyOnShard(shardId: number, users: readonly NewUser[]): Promise<number> {
+    for (const u of users) {
+      if (this.shardIdOf(u.userId) !== shardId) throw new RangeError(`user ${u.userId} does not live on shard ${shardId}`);
+    }
+    const { rowCount } = await this.db.write(shardId, INSERT_USERS_BULK, [
+      users.map((u) => u.userId),
+      users.map((u) => u.name),
+      users.map((u) => u.email),
+    ]);
+    return rowCount;
+  }
+
+  async countOnShard(shardId: number, policy: ReadPolicy): Promise<number> {
+    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, []);
+    return Number(rows[0]!.n);
+  }
+
+  private async getOne(userId: string, policy: ReadPolicy): Promise<User | null> {
+    const shardId = this.shardIdOf(userId);
+    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USER, [userId]);
+    return rows[0] ? toUser(rows[0], shardId) : null;
+  }
+}
+
+function toUser(row: UserRow, shardId: number): User {
+  return { userId: row.user_id, name: row.name, email: row.email, createdAt: row.created_at, shardId };
+}

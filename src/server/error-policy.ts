@@ -1,0 +1,48 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { DomainError } from '../repository/errors.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { domainErrorToGraphQL } from '../graphql/errors.js';
+
+export const INTERNAL_MESSAGE = 'Unexpected error.';
+
+/**
+ * What a client may see of an error. Domain errors become their stable code;
+ * GraphQL's own errors (syntax, validation, variable coercion) pass as they
+ * are; everything else is masked — no stack, SQL or credentials — and
+ * logged with the request id, which the client also gets to quote.
+ */
+export function toClientError(error: unknown, requestId: string | null, logger: Logger): GraphQLError {
+  const graphqlError = error instanceof GraphQLError ? error : null;
+  const original = graphqlError?.originalError ?? error;
+  if (original instanceof DomainError) {
+    if (graphqlError && graphqlError.extensions.code === original.code) return graphqlError;
+    return domainErrorToGraphQL(original, graphqlError ?? new GraphQLError(original.message));
+  }
+  if (graphqlError && (!graphqlError.originalError || graphqlError.originalError instanceof GraphQLError)) {
+    return graphqlError;
+  }
+  if (graphqlError?.extensions.code === 'INTERNAL_SERVER_ERROR') return graphqlError;
+  logger.error({ err: original, requestId, path: graphqlError?.path }, 'unexpected error while executing GraphQL');
+  return new GraphQLError(INTERNAL_MESSAGE, {
+    nodes: graphqlError?.nodes,
+    path: graphqlError?.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  });
+}
+
+/** Applies toClientError with the request's id, before yoga's own masking (which then has nothing left to do). */
+export function useErrorPolicy(logger: Logger): Plugin<GatewayContext> {
+  return {
+    onExecute({ args }) {
+      const requestId = (args.contextValue as Partial<GatewayContext>).requestId ?? null;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!('errors' in result) || !result.errors?.length) return;
+          setResult({ ...result, errors: result.errors.map((e) => toClientError(e, requestId, logger)) });
+        },
+      };
+    },
+  };
+}

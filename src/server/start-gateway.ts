@@ -1,0 +1,91 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayOptions } from '../config/gateway-options.js';
+import type { Topology } from '../config/topology.js';
+import type { Logger } from '../observability/logger.js';
+import { createApp, type App } from './create-app.js';
+import { openShards, type Shards } from './open-shards.js';
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly app: App;
+  readonly shards: Shards;
+  /**
+   * Graceful stop: /readyz turns 503, no new connections, in-flight requests
+   * finish, then pools and the health checker close. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  readonly topology: Topology;
+  readonly options: GatewayOptions;
+  readonly logger: Logger;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** @default "0.0.0.0" */
+  readonly host?: string;
+  readonly graphiqlDefaultQuery?: string;
+}
+
+/** Opens the shards, probes every node once, and listens. */
+export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
+  const { logger } = opts;
+  const shards = openShards(opts.topology, opts.options, {
+    log: (event, fields) => logger.warn(fields, event),
+  });
+  shards.manager.onHealthChange((node, health, previous) => {
+    if (health.status !== previous.status) {
+      logger.info({ node: node.id, address: node.address, from: previous.status, to: health.status, reason: health.reason, error: health.lastError }, 'node health changed');
+    }
+  });
+  await shards.health.start();
+  const app = createApp({
+    shards,
+    logger,
+    ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
+  });
+  const server = createServer(app);
+  // Keep-alive sockets must not hold a shutdown open for long.
+  server.keepAliveTimeout = 5_000;
+  try {
+    await listen(server, opts.port, opts.host ?? '0.0.0.0');
+  } catch (err) {
+    await shards.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const shownHost = !opts.host || opts.host === '0.0.0.0' || opts.host === '::' || opts.host === '127.0.0.1' ? 'localhost' : opts.host;
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      app.markShuttingDown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // In-flight requests get a bounded time to finish.
+      const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+      deadline.unref();
+      await closed;
+      clearTimeout(deadline);
+      await app.dispose();
+      await shards.close();
+    })());
+  return { url: `http://${shownHost}:${port}/graphql`, port, app, shards, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use`) : err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

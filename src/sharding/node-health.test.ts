@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type HealthPolicy } from './node-health.js';
+
+const policy: HealthPolicy = { failuresToEject: 2, maxLagSeconds: null };
+
+describe('node health', () => {
+  it('starts unknown and servable (fail open before the first probe)', () => {
+    expect(INITIAL_HEALTH.status).toBe('unknown');
+    expect(isServable(INITIAL_HEALTH)).toBe(true);
+  });
+
+  it('ejects after the configured number of consecutive failures, not before', () => {
+    let h = afterSuccess(INITIAL_HEALTH, 1000, policy);
+    h = afterFailure(h, 2000, policy, 'ECONNREFUSED');
+    expect(h.status).toBe('healthy');
+    expect(isServable(h)).toBe(true);
+    expect(h.consecutiveFailures).toBe(1);
+    h = afterFailure(h, 3000, policy, 'ECONNREFUSED');
+    expect(h).toMatchObject({ status: 'ejected', reason: 'unreachable', since: 3000, checkedAt: 3000 });
+    expect(isServable(h)).toBe(false);
+    h = afterFailure(h, 4000, policy, 'ECONNREFUSED');
+    expect(h.since).toBe(3000);
+    expect(h.lastError).toBe('ECONNREFUSED');
+  });
+
+  it('a success in between resets the count', () => {
+    let h = afterFailure(INITIAL_HEALTH, 1, policy, 'x');
+    h = afterSuccess(h, 2, policy);
+    h = afterFailure(h, 3, policy, 'x');
+    expect(h.status).toBe('healthy');
+  });
+
+  it('one success re-admits an ejected node and records when', () => {
+    let h = afterFailure(afterFailure(INITIAL_HEALTH, 1, policy, 'x'), 2, policy, 'x');
+    expect(h.status).toBe('ejected');
+    h = afterSuccess(h, 10_000, policy, { lag: { seconds: 0, bytes: 0 } });
+    expect(h).toMatchObject({ status: 'healthy', reason: null, since: 10_000, consecutiveFailures: 0, lastError: null });
+  });
+
+  it('with maxLagSeconds, a lagging replica is ejected and re-admitted once it catches up', () => {
+    const lagPolicy: HealthPolicy = { failuresToEject: 2, maxLagSeconds: 5 };
+    let h = afterSuccess(INITIAL_HEALTH, 1, lagPolicy, { lag: { seconds: 9, bytes: 1024 } });
+    expect(h).toMatchObject({ status: 'ejected', reason: 'lagging', since: 1 });
+    h = afterSuccess(h, 2, lagPolicy, { lag: { seconds: 9.5, bytes: 2048 } });
+    expect(h.since).toBe(1);
+    h = afterSuccess(h, 3, lagPolicy, { lag: { seconds: 0.2, bytes: 0 } });
+    expect(h).toMatchObject({ status: 'healthy', reason: null, since: 3 });
+  });
+
+  it('keeps the last lag while unreachable, so operators still see it', () => {
+    let h = afterSuccess(INITIAL_HEALTH, 1, policy, { lag: { seconds: 1.5, bytes: 10 } });
+    h = afterFailure(h, 2, policy, 'x');
+    expect(h.lag).toEqual({ seconds: 1.5, bytes: 10 });
+  });
+
+  it('a node that says it is not in recovery is not used as a replica', () => {
+    const h = afterSuccess(INITIAL_HEALTH, 5, policy, { notAReplica: true });
+    expect(h).toMatchObject({ status: 'ejected', reason: 'not-a-replica' });
+  });
+});

@@ -1,0 +1,92 @@
+import type { ReplicaLag } from './replica-lag.js';
+
+/** Why a node is not used. */
+export type EjectReason =
+  /** Probes or statements failed `failuresToEject` times in a row. */
+  | 'unreachable'
+  /** A replica further behind than `maxLagSeconds`. */
+  | 'lagging'
+  /** A "replica" that is not in recovery (promoted, or misconfigured): reads there would miss the real primary's writes. */
+  | 'not-a-replica';
+
+export interface HealthPolicy {
+  /** Consecutive failures (probes or statements) that eject a node. @default 2 */
+  readonly failuresToEject: number;
+  /** Replicas lagging more than this many seconds are ejected; null never ejects for lag. @default null */
+  readonly maxLagSeconds: number | null;
+}
+
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = Object.freeze({ failuresToEject: 2, maxLagSeconds: null });
+
+/**
+ * A node's health, a value. `unknown` (no probe yet) is servable: the gateway
+ * probes every node once before it serves, and a node that was never seen must
+ * not make a fresh process refuse reads.
+ */
+export interface NodeHealth {
+  readonly status: 'unknown' | 'healthy' | 'ejected';
+  /** Set when `status` is `ejected`. */
+  readonly reason: EjectReason | null;
+  readonly consecutiveFailures: number;
+  /** When `status` last changed (ms, from the injected clock). */
+  readonly since: number | null;
+  /** When the last probe or statement outcome was recorded. */
+  readonly checkedAt: number | null;
+  readonly lastError: string | null;
+  /** Replicas: the lag last measured (kept while ejected, for operators). */
+  readonly lag: ReplicaLag | null;
+}
+
+export const INITIAL_HEALTH: NodeHealth = Object.freeze({
+  status: 'unknown',
+  reason: null,
+  consecutiveFailures: 0,
+  since: null,
+  checkedAt: null,
+  lastError: null,
+  lag: null,
+});
+
+export function isServable(health: NodeHealth): boolean {
+  return health.status !== 'ejected';
+}
+
+/** A probe (or statement) succeeded. One success re-admits an ejected node, unless it lags or is not a replica. */
+export function afterSuccess(
+  prev: NodeHealth,
+  now: number,
+  policy: HealthPolicy,
+  observed: { lag?: ReplicaLag | null; notAReplica?: boolean } = {},
+): NodeHealth {
+  const lag = observed.lag === undefined ? prev.lag : observed.lag;
+  let reason: EjectReason | null = null;
+  if (observed.notAReplica) reason = 'not-a-replica';
+  else if (policy.maxLagSeconds !== null && lag !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';
+  const status = reason === null ? 'healthy' : 'ejected';
+  return {
+    status,
+    reason,
+    consecutiveFailures: 0,
+    since: status === prev.status && reason === prev.reason ? prev.since : now,
+    checkedAt: now,
+    lastError: reason === null ? null : prev.lastError,
+    lag,
+  };
+}
+
+/** A probe or statement failed to reach the node. Ejects after `failuresToEject` in a row. */
+export function afterFailure(prev: NodeHealth, now: number, policy: HealthPolicy, error: string): NodeHealth {
+  const consecutiveFailures = prev.consecutiveFailures + 1;
+  const eject = consecutiveFailures >= policy.failuresToEject || prev.status === 'ejected';
+  const status = eject ? 'ejected' : prev.status;
+  const reason = eject ? 'unreachable' : prev.reason;
+  return {
+    status,
+    reason,
+    consecutiveFailures,
+    since: status === prev.status && reason === prev.reason ? prev.since : now,
+    checkedAt: now,
+    lastError: error,
+    lag: prev.lag,
+  };
+}

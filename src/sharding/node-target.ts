@@ -1,0 +1,24 @@
+import type { ShardNode } from './shard.js';
+
+/**
+ * Why a statement went to the node it went to. Spans carry it, so a read
+ * served by a primary says whether the client asked for it or the replicas
+ * could not serve.
+ */
+export type TargetReason =
+  /** Writes always go to the primary. */
+  | 'write'
+  /** A healthy replica, chosen round-robin. */
+  | 'replica-read'
+  /** The client asked for STRONG consistency. */
+  | 'strong-read'
+  /** No replica of the shard is healthy (or none is configured): fail open to the primary. */
+  | 'no-healthy-replica'
+  /** The replica chosen first failed during this request; the primary answered instead. */
+  | 'replica-failed';
+
+/** The routing decision for one statement, as a value: which node, and why. */
+export interface NodeTarget {
+  readonly node: ShardNode;
+  readonly reason: TargetReason;
+}
