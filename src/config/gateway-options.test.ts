@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error.js';
+import { loadGatewayOptions } from './gateway-options.js';
+
+describe('gateway options', () => {
+  it('has bounded defaults', () => {
+    const o = loadGatewayOptions({});
+    expect(o.pool).toMatchObject({ max: 10, connectTimeoutMs: 1000, statementTimeoutMs: 5000, applicationName: 'shardgate' });
+    expect(o.health).toMatchObject({ intervalMs: 1000, timeoutMs: 1000, failuresToEject: 2, maxLagSeconds: null });
+  });
+
+  it('reads the environment and refuses nonsense with the variable name', () => {
+    const o = loadGatewayOptions({ SHARDGATE_POOL_MAX: '4', SHARDGATE_MAX_REPLICA_LAG_SECONDS: '2.5' });
+    expect(o.pool.max).toBe(4);
+    expect(o.health.maxLagSeconds).toBe(2.5);
+    expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: 'lots' })).toThrow(ConfigError);
+    expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: '0' })).toThrow(/SHARDGATE_POOL_MAX: expected an integer between 1 and 1000/);
+  });
+});

@@ -1,0 +1,164 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Topology } from '../src/config/topology.js';
+import { ShardUnavailableError, UserAlreadyExistsError, UserNotFoundError } from '../src/repository/errors.js';
+import { migrateAll } from '../src/repository/migrations.js';
+import { ReadPolicy } from '../src/sharding/read-policy.js';
+import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
+import { useSharedDatabase } from './support/use-shared-database.js';
+
+let fx: GatewayFixture;
+let topology: Topology;
+
+/** A direct connection to one node, around the gateway: what is really stored there. */
+async function onNode<T>(node: Topology['shards'][number]['primary'], fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ host: node.host, port: node.port, user: node.user, database: node.dbname });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+const idsOn = (node: Topology['shards'][number]['primary']) =>
+  onNode(node, async (c) => (await c.query<{ user_id: string }>('SELECT user_id FROM users')).rows.map((r) => r.user_id).sort());
+
+beforeAll(async () => {
+  const db = await useSharedDatabase('repository');
+  topology = db.topology as Topology;
+  fx = await openGatewayFixture(db.topologyPath);
+});
+afterAll(async () => {
+  await fx?.close();
+});
+
+describe('placement', () => {
+  it('stores every user on fnv1a32(userId) % 3, checked on the primaries directly, and replicas receive the rows', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `placement-${i}-${'é'.repeat(i % 3)}`);
+    for (const chunk of [ids.slice(0, 100), ids.slice(100, 200), ids.slice(200)]) {
+      await Promise.all(chunk.map((userId) => fx.shards.users.create({ userId, name: `N ${userId}`, email: `${userId}@example.com` })));
+    }
+    const expected = [0, 1, 2].map((s) => ids.filter((id) => fnv1a32(id) % 3 === s).sort());
+    expect(expected.every((list) => list.length > 60)).toBe(true); // the hash spreads them
+    for (const shard of topology.shards) {
+      expect(await idsOn(shard.primary)).toEqual(expected[shard.shardId]);
+    }
+    for (const shard of topology.shards) {
+      await eventually(async () => (await idsOn(shard.replicas[0]!)).length === expected[shard.shardId]!.length, 10_000, 'replication');
+      expect(await idsOn(shard.replicas[0]!)).toEqual(expected[shard.shardId]);
+    }
+  });
+});
+
+describe('UserRepository', () => {
+  it('create → primary, and a duplicate userId is USER_ALREADY_EXISTS (SQLSTATE 23505), changing nothing', async () => {
+    fx.recorder.reset();
+    const user = await fx.shards.users.create({ userId: 'alice', name: 'Alice', email: 'alice@example.com' });
+    expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
+    expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard2/primary', reason: 'write', statement: 'users_insert' }]);
+    await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(UserAlreadyExistsError);
+    expect((await fx.shards.users.getByUserIdFromPrimary('alice'))!.name).toBe('Alice');
+  });
+
+  it('getByUserId reads a replica, getByUserIdFromPrimary the primary', async () => {
+    await fx.shards.users.create({ userId: 'user-42', name: 'Forty Two', email: 'ft@example.com' });
+    fx.recorder.reset();
+    expect(await fx.shards.users.getByUserIdFromPrimary('user-42')).toMatchObject({ userId: 'user-42', shardId: 0 });
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard0/primary', role: 'primary', reason: 'strong-read' }]);
+    await eventually(async () => (await fx.shards.users.getByUserId('user-42')) !== null, 10_000, 'replica read');
+    fx.recorder.reset();
+    expect(await fx.shards.users.getByUserId('user-42')).toMatchObject({ userId: 'user-42', name: 'Forty Two' });
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard0/replica0', role: 'replica', reason: 'replica-read' }]);
+    expect(await fx.shards.users.getByUserId('nobody-here')).toBeNull();
+  });
+
+  it('update → primary; absent fields keep their value; unknown user is USER_NOT_FOUND', async () => {
+    await fx.shards.users.create({ userId: 'bob', name: 'Bob', email: 'bob@example.com' });
+    fx.recorder.reset();
+    const updated = await fx.shards.users.update('bob', { email: 'robert@example.com' });
+    expect(updated).toMatchObject({ userId: 'bob', name: 'Bob', email: 'robert@example.com' });
+    expect(fx.recorder.of()[0]).toMatchObject({ role: 'primary', statement: 'users_update' });
+    await expect(fx.shards.users.update('no-such-user', { name: 'x' })).rejects.toBeInstanceOf(UserNotFoundError);
+  });
+
+  it('delete → primary, true only when the user existed', async () => {
+    await fx.shards.users.create({ userId: 'carol', name: 'Carol', email: 'carol@example.com' });
+    expect(await fx.shards.users.delete('carol')).toBe(true);
+    expect(await fx.shards.users.delete('carol')).toBe(false);
+    expect(await fx.shards.users.getByUserIdFromPrimary('carol')).toBeNull();
+  });
+
+  it('getManyOnShard sends one = ANY($1) statement; missing ids are absent', async () => {
+    const ids = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6'];
+    await Promise.all(ids.map((userId) => fx.shards.users.create({ userId, name: userId, email: `${userId}@x.io` })));
+    const shardId = fx.shards.users.shardIdOf('m-1');
+    const sameShard = ids.filter((id) => fx.shards.users.shardIdOf(id) === shardId);
+    fx.recorder.reset();
+    const found = await fx.shards.users.getManyOnShard(shardId, [...sameShard, 'm-missing'], ReadPolicy.PrimaryOnly);
+    expect(found.map((u) => u.userId).sort()).toEqual([...sameShard].sort());
+    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', batchSize: sameShard.length + 1, role: 'primary' }]);
+  });
+
+  it('pageOnShard walks one shard in (createdAt, userId) order both ways, and countOnShard counts', async () => {
+    const shardId = 1;
+    const total = await fx.shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly);
+    const all = [];
+    let after = null;
+    for (;;) {
+      const page = await fx.shards.users.pageOnShard(shardId, { after, direction: 'asc', limit: 7 }, ReadPolicy.PrimaryOnly);
+      all.push(...page);
+      if (page.length < 7) break;
+      after = page[page.length - 1]!;
+    }
+    expect(all).toHaveLength(total);
+    const keys = all.map((u) => `${u.createdAt}|${u.userId}`);
+    expect([...keys].sort()).toEqual(keys);
+    const desc = await fx.shards.users.pageOnShard(shardId, { after: all[5]!, direction: 'desc', limit: 10 }, ReadPolicy.PrimaryOnly);
+    expect(desc.map((u) => u.userId)).toEqual(all.slice(0, 5).reverse().map((u) => u.userId));
+  });
+
+  it('stores SQL-looking input verbatim', async () => {
+    const nasty = { userId: "x'); DROP TABLE users; --", name: 'Robert"); DELETE FROM users;--', email: "o'hara@example.com" };
+    const created = await fx.shards.users.create(nasty);
+    expect(created).toMatchObject(nasty);
+    expect(await fx.shards.users.getByUserIdFromPrimary(nasty.userId)).toMatchObject(nasty);
+    expect(await fx.shards.users.countOnShard(0, ReadPolicy.PrimaryOnly)).toBeGreaterThan(0);
+  });
+
+  it('migrate is idempotent', async () => {
+    const again = await migrateAll(fx.shards.db);
+    expect(again.map((r) => r.applied)).toEqual([[], [], []]);
+  });
+
+  it('reports replica lag from the health checker', async () => {
+    await fx.shards.health.checkOnce();
+    for (const shard of fx.shards.manager.allShards()) {
+      const health = fx.shards.manager.healthOf(shard.replicas[0]!);
+      expect(health.status).toBe('healthy');
+      expect(health.lag).not.toBeNull();
+      expect(health.lag!.seconds).toBeGreaterThanOrEqual(0);
+      expect(health.lag!.bytes).toBeGreaterThanOrEqual(0);
+      expect(fx.shards.manager.healthOf(shard.primary)).toMatchObject({ status: 'healthy', lag: null });
+    }
+  });
+
+  it('a shard whose nodes cannot be reached is SHARD_UNAVAILABLE, quickly', async () => {
+    const { openShards } = await import('../src/server/open-shards.js');
+    const { testGatewayOptions } = await import('./support/gateway-fixture.js');
+    const dead = { host: '127.0.0.1', port: 1, user: 'postgres', password: '', dbname: 'x' };
+    const broken = openShards({ shards: [{ shardId: 0, primary: dead, replicas: [dead] }] }, testGatewayOptions());
+    try {
+      const started = Date.now();
+      const err = await broken.users.getByUserId('x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ShardUnavailableError);
+      expect((err as ShardUnavailableError).shardId).toBe(0);
+      await expect(broken.users.create({ userId: 'x', name: 'x', email: 'x@y' })).rejects.toBeInstanceOf(ShardUnavailableError);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { pino } from 'pino';
+import { loadGatewayOptions, type GatewayOptions } from '../../src/config/gateway-options.js';
+import { loadTopologyFile } from '../../src/config/load-topology.js';
+import { migrateAll } from '../../src/repository/migrations.js';
+import { createApp, type App } from '../../src/server/create-app.js';
+import { openShards, type Shards } from '../../src/server/open-shards.js';
+import { StatementRecorder } from './statement-recorder.js';
+
+export interface GatewayFixture {
+  shards: Shards;
+  app: App;
+  recorder: StatementRecorder;
+  /** POST a GraphQL operation through `app.fetch` (no port). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface GqlResponse<T> {
+  status: number;
+  data: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+/** Options for tests: fast health rounds, quick ejection, short timeouts. */
+export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> = {}): GatewayOptions {
+  const base = loadGatewayOptions({});
+  return {
+    pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
+    health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+  };
+}
+
+/** Shards (migrated, health-checked once), the app over them, and a statement recorder at the door. */
+export async function openGatewayFixture(topologyPath: string, options: GatewayOptions = testGatewayOptions()): Promise<GatewayFixture> {
+  const recorder = new StatementRecorder();
+  const shards = openShards(loadTopologyFile(topologyPath), options, { observers: [recorder] });
+  await migrateAll(shards.db);
+  await shards.health.start();
+  const app = createApp({ shards, logger: pino({ level: 'silent' }) });
+  recorder.reset();
+  return {
+    shards,
+    app,
+    recorder,
+    async gql(query, variables, headers) {
+      const response = await app.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data: any; errors?: GqlResponse<unknown>['errors'] };
+      return { status: response.status, data: body.data, ...(body.errors ? { errors: body.errors } : {}) };
+    },
+    async close() {
+      await app.dispose();
+      await shards.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns true (replication is asynchronous). */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
