@@ -14,13 +14,13 @@ export const INTERNAL_MESSAGE = 'Unexpected error.';
  * logged with the request id, which the client also gets to quote.
  */
 export function toClientError(error: unknown, requestId: string | null, logger: Logger): GraphQLError {
-  const graphqlError = error instanceof GraphQLError ? error : null;
+  const graphqlError = isGraphQLError(error) ? error : null;
   const original = graphqlError?.originalError ?? error;
   if (original instanceof DomainError) {
     if (graphqlError && graphqlError.extensions.code === original.code) return graphqlError;
     return domainErrorToGraphQL(original, graphqlError ?? new GraphQLError(original.message));
   }
-  if (graphqlError && (!graphqlError.originalError || graphqlError.originalError instanceof GraphQLError)) {
+  if (graphqlError && (!graphqlError.originalError || isGraphQLError(graphqlError.originalError))) {
     return graphqlError;
   }
   if (graphqlError?.extensions.code === 'INTERNAL_SERVER_ERROR') return graphqlError;
@@ -30,6 +30,14 @@ export function toClientError(error: unknown, requestId: string | null, logger: 
     path: graphqlError?.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
   });
+}
+
+/**
+ * By name, not `instanceof`: graphql ships CommonJS and ESM builds, and the
+ * executor may raise errors from the other copy of the class.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error;
 }
 
 /** Applies toClientError with the request's id, before yoga's own masking (which then has nothing left to do). */
