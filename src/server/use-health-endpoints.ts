@@ -2,7 +2,8 @@ import type { Plugin } from 'graphql-yoga';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { readiness } from './readiness.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+// A fresh object per response: the fetch ponyfill stores the init object and adds content-length to it.
+const jsonHeaders = () => ({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
 
 /**
  * `/healthz`: 200 while the process is alive. `/readyz`: 200 when every
@@ -13,7 +14,7 @@ export function useHealthEndpoints(manager: ShardManager, isShuttingDown: () => 
   return {
     onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname === '/healthz') {
-        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: JSON_HEADERS }));
+        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: jsonHeaders() }));
       } else if (url.pathname === '/readyz') {
         const state = readiness(manager);
         const shuttingDown = isShuttingDown();
@@ -23,7 +24,7 @@ export function useHealthEndpoints(manager: ShardManager, isShuttingDown: () => 
           ...(shuttingDown ? { shuttingDown: true } : {}),
           unavailableShards: state.unavailableShards,
         };
-        endResponse(new fetchAPI.Response(JSON.stringify(body), { status: ready ? 200 : 503, headers: JSON_HEADERS }));
+        endResponse(new fetchAPI.Response(JSON.stringify(body), { status: ready ? 200 : 503, headers: jsonHeaders() }));
       }
     },
   };

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadTopologyFile } from '../src/config/load-topology.js';
+import { startGateway, type RunningGateway } from '../src/server/start-gateway.js';
+import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+
+// These tests stop nodes for real (`pg_ctl stop`), so they get a cluster of their own.
+let cluster: TestCluster;
+let fx: GatewayFixture;
+
+const idOnShard = (shardId: number, prefix: string) => {
+  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
+};
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ shards: 3, replicas: 1 });
+  fx = await openGatewayFixture(cluster.topologyPath);
+  for (const shardId of [0, 1, 2]) {
+    const userId = idOnShard(shardId, 'seed');
+    await fx.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
+  }
+  await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 3, 10_000, 'replication');
+});
+afterAll(async () => {
+  await fx?.close();
+  await cluster?.destroy();
+});
+
+describe('replica failure', () => {
+  it('reads hit the replica, fall back to the primary when it is stopped, and return when it restarts', async () => {
+    const userId = idOnShard(1, 'seed');
+    const read = async () => {
+      fx.recorder.reset();
+      const r = await fx.gql(`{ user(userId: "${userId}") { userId } }`);
+      expect(r.errors).toBeUndefined();
+      expect(r.data.user).toEqual({ userId });
+      return fx.recorder.of().filter((s) => s.outcome === 'ok').map((s) => `${s.role}:${s.reason}`);
+    };
+    expect(await read()).toEqual(['replica:replica-read']);
+
+    await cluster.stopNode(1, 'replica');
+    // The very next read still answers: the dead replica is skipped for the primary within the request.
+    expect((await read())[0]).toMatch(/^primary:(replica-failed|no-healthy-replica)$/);
+    await eventually(() => !fx.shards.manager.isServable(fx.shards.manager.shard(1).replicas[0]!), 5_000, 'ejection');
+    expect(await read()).toEqual(['primary:no-healthy-replica']);
+    const shards = await fx.gql('{ shards { id nodes { role healthy } } }');
+    expect(shards.data.shards[1].nodes).toEqual([
+      { role: 'PRIMARY', healthy: true },
+      { role: 'REPLICA', healthy: false },
+    ]);
+    // Scatter-gather over all shards still answers.
+    expect((await fx.gql('{ users(first: 10) { totalCount edges { node { userId } } } }')).data.users.totalCount).toBe(3);
+
+    await cluster.startNode(1, 'replica');
+    await eventually(() => fx.shards.manager.isServable(fx.shards.manager.shard(1).replicas[0]!), 15_000, 're-admission');
+    expect(await read()).toEqual(['replica:replica-read']);
+  });
+});
+
+describe('primary failure', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startGateway({
+      topology: loadTopologyFile(cluster.topologyPath),
+      options: testGatewayOptions(),
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      host: '127.0.0.1',
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  const post = async (query: string) => {
+    const res = await fetch(`http://127.0.0.1:${gateway.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    return (await res.json()) as { data: any; errors?: any[] };
+  };
+  const create = (userId: string) => post(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId shardId } }`);
+
+  it('that shard answers SHARD_UNAVAILABLE within ~2 s, other shards keep serving, /readyz names it, and writes resume without a restart', async () => {
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status).toBe(200);
+    await cluster.stopNode(2, 'primary');
+
+    const started = Date.now();
+    const failed = await create(idOnShard(2, 'during-outage'));
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(failed.errors).toHaveLength(1);
+    expect(failed.errors![0].extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 2 });
+    expect(JSON.stringify(failed)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|postgres/);
+
+    // Other shards' writes succeed.
+    expect((await create(idOnShard(0, 'during-outage'))).data.createUser.shardId).toBe(0);
+    expect((await create(idOnShard(1, 'during-outage'))).data.createUser.shardId).toBe(1);
+    // Reads of the shard still succeed from its replica, and scatter-gather too.
+    const seed2 = idOnShard(2, 'seed');
+    expect((await post(`{ user(userId: "${seed2}") { userId } }`)).data.user).toEqual({ userId: seed2 });
+    expect((await post('{ users(first: 50) { edges { node { userId } } } }')).data.users.edges.length).toBeGreaterThanOrEqual(3);
+    // STRONG reads of that shard need its primary.
+    expect((await post(`{ user(userId: "${seed2}", consistency: STRONG) { userId } }`)).errors![0].extensions).toEqual({
+      code: 'SHARD_UNAVAILABLE',
+      shardId: 2,
+    });
+
+    await eventually(async () => (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status === 503, 5_000, '/readyz 503');
+    const body = await (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).json();
+    expect(body.status).toBe('unavailable');
+    expect(body.unavailableShards.map((s: { shardId: number }) => s.shardId)).toEqual([2]);
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).status).toBe(200);
+
+    await cluster.startNode(2, 'primary');
+    await eventually(async () => (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status === 200, 15_000, '/readyz 200');
+    const after = await create(idOnShard(2, 'after-outage'));
+    expect(after.errors).toBeUndefined();
+    expect(after.data.createUser.shardId).toBe(2);
+  });
+});
