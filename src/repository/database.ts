@@ -43,13 +43,16 @@ export interface DatabaseOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
+// Lag is 0 once everything received is replayed: on an idle primary the last
+// replayed transaction gets old without the replica falling behind. Right after
+// a replica restarts, its receive position can sit behind its replay position.
 const PROBE = statement(
   'shardgate_probe',
   'SELECT',
   `SELECT pg_is_in_recovery() AS in_recovery,
           CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
           CASE WHEN NOT pg_is_in_recovery() THEN NULL
-               WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+               WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds`,
 );
 

@@ -1,0 +1,34 @@
+import { readClusterSpecSync } from './cluster-files.js';
+import { clusterNodes } from './cluster-layout.js';
+import { isProcessAlive, processWithChildren, runningPostmasterPid, signalAll } from './postmaster-process.js';
+
+/**
+ * Kill every PostgreSQL process of the cluster in D, synchronously: for
+ * process 'exit' and signal handlers, where nothing can be awaited. SIGQUIT
+ * (immediate shutdown) to each postmaster and its children, a short wait,
+ * then SIGKILL for whatever is left. No clean shutdown: this is for
+ * throw-away clusters whose data is about to be deleted.
+ */
+export function killClusterSync(dir: string, graceMs = 2_000): void {
+  let spec;
+  try {
+    spec = readClusterSpecSync(dir);
+  } catch {
+    return;
+  }
+  if (spec === null) return;
+  const pids: number[] = [];
+  for (const node of clusterNodes(spec)) {
+    const pid = runningPostmasterPid(node.dataDir);
+    if (pid !== null) pids.push(...processWithChildren(pid));
+  }
+  if (pids.length === 0) return;
+  signalAll(pids, 'SIGQUIT');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && pids.some(isProcessAlive)) sleepSync(20);
+  signalAll(pids.filter(isProcessAlive), 'SIGKILL');
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -1,0 +1,117 @@
+import { appendFile, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ClusterError } from './cluster-error.js';
+import type { ClusterNode } from './cluster-layout.js';
+import type { PgBinaries } from './find-pg-binaries.js';
+import { PRIMARY_MARKER, REPLICA_MARKER, pgHbaConfig, primaryConfig, replicaConfig } from './node-config.js';
+import { processWithChildren, readPostmasterPid, runningPostmasterPid, signalAll, waitForExit } from './postmaster-process.js';
+import { runProgram } from './run-program.js';
+
+/*
+ * What can be done to one node: create it (initdb or clone), start it, stop
+ * it. Each step is a real PostgreSQL program run as the cluster's owner
+ * (see pg-owner.ts); the orchestration lives in local-cluster.ts.
+ */
+
+/** True when the node's creation completed (its settings were written last). */
+export async function isNodeCreated(node: ClusterNode): Promise<boolean> {
+  try {
+    const conf = await readFile(join(node.dataDir, 'postgresql.conf'), 'utf8');
+    return conf.includes(node.role === 'primary' ? PRIMARY_MARKER : REPLICA_MARKER);
+  } catch {
+    return false;
+  }
+}
+
+export interface InitPrimaryOptions {
+  readonly fsync: boolean;
+  readonly socketDir: string;
+  readonly replicas: number;
+}
+
+export async function initPrimary(bins: PgBinaries, node: ClusterNode, o: InitPrimaryOptions): Promise<void> {
+  // Leftovers of an interrupted attempt would make initdb refuse the directory.
+  await rm(node.dataDir, { recursive: true, force: true });
+  const args = ['-D', node.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'];
+  if (!o.fsync) args.push('--no-sync');
+  await runProgram(bins.initdb, args, { cwd: dirname(node.dataDir), what: `initdb of ${node.label}` });
+  await writeFile(join(node.dataDir, 'pg_hba.conf'), pgHbaConfig());
+  await appendFile(join(node.dataDir, 'postgresql.conf'), primaryConfig({ port: node.port, ...o }));
+}
+
+export async function cloneReplica(bins: PgBinaries, node: ClusterNode, primary: ClusterNode, fsync: boolean): Promise<void> {
+  await rm(node.dataDir, { recursive: true, force: true });
+  // -R writes standby.signal and primary_conninfo; -X stream copies the WAL
+  // written during the copy; --checkpoint=fast avoids waiting for a spread checkpoint.
+  const args = ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', node.dataDir, '-R', '-X', 'stream', '--checkpoint=fast'];
+  if (!fsync) args.push('--no-sync');
+  await runProgram(bins.pgBasebackup, args, { cwd: dirname(node.dataDir), what: `cloning ${node.label} from port ${primary.port}` });
+  await appendFile(join(node.dataDir, 'postgresql.conf'), replicaConfig(node.port));
+}
+
+/** Start the node and wait until it accepts connections (a replica: read-only ones). */
+export async function startPgNode(bins: PgBinaries, node: ClusterNode): Promise<void> {
+  const args = ['start', '-w', '-t', '60', '-s', '-D', node.dataDir, '-l', node.logFile];
+  const logOffset = await fileSize(node.logFile);
+  if (readPostmasterPid(node.dataDir) !== null && runningPostmasterPid(node.dataDir) === null) {
+    // Left by a crash, and its pid now belongs to another process: postgres would refuse to start.
+    await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
+  }
+  try {
+    await runProgram(bins.pgCtl, args, { cwd: dirname(node.dataDir), what: `starting ${node.label}` });
+  } catch (err) {
+    const fromLog = await lastServerError(node.logFile, logOffset);
+    if (fromLog !== null && /could not bind|Address already in use/i.test(fromLog)) {
+      throw new ClusterError('PORT_IN_USE', `port ${node.port} (${node.label}) is already in use on 127.0.0.1: ${fromLog}`);
+    }
+    const detail = fromLog ?? (err as Error).message;
+    throw new ClusterError('COMMAND_FAILED', `starting ${node.label} on port ${node.port} failed: ${detail} (log: ${node.logFile})`);
+  }
+}
+
+/**
+ * Stop the node with `pg_ctl stop -m fast` (disconnect clients, clean
+ * shutdown). Should that fail or hang, the postmaster and its children are
+ * killed, so that no process of the node survives.
+ */
+export async function stopPgNode(bins: PgBinaries, node: ClusterNode): Promise<void> {
+  const pid = runningPostmasterPid(node.dataDir);
+  if (pid === null) return;
+  const pids = processWithChildren(pid);
+  try {
+    await runProgram(bins.pgCtl, ['stop', '-m', 'fast', '-w', '-t', '30', '-s', '-D', node.dataDir], {
+      cwd: dirname(node.dataDir),
+      what: `stopping ${node.label}`,
+    });
+  } catch {
+    // fall through to the signals below
+  }
+  if (await waitForExit(pids, 2_000)) return;
+  signalAll(pids, 'SIGQUIT'); // immediate shutdown
+  if (await waitForExit(pids, 2_000)) return;
+  signalAll(pids, 'SIGKILL');
+  await waitForExit(pids, 2_000);
+  // A killed postmaster leaves its pid file; once the pid is reused, the next start would refuse.
+  await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last FATAL/PANIC/ERROR line written to a server log after `offset` (this start, not an older one), or null. */
+async function lastServerError(logFile: string, offset: number): Promise<string | null> {
+  let text: string;
+  try {
+    text = (await readFile(logFile)).subarray(offset).toString('utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n').filter((l) => /\b(FATAL|PANIC|ERROR):/.test(l));
+  const line = lines.at(-1);
+  return line === undefined ? null : line.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '$1: ');
+}
