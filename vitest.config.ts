@@ -17,6 +17,6 @@ export default defineConfig({
     teardownTimeout: 60_000,
     // 2 cores: a few files at a time, each with its own PostgreSQL load.
     maxWorkers: 3,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
