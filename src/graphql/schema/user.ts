@@ -1,6 +1,7 @@
 import type { User } from '../../repository/user.js';
 import { timestampToIso } from '../../repository/timestamp.js';
 import { builder } from '../builder.js';
+import { BadUserInputError } from '../errors.js';
 import { validUserId, validUserIds } from '../validate-input.js';
 import { DateTime } from './date-time.js';
 import { ReadConsistencyEnum } from './read-consistency.js';
@@ -19,10 +20,21 @@ UserRef.implement({
 
 // A Federation v2 entity: other subgraphs reference users by userId, and
 // `_entities` resolves them through the same per-shard loader as `user`.
+// Async so that a bad representation fails alone (its index is null with an
+// error): @apollo/subgraph calls resolveReference inside one
+// `representations.map`, where a synchronous throw would fail the whole list.
 builder.asEntity(UserRef, {
   key: builder.selection<{ userId: string }>('userId'),
-  resolveReference: (ref, ctx) => ctx.loaders.for('EVENTUAL').load(validUserId('representations.userId', String(ref.userId))),
+  resolveReference: async (ref, ctx) => ctx.loaders.for('EVENTUAL').load(referencedUserId(ref.userId)),
 });
+
+/** A representation is `_Any`: its userId may be missing or of any type. ID accepts strings and integers. */
+function referencedUserId(userId: unknown): string {
+  const field = 'representations.userId';
+  if (typeof userId === 'number' && Number.isInteger(userId)) return String(userId);
+  if (typeof userId !== 'string') throw new BadUserInputError(field, 'must be an ID');
+  return validUserId(field, userId);
+}
 
 builder.queryFields((t) => ({
   user: t.field({

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoUsers, demoUser } from '../src/cli/seed-demo-users.js';
+import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
+import { listenOnLoopback, type LoopbackServer } from './support/listen-on-loopback.js';
+import { createOrdersSubgraph, ORDERS_SDL, type Order } from './support/orders-subgraph.js';
+import { composeSupergraph, startSupergraphGateway, type RunningGateway } from './support/supergraph-gateway.js';
+import { useSharedDatabase } from './support/use-shared-database.js';
+
+const SEEDED = 100;
+const REFERENCED = 60;
+const GHOST = 'no-such-user';
+
+let fx: GatewayFixture;
+/** Everything started here, stopped in reverse order in afterAll, whatever failed. */
+const running: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  const db = await useSharedDatabase('federation');
+  fx = await openGatewayFixture(db.topologyPath);
+  running.push(fx);
+  await seedDemoUsers(fx.shards.users, 3, SEEDED);
+  // Replicas must have the seed: `_entities` reads with EVENTUAL consistency.
+  await eventually(async () => {
+    const r = await fx.gql('{ users(first: 0) { totalCount } }');
+    return r.data?.users.totalCount === SEEDED;
+  }, 15_000, 'seed on replicas');
+});
+
+afterAll(async () => {
+  const failures: unknown[] = [];
+  for (const server of running.reverse()) {
+    await server.close().catch((err: unknown) => failures.push(err));
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'cleanup failed');
+});
+
+const ENTITIES = `query($reps: [_Any!]!) {
+  _entities(representations: $reps) { ... on User { userId name email shardId } }
+}`;
+
+const user = (userId: string) => ({ __typename: 'User', userId });
+
+/** Runs `fn` while noting, in order, when each statement starts and ends at the repository's door. */
+async function withStatementTimeline<T>(fn: () => Promise<T>): Promise<{ result: T; events: ('start' | 'end')[] }> {
+  const events: ('start' | 'end')[] = [];
+  const recorder = fx.recorder;
+  const original = recorder.onStart;
+  recorder.onStart = (event) => {
+    events.push('start');
+    const finish = original.call(recorder, event);
+    return (outcome) => {
+      events.push('end');
+      finish(outcome);
+    };
+  };
+  try {
+    return { result: await fn(), events };
+  } finally {
+    recorder.onStart = original;
+  }
+}
+
+describe('the subgraph protocol, straight to shardgate', () => {
+  it('_service { sdl } declares Federation v2.6 and User @key(fields: "userId")', async () => {
+    const r = await fx.gql('{ _service { sdl } }');
+    expect(r.errors).toBeUndefined();
+    const sdl: string = r.data._service.sdl;
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6"');
+    expect(sdl).toContain('@key(fields: "userId")');
+    expect(sdl).toMatch(/type User\s+@key\(fields: "userId"\)\s*\{\s*userId: ID!/);
+  });
+
+  it('_entities answers in representation order, null for unknown ids, one statement per shard', async () => {
+    const ids = ['user-42', GHOST, 'user-7', 'user-99', 'user-1', 'user-42', 'user-13', 'user-64'];
+    expect(new Set(ids.filter((id) => id !== GHOST).map((id) => fnv1a32(id) % 3))).toEqual(new Set([0, 1, 2]));
+    fx.recorder.reset();
+    const r = await fx.gql(ENTITIES, { reps: ids.map(user) });
+    expect(r.errors).toBeUndefined();
+    expect(r.data._entities).toEqual(
+      ids.map((id) => {
+        if (id === GHOST) return null;
+        const { name, email } = demoUser(Number(id.slice('user-'.length)));
+        return { userId: id, name, email, shardId: fnv1a32(id) % 3 };
+      }),
+    );
+    const statements = fx.recorder.of();
+    expect(statements.map((s) => s.statement)).toEqual(['users_select_many', 'users_select_many', 'users_select_many']);
+    expect(statements.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
+    expect(statements.every((s) => s.role === 'replica')).toBe(true);
+    // user-42 twice is loaded once: 7 distinct ids, the ghost included.
+    expect(statements.reduce((n, s) => n + s.batchSize!, 0)).toBe(new Set(ids).size);
+  });
+
+  it('an empty userId is BAD_USER_INPUT, before any SQL', async () => {
+    fx.recorder.reset();
+    const r = await fx.gql(ENTITIES, { reps: [user('')] });
+    expect(r.status).toBe(200);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'representations.userId' });
+    expect(r.errors![0]!.path).toEqual(['_entities', 0]);
+    expect(fx.recorder.of()).toEqual([]);
+  });
+
+  it('a bad representation fails alone: the others still resolve', async () => {
+    const reps = [user('user-3'), user(''), { __typename: 'User' }, user('a\u0000b'), { __typename: 'User', userId: { $ne: null } }, user('user-4')];
+    const r = await fx.gql(ENTITIES, { reps });
+    expect(r.data._entities.map((u: { userId: string } | null) => u?.userId ?? null)).toEqual(['user-3', null, null, null, null, 'user-4']);
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.field])).toEqual(
+      [1, 2, 3, 4].map((i) => [['_entities', i], 'BAD_USER_INPUT', 'representations.userId']),
+    );
+  });
+
+  it('an integer userId is looked up as its string, like an ID argument', async () => {
+    fx.recorder.reset();
+    const r = await fx.gql(ENTITIES, { reps: [{ __typename: 'User', userId: 42 }] });
+    expect(r.errors).toBeUndefined();
+    expect(r.data._entities).toEqual([null]);
+    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', shardId: fnv1a32('42') % 3, batchSize: 1 }]);
+  });
+
+  it('a representation of a type that is not an entity here is refused without crashing', async () => {
+    const r = await fx.gql(ENTITIES, { reps: [{ __typename: 'Order', id: '1' }] });
+    expect(r.status).toBe(200);
+    expect(r.data).toBeNull();
+    expect(r.errors).toHaveLength(1);
+    // Masked: @apollo/subgraph throws a plain Error for it.
+    expect(r.errors![0]!.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect((await fx.gql('{ user(userId: "user-1") { userId } }')).data.user).toEqual({ userId: 'user-1' });
+  });
+});
+
+describe('in a supergraph, behind @apollo/gateway', () => {
+  /** Orders 1..60 reference user-1..user-60 in a scrambled order; order 61 references a user that does not exist. */
+  const orders: Order[] = [
+    ...Array.from({ length: REFERENCED }, (_, i) => {
+      const n = ((i * 37) % REFERENCED) + 1;
+      return { id: `order-${i + 1}`, total: Math.round(n * 12.5 * 100) / 100, userId: `user-${n}` };
+    }),
+    { id: `order-${REFERENCED + 1}`, total: 1, userId: GHOST },
+  ];
+  let shardgate: LoopbackServer;
+  let ordersServer: LoopbackServer;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    shardgate = await listenOnLoopback(fx.app);
+    running.push(shardgate);
+    ordersServer = await listenOnLoopback(createOrdersSubgraph(orders));
+    running.push(ordersServer);
+
+    // shardgate's SDL as a registry would get it: `_service { sdl }`, over HTTP.
+    const response = await fetch(`${shardgate.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    });
+    const { data } = (await response.json()) as { data: { _service: { sdl: string } } };
+    const supergraphSdl = composeSupergraph([
+      { name: 'users', url: `${shardgate.origin}/graphql`, sdl: data._service.sdl },
+      { name: 'orders', url: `${ordersServer.origin}/graphql`, sdl: ORDERS_SDL },
+    ]);
+    gateway = await startSupergraphGateway(supergraphSdl);
+    running.push({ close: () => gateway.stop() });
+  });
+
+  async function viaGateway(query: string) {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { data: any; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] };
+  }
+
+  it('the 60 referenced users are spread over all 3 shards', () => {
+    const shards = new Set(orders.slice(0, REFERENCED).map((o) => fnv1a32(o.userId) % 3));
+    expect(shards).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('joins orders to their users; the missing user is null; 61 references cost one statement per shard, in parallel', async () => {
+    const requestsBefore = shardgate.requests;
+    fx.recorder.reset();
+    const { result: r, events } = await withStatementTimeline(() => viaGateway('{ orders { id total user { userId name email shardId } } }'));
+    const statements = fx.recorder.of();
+
+    expect(r.errors).toBeUndefined();
+    expect(r.data.orders).toHaveLength(REFERENCED + 1);
+    r.data.orders.forEach((order: any, i: number) => {
+      const expected = orders[i]!;
+      expect(order.id).toBe(expected.id);
+      expect(order.total).toBe(expected.total);
+      if (expected.userId === GHOST) {
+        expect(order.user).toBeNull();
+        return;
+      }
+      const { name, email } = demoUser(Number(expected.userId.slice('user-'.length)));
+      expect(order.user).toEqual({ userId: expected.userId, name, email, shardId: fnv1a32(expected.userId) % 3 });
+    });
+
+    // The gateway sends one `_entities` request with all 61 representations;
+    // shardgate's loader turns it into one `= ANY($1)` per shard, in parallel.
+    expect(shardgate.requests - requestsBefore).toBe(1);
+    expect(statements.length).toBeLessThanOrEqual(3);
+    expect(statements.map((s) => s.statement)).toEqual(['users_select_many', 'users_select_many', 'users_select_many']);
+    expect(statements.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
+    expect(statements.reduce((n, s) => n + s.batchSize!, 0)).toBe(new Set(orders.map((o) => o.userId)).size);
+    // All three were in flight at once: scattered, not one shard after another.
+    expect(events).toEqual(['start', 'start', 'start', 'end', 'end', 'end']);
+  });
+
+  it('a query that needs no user fields beyond the key never calls shardgate', async () => {
+    const requestsBefore = shardgate.requests;
+    fx.recorder.reset();
+    const r = await viaGateway('{ orders { id user { userId } } }');
+    expect(r.errors).toBeUndefined();
+    expect(r.data.orders.map((o: any) => o.user.userId)).toEqual(orders.map((o) => o.userId));
+    expect(shardgate.requests).toBe(requestsBefore);
+    expect(fx.recorder.of()).toEqual([]);
+  });
+
+  it("shardgate's own root fields are served through the supergraph", async () => {
+    const r = await viaGateway('{ user(userId: "user-5") { userId name shardId } shards { id } }');
+    expect(r.errors).toBeUndefined();
+    expect(r.data.user).toEqual({ userId: 'user-5', name: demoUser(5).name, shardId: fnv1a32('user-5') % 3 });
+    expect(r.data.shards.map((s: { id: number }) => s.id)).toEqual([0, 1, 2]);
+  });
+});
