@@ -50,7 +50,8 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   const shardCount = intFlag(values.shards as string | undefined, 'shards', 3, 1, 64);
   const replicas = intFlag(values.replicas as string | undefined, 'replicas', 1, 0, 8);
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
-  const logger = createLogger();
+  // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
 
   // Ctrl-C during boot must still stop what was started.
   let interrupted = false;
