@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { loadTopologyFile } from '../src/config/load-topology.js';
-import { startGateway, type RunningGateway } from '../src/server/start-gateway.js';
+import type { RunningGateway } from '../src/server/start-gateway.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
-import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
+import { eventually, openGatewayFixture, startTestGateway, type GatewayFixture } from './support/gateway-fixture.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 
 // These tests stop nodes for real (`pg_ctl stop`), so they get a cluster of their own.
@@ -62,13 +60,7 @@ describe('replica failure', () => {
 describe('primary failure', () => {
   let gateway: RunningGateway;
   beforeAll(async () => {
-    gateway = await startGateway({
-      topology: loadTopologyFile(cluster.topologyPath),
-      options: testGatewayOptions(),
-      logger: pino({ level: 'silent' }),
-      port: 0,
-      host: '127.0.0.1',
-    });
+    gateway = await startTestGateway(cluster.topologyPath, { migrate: false });
   });
   afterAll(async () => {
     await gateway?.close();

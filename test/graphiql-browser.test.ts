@@ -1,12 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { loadTopologyFile } from '../src/config/load-topology.js';
-import { migrateAll } from '../src/repository/migrations.js';
-import { startGateway, type RunningGateway } from '../src/server/start-gateway.js';
-import { testGatewayOptions } from './support/gateway-fixture.js';
+import type { RunningGateway } from '../src/server/start-gateway.js';
+import { startTestGateway } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 // Debian's Chromium, installed by scripts/ensure-system-deps.mjs (npm test's pretest).
@@ -18,15 +15,9 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   const db = await useSharedDatabase('graphiql');
-  gateway = await startGateway({
-    topology: loadTopologyFile(db.topologyPath),
-    options: testGatewayOptions(),
-    logger: pino({ level: 'silent' }),
-    port: 0,
-    host: '127.0.0.1',
+  gateway = await startTestGateway(db.topologyPath, {
     graphiqlDefaultQuery: '{ user(userId: "user-42", consistency: STRONG) { userId name shardId } }',
   });
-  await migrateAll(gateway.shards.db);
   await seedDemoUsers(gateway.shards.users, 3, 50);
 });
 afterAll(async () => {

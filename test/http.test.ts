@@ -1,10 +1,7 @@
 import { auditServer } from 'graphql-http';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTopologyFile } from '../src/config/load-topology.js';
-import { migrateAll } from '../src/repository/migrations.js';
-import { startGateway, type RunningGateway } from '../src/server/start-gateway.js';
-import { testGatewayOptions } from './support/gateway-fixture.js';
+import type { RunningGateway } from '../src/server/start-gateway.js';
+import { startTestGateway } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 let gateway: RunningGateway;
@@ -12,14 +9,7 @@ let base: string;
 
 beforeAll(async () => {
   const db = await useSharedDatabase('http');
-  gateway = await startGateway({
-    topology: loadTopologyFile(db.topologyPath),
-    options: testGatewayOptions(),
-    logger: pino({ level: 'silent' }),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  await migrateAll(gateway.shards.db);
+  gateway = await startTestGateway(db.topologyPath);
   base = `http://127.0.0.1:${gateway.port}`;
 });
 afterAll(async () => {

@@ -193,7 +193,7 @@ export class Database {
     try {
       client = await this.connect(target);
     } catch (err) {
-      finish({ rowCount: null, error: err, outcome: 'unavailable' });
+      finish(failureOutcome(err));
       throw err;
     }
     let broken: Error | undefined;
@@ -203,12 +203,7 @@ export class Database {
       return result;
     } catch (err) {
       if (err instanceof ShardUnavailableError) broken = err;
-      finish({
-        rowCount: null,
-        error: err,
-        outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
-        ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
-      });
+      finish(failureOutcome(err));
       throw err;
     } finally {
       client.release(broken);
@@ -222,12 +217,7 @@ export class Database {
       finish({ rowCount: result.rowCount, outcome: 'ok' });
       return result;
     } catch (err) {
-      finish({
-        rowCount: null,
-        error: err,
-        outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
-        ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
-      });
+      finish(failureOutcome(err));
       throw err;
     }
   }
@@ -279,3 +269,12 @@ export class Database {
 }
 
 function noop(): void {}
+
+function failureOutcome(err: unknown): StatementOutcome {
+  return {
+    rowCount: null,
+    error: err,
+    outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
+    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+  };
+}

@@ -67,3 +67,18 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
+export async function startTestGateway(topologyPath: string, extra: { graphiqlDefaultQuery?: string; migrate?: boolean } = {}) {
+  const { startGateway } = await import('../../src/server/start-gateway.js');
+  const gateway = await startGateway({
+    topology: loadTopologyFile(topologyPath),
+    options: testGatewayOptions(),
+    logger: pino({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+    ...(extra.graphiqlDefaultQuery ? { graphiqlDefaultQuery: extra.graphiqlDefaultQuery } : {}),
+  });
+  if (extra.migrate !== false) await migrateAll(gateway.shards.db);
+  return gateway;
+}
