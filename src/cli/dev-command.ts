@@ -3,6 +3,7 @@ import { clusterDown, clusterUp } from '../cluster/local-cluster.js';
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
+import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { startGateway } from '../server/start-gateway.js';
@@ -66,6 +67,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
 
   io.out(`starting the local cluster in ${dir} (${shardCount} shards x (primary + ${replicas} replica))...`);
   let gateway;
+  let tracing: Tracing | undefined;
   try {
     const { topologyPath } = await clusterUp(
       { dir, shards: shardCount, replicas, basePort },
@@ -73,7 +75,9 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     );
     if (interrupted) throw new Error('interrupted');
     const topology = loadTopologyFile(topologyPath);
-    gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1' });
+    tracing = await startTracing();
+    logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
+    gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1', tracing });
     io.out('applying the schema...');
     await migrateAll(gateway.shards.db);
     io.out(`seeding ${userCount} demo users...`);
@@ -88,6 +92,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     io.out('Press Ctrl-C to stop the gateway and the cluster.');
   } catch (err) {
     await gateway?.close();
+    await tracing?.shutdown();
     await stopCluster();
     if (interrupted) return 130;
     throw err;

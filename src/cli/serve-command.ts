@@ -1,6 +1,7 @@
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
+import { startTracing } from '../observability/start-tracing.js';
 import { startGateway } from '../server/start-gateway.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
@@ -20,7 +21,13 @@ Options:
 Tuning (environment): SHARDGATE_POOL_MAX, SHARDGATE_CONNECT_TIMEOUT_MS,
 SHARDGATE_STATEMENT_TIMEOUT_MS, SHARDGATE_HEALTH_INTERVAL_MS,
 SHARDGATE_HEALTH_TIMEOUT_MS, SHARDGATE_HEALTH_FAILURES_TO_EJECT,
-SHARDGATE_MAX_REPLICA_LAG_SECONDS, LOG_LEVEL. Tracing: OTEL_* (see README).`;
+SHARDGATE_MAX_REPLICA_LAG_SECONDS, LOG_LEVEL.
+
+Tracing (OpenTelemetry, off unless an exporter is configured):
+  OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318), or
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_TRACES_EXPORTER=otlp|console;
+  OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf (default) or http/json;
+  OTEL_SERVICE_NAME (default shardgate), OTEL_TRACES_SAMPLER. See README.`;
 
 export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'serve');
@@ -33,7 +40,15 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const topology = loadTopologyFile(configPath(values.config as string | undefined, 'serve'));
   const options = loadGatewayOptions();
   const logger = createLogger();
-  const gateway = await startGateway({ topology, options, logger, port, host });
+  const tracing = await startTracing();
+  logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
+  let gateway;
+  try {
+    gateway = await startGateway({ topology, options, logger, port, host, tracing });
+  } catch (err) {
+    await tracing.shutdown();
+    throw err;
+  }
   io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
   const signal = await waitForSignal();
   logger.info({ signal }, 'shutting down');

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
 import type { Logger } from '../observability/logger.js';
+import { observeGateway, type Observability } from '../observability/observe-gateway.js';
+import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App } from './create-app.js';
 import { openShards, type Shards } from './open-shards.js';
 
@@ -11,9 +13,12 @@ export interface RunningGateway {
   readonly port: number;
   readonly app: App;
   readonly shards: Shards;
+  /** Metrics (their registry is what /metrics serves). */
+  readonly observability: Observability;
   /**
    * Graceful stop: /readyz turns 503, no new connections, in-flight requests
-   * finish, then pools and the health checker close. Idempotent.
+   * finish, then pools and the health checker close, then the last spans are
+   * exported. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -27,6 +32,8 @@ export interface StartGatewayOptions {
   /** @default "0.0.0.0" */
   readonly host?: string;
   readonly graphiqlDefaultQuery?: string;
+  /** From startTracing: its tracer makes the spans, and close() flushes and shuts it down. @default no spans */
+  readonly tracing?: Tracing;
 }
 
 /** Opens the shards, probes every node once, and listens. */
@@ -43,9 +50,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     }
   });
   await shards.health.start();
+  const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
   const app = createApp({
     shards,
     logger,
+    plugins: observability.plugins,
+    hooks: observability.hooks,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const server = createServer(app);
@@ -72,8 +82,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       clearTimeout(deadline);
       await app.dispose();
       await shards.close();
+      await opts.tracing?.shutdown();
     })());
-  return { url: `http://${shownHost}:${port}/graphql`, port, app, shards, close };
+  return { url: `http://${shownHost}:${port}/graphql`, port, app, shards, observability, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { loadGatewayOptions, type GatewayOptions } from '../../src/config/gateway-options.js';
 import { loadTopologyFile } from '../../src/config/load-topology.js';
+import { observeGateway, type Observability, type ObserveGatewayOptions } from '../../src/observability/observe-gateway.js';
 import { migrateAll } from '../../src/repository/migrations.js';
 import { createApp, type App } from '../../src/server/create-app.js';
 import { openShards, type Shards } from '../../src/server/open-shards.js';
@@ -10,6 +11,8 @@ export interface GatewayFixture {
   shards: Shards;
   app: App;
   recorder: StatementRecorder;
+  /** Metrics (and spans), when the fixture was opened with `observe`. */
+  observability?: Observability;
   /** POST a GraphQL operation through `app.fetch` (no port). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
   close(): Promise<void>;
@@ -30,18 +33,31 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   };
 }
 
-/** Shards (migrated, health-checked once), the app over them, and a statement recorder at the door. */
-export async function openGatewayFixture(topologyPath: string, options: GatewayOptions = testGatewayOptions()): Promise<GatewayFixture> {
+/**
+ * Shards (migrated, health-checked once), the app over them, and a statement
+ * recorder at the door; with `observe`, metrics at /metrics and spans (given a tracer).
+ */
+export async function openGatewayFixture(
+  topologyPath: string,
+  options: GatewayOptions = testGatewayOptions(),
+  observe?: ObserveGatewayOptions,
+): Promise<GatewayFixture> {
   const recorder = new StatementRecorder();
   const shards = openShards(loadTopologyFile(topologyPath), options, { observers: [recorder] });
   await migrateAll(shards.db);
   await shards.health.start();
-  const app = createApp({ shards, logger: pino({ level: 'silent' }) });
+  const observability = observe ? observeGateway(shards, observe) : undefined;
+  const app = createApp({
+    shards,
+    logger: pino({ level: 'silent' }),
+    ...(observability ? { plugins: observability.plugins, hooks: observability.hooks } : {}),
+  });
   recorder.reset();
   return {
     shards,
     app,
     recorder,
+    ...(observability ? { observability } : {}),
     async gql(query, variables, headers) {
       const response = await app.fetch('http://gateway.test/graphql', {
         method: 'POST',

@@ -1,0 +1,110 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { PoolStats } from '../repository/database.js';
+import { ShardManager } from '../sharding/shard-manager.js';
+import { GatewayMetrics, USER_COUNT_WAIT_MS } from './gateway-metrics.js';
+import { ShardUserCounts } from './shard-user-counts.js';
+
+const node = (port: number) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
+const topology = {
+  shards: [
+    { shardId: 0, primary: node(5000), replicas: [node(5001), node(5002)] },
+    { shardId: 1, primary: node(5003), replicas: [node(5004)] },
+  ],
+};
+
+async function values(metrics: GatewayMetrics, name: string) {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return (metric?.values ?? []).map((v) => ({ ...v.labels, value: v.value }));
+}
+
+describe('GatewayMetrics', () => {
+  const setup = () => {
+    const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
+    let pools: PoolStats[] = [];
+    const metrics = new GatewayMetrics({ manager, poolStats: () => pools }, {});
+    return { manager, metrics, setPools: (p: PoolStats[]) => (pools = p) };
+  };
+
+  it('node up reads the last contact; serving reads ejection; lag is per replica once measured', async () => {
+    const { manager, metrics } = setup();
+    const [s0, s1] = manager.allShards();
+    // Nothing probed yet: not known to be up, but servable (a fresh gateway must not refuse reads).
+    expect(await values(metrics, 'shardgate_node_up')).toContainEqual({ shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 0 });
+    for (const n of manager.allNodes()) manager.recordSuccess(n, 1, n.role === 'replica' ? { lag: { seconds: 0.5, bytes: 64 } } : {});
+    manager.recordFailure(s1!.replicas[0]!, 2, 'ECONNREFUSED');
+    expect(await values(metrics, 'shardgate_node_up')).toEqual([
+      { shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 1 },
+      { shard: '0', role: 'replica', address: '127.0.0.1:5001', value: 1 },
+      { shard: '0', role: 'replica', address: '127.0.0.1:5002', value: 1 },
+      { shard: '1', role: 'primary', address: '127.0.0.1:5003', value: 1 },
+      { shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 0 },
+    ]);
+    // One failure of two needed: down, still served.
+    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({ shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 1 });
+    manager.recordFailure(s1!.replicas[0]!, 3, 'ECONNREFUSED');
+    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({ shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 0 });
+    expect(await values(metrics, 'shardgate_replication_lag_seconds')).toEqual([
+      { shard: '0', address: '127.0.0.1:5001', value: 0.5 },
+      { shard: '0', address: '127.0.0.1:5002', value: 0.5 },
+      { shard: '1', address: '127.0.0.1:5004', value: 0.5 },
+    ]);
+    expect(s0!.replicas).toHaveLength(2);
+  });
+
+  it('pool connections are summed over the nodes of a shard and role', async () => {
+    const { manager, metrics, setPools } = setup();
+    const [s0] = manager.allShards();
+    setPools([
+      { node: s0!.primary, active: 1, idle: 2, waiting: 0 },
+      { node: s0!.replicas[0]!, active: 2, idle: 1, waiting: 1 },
+      { node: s0!.replicas[1]!, active: 3, idle: 0, waiting: 2 },
+    ]);
+    const pool = await values(metrics, 'shardgate_pool_connections');
+    expect(pool).toContainEqual({ shard: '0', role: 'replica', state: 'active', value: 5 });
+    expect(pool).toContainEqual({ shard: '0', role: 'replica', state: 'waiting', value: 3 });
+    expect(pool).toContainEqual({ shard: '0', role: 'primary', state: 'idle', value: 2 });
+  });
+
+  it('statements, operations and cross-shard reads are counted with bounded labels', async () => {
+    const { manager, metrics } = setup();
+    const replica = manager.shard(1).replicas[0]!;
+    metrics.recordStatement(replica, 'SELECT', 'ok', 0.003);
+    metrics.recordStatement(replica, 'SELECT', 'ok', 0.004);
+    metrics.recordStatement(manager.shard(0).primary, 'INSERT', 'error', 0.002);
+    metrics.recordCrossShardQuery();
+    metrics.recordGraphqlRequest('query', 'ok', 0.01);
+    expect(await values(metrics, 'shardgate_shard_queries_total')).toEqual([
+      { shard: '1', role: 'replica', operation: 'SELECT', outcome: 'ok', value: 2 },
+      { shard: '0', role: 'primary', operation: 'INSERT', outcome: 'error', value: 1 },
+    ]);
+    expect(await values(metrics, 'shardgate_cross_shard_queries_total')).toEqual([{ value: 1 }]);
+    expect(await values(metrics, 'shardgate_graphql_requests_total')).toEqual([{ operation_type: 'query', outcome: 'ok', value: 1 }]);
+    const text = await metrics.scrape();
+    expect(text).toContain('shardgate_shard_query_duration_seconds_bucket{le="0.005",shard="1",role="replica"} 2');
+    expect(text).toContain('shardgate_graphql_request_duration_seconds_count 1');
+  });
+
+  it('shard users come from the counts, refreshed by a scrape', async () => {
+    const manager = new ShardManager(topology);
+    const userCounts = new ShardUserCounts([0, 1], async (id) => 100 + id);
+    const metrics = new GatewayMetrics({ manager, poolStats: () => [], userCounts });
+    expect(await values(metrics, 'shardgate_shard_users')).toEqual([]);
+    expect(await metrics.scrape()).toContain('shardgate_shard_users{shard="1"} 101');
+  });
+
+  it('a scrape does not wait long for a shard that does not answer the count', async () => {
+    vi.useFakeTimers();
+    try {
+      const manager = new ShardManager(topology);
+      const userCounts = new ShardUserCounts([0, 1], (id) => (id === 0 ? Promise.resolve(7) : new Promise<number>(() => {})));
+      const metrics = new GatewayMetrics({ manager, poolStats: () => [], userCounts });
+      const scraped = metrics.scrape();
+      await vi.advanceTimersByTimeAsync(USER_COUNT_WAIT_MS);
+      const text = await scraped;
+      expect(text).toContain('shardgate_shard_users{shard="0"} 7');
+      expect(text).not.toContain('shardgate_shard_users{shard="1"}');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { StatementEvent, StatementOutcome } from '../repository/statement-observer.js';
+import type { Statement } from '../repository/statement.js';
+import type { ReplicaLag } from '../sharding/replica-lag.js';
+import { DB_SYSTEM_POSTGRESQL, SpanAttr } from './names.js';
+
+export interface StatementSpan {
+  /** `{db.query.summary}`, e.g. `SELECT users`, per the database span conventions. */
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * The table a statement works on, from its text. Statements are constants
+ * written in this code base, so a small pattern per operation is enough;
+ * null when there is no single table (a function call, transaction control).
+ */
+export function collectionOf(stmt: Statement): string | null {
+  const pattern =
+    stmt.operation === 'SELECT' || stmt.operation === 'DELETE'
+      ? /\bFROM\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i
+      : stmt.operation === 'INSERT'
+        ? /^INSERT\s+INTO\s+([A-Za-z_][\w.]*)/i
+        : stmt.operation === 'UPDATE'
+          ? /^UPDATE\s+([A-Za-z_][\w.]*)/i
+          : null;
+  return pattern?.exec(stmt.text)?.[1] ?? null;
+}
+
+/**
+ * What the CLIENT span of one statement says: where it went and why, never a
+ * parameter value (the text is the constant with `$n` placeholders).
+ * `lag` is what the health checker last measured for the node, if a replica.
+ */
+export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): StatementSpan {
+  const { node, reason } = event.target;
+  const stmt = event.statement;
+  const collection = collectionOf(stmt);
+  const summary = collection ? `${stmt.operation} ${collection}` : stmt.operation;
+  const attributes: Attributes = {
+    [SpanAttr.DB_SYSTEM_NAME]: DB_SYSTEM_POSTGRESQL,
+    [SpanAttr.DB_NAMESPACE]: node.config.dbname,
+    [SpanAttr.DB_OPERATION_NAME]: stmt.operation,
+    [SpanAttr.DB_QUERY_TEXT]: stmt.text,
+    [SpanAttr.DB_QUERY_SUMMARY]: summary,
+    [SpanAttr.SERVER_ADDRESS]: node.config.host,
+    [SpanAttr.SERVER_PORT]: node.config.port,
+    [SpanAttr.SHARD_ID]: node.shardId,
+    [SpanAttr.SHARD_ROLE]: node.role,
+    [SpanAttr.SHARD_ROUTE_REASON]: reason,
+  };
+  if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
+  if (node.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
+  return { name: summary, attributes };
+}
+
+/**
+ * A failed statement's attributes: the SQLSTATE when there is one, else the
+ * socket error code (ECONNREFUSED) or the error's class. Never the message:
+ * PostgreSQL's messages quote the values (`Key (user_id)=(alice)`).
+ */
+export function statementFailure(outcome: StatementOutcome): { errorType: string; attributes: Attributes } {
+  const cause = (outcome.error as { cause?: unknown } | undefined)?.cause;
+  const causeCode = (cause as { code?: unknown } | null | undefined)?.code;
+  const sqlState = outcome.sqlState ?? (typeof causeCode === 'string' && SQLSTATE.test(causeCode) ? causeCode : undefined);
+  const errorType =
+    sqlState ?? (typeof causeCode === 'string' ? causeCode : outcome.error instanceof Error ? outcome.error.name : 'Error');
+  return {
+    errorType,
+    attributes: {
+      [SpanAttr.ERROR_TYPE]: errorType,
+      ...(sqlState ? { [SpanAttr.DB_RESPONSE_STATUS_CODE]: sqlState } : {}),
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import {
+  context as otelContext,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { SpanAttr } from './names.js';
+import { operationOf, operationSpanName } from './operation-of.js';
+
+export interface UseTracingOptions {
+  readonly tracer: Tracer;
+  /**
+   * Reads the caller's trace context from the request headers.
+   * @default the global propagator: W3C Trace Context (`traceparent`) and
+   * Baggage once the SDK is started, or what OTEL_PROPAGATORS names
+   */
+  readonly propagator?: TextMapPropagator;
+}
+
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (headers) => [...headers.keys()],
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
+
+/**
+ * One SERVER span per GraphQL operation (each operation of a batched HTTP
+ * request has its own), named `query Overview`, continuing the caller's
+ * trace when the request carries a `traceparent`. The span is the active
+ * context while the operation is parsed, validated and executed, so the
+ * statement spans made at the repository's door become its children.
+ */
+export function useTracing({ tracer, propagator = propagation }: UseTracingOptions): Plugin {
+  // Keyed by the operation's context object, which yoga and envelop share from params to execution.
+  const spans = new WeakMap<object, Span>();
+  return {
+    onParams({ paramsHandler, setParamsHandler }) {
+      setParamsHandler((payload) => {
+        const parent = propagator.extract(otelContext.active(), payload.request.headers, headerGetter);
+        const span = tracer.startSpan('graphql', { kind: SpanKind.SERVER }, parent);
+        spans.set(payload.context, span);
+        return otelContext.with(trace.setSpan(parent, span), async () => {
+          try {
+            const result = await paramsHandler(payload);
+            if (!(Symbol.asyncIterator in result) && result.errors?.length) {
+              const code = result.errors?.[0]?.extensions?.code;
+              // The code, never the message: messages can quote a userId.
+              const errorType = typeof code === 'string' ? code : 'GraphQLError';
+              span.setAttribute(SpanAttr.ERROR_TYPE, errorType);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+            }
+            return result;
+          } catch (err) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw err;
+          } finally {
+            span.end();
+          }
+        });
+      });
+    },
+    onParse() {
+      return ({ result, context }) => {
+        const span = spans.get(context);
+        if (!span || !isDocument(result)) return;
+        const params = (context as { params?: { operationName?: string | null } }).params;
+        const op = operationOf(result, params?.operationName);
+        span.updateName(operationSpanName(op));
+        span.setAttribute(SpanAttr.GRAPHQL_OPERATION_TYPE, op.type);
+        if (op.name) span.setAttribute(SpanAttr.GRAPHQL_OPERATION_NAME, op.name);
+      };
+    },
+    onExecute({ args }) {
+      const requestId = (args.contextValue as { requestId?: unknown }).requestId;
+      if (typeof requestId === 'string') spans.get(args.contextValue as object)?.setAttribute(SpanAttr.REQUEST_ID, requestId);
+    },
+  };
+}
+
+function isDocument(value: unknown): value is DocumentNode {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Document';
+}
