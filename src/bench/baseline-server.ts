@@ -1,0 +1,158 @@
+import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import pg from 'pg';
+
+/*
+ * The baseline: what a user would write without shardgate — graphql-yoga
+ * and one pg Pool over ONE unsharded PostgreSQL, the same schema shape for
+ * the benchmarked queries, written the straightforward way: one query per
+ * resolver, `= ANY($1)` for a list of ids, the same keyset SQL for pages.
+ * No DataLoader, no prepared-statement names, no caches.
+ */
+
+/** The pool, with a counter around it: every statement the baseline sends passes `query`. */
+export interface CountingDb {
+  query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  statements: number;
+}
+
+export function countingDb(pool: pg.Pool): CountingDb {
+  const db: CountingDb = {
+    statements: 0,
+    query: <R extends pg.QueryResultRow>(text: string, values: unknown[]) => {
+      db.statements++;
+      return pool.query<R>(text, values);
+    },
+  };
+  return db;
+}
+
+// created_at stays text ('2026-11-23 21:07:00.123456+00' in a UTC session):
+// a keyset cursor needs the microseconds a Date would drop.
+pg.types.setTypeParser(1184, (value: string) => value);
+
+const typeDefs = /* GraphQL */ `
+  scalar DateTime
+
+  type User {
+    userId: ID!
+    name: String!
+    email: String!
+    createdAt: DateTime!
+    shardId: Int!
+  }
+
+  type UserEdge {
+    cursor: String!
+    node: User!
+  }
+
+  type PageInfo {
+    hasNextPage: Boolean!
+    endCursor: String
+  }
+
+  type UserConnection {
+    edges: [UserEdge!]!
+    pageInfo: PageInfo!
+  }
+
+  type Query {
+    user(userId: ID!): User
+    usersByIds(userIds: [ID!]!): [User]!
+    users(first: Int = 20, after: String): UserConnection!
+  }
+
+  input CreateUserInput {
+    userId: ID!
+    name: String!
+    email: String!
+  }
+
+  type Mutation {
+    createUser(input: CreateUserInput!): User!
+  }
+`;
+
+interface UserRow {
+  user_id: string;
+  name: string;
+  email: string;
+  created_at: string;
+}
+
+interface User {
+  userId: string;
+  name: string;
+  email: string;
+  createdAt: string;
+  shardId: number;
+}
+
+const COLUMNS = 'user_id, name, email, created_at';
+
+function toUser(row: UserRow): User {
+  return {
+    userId: row.user_id,
+    name: row.name,
+    email: row.email,
+    createdAt: new Date(`${row.created_at.replace(' ', 'T')}:00`).toISOString(),
+    shardId: 0,
+  };
+}
+
+function encodeCursor(row: UserRow): string {
+  return Buffer.from(`${row.created_at}|${row.user_id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const bar = text.indexOf('|');
+  if (bar < 0) throw new Error('invalid cursor');
+  return [text.slice(0, bar), text.slice(bar + 1)];
+}
+
+export function createBaselineYoga(db: CountingDb): YogaServerInstance<Record<string, unknown>, Record<string, unknown>> {
+  return createYoga({
+    schema: createSchema({
+      typeDefs,
+      resolvers: {
+        Query: {
+          user: async (_: unknown, { userId }: { userId: string }) => {
+            const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE user_id = $1`, [userId]);
+            return rows[0] ? toUser(rows[0]) : null;
+          },
+          usersByIds: async (_: unknown, { userIds }: { userIds: string[] }) => {
+            const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE user_id = ANY($1::varchar[])`, [userIds]);
+            const byId = new Map(rows.map((r) => [r.user_id, toUser(r)]));
+            return userIds.map((id) => byId.get(id) ?? null);
+          },
+          users: async (_: unknown, { first, after }: { first: number; after?: string | null }) => {
+            if (first < 0 || first > 100) throw new Error('first must be between 0 and 100');
+            const { rows } = after
+              ? await db.query<UserRow>(
+                  `SELECT ${COLUMNS} FROM users
+                   WHERE (created_at, user_id COLLATE "C") > ($1::timestamptz, $2::varchar COLLATE "C")
+                   ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT $3`,
+                  [...decodeCursor(after), first + 1],
+                )
+              : await db.query<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT $1`, [
+                  first + 1,
+                ]);
+            const page = rows.slice(0, first);
+            const edges = page.map((row) => ({ cursor: encodeCursor(row), node: toUser(row) }));
+            return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+          },
+        },
+        Mutation: {
+          createUser: async (_: unknown, { input }: { input: { userId: string; name: string; email: string } }) => {
+            const { rows } = await db.query<UserRow>(
+              `INSERT INTO users (user_id, name, email) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+              [input.userId, input.name, input.email],
+            );
+            return toUser(rows[0]!);
+          },
+        },
+      },
+    }),
+  });
+}

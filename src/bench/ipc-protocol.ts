@@ -1,0 +1,37 @@
+/*
+ * The messages between the bench (parent) and a server it forked (gateway or
+ * baseline): the child says when it listens, reports its own counters and
+ * memory on request, and stops when asked. One request at a time; `seq`
+ * pairs a reply with its request.
+ */
+
+export interface ServerStats {
+  /** SQL statements sent since the last reset. */
+  readonly statements: number;
+  /** Resident set size now. */
+  readonly rssBytes: number;
+  /** Peak resident set size of the process so far. */
+  readonly maxRssBytes: number;
+  readonly heapUsedBytes: number;
+  /** CPU time of the whole process (user + system, every thread) since it started. */
+  readonly cpuMicros: number;
+  /** Times the process was descheduled while it could run: CPU taken by other processes. */
+  readonly involuntaryContextSwitches: number;
+  /** A global OpenTelemetry tracer provider is registered (an SDK is running). */
+  readonly tracerRegistered: boolean;
+}
+
+export type ParentMessage =
+  | { readonly type: 'stats'; readonly seq: number }
+  | { readonly type: 'reset'; readonly seq: number }
+  | { readonly type: 'stop'; readonly seq: number };
+
+export type ChildMessage =
+  | { readonly type: 'ready'; readonly port: number }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'stats'; readonly seq: number; readonly stats: ServerStats }
+  | { readonly type: 'done'; readonly seq: number };
+
+export function isChildMessage(value: unknown): value is ChildMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,118 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../src/bench/bench-result.js';
+
+/*
+ * `npm run bench -- --quick`: the benchmark's own clusters (not the shared
+ * test cluster), a tiny seed, one 1 s round per side. Not a performance
+ * test: it proves the bench runs end to end, produces a row for every
+ * scenario, counts statements right (the shards each request touches), and
+ * leaves nothing behind.
+ */
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MAIN = join(ROOT, 'dist/bench/main.js');
+
+/** dist/ is built by `npm test`'s pretest; build it here too when it is missing or older than src/. */
+function ensureBuilt(): void {
+  const newestSource = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newestSource(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
+      ),
+    );
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runQuickBench(out: string, tmp: string): Promise<Run> {
+  return new Promise((resolveRun, reject) => {
+    // The bench's temp directories (its clusters) go under `tmp`, so the test can see that it removed them.
+    const child = spawn(process.execPath, [MAIN, '--quick', '--out', out], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // SIGTERM lets the bench stop its servers and clusters itself.
+    const timer = setTimeout(() => child.kill('SIGTERM'), 200_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench -- --quick', () => {
+  let tmp: string;
+  let run: Run;
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    tmp = mkdtempSync(join(tmpdir(), 'shardgate-bench-quick-'));
+    // PostgreSQL runs as the postgres user when the tests run as root: it must be able to reach its directories.
+    chmodSync(tmp, 0o755);
+    const out = join(tmp, 'quick.json');
+    run = await runQuickBench(out, tmp);
+    if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${run.stderr.slice(-3000)}`);
+    result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+  }, 240_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('produces a result row for every scenario, gateway against baseline', () => {
+    expect(result.meta.quick).toBe(true);
+    expect(result.scenarios.map((s) => s.id)).toEqual(['point', 'batch100', 'page20', 'deepPage', 'createUser', 'entities100']);
+    for (const s of result.scenarios) {
+      expect(s.gateway.rps, s.id).toBeGreaterThan(0);
+      expect(s.gateway.rounds, s.id).toHaveLength(1);
+      if (s.id === 'entities100') {
+        expect(s.baseline).toBeNull();
+      } else {
+        expect(s.baseline?.rps, s.id).toBeGreaterThan(0);
+        expect(s.ratio, s.id).toBeGreaterThan(0);
+      }
+    }
+    expect(result.tracing.map((t) => t.id)).toEqual(['tracing:point', 'tracing:batch100']);
+    for (const t of result.tracing) {
+      expect(t.off.rps).toBeGreaterThan(0);
+      expect(t.on.rps).toBeGreaterThan(0);
+      expect(t.offTracerRegistered).toBe(false);
+    }
+    expect(result.memory.gatewayRssMiB).toBeGreaterThan(0);
+  });
+
+  it('counts as many SQL statements per gateway request as shards touched, and one per baseline request', () => {
+    const statements = Object.fromEntries(result.scenarios.map((s) => [s.id, s.gateway.statementsPerRequest]));
+    expect(statements).toEqual({ point: 1, batch100: 3, page20: 3, deepPage: 3, createUser: 1, entities100: 3 });
+    for (const s of result.scenarios) {
+      expect(s.expectedStatements, s.id).toBe(s.gateway.statementsPerRequest);
+      if (s.baseline) expect(s.baseline.statementsPerRequest, s.id).toBe(1);
+    }
+    expect(result.targets.find((t) => t.name.startsWith('SQL statements'))?.met).toBe(true);
+  });
+
+  it('answers every request under load and prints the report with a verdict per target', () => {
+    expect(result.targets.find((t) => t.name.startsWith('no failed'))?.met).toBe(true);
+    expect(run.stdout).toContain('| scenario | gateway req/s | baseline req/s | ratio |');
+    expect(run.stdout).toMatch(/- \[(met|NOT met|n\/a)\] page20: gateway\/baseline throughput >= 0\.80/);
+  });
+
+  it('stops its servers and removes its clusters', () => {
+    expect(readdirSync(tmp).filter((name) => name.startsWith('shardgate-bench-'))).toEqual([]);
+    expect(run.stderr).toContain('stopping servers and clusters...');
+  });
+});
