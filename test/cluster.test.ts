@@ -11,7 +11,7 @@ import { clusterDown, clusterStatus, clusterUp, startNode, stopNode } from '../s
 import { isProcessAlive, processWithChildren, runningPostmasterPid } from '../src/cluster/postmaster-process.js';
 import { loadTopologyFile } from '../src/config/load-topology.js';
 import { cleanUpAllSync, registerClusterDir, unregisterClusterDir } from './support/cluster-cleanup.js';
-import { findFreePortRange } from './support/free-port-range.js';
+import { findFreePortRange } from '../src/cluster/free-port-range.js';
 import { startTestCluster } from './support/test-cluster.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 

@@ -12,7 +12,7 @@ import type { NodeConfig, Topology } from '../config/topology.js';
 import { migrateAll } from '../repository/migrations.js';
 import { openShards } from '../server/open-shards.js';
 import { trackClusterDir, untrackClusterDir } from './cleanup.js';
-import { findFreePortRange } from './free-port-range.js';
+import { findFreePortRange } from '../cluster/free-port-range.js';
 
 export interface BenchCluster {
   readonly name: string;

@@ -5,7 +5,7 @@ import { ClusterError } from '../../src/cluster/cluster-error.js';
 import { killClusterSync } from '../../src/cluster/kill-cluster-sync.js';
 import { clusterDown, clusterUp, startNode, stopNode } from '../../src/cluster/local-cluster.js';
 import { registerClusterDir, unregisterClusterDir } from './cluster-cleanup.js';
-import { findFreePortRange } from './free-port-range.js';
+import { findFreePortRange } from '../../src/cluster/free-port-range.js';
 
 type Role = 'primary' | 'replica';
 

@@ -1,9 +1,9 @@
-import { isPortFree } from '../../src/cluster/is-port-free.js';
+import { isPortFree } from './is-port-free.js';
 
 /*
  * Below Linux's ephemeral range (32768-60999), so that outgoing connections
  * do not grab our ports between the check and PostgreSQL's bind; above the
- * usual fixed services and the dev cluster's default 54320.
+ * usual fixed services, and away from the dev cluster's default 54320.
  */
 const LOW = 20_000;
 const HIGH = 32_000;
