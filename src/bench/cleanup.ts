@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { killClusterSync } from '../cluster/kill-cluster-sync.js';
+import { destroyClustersSync } from '../cluster/kill-cluster-sync.js';
 
 /*
  * What the bench started — its PostgreSQL clusters and its child processes —
@@ -35,14 +34,7 @@ export function cleanUpSync(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
-  for (const dir of clusterDirs) {
-    try {
-      killClusterSync(dir);
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // best effort: keep going with the others
-    }
-  }
+  destroyClustersSync(clusterDirs);
   clusterDirs.clear();
 }
 

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { readClusterSpecSync } from './cluster-files.js';
 import { clusterNodes } from './cluster-layout.js';
 import { isProcessAlive, processWithChildren, runningPostmasterPid, signalAll } from './postmaster-process.js';
@@ -31,4 +32,16 @@ export function killClusterSync(dir: string, graceMs = 2_000): void {
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Kill and delete each throw-away cluster, best effort: one that fails does not stop the others. */
+export function destroyClustersSync(dirs: Iterable<string>): void {
+  for (const dir of dirs) {
+    try {
+      killClusterSync(dir);
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // keep going with the other clusters
+    }
+  }
 }

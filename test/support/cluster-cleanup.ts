@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { killClusterSync } from '../../src/cluster/kill-cluster-sync.js';
+import { destroyClustersSync } from '../../src/cluster/kill-cluster-sync.js';
 
 /*
  * Clusters booted by this process, killed and deleted when it ends however
@@ -21,14 +20,7 @@ export function unregisterClusterDir(dir: string): void {
 
 /** Kill every registered cluster's processes and delete its directory. */
 export function cleanUpAllSync(): void {
-  for (const dir of dirs) {
-    try {
-      killClusterSync(dir);
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // best effort: keep going with the other clusters
-    }
-  }
+  destroyClustersSync(dirs);
   dirs.clear();
 }
 
