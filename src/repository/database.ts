@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
@@ -6,7 +7,7 @@ import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import { classifyFailure } from './classify-error.js';
 import { ShardUnavailableError, SqlError } from './errors.js';
-import { createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { createNodePool } from './node-pool.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 

@@ -1,12 +1,11 @@
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../config/health-options.js';
 import type { Topology } from '../config/topology.js';
 import { chooseReadTargets } from './choose-read-targets.js';
 import {
   afterFailure,
   afterSuccess,
-  DEFAULT_HEALTH_POLICY,
   INITIAL_HEALTH,
   isServable,
-  type HealthPolicy,
   type NodeHealth,
 } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
