@@ -19,8 +19,6 @@ export interface QueryOptions {
 export interface Rows<R> {
   readonly rows: R[];
   readonly rowCount: number;
-  /** The node that answered, and why it was chosen. */
-  readonly target: NodeTarget;
 }
 
 /** A statement runner bound to one checked-out primary connection. */
@@ -239,7 +237,7 @@ export class Database {
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
       const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });

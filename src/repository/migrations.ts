@@ -60,8 +60,6 @@ const RECORD = statement(
   false,
 );
 
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
 /** Brings one shard's primary to the latest version. Returns the versions it applied. */
 export async function migrateShard(db: Database, shardId: number): Promise<number[]> {
   return db.transaction(shardId, async (tx) => {

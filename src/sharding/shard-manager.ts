@@ -69,16 +69,6 @@ export class ShardManager {
     return chooseReadTargets(this.shard(shardId), policy, (n) => this.isServable(n), turn);
   }
 
-  /** The seed's GetPrimaryDB(key). */
-  primaryOf(key: string): NodeTarget {
-    return this.writeTarget(this.shardIdOf(key));
-  }
-
-  /** The seed's GetReplicaDB(key): the first read candidate. */
-  replicaOf(key: string, policy: ReadPolicy): NodeTarget {
-    return this.readTargets(this.shardIdOf(key), policy)[0]!;
-  }
-
   healthOf(node: ShardNode): NodeHealth {
     return this.health.get(node.id) ?? INITIAL_HEALTH;
   }
