@@ -22,7 +22,7 @@ import { socketDirFor } from './node-config.js';
 import { cloneReplica, initPrimary, isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
 import { assertReachableByPg, giveToPg } from './pg-owner.js';
 import { runningPostmasterPid } from './postmaster-process.js';
-import { settleAll } from './settle-all.js';
+import { settleAll } from '../util/settle-all.js';
 
 export interface ProgressOptions {
   /** Receives one human-readable line per step. */

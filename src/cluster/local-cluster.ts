@@ -6,7 +6,7 @@ import type { ProgressOptions } from './cluster-up.js';
 import { findPgBinaries } from './find-pg-binaries.js';
 import { isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
 import { runningPostmasterPid } from './postmaster-process.js';
-import { settleAll } from './settle-all.js';
+import { settleAll } from '../util/settle-all.js';
 
 /*
  * The local development cluster (CONTRACT §1): real PostgreSQL processes on

@@ -1,7 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import type { GatewayHooks } from '../graphql/context.js';
 import type { Database } from '../repository/database.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
@@ -30,14 +29,13 @@ export interface Observability {
   readonly metrics: GatewayMetrics;
   /** For createApp: the /metrics endpoint and operation metrics, and the operation spans when tracing. */
   readonly plugins: readonly Plugin[];
-  /** For createApp: the GraphQL layer's cross-shard counter. */
-  readonly hooks: GatewayHooks;
 }
 
 /**
  * Puts metrics (and spans, given a tracer) on the gateway: observers at the
  * repository's door for every statement, and the yoga plugins for every
- * operation. Pass `plugins` and `hooks` to createApp.
+ * operation, and counts the cross-shard reads the ShardManager scatters.
+ * Pass `plugins` to createApp.
  */
 export function observeGateway(
   shards: { readonly db: Database; readonly manager: ShardManager; readonly users: UserRepository },
@@ -62,5 +60,8 @@ export function observeGateway(
     db.addObserver(new StatementSpanObserver(options.tracer, manager));
     plugins.unshift(useTracing({ tracer: options.tracer }));
   }
-  return { metrics, plugins, hooks: { crossShardQuery: () => metrics.recordCrossShardQuery() } };
+  manager.onScatter((route) => {
+    if (route.kind === 'all') metrics.recordCrossShardQuery();
+  });
+  return { metrics, plugins };
 }

@@ -1,3 +1,4 @@
+import { settleAll } from '../util/settle-all.js';
 import type { Database } from './database.js';
 import { statement, type Statement } from './statement.js';
 
@@ -81,8 +82,6 @@ export async function migrateShard(db: Database, shardId: number): Promise<numbe
 /** Every shard, in parallel. Fails if any shard fails (after all have finished). */
 export async function migrateAll(db: Database): Promise<{ shardId: number; applied: number[] }[]> {
   const shards = db.manager.allShards();
-  const results = await Promise.allSettled(shards.map((s) => migrateShard(db, s.id)));
-  const failed = results.findIndex((r) => r.status === 'rejected');
-  if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
-  return results.map((r, i) => ({ shardId: shards[i]!.id, applied: (r as PromiseFulfilledResult<number[]>).value }));
+  const applied = await settleAll(shards.map((s) => migrateShard(db, s.id)));
+  return applied.map((versions, i) => ({ shardId: shards[i]!.id, applied: versions }));
 }

@@ -5,7 +5,7 @@ import { observeGateway, type Observability, type ObserveGatewayOptions } from '
 import { migrateAll } from '../../src/repository/migrations.js';
 import { createApp, type App } from '../../src/server/create-app.js';
 import { openShards, type Shards } from '../../src/server/open-shards.js';
-import { StatementRecorder } from './statement-recorder.js';
+import { StatementRecorder } from '../../testkit/statement-recorder.js';
 
 export interface GatewayFixture {
   shards: Shards;
@@ -50,7 +50,7 @@ export async function openGatewayFixture(
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
-    ...(observability ? { plugins: observability.plugins, hooks: observability.hooks } : {}),
+    ...(observability ? { plugins: observability.plugins } : {}),
   });
   recorder.reset();
   return {
