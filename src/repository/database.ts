@@ -5,7 +5,7 @@ import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { ShardUnavailableError, SqlError } from './errors.js';
 import { createNodePool } from './node-pool.js';
 import { statement, type Statement } from './statement.js';
@@ -274,6 +274,12 @@ function failureOutcome(err: unknown): StatementOutcome {
     rowCount: null,
     error: err,
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
-    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+    ...sqlStateOutcome(err),
   };
+}
+
+/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
+function sqlStateOutcome(err: unknown): { sqlState?: string } {
+  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
+  return sqlState === undefined ? {} : { sqlState };
 }
