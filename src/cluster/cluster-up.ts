@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from '../repository/cluster-admin.js';
+import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from './cluster-admin.js';
 import { assertPortsFree } from './assert-ports-free.js';
 import { ClusterError } from './cluster-error.js';
 import { readClusterSpec, writeClusterSpec, writeTopology } from './cluster-files.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { requireClusterSpec } from '../../src/cluster/cluster-files.js';
 import { clusterNodes, topologyOf } from '../../src/cluster/cluster-layout.js';
-import { createDatabaseIfMissing, waitForDatabase } from '../../src/repository/cluster-admin.js';
+import { createDatabaseIfMissing, waitForDatabase } from '../../src/cluster/cluster-admin.js';
 import { startThrowawayCluster } from '../../testkit/throwaway-cluster.js';
 
 export interface SharedDatabase {
