@@ -66,7 +66,7 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
     untrackClusterDir(dir);
   }, TIMEOUT);
 
-  it('comes up quickly with every node up and a CONTRACT §2 topology file', async () => {
+  it('comes up quickly with every node up and a topology file', async () => {
     expect(upMillis).toBeLessThan(30_000);
     const status = await clusterStatus(dir);
     expect(status.map((n) => [n.shardId, n.role, n.port - spec.basePort, n.up])).toEqual([

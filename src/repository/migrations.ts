@@ -10,7 +10,7 @@ import { statement, type Statement } from './statement.js';
 const MIGRATIONS: readonly { version: number; description: string; statements: Statement[] }[] = [
   {
     version: 1,
-    description: 'users table (CONTRACT §4)',
+    description: 'users table',
     statements: [
       statement(
         'm1_users',

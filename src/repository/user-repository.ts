@@ -26,7 +26,7 @@ interface UserRow {
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The seed's UserRepository: which shard and which node each operation
+ * The UserRepository of docs/architecture.md: which shard and which node each operation
  * needs, in one place. Single-user operations route by the shard key; the
  * `...OnShard` operations serve the gateway's per-shard batches and
  * scatter-gather.

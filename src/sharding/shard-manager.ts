@@ -19,7 +19,7 @@ import { routeAll, routeKeys, type ShardRoute } from './shard-route.js';
 export type HealthListener = (node: ShardNode, health: NodeHealth, previous: NodeHealth) => void;
 
 /**
- * The seed's ShardManager: which shard holds a key, and which node of a shard
+ * The ShardManager of docs/architecture.md: which shard holds a key, and which node of a shard
  * serves a statement. It holds no connections (those live behind the
  * repository's door) and does no I/O: health arrives from the health checker
  * and from failed statements, time from the caller.

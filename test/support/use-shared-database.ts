@@ -8,7 +8,7 @@ import { createDatabaseIfMissing, waitForDatabase } from '../../src/cluster/clus
 import { startThrowawayCluster } from '../../testkit/throwaway-cluster.js';
 
 export interface SharedDatabase {
-  /** A topology file (CONTRACT §2) naming `dbname` on the shared cluster. */
+  /** A topology file naming `dbname` on the shared cluster. */
   topologyPath: string;
   topology: unknown;
   dbname: string;
