@@ -2,15 +2,12 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Database } from '../repository/database.js';
-import type { UserRepository } from '../repository/user-repository.js';
-import { ReadPolicy } from '../sharding/read-policy.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ShardUserCounts } from './shard-user-counts.js';
 import { StatementMetricsObserver } from './statement-metrics-observer.js';
 import { StatementSpanObserver } from './statement-span-observer.js';
-import { useMetrics } from './use-metrics.js';
-import { useTracing } from './use-tracing.js';
+import { useObservability } from './use-observability.js';
 
 export interface ObserveGatewayOptions {
   /** Spans for operations and statements. Null or absent: no span code is installed at all. @default null */
@@ -27,7 +24,7 @@ export interface ObserveGatewayOptions {
 
 export interface Observability {
   readonly metrics: GatewayMetrics;
-  /** For createApp: the /metrics endpoint and operation metrics, and the operation spans when tracing. */
+  /** For createApp: the /metrics endpoint and operation metrics, and the operation spans when tracing (one plugin). */
   readonly plugins: readonly Plugin[];
 }
 
@@ -38,13 +35,18 @@ export interface Observability {
  * Pass `plugins` to createApp.
  */
 export function observeGateway(
-  shards: { readonly db: Database; readonly manager: ShardManager; readonly users: UserRepository },
+  gateway: {
+    readonly db: Database;
+    readonly manager: ShardManager;
+    /** Users stored on a shard, for `shardgate_shard_users` (counted when scraped, see ShardUserCounts). */
+    readonly countUsers: (shardId: number) => Promise<number>;
+  },
   options: ObserveGatewayOptions = {},
 ): Observability {
-  const { db, manager, users } = shards;
+  const { db, manager, countUsers } = gateway;
   const userCounts = new ShardUserCounts(
     manager.allShards().map((s) => s.id),
-    (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
+    countUsers,
     {
       ...(options.userCountMaxAgeMs !== undefined ? { maxAgeMs: options.userCountMaxAgeMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -55,11 +57,8 @@ export function observeGateway(
     { ...(options.registry ? { registry: options.registry } : {}), processMetrics: options.processMetrics ?? false },
   );
   db.addObserver(new StatementMetricsObserver(metrics));
-  const plugins: Plugin[] = [useMetrics({ metrics })];
-  if (options.tracer) {
-    db.addObserver(new StatementSpanObserver(options.tracer, manager));
-    plugins.unshift(useTracing({ tracer: options.tracer }));
-  }
+  if (options.tracer) db.addObserver(new StatementSpanObserver(options.tracer, manager));
+  const plugins: Plugin[] = [useObservability({ metrics, tracer: options.tracer ?? null })];
   manager.onScatter((route) => {
     if (route.kind === 'all') metrics.recordCrossShardQuery();
   });
