@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { destroyClustersSync } from './kill-cluster-sync.js';
+import { destroyClustersSync } from '../src/cluster/kill-cluster-sync.js';
 
 /*
  * Throw-away clusters and child processes started by this process, killed

@@ -7,7 +7,7 @@ import { loadTopologyFile } from '../src/config/load-topology.js';
 import type { Topology } from '../src/config/topology.js';
 import { trackClusterDir, untrackClusterDir } from './cleanup-at-exit.js';
 import { findFreePortRange } from './free-port-range.js';
-import { killClusterSync } from './kill-cluster-sync.js';
+import { killClusterSync } from '../src/cluster/kill-cluster-sync.js';
 
 type Role = 'primary' | 'replica';
 

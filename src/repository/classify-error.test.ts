@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, sqlStateOf } from './classify-error.js';
+import { classifyFailure, isConnectionLoss, sqlStateOf } from './classify-error.js';
 
 /** What pg raises when PostgreSQL answers with an error. */
 const pgError = (code: string) => Object.assign(new pg.DatabaseError('refused', 0, 'error'), { code });
@@ -31,5 +31,25 @@ describe('classifyFailure', () => {
     expect(sqlStateOf(pgError('23505'))).toBe('23505');
     expect(sqlStateOf(Object.assign(new Error('x'), { code: '23505' }))).toBeUndefined();
     expect(classifyFailure({ code: '23505' })).toEqual({ kind: 'unavailable', detail: '23505' });
+  });
+});
+
+describe('isConnectionLoss', () => {
+  it('recognises broken sockets and connection-level SQLSTATEs', () => {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']) {
+      expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(true);
+    }
+    for (const code of ['57P01', '57P02', '08006', '08003']) expect(isConnectionLoss(pgError(code)), code).toBe(true);
+  });
+
+  it('refuses everything else: bugs must not be swallowed', () => {
+    expect(isConnectionLoss(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
+    expect(isConnectionLoss(new Error('Connection terminated unexpectedly'))).toBe(false);
+    for (const code of ['23505', '42P01', 'ERR_INVALID_ARG_TYPE', 'ENOENT', 'ENOMEM']) {
+      expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(false);
+    }
+    expect(isConnectionLoss(pgError('23505'))).toBe(false);
+    expect(isConnectionLoss(undefined)).toBe(false);
+    expect(isConnectionLoss('ECONNRESET')).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { readClusterSpecSync } from '../src/cluster/cluster-files.js';
-import { clusterNodes } from '../src/cluster/cluster-layout.js';
-import { isProcessAlive, processWithChildren, runningPostmasterPid, signalAll } from '../src/cluster/postmaster-process.js';
+import { readClusterSpecSync } from './cluster-files.js';
+import { clusterNodes } from './cluster-layout.js';
+import { isProcessAlive, processWithChildren, runningPostmasterPid, signalAll } from './postmaster-process.js';
 
 /**
  * Kill every PostgreSQL process of the cluster in D, synchronously: for
