@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { envInteger, envPositiveNumber, envProblems, envText } from './env-values.js';
 import type { Env } from './load-topology.js';
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
@@ -10,42 +11,26 @@ export interface GatewayOptions {
   readonly health: HealthOptions;
 }
 
-/** An unset or empty variable takes the default. */
-const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
-
-const integer = (min: number, max: number) => {
-  const error = `expected an integer between ${min} and ${max}`;
-  return z.preprocess(blankToUndefined, z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).optional());
-};
-
-const positiveNumber = () => {
-  const error = 'expected a positive number';
-  return z.preprocess(blankToUndefined, z.coerce.number({ error }).positive({ error }).optional());
-};
-
 /** Every variable the options read, with its bounds. Other variables are ignored. */
 const envSchema = z.object({
-  SHARDGATE_POOL_MAX: integer(1, 1000),
-  SHARDGATE_CONNECT_TIMEOUT_MS: integer(50, 600_000),
-  SHARDGATE_STATEMENT_TIMEOUT_MS: integer(50, 3_600_000),
-  SHARDGATE_IDLE_TIMEOUT_MS: integer(0, 3_600_000),
-  SHARDGATE_APPLICATION_NAME: z.preprocess(blankToUndefined, z.string().optional()),
-  SHARDGATE_HEALTH_INTERVAL_MS: integer(50, 600_000),
-  SHARDGATE_HEALTH_TIMEOUT_MS: integer(50, 600_000),
-  SHARDGATE_HEALTH_FAILURES_TO_EJECT: integer(1, 100),
-  SHARDGATE_MAX_REPLICA_LAG_SECONDS: positiveNumber(),
+  SHARDGATE_POOL_MAX: envInteger(1, 1000),
+  SHARDGATE_CONNECT_TIMEOUT_MS: envInteger(50, 600_000),
+  SHARDGATE_STATEMENT_TIMEOUT_MS: envInteger(50, 3_600_000),
+  SHARDGATE_IDLE_TIMEOUT_MS: envInteger(0, 3_600_000),
+  SHARDGATE_APPLICATION_NAME: envText(),
+  SHARDGATE_HEALTH_INTERVAL_MS: envInteger(50, 600_000),
+  SHARDGATE_HEALTH_TIMEOUT_MS: envInteger(50, 600_000),
+  SHARDGATE_HEALTH_FAILURES_TO_EJECT: envInteger(1, 100),
+  SHARDGATE_MAX_REPLICA_LAG_SECONDS: envPositiveNumber(),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
 export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
+  const problems: string[] = [];
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `${name}: ${issue.message}, got ${JSON.stringify(env[name])}`;
-    });
-    throw new ConfigError(problems.join('\n'), problems);
-  }
+  if (!parsed.success) problems.push(...envProblems(parsed.error.issues, env));
+  // Option groups with loaders of their own add their problems here, so that one run names every bad variable.
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
   const e = parsed.data;
   const pool: PoolOptions = {
     max: e.SHARDGATE_POOL_MAX ?? DEFAULT_POOL_OPTIONS.max,
