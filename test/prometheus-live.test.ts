@@ -148,7 +148,7 @@ describe('a real Prometheus over a real gateway', () => {
       ...recordingRules().map((r) => ({ name: `recording rule ${r.record}`, promql: r.record })),
       ...dashboardTargets().map((t) => ({
         name: `panel "${t.panel}" ${t.refId}`,
-        // One shard chosen, then all: both as Grafana would send them.
+        // With every shard chosen, as Grafana sends the variable: a regex of the values.
         promql: grafanaToPromql(t.expr, { shards, rateInterval: '1m' }),
       })),
     ]);
