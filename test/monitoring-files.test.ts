@@ -144,6 +144,8 @@ describe('Prometheus rules (promtool)', () => {
       const section = operations.split(`### ${rule.alert}\n`)[1]?.split(/^### /m)[0] ?? '';
       for (const part of ['**Fires when**', '**Means**', '**Do**']) expect(section, `${rule.alert}: ${part}`).toContain(part);
       expect(section, `${rule.alert}: the severity`).toContain(`\`${rule.labels?.severity}\``);
+      // The table at the top agrees.
+      expect(operations, `${rule.alert} in the table`).toContain(`| [${rule.alert}](#${rule.alert.toLowerCase()}) | ${rule.labels?.severity} |`);
     }
   });
 
