@@ -169,12 +169,21 @@ describe('a real Prometheus over a real gateway', () => {
   it('stopping a replica makes ShardgateNodeDown pending for it, and then every README example returns data', async () => {
     const replica = gateway.shards.manager.shard(1).replicas[0]!;
     const nodeAlerts = async () => (await prometheus.alerts()).filter((a) => ['ShardgateNodeDown', 'ShardgateShardWithoutPrimary'].includes(a.labels.alertname ?? ''));
-    expect(await nodeAlerts()).toEqual([]);
+    // Healthy: silent. (Waited for, not asserted at once: on a loaded machine a
+    // health probe may time out now and then, and its pending alert clears.)
+    await waitUntil(async () => (await nodeAlerts()).length === 0, 20_000, 'no node alert while every node runs');
 
     await cluster.stopNode(1, 'replica');
-    await waitUntil(async () => (await nodeAlerts()).length > 0, 20_000, 'ShardgateNodeDown to be pending');
-    const [alert, ...others] = await nodeAlerts();
-    expect(others).toEqual([]);
+    // Then exactly one: for the stopped replica.
+    await waitUntil(
+      async () => {
+        const alerts = await nodeAlerts();
+        return alerts.length === 1 && alerts[0]?.labels.address === replica.address;
+      },
+      20_000,
+      'ShardgateNodeDown to be pending for the stopped replica, and no other node alert',
+    );
+    const [alert] = await nodeAlerts();
     // Pending: true now, firing only after its `for:` (1 minute).
     expect(alert?.state).toBe('pending');
     expect(alert?.labels).toMatchObject({ alertname: 'ShardgateNodeDown', severity: 'warning', shard: '1', role: 'replica', address: replica.address });
