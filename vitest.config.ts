@@ -5,8 +5,15 @@ import { defineConfig } from 'vitest/config';
 // our sources the .mjs build, and two copies of graphql refuse to mix.
 const graphqlEntry = createRequire(import.meta.url).resolve('graphql');
 
-/** Whole programs, a browser, Docker files and scripts: each boots what it needs itself. */
-const END_TO_END = ['test/docker.test.ts', 'test/graphiql-browser.test.ts', 'test/bench-quick.test.ts', 'test/checkout-permissions.test.ts'];
+/** Whole programs, a browser, Docker files and scripts, Prometheus and promtool: each boots what it needs itself. */
+const END_TO_END = [
+  'test/docker.test.ts',
+  'test/graphiql-browser.test.ts',
+  'test/bench-quick.test.ts',
+  'test/checkout-permissions.test.ts',
+  'test/monitoring-files.test.ts',
+  'test/prometheus-live.test.ts',
+];
 
 /**
  * Three projects, each runnable alone (`npm run test:unit`,
