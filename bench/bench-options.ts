@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** Also measure the gateway on the baseline's one database: its code's cost without the fan-out. */
   readonly control: boolean;
+  /** Also measure the target scenarios with PostgreSQL on one core and the servers on another (taskset). */
+  readonly pinned: boolean;
   /** Extra Node.js options for every server process (gateway, baseline, control), e.g. --max-old-space-size=256. */
   readonly serverNodeOptions: readonly string[];
   /** Where the JSON result goes; null: nowhere. */
@@ -49,6 +51,9 @@ Options:
   --no-tracing       skip the tracing off/on comparison
   --control          also run the gateway on the baseline's one database (a third
                      side): what the gateway's code costs, apart from the fan-out
+  --no-pinned        skip the pinned phase: the target scenarios again with every
+                     PostgreSQL process on CPU 0 and the server under load on CPU 1
+                     (taskset), so each server's own CPU cost bounds its throughput
   --server-node-options "OPTS"
                      Node.js options for every server process, the same on both sides
                      (e.g. "--max-old-space-size=256")
@@ -75,6 +80,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       scenarios: { type: 'string' },
       'no-tracing': { type: 'boolean', default: false },
       control: { type: 'boolean', default: false },
+      'no-pinned': { type: 'boolean', default: false },
       out: { type: 'string' },
       'server-node-options': { type: 'string' },
       profile: { type: 'string' },
@@ -111,6 +117,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     scenarios,
     tracing: values['no-tracing'] !== true,
     control: values.control === true,
+    pinned: values['no-pinned'] !== true,
     serverNodeOptions: (values['server-node-options'] ?? '').split(/\s+/).filter((o) => o !== ''),
     out: values.out ?? null,
     profileDir: values.profile ?? null,

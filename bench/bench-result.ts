@@ -48,6 +48,29 @@ export interface ScenarioResult {
   readonly expectedStatements: number;
 }
 
+/**
+ * The pinned phase: PostgreSQL (both clusters) on one core, the server under
+ * load on another. Each server then has a core to itself, so its throughput
+ * follows its own CPU per request, apart from the scheduling cost of
+ * sharing cores with the databases it fans out to.
+ */
+export interface PinnedResult {
+  readonly id: string;
+  readonly title: string;
+  readonly gateway: SideResult;
+  readonly baseline: SideResult;
+  readonly control: SideResult | null;
+  /** gateway.rps / baseline.rps. */
+  readonly ratio: number;
+}
+
+export interface PinnedPhase {
+  /** taskset CPU lists; null when the phase could not run (see `skipped`). */
+  readonly plan: { readonly databases: string; readonly servers: string; readonly load: string } | null;
+  readonly skipped: string | null;
+  readonly scenarios: readonly PinnedResult[];
+}
+
 export interface TracingResult {
   readonly id: string;
   readonly title: string;
@@ -113,6 +136,8 @@ export interface BenchResult {
   readonly meta: BenchMeta;
   readonly scenarios: readonly ScenarioResult[];
   readonly tracing: readonly TracingResult[];
+  /** Absent when not asked for (--no-pinned). */
+  readonly pinned?: PinnedPhase;
   readonly memory: MemoryResult;
   readonly targets: readonly TargetVerdict[];
   /** Top self-time entries of the gateway's CPU profile, when --profile was given. */

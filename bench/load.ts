@@ -1,14 +1,17 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { trackChild } from '../testkit/cleanup-at-exit.js';
+import { pinPids } from './cpu-pinning.js';
 import type { LoadResult, LoadSpec } from './load-spec.js';
 
 const RUN_LOAD = fileURLToPath(new URL('./run-load.js', import.meta.url));
 
-/** One load round from a fresh child process (dist-bench/bench/run-load.js). */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+/** One load round from a fresh child process (dist-bench/bench/run-load.js), on `cpus` (a taskset list) when given. */
+export function runLoad(spec: LoadSpec, cpus?: string): Promise<LoadResult> {
   const child = fork(RUN_LOAD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   trackChild(child);
+  // Pinned before it gets its spec: the load starts only then.
+  if (cpus !== undefined && child.pid !== undefined) pinPids([child.pid], cpus);
   return new Promise<LoadResult>((resolve, reject) => {
     let settled = false;
     child.once('message', (reply: { ok: true; result: LoadResult } | { ok: false; message: string }) => {

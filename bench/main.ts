@@ -2,11 +2,12 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult, ScenarioResult, TracingResult } from './bench-result.js';
+import type { BenchResult, PinnedPhase, PinnedResult, ScenarioResult, TracingResult } from './bench-result.js';
 import { BENCH_HELP, BenchUsageError, parseBenchArgs, type BenchOptions } from './bench-options.js';
 import { cleanUpSync } from '../testkit/cleanup-at-exit.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { prepareData, serverVersion } from './bench-cluster.js';
+import { allCpus, hasTaskset, pinPids, planPinning, postgresPids, type PinningPlan } from './cpu-pinning.js';
 import { measureSides, warmUp, type MeasureOptions, type Side } from './measure.js';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
@@ -27,6 +28,8 @@ const REPLICAS = 1;
 const MAX_DEEP_PAGES = 50;
 /** Compared with tracing off and on: the cheapest request (overhead shows most) and the widest fan-out. */
 const TRACING_SCENARIOS: readonly ScenarioId[] = ['point', 'batch100'];
+/** Measured again in the pinned phase: the scenarios with a target that the fan-out's scheduling could blur. Quick: the first only. */
+const PINNED_SCENARIOS: readonly ScenarioId[] = ['point', 'batch100', 'page20'];
 /** How long to wait, at most, for V8's idle GC to collect the load's garbage before the final RSS reading. */
 const SETTLE_SECONDS = 60;
 const NODE_ENV = 'production';
@@ -185,6 +188,43 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       await traced.stop();
     }
 
+    let pinned: PinnedPhase | undefined;
+    const pinnedScenarios = opts.pinned
+      ? all.filter((s) => PINNED_SCENARIOS.includes(s.id) && (!opts.scenarios || opts.scenarios.includes(s.id))).slice(0, opts.quick ? 1 : undefined)
+      : [];
+    if (pinnedScenarios.length > 0) {
+      const planned = planPinning(cpus().length, hasTaskset());
+      if (planned.plan === null) {
+        progress(`pinned phase skipped: ${planned.reason}`);
+        pinned = { plan: null, skipped: planned.reason, scenarios: [] };
+      } else {
+        const plan = planned.plan;
+        const pinnedServers = [gateway, baseline, ...(control ? [control] : [])];
+        const pinAll = (p: PinningPlan | null) => {
+          const every = allCpus(cpus().length);
+          pinPids(clusters.flatMap((c) => postgresPids(c.dir)), p?.databases ?? every);
+          pinPids(pinnedServers.map((s) => s.pid), p?.servers ?? every);
+        };
+        progress(`pinned: PostgreSQL on CPU ${plan.databases}, the servers on CPU ${plan.servers}, the load generator on CPU ${plan.load}`);
+        const results: PinnedResult[] = [];
+        try {
+          pinAll(plan);
+          for (const s of pinnedScenarios) {
+            progress(`pinned ${s.id}: ${s.title}`);
+            const sides = sidesOf(s);
+            const measured = await measureSides(sides, { ...measure(s), loadCpus: plan.load });
+            const of = (label: string) => measured[sides.findIndex((side) => side.label === label)] ?? null;
+            const g = of('gateway')!;
+            const b = of('baseline')!;
+            results.push({ id: s.id, title: s.title, gateway: g, baseline: b, control: of('control'), ratio: ratioOf(g, b) ?? 0 });
+          }
+        } finally {
+          pinAll(null);
+        }
+        pinned = { plan, skipped: null, scenarios: results };
+      }
+    }
+
     const atEnd = await gateway.stats();
     const settleSeconds = opts.quick ? 0 : await settle(gateway, atEnd.rssBytes, progress);
     const gatewayStats = await gateway.stats();
@@ -224,6 +264,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       },
       scenarios,
       tracing,
+      ...(pinned ? { pinned } : {}),
       memory,
       targets: evaluateTargets(scenarios, tracing, memory),
       ...(profile ? { profile: summarizeProfile(profile.profile) } : {}),

@@ -22,6 +22,8 @@ export interface MeasureOptions {
   /** Throws unless the parsed response is a success of this scenario. */
   readonly check: (body: unknown) => void;
   readonly progress: (line: string) => void;
+  /** CPUs (a taskset list) for the load generator; absent: wherever the kernel puts it. */
+  readonly loadCpus?: string;
 }
 
 const runTag = Date.now().toString(36);
@@ -68,18 +70,21 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
 }
 
 /** Unmeasured load on every side, so that the measured rounds run JIT-compiled code. */
-export async function warmUp(sides: readonly Side[], seconds: number, opts: Pick<MeasureOptions, 'connections' | 'unique'>): Promise<void> {
+export async function warmUp(sides: readonly Side[], seconds: number, opts: Pick<MeasureOptions, 'connections' | 'unique' | 'loadCpus'>): Promise<void> {
   for (const side of sides) await load(side, seconds, opts);
 }
 
-function load(side: Side, durationSeconds: number, opts: Pick<MeasureOptions, 'connections' | 'unique'>) {
-  return runLoad({
-    url: side.server.url,
-    connections: opts.connections,
-    durationSeconds,
-    bodies: side.bodies,
-    ...(opts.unique ? { uniquePrefix: `${runTag}-${++uniqueRuns}` } : {}),
-  });
+function load(side: Side, durationSeconds: number, opts: Pick<MeasureOptions, 'connections' | 'unique' | 'loadCpus'>) {
+  return runLoad(
+    {
+      url: side.server.url,
+      connections: opts.connections,
+      durationSeconds,
+      bodies: side.bodies,
+      ...(opts.unique ? { uniquePrefix: `${runTag}-${++uniqueRuns}` } : {}),
+    },
+    opts.loadCpus,
+  );
 }
 
 /** Sends `countRequests` requests one at a time, checks every response, and divides the statements the server counted by them. */

@@ -105,7 +105,7 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
       controlBodies: control(point),
       unique: false,
       gatewayStatements: 1,
-      minRatio: 0.95,
+      minRatio: 1.0,
       check: (body) => expectData(body, 'user', (u) => isUser(u)),
     },
     {
@@ -116,7 +116,7 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
       controlBodies: control(batch),
       unique: false,
       gatewayStatements: batchShards,
-      minRatio: 1.0,
+      minRatio: 0.9,
       check: (body) => expectData(body, 'usersByIds', (list) => Array.isArray(list) && list.length === 100 && list.every(isUser)),
     },
     {

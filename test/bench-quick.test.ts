@@ -96,6 +96,24 @@ describe('npm run bench -- --quick', () => {
     expect(result.memory.gatewayRssMiB).toBeGreaterThan(0);
   });
 
+  it('measures the point lookup again with PostgreSQL and the servers on separate cores, when the machine has two', () => {
+    const pinned = result.pinned!;
+    if (pinned.plan === null) {
+      expect(pinned.skipped).toBeTruthy();
+      expect(run.stdout).toContain('Pinned phase skipped');
+      return;
+    }
+    expect(pinned.scenarios.map((s) => s.id)).toEqual(['point']);
+    const [point] = pinned.scenarios;
+    for (const side of [point!.gateway, point!.baseline]) {
+      expect(side.rps).toBeGreaterThan(0);
+      expect(side.cpuMicrosPerRequest).toBeGreaterThan(0);
+      expect(side.failures).toBe(0);
+    }
+    expect(point!.gateway.statementsPerRequest).toBe(1);
+    expect(run.stdout).toContain('| scenario (pinned) |');
+  });
+
   it('counts as many SQL statements per gateway request as shards touched, and one per baseline request', () => {
     const statements = Object.fromEntries(result.scenarios.map((s) => [s.id, s.gateway.statementsPerRequest]));
     expect(statements).toEqual({ point: 1, batch100: 3, page20: 3, deepPage: 3, createUser: 1, entities100: 3 });

@@ -5,7 +5,9 @@ import { createGatewayContext, type GatewayContext } from '../graphql/context.js
 import { gatewaySchema } from '../graphql/schema/index.js';
 import type { Shards } from './open-shards.js';
 import { toClientError, useErrorPolicy } from './error-policy.js';
+import { useCompiledExecution } from './use-compiled-execution.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
+import { useRequestBodyLimit } from './use-request-body-limit.js';
 
 export interface AppDeps {
   readonly shards: Shards;
@@ -62,6 +64,8 @@ export function createApp(deps: AppDeps): App {
       // Safety net for errors raised outside execution; useErrorPolicy has already handled execution errors.
       maskError: (error) => toClientError(error, null, logger),
     },
+    // useRequestBodyLimit below enforces yoga's limit without a stream per request.
+    maxRequestBodySize: false,
     context: ({ request }) => {
       const incoming = request.headers.get('x-request-id');
       return createGatewayContext({
@@ -70,7 +74,13 @@ export function createApp(deps: AppDeps): App {
         manager: shards.manager,
       });
     },
-    plugins: [useHealthEndpoints(shards.manager, () => shuttingDown), ...(deps.plugins ?? []), useErrorPolicy(logger)],
+    plugins: [
+      useHealthEndpoints(shards.manager, () => shuttingDown),
+      useRequestBodyLimit(),
+      ...(deps.plugins ?? []),
+      useErrorPolicy(logger),
+      useCompiledExecution({ onFallback: (operationName, reason) => logger.info({ operationName, reason }, 'operation runs uncompiled') }),
+    ],
   });
   return Object.assign(yoga, {
     markShuttingDown: () => {
