@@ -5,7 +5,7 @@ import { loadGatewayOptions } from './gateway-options.js';
 describe('gateway options', () => {
   it('has bounded defaults', () => {
     const o = loadGatewayOptions({});
-    expect(o.pool).toMatchObject({ max: 10, connectTimeoutMs: 1000, statementTimeoutMs: 5000, applicationName: 'shardgate' });
+    expect(o.pool).toMatchObject({ max: 16, connectTimeoutMs: 1000, statementTimeoutMs: 5000, applicationName: 'shardgate' });
     expect(o.health).toMatchObject({ intervalMs: 1000, timeoutMs: 1000, failuresToEject: 2, maxLagSeconds: null });
   });
 
@@ -17,7 +17,7 @@ describe('gateway options', () => {
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: '0' })).toThrow(/SHARDGATE_POOL_MAX: expected an integer between 1 and 1000/);
   });
   it('treats an empty variable as unset, and lists every bad variable at once', () => {
-    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({ max: 10, applicationName: 'shardgate' });
+    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({ max: 16, applicationName: 'shardgate' });
     expect(loadGatewayOptions({ SHARDGATE_APPLICATION_NAME: 'api-7' }).pool.applicationName).toBe('api-7');
     const err = (() => {
       try {

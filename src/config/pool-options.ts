@@ -1,6 +1,13 @@
 /** One node's connection pool. From the environment (see gateway-options.ts), with these defaults. */
 export interface PoolOptions {
-  /** Connections per node. @default 10 */
+  /**
+   * Connections per node. A request holds at most one connection per node at
+   * a time (one statement per shard it touches, all shards at once), so this
+   * is how many requests a node serves at once before the next ones queue.
+   * 16 lets 16 concurrent requests fan out to every shard without queueing,
+   * and keeps 5 gateways per node (80 connections) inside PostgreSQL's
+   * default max_connections of 100. @default 16
+   */
   readonly max: number;
   /** Give up connecting (or waiting for a free connection) after this long. @default 1000 */
   readonly connectTimeoutMs: number;
@@ -13,7 +20,7 @@ export interface PoolOptions {
 }
 
 export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
-  max: 10,
+  max: 16,
   connectTimeoutMs: 1000,
   statementTimeoutMs: 5000,
   idleTimeoutMs: 30_000,
