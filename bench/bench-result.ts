@@ -117,6 +117,8 @@ export interface MemoryResult {
   readonly gatewayRssMiB: number;
   /** The gateway's RSS right after its last load round: mostly garbage V8 has not collected yet. */
   readonly gatewayRssAtEndMiB: number;
+  /** What the RSS right after the load holds: the live V8 heap, the heap V8 has committed, memory outside it. */
+  readonly gatewayAtEnd?: { readonly heapUsedMiB: number; readonly heapTotalMiB: number; readonly externalMiB: number };
   /** Seconds waited between the two. */
   readonly settleSeconds: number;
   readonly gatewayPeakRssMiB: number;

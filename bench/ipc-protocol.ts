@@ -13,6 +13,10 @@ export interface ServerStats {
   /** Peak resident set size of the process so far. */
   readonly maxRssBytes: number;
   readonly heapUsedBytes: number;
+  /** V8's heap as committed (used + free, young and old generations): what GC timing moves. */
+  readonly heapTotalBytes: number;
+  /** Memory of Buffers and other objects outside the V8 heap. */
+  readonly externalBytes: number;
   /** CPU time of the whole process (user + system, every thread) since it started. */
   readonly cpuMicros: number;
   /** Times the process was descheduled while it could run: CPU taken by other processes. */

@@ -232,6 +232,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     const memory = {
       gatewayRssMiB: gatewayStats.rssBytes / 2 ** 20,
       gatewayRssAtEndMiB: atEnd.rssBytes / 2 ** 20,
+      gatewayAtEnd: { heapUsedMiB: atEnd.heapUsedBytes / 2 ** 20, heapTotalMiB: atEnd.heapTotalBytes / 2 ** 20, externalMiB: atEnd.externalBytes / 2 ** 20 },
       settleSeconds,
       gatewayPeakRssMiB: gatewayStats.maxRssBytes / 2 ** 20,
       gatewayStartRssMiB: gatewayAtStart.rssBytes / 2 ** 20,

@@ -166,6 +166,14 @@ export function formatReport(result: BenchResult): string {
         : `${m.settleSeconds} s later (${m.gatewayRssMiB < m.gatewayRssAtEndMiB * 0.75 ? 'V8 had collected the garbage of the load' : 'V8 had not yet collected the garbage of the load'})`
     }, peak ${mib(m.gatewayPeakRssMiB)}; baseline RSS ${mib(m.baselineRssMiB)} after the run.`,
   );
+  if (m.gatewayAtEnd) {
+    const { heapUsedMiB, heapTotalMiB, externalMiB } = m.gatewayAtEnd;
+    lines.push(
+      `Right after the last round the gateway's V8 heap held ${mib(heapUsedMiB)} (live and not yet collected) of ${mib(heapTotalMiB)} committed; ${mib(
+        externalMiB,
+      )} outside it (Buffers); the rest of the RSS is code, stacks and malloc.`,
+    );
+  }
   lines.push('');
   lines.push('Per round req/s (rounds alternate A B, B A, ...):');
   lines.push('');

@@ -50,12 +50,15 @@ export function failOverIpc(err: unknown): void {
 function currentStats(served: ServedProcess): ServerStats {
   const cpu = process.cpuUsage();
   const usage = process.resourceUsage();
+  const memory = process.memoryUsage();
   const global = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL];
   return {
     statements: served.statements(),
-    rssBytes: process.memoryUsage.rss(),
+    rssBytes: memory.rss,
     maxRssBytes: usage.maxRSS * 1024,
-    heapUsedBytes: process.memoryUsage().heapUsed,
+    heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    externalBytes: memory.external,
     cpuMicros: cpu.user + cpu.system,
     involuntaryContextSwitches: usage.involuntaryContextSwitches,
     tracerRegistered: global?.trace !== undefined,
