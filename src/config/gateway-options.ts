@@ -3,6 +3,7 @@ import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../repository/node-pool.
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../sharding/node-health.js';
 import { ConfigError } from './config-error.js';
 import type { Env } from './load-topology.js';
+import { loadRequestSafetyOptions, REQUEST_SAFETY_VARIABLES, type RequestSafetyOptions } from './request-safety-options.js';
 
 /** Tuning that is not topology: pools, timeouts, health checking. From the environment, with defaults. */
 export interface GatewayOptions {
@@ -13,11 +14,14 @@ export interface GatewayOptions {
     /** A probe slower than this fails. @default 1000 */
     readonly timeoutMs: number;
   };
+  /** Limits, CSRF/CORS, introspection, trusted documents. */
+  readonly safety: RequestSafetyOptions;
 }
 
 const VARIABLES = {
   SHARDGATE_POOL_MAX: ['pool', 'max', 1, 1000],
   SHARDGATE_CONNECT_TIMEOUT_MS: ['pool', 'connectTimeoutMs', 50, 600_000],
+  SHARDGATE_POOL_QUEUE_MAX: ['pool', 'queueMax', 0, 1_000_000],
   SHARDGATE_STATEMENT_TIMEOUT_MS: ['pool', 'statementTimeoutMs', 50, 3_600_000],
   SHARDGATE_IDLE_TIMEOUT_MS: ['pool', 'idleTimeoutMs', 0, 3_600_000],
   SHARDGATE_HEALTH_INTERVAL_MS: ['health', 'intervalMs', 50, 600_000],
@@ -25,7 +29,7 @@ const VARIABLES = {
   SHARDGATE_HEALTH_FAILURES_TO_EJECT: ['health', 'failuresToEject', 1, 100],
 } as const;
 
-export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS'];
+export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS', ...REQUEST_SAFETY_VARIABLES];
 
 export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   const pool: Record<string, number | string> = { ...DEFAULT_POOL_OPTIONS };
@@ -45,9 +49,17 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     else health.maxLagSeconds = parsed.data;
   }
   if (env.SHARDGATE_APPLICATION_NAME) pool.applicationName = env.SHARDGATE_APPLICATION_NAME;
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
+  let safety: RequestSafetyOptions | null = null;
+  try {
+    safety = loadRequestSafetyOptions(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || !safety) throw new ConfigError(problems.join('\n'), problems);
   return Object.freeze({
     pool: Object.freeze(pool) as unknown as PoolOptions,
     health: Object.freeze(health) as unknown as GatewayOptions['health'],
+    safety,
   });
 }

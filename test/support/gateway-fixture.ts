@@ -30,6 +30,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+    safety: base.safety,
   };
 }
 
@@ -50,6 +51,7 @@ export async function openGatewayFixture(
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
+    safety: options.safety,
     ...(observability ? { plugins: observability.plugins, hooks: observability.hooks } : {}),
   });
   recorder.reset();
