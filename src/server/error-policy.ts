@@ -39,7 +39,8 @@ export function toClientError(error: unknown, knownRequestId: string | null, log
   return new GraphQLError(INTERNAL_MESSAGE, {
     nodes: graphqlError?.nodes,
     path: graphqlError?.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+    // `unexpected` (yoga strips it from the body) makes a response with no data a 500.
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}), unexpected: true },
   });
 }
 
