@@ -9,6 +9,10 @@ import { estimateStatements } from '../graphql/limits/estimate-statements.js';
 import { tooComplexError } from '../graphql/limits/too-complex.js';
 import type { OperationLimit } from '../repository/errors.js';
 
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
 /** graphql-armor's messages start with "Syntax Error: " so that other servers answer 400; ours say what they are. */
 const armorMessage = (err: GraphQLError) => err.message.replace(/^Syntax Error: /, '');
 
@@ -55,6 +59,14 @@ export function useOperationLimits(limits: OperationLimits): Plugin<GatewayConte
     onValidate({ addValidationRule }) {
       addValidationRule(depth);
       addValidationRule(aliases);
+    },
+    // yoga answers refused operations 200 to clients that accept only
+    // application/json (GraphQL over HTTP's legacy rule); a refusal by a
+    // limit is 400 whatever the client accepts.
+    onExecutionResult({ result, setResult }) {
+      if (!result || isAsyncIterable(result)) return;
+      const refused = !('data' in result && result.data) && result.errors?.some((e) => e.extensions?.code === 'OPERATION_TOO_COMPLEX');
+      if (refused) setResult({ ...result, extensions: { ...result.extensions, http: { status: 400 } } });
     },
     onExecute({ args, setResultAndStopExecution }) {
       const shardCount = (args.contextValue as GatewayContext).manager.shardCount;
