@@ -195,10 +195,8 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const closing = new ShardUnavailableError(-1, 'the gateway is shutting down');
-    for (const [id, admission] of this.admissions) {
-      const node = this.manager.allNodes().find((n) => n.id === id);
-      admission.refuseAll(node ? new ShardUnavailableError(node.shardId, 'the gateway is shutting down') : closing);
+    for (const node of this.manager.allNodes()) {
+      this.admissions.get(node.id)?.refuseAll(new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
     }
     await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
   }
