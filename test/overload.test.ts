@@ -6,7 +6,7 @@ import { createApp, type App } from '../src/server/create-app.js';
 import { openShards, type Shards } from '../src/server/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { postJson, send } from './support/hostile-client.js';
-import { StatementRecorder } from './support/statement-recorder.js';
+import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 // One connection per node and one waiting statement: easy to fill on purpose.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import type { RunningGateway } from '../src/server/start-gateway.js';
 import { eventually, startTestGateway } from './support/gateway-fixture.js';
-import { StatementRecorder } from './support/statement-recorder.js';
+import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 /**

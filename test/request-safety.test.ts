@@ -16,7 +16,7 @@ import { createApp } from '../src/server/create-app.js';
 import { openShards } from '../src/server/open-shards.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { expectRefused, expectStillServing, postJson, send, STILL_SERVING_QUERY } from './support/hostile-client.js';
-import { StatementRecorder } from './support/statement-recorder.js';
+import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 let fx: GatewayFixture;

@@ -1,13 +1,14 @@
 import type pg from 'pg';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import { NodeAdmission, type Release } from './admission.js';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { ShardOverloadedError, ShardUnavailableError, SqlError } from './errors.js';
-import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool } from './node-pool.js';
 import type { RequestScope } from './request-scope.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
@@ -22,8 +23,6 @@ export interface QueryOptions {
 export interface Rows<R> {
   readonly rows: R[];
   readonly rowCount: number;
-  /** The node that answered, and why it was chosen. */
-  readonly target: NodeTarget;
 }
 
 /** A statement runner bound to one checked-out primary connection. */
@@ -265,7 +264,7 @@ export class Database {
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
       const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
@@ -302,6 +301,12 @@ function failureOutcome(err: unknown): StatementOutcome {
     rowCount: null,
     error: err,
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardOverloadedError ? 'overloaded' : 'error',
-    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+    ...sqlStateOutcome(err),
   };
+}
+
+/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
+function sqlStateOutcome(err: unknown): { sqlState?: string } {
+  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
+  return sqlState === undefined ? {} : { sqlState };
 }

@@ -1,7 +1,7 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createGatewayContext, type GatewayContext, type GatewayHooks } from '../graphql/context.js';
+import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { Shards } from './open-shards.js';
@@ -20,8 +20,6 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Extra yoga plugins: metrics, tracing. */
   readonly plugins?: readonly Plugin[];
-  /** Counters the GraphQL layer reports (cross-shard queries). */
-  readonly hooks?: GatewayHooks;
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
   /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
@@ -86,7 +84,6 @@ export function createApp(deps: AppDeps): App {
         users: shards.users,
         manager: shards.manager,
         maxStatements: safety.limits.maxStatements,
-        ...(deps.hooks ? { hooks: deps.hooks } : {}),
       }),
     plugins: [
       useRequestId(),

@@ -52,12 +52,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     }
   });
   await shards.health.start();
-  const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
+  const observability = observeGateway(shards, {
+    tracer: opts.tracing?.tracer ?? null,
+    processMetrics: true,
+    poolMaxPerNode: opts.options.pool.max,
+  });
   const app = createApp({
     shards,
     logger,
     plugins: observability.plugins,
-    hooks: observability.hooks,
     safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });

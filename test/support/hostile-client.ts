@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { App } from '../../src/server/create-app.js';
-import type { StatementRecorder } from './statement-recorder.js';
+import type { StatementRecorder } from '../../testkit/statement-recorder.js';
 
 export interface RawResponse {
   status: number;
