@@ -48,12 +48,15 @@ export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts
   progress(`patronictl switchover of shard ${shardId}: ${old.name} (port ${old.port}) -> ${candidate.name} (port ${candidate.port})...`);
   const started = now();
   let writable: number | null = null;
+  // The old leader takes writes until Patroni demotes it, well after patronictl started.
+  let oldLastWritable = started;
   let polling = true;
-  // Time the moment the candidate takes writes, while patronictl waits for Patroni to finish.
+  // Time the gap between the last moment the old leader took writes and the first the candidate did.
   const watcher = (async () => {
     while (polling && writable === null) {
-      const o = await observeNode(candidate.port).catch(() => null);
-      if (o !== null && !o.inRecovery) writable = now();
+      const [o, c] = await Promise.all([observeNode(old.port).catch(() => null), observeNode(candidate.port).catch(() => null)]);
+      if (o !== null && !o.inRecovery && writable === null) oldLastWritable = now();
+      if (c !== null && !c.inRecovery) writable = now();
       else await new Promise((r) => setTimeout(r, 25));
     }
   })();
@@ -90,7 +93,7 @@ export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts
     from: { port: old.port, member: old.member },
     to: { port: candidate.port, member: candidate.member },
     timeline: (await observeNode(candidate.port)).timeline,
-    writeOutageMs: (writable as number) - started,
+    writeOutageMs: Math.max(0, (writable as number) - oldLastWritable),
     totalMs: finished - started,
     rewound: null,
   };
