@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from '../repository/cluster-admin.js';
-import { setSynchronousStandbyNames } from '../repository/cluster-role-admin.js';
+import { setSynchronousStandbyNames, streamingStandbyNames } from '../repository/cluster-role-admin.js';
 import { assertPortsFree } from './assert-ports-free.js';
 import { ClusterError } from './cluster-error.js';
 import { readClusterSpec, writeClusterSpec, writeTopology } from './cluster-files.js';
@@ -85,9 +85,20 @@ export async function clusterUp(
   if (cluster.synchronous === true) {
     progress('requiring a replica for every commit (synchronous_standby_names)...');
     await settleAll(
-      Array.from({ length: cluster.shards }, (_, shardId) => {
+      Array.from({ length: cluster.shards }, async (_, shardId) => {
         const names = shardMembers(cluster, shardId).filter((n) => n.role === 'replica').map((n) => n.name);
-        return setSynchronousStandbyNames(nodeOf(cluster, shardId, 'primary').port, synchronousStandbyNames(names));
+        const primary = nodeOf(cluster, shardId, 'primary');
+        // Names no standby presents would stop every commit of the shard: refuse instead.
+        const streaming = await streamingStandbyNames(primary.port);
+        const unnamed = names.filter((n) => !streaming.includes(n));
+        if (unnamed.length > 0) {
+          throw new ClusterError(
+            'COMMAND_FAILED',
+            `shard ${shardId}: no standby streams from port ${primary.port} as ${unnamed.join(', ')}, so synchronous replication would ` +
+              'stop its writes; restart the cluster (`cluster down`, then `cluster up --synchronous`) so every node presents its name',
+          );
+        }
+        await setSynchronousStandbyNames(primary.port, synchronousStandbyNames(names));
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pgHbaConfig, primaryConfig, quote, replicaConfig, socketDirFor, synchronousStandbyNames } from './node-config.js';
+import { missingNodeSettings, pgHbaConfig, primaryConfig, quote, replicaConfig, socketDirFor, synchronousStandbyNames } from './node-config.js';
 
 describe('primaryConfig', () => {
   const base = { port: 54320, name: 'shard0_node0', socketDir: '/c/run', replicas: 1 };
@@ -38,6 +38,15 @@ describe('primaryConfig', () => {
 
 it('gives a replica its own port and name, set after the copied primary settings', () => {
   expect(replicaConfig(54321, 'shard0_node1')).toMatch(/port = 54321\ncluster_name = 'shard0_node1'\n$/);
+});
+
+it('adds what an older node lacks for switchovers, once', () => {
+  const old = "port = 54321\nfull_page_writes = off\n";
+  const added = missingNodeSettings(old, 'shard0_node1');
+  expect(added).toContain("cluster_name = 'shard0_node1'");
+  expect(added).toContain('wal_log_hints = on');
+  expect(added).toContain('full_page_writes = on');
+  expect(missingNodeSettings(old + added, 'shard0_node1')).toBe('');
 });
 
 it('waits for any one standby, quoting each name', () => {

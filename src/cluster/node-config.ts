@@ -66,6 +66,16 @@ export function replicaConfig(port: number, name: string): string {
 }
 
 /**
+ * What a node created by an older shardgate lacks for synchronous
+ * replication and pg_rewind, appended (later settings win) before it starts;
+ * '' when its configuration has it all.
+ */
+export function missingNodeSettings(conf: string, name: string): string {
+  if (/^\s*cluster_name\s*=/m.test(conf)) return '';
+  return `\n# shardgate: settings added for switchovers\ncluster_name = ${quote(name)}\nwal_log_hints = on\nfull_page_writes = on\n`;
+}
+
+/**
  * The value of synchronous_standby_names for a primary whose standbys are
  * `names`: any one of them must have a commit before it is acknowledged.
  * '' (no synchronous standby) when there are none.

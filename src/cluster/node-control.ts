@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterNode, socketDir } from './cluster-layout.js';
 import type { PgBinaries } from './find-pg-binaries.js';
-import { PRIMARY_MARKER, REPLICA_MARKER, pgHbaConfig, primaryConfig, replicaConfig } from './node-config.js';
+import { PRIMARY_MARKER, REPLICA_MARKER, missingNodeSettings, pgHbaConfig, primaryConfig, replicaConfig } from './node-config.js';
 import {
   isPostmasterOf,
   isProcessAlive,
@@ -68,6 +68,9 @@ export async function startPgNode(bins: PgBinaries, node: ClusterNode): Promise<
   const args = ['start', '-w', '-t', '60', '-s', '-D', node.dataDir, '-l', node.logFile];
   const logOffset = await fileSize(node.logFile);
   if (runningPostmasterPid(node.dataDir) === null) {
+    const confFile = join(node.dataDir, 'postgresql.conf');
+    const missing = missingNodeSettings(await readFile(confFile, 'utf8').catch(() => ''), node.name);
+    if (missing !== '') await appendFile(confFile, missing);
     // Left by a killed postmaster: while its pid is unreaped or taken by another process, postgres would refuse to start.
     if (readPostmasterPid(node.dataDir) !== null) await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
     await removeStaleSocketLock(node);

@@ -24,7 +24,7 @@ type Role = 'primary' | 'replica';
 export interface TestCluster {
   dir: string;
   topologyPath: string;
-  /** The parsed topology.json (CONTRACT §2) as it was at boot (the file itself follows switchovers). */
+  /** The parsed topology.json (the gateway's topology file) as it was at boot; the file itself follows switchovers. */
   topology: unknown;
   /** The first of the consecutive ports the cluster uses (see `cluster up --help` for the layout). */
   basePort: number;
