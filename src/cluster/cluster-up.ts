@@ -180,7 +180,7 @@ async function bringUpShard(
   }
   if (freshPrimary) {
     progress(`initdb ${primary.label}...`);
-    await initPrimary(bins, primary, { fsync, socketDir: socket, replicas: spec.replicas, synchronous: spec.synchronous === true });
+    await initPrimary(bins, primary, { fsync, socketDir: socket, replicas: spec.replicas });
   }
   await startIfStopped(bins, primary, progress);
   await settleAll(

@@ -20,8 +20,6 @@ export interface PrimaryConfigOptions {
   readonly socketDir: string;
   readonly fsync: boolean;
   readonly replicas: number;
-  /** Synchronous replication: commits must wait for a replica even when fsync is off. */
-  readonly synchronous?: boolean;
 }
 
 export function primaryConfig(o: PrimaryConfigOptions): string {
@@ -51,11 +49,12 @@ export function primaryConfig(o: PrimaryConfigOptions): string {
     "idle_in_transaction_session_timeout = '10min'",
   ];
   if (!o.fsync) {
-    // Throw-away clusters only: a machine crash may corrupt the data, which is fine for tests.
-    // full_page_writes stays on: pg_rewind refuses to work without it. A synchronous
-    // cluster keeps synchronous_commit on, or commits would not wait for the replica.
+    // Throw-away clusters only: a machine crash may corrupt the data, which is
+    // fine for tests. synchronous_commit stays on: a crashed or killed server
+    // (not machine) must keep every commit it acknowledged, as the fault tests
+    // check, and a synchronous cluster's commits must wait for the replica.
+    // full_page_writes stays on too: pg_rewind refuses to work without it.
     lines.push('fsync = off');
-    if (o.synchronous !== true) lines.push('synchronous_commit = off');
   }
   return `${lines.join('\n')}\n`;
 }

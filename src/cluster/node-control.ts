@@ -1,18 +1,10 @@
 import { access, appendFile, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ClusterError } from './cluster-error.js';
-import { type ClusterNode, socketDir } from './cluster-layout.js';
+import type { ClusterNode } from './cluster-layout.js';
 import type { PgBinaries } from './find-pg-binaries.js';
 import { PRIMARY_MARKER, REPLICA_MARKER, missingNodeSettings, pgHbaConfig, primaryConfig, replicaConfig } from './node-config.js';
-import {
-  isPostmasterOf,
-  isProcessAlive,
-  processWithChildren,
-  readPostmasterPid,
-  runningPostmasterPid,
-  signalAll,
-  waitForExit,
-} from './postmaster-process.js';
+import { processWithChildren, readPostmasterPid, runningPostmasterPid, signalAll, waitForExit } from './postmaster-process.js';
 import { giveToPg } from './pg-owner.js';
 import { runProgram } from './run-program.js';
 
@@ -40,7 +32,6 @@ export interface InitPrimaryOptions {
   readonly fsync: boolean;
   readonly socketDir: string;
   readonly replicas: number;
-  readonly synchronous: boolean;
 }
 
 export async function initPrimary(bins: PgBinaries, node: ClusterNode, o: InitPrimaryOptions): Promise<void> {
@@ -71,10 +62,9 @@ export async function startPgNode(bins: PgBinaries, node: ClusterNode): Promise<
     const confFile = join(node.dataDir, 'postgresql.conf');
     const missing = missingNodeSettings(await readFile(confFile, 'utf8').catch(() => ''), node.name);
     if (missing !== '') await appendFile(confFile, missing);
-    // Left by a killed postmaster: while its pid is unreaped or taken by another process, postgres would refuse to start.
-    if (readPostmasterPid(node.dataDir) !== null) await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
-    await removeStaleSocketLock(node);
   }
+  const stalePid = readPostmasterPid(node.dataDir);
+  if (stalePid !== null && runningPostmasterPid(node.dataDir) === null) await removeStaleLockFiles(node.dataDir, stalePid);
   try {
     await runProgram(bins.pgCtl, args, { cwd: dirname(node.dataDir), what: `starting ${node.label}` });
   } catch (err) {
@@ -192,13 +182,24 @@ export async function repointStandby(bins: PgBinaries, node: ClusterNode, primar
 /** The files that make a node itself (its port, name, access rules), not a copy of the one it was cloned from. */
 const OWN_FILES = ['postgresql.conf', 'pg_hba.conf'] as const;
 
-/** The lock file of the node's unix socket in D/run, when the postmaster that wrote it is gone. */
-async function removeStaleSocketLock(node: ClusterNode): Promise<void> {
-  const lock = join(socketDir(dirname(dirname(node.dataDir))), `.s.PGSQL.${node.port}.lock`);
-  const text = await readFile(lock, 'utf8').catch(() => null);
-  if (text === null) return;
-  const pid = Number(text.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid) || !isPostmasterOf(pid, node.dataDir)) await unlink(lock).catch(() => {});
+/**
+ * A postmaster that died without shutting down (kill -9, a crash) leaves
+ * `postmaster.pid` and its socket's `.s.PGSQL.<port>.lock`. PostgreSQL clears
+ * them itself unless their pid still answers a signal, which it does when it
+ * was reused by another process, or when the dead postmaster is a zombie that
+ * nobody reaps (a container whose init does not). It is known dead here.
+ */
+async function removeStaleLockFiles(dataDir: string, stalePid: number): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  const lines = (await readFile(pidFile, 'utf8').catch(() => '')).split('\n');
+  const port = lines[3]?.trim();
+  const socketDir = lines[4]?.trim();
+  if (port && socketDir) {
+    const socketLock = join(socketDir, `.s.PGSQL.${port}.lock`);
+    const owner = (await readFile(socketLock, 'utf8').catch(() => '')).split('\n')[0]?.trim();
+    if (owner === String(stalePid)) await unlink(socketLock).catch(() => {});
+  }
+  await unlink(pidFile).catch(() => {});
 }
 
 async function fileSize(file: string): Promise<number> {

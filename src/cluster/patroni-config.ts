@@ -57,10 +57,9 @@ export function patroniConfig(spec: ClusterSpec, node: ClusterNode, o: PatroniCo
     max_wal_size: '256MB',
     idle_in_transaction_session_timeout: '10min',
   };
-  if (!fsync) {
-    shared['fsync'] = 'off';
-    if (!synchronous) shared['synchronous_commit'] = 'off';
-  }
+  // Without fsync (throw-away clusters), commits still wait for the local WAL write, and with
+  // synchronous_mode for a replica: a killed server keeps what it acknowledged.
+  if (!fsync) shared['fsync'] = 'off';
   const hba = [
     'local all all trust',
     `host all all ${HOST}/32 trust`,

@@ -30,12 +30,6 @@ export function runningPostmasterPid(dataDir: string): number | null {
   return pid;
 }
 
-/** True when the process is a postmaster serving `dataDir` (without /proc: assumed). */
-export function isPostmasterOf(pid: number, dataDir: string): boolean {
-  const cmdline = readProc(pid, 'cmdline');
-  return cmdline === null || servesDataDir(cmdline.split('\0'), dataDir);
-}
-
 /** pg_ctl starts `postgres -D <dataDir>`; compare real paths, as D may have been named through a symlink. */
 function servesDataDir(argv: readonly string[], dataDir: string): boolean {
   const given = argv[argv.indexOf('-D') + 1];

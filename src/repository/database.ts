@@ -6,7 +6,7 @@ import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import { classifyFailure } from './classify-error.js';
 import { ShardUnavailableError, SqlError } from './errors.js';
-import { createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 
@@ -84,11 +84,11 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
-    const onIdleError = (node: ShardNode, err: Error) =>
-      this.log('idle connection error', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
+    const onConnectionError = (node: ShardNode, err: Error) =>
+      this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     for (const node of manager.allNodes()) {
-      this.pools.set(node.id, createNodePool(node, poolOptions, onIdleError));
-      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onIdleError));
+      this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
+      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
     }
   }
 
@@ -152,7 +152,7 @@ export class Database {
       throw err;
     } finally {
       // A broken connection is destroyed, not returned to the pool.
-      client.release(broken);
+      client.release(broken ?? connectionErrorOf(client));
     }
   }
 
@@ -206,7 +206,8 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      client.release(broken);
+      // A broken connection is destroyed, not returned to the pool.
+      client.release(broken ?? connectionErrorOf(client));
     }
   }
 
