@@ -9,7 +9,7 @@ import { findPgBinaries } from './find-pg-binaries.js';
 import { isNodeCreated, promotePgNode, startPgNode, stopPgNode } from './node-control.js';
 import { patroniMarker, patroniPidFile } from './patroni-daemons.js';
 import { patroniDown, startPatroniNode, stopPatroniNode } from './patroni-down.js';
-import { adoptPatroniLeaders } from './patroni-switchover.js';
+import { adoptPatroniLeaders } from './adopt-patroni-leaders.js';
 import { processWithChildren, runningPostmasterPid, signalAll, waitForExit } from './postmaster-process.js';
 import { settleAll } from './settle-all.js';
 

@@ -5,7 +5,7 @@ import { findHaPrograms } from './find-ha-programs.js';
 import { findPgBinaries } from './find-pg-binaries.js';
 import { stopPgNode } from './node-control.js';
 import { etcdMarker, etcdPidFile, patroniDaemon, patroniMarker, patroniPidFile } from './patroni-daemons.js';
-import { adoptPatroniLeaders } from './patroni-switchover.js';
+import { adoptPatroniLeaders } from './adopt-patroni-leaders.js';
 import { isPortFree } from './is-port-free.js';
 import { ClusterError } from './cluster-error.js';
 import { runningPostmasterPid } from './postmaster-process.js';

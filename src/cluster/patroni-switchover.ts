@@ -4,7 +4,8 @@ import { observeNode, streamingStandbyNames } from '../repository/cluster-role-a
 import type { FailoverOptions, FailoverResult } from './cluster-failover.js';
 import { ClusterError } from './cluster-error.js';
 import { recordPrimary } from './cluster-files.js';
-import { type ClusterSpec, memberOf, nodeOf, primaryMembers } from './cluster-layout.js';
+import { type ClusterSpec, memberOf, nodeOf } from './cluster-layout.js';
+import { adoptPatroniLeaders } from './adopt-patroni-leaders.js';
 import { findHaPrograms } from './find-ha-programs.js';
 import { patroniConfigPath, patroniScope } from './patroni-config.js';
 import { patroniLeader, patroniMembers } from './patroni-rest.js';
@@ -12,20 +13,6 @@ import { waitForPatroniRole } from './patroni-up.js';
 
 const execFileAsync = promisify(execFile);
 const SWITCHOVER_TIMEOUT_MS = 120_000;
-
-/**
- * The layout with each shard's primary set to Patroni's leader, recorded on
- * disk when it changed (Patroni may have failed over since the layout was
- * written). Shards whose leader nobody reports keep the recorded one.
- */
-export async function adoptPatroniLeaders(spec: ClusterSpec): Promise<ClusterSpec> {
-  let current = spec;
-  for (let shardId = 0; shardId < spec.shards; shardId++) {
-    const leader = await patroniLeader(current, shardId);
-    if (leader !== null && leader !== primaryMembers(current)[shardId]) current = await recordPrimary(current, shardId, leader);
-  }
-  return current;
-}
 
 /** `cluster failover` under Patroni: `patronictl switchover` from the leader to the first replica, timed. */
 export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts: FailoverOptions): Promise<FailoverResult> {

@@ -22,6 +22,7 @@ import { socketDirFor } from './node-config.js';
 import { patroniConfig, patroniConfigPath } from './patroni-config.js';
 import { etcdDaemon, etcdMarker, etcdPidFile, patroniDaemon, patroniMarker, patroniPidFile } from './patroni-daemons.js';
 import { patroniGet } from './patroni-rest.js';
+import { adoptPatroniLeaders } from './adopt-patroni-leaders.js';
 import { giveToPg } from './pg-owner.js';
 import { runningPostmasterPid } from './postmaster-process.js';
 import { settleAll } from './settle-all.js';
@@ -34,10 +35,12 @@ const START_TIMEOUT_MS = 120_000;
  * the shard with initdb the first time), then the Patronis of its replicas,
  * which clone it. Returns the path of the topology file.
  */
-export async function patroniUp(bins: PgBinaries, spec: ClusterSpec, progress: (line: string) => void): Promise<string> {
+export async function patroniUp(bins: PgBinaries, layout: ClusterSpec, progress: (line: string) => void): Promise<string> {
   const programs = await findHaPrograms();
-  await assertHaPortsFree(spec);
-  await startEtcd(spec, programs, progress);
+  await assertHaPortsFree(layout);
+  await startEtcd(layout, programs, progress);
+  // Patronis still running may have failed over since the layout was written: their leader is the primary.
+  const spec = await adoptPatroniLeaders(layout);
 
   const socket = socketDirFor(socketDir(spec.dir), lastPgPort(spec));
   const nodes = clusterNodes(spec);
