@@ -97,7 +97,7 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
     expect(count?.n).toBe(100);
   });
 
-  it('promotes the replica when the leader’s postgres and Patroni are killed (-9), and rejoins the old leader', async () => {
+  it('promotes the replica when the leader’s postgres and Patroni are killed (-9); `up` rejoins the old leader', async () => {
     const timeline = byPort(await cluster.status(), second)?.timeline ?? 0;
     await query(second, "INSERT INTO ledger VALUES (500, 'before the crash')");
     await eventually(() => query(first, 'SELECT id FROM ledger WHERE id = 500'), (r) => r.length === 1);
@@ -118,8 +118,11 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
     expect(byPort(await cluster.status(), first)).toMatchObject({ observedRole: 'primary', timeline: timeline + 1 });
     await query(first, "INSERT INTO ledger VALUES (501, 'after the crash')");
 
-    // The killed node's Patroni, started again, rewinds it and makes it a replica of the new leader.
-    await cluster.startNode(0, 'replica');
+    // `up` takes Patroni's new leader as the primary and starts the killed node's Patroni,
+    // which rewinds it and makes it a replica of the new leader.
+    const up = await cli(['up', '--dir', cluster.dir]);
+    expect(up.err).toEqual([]);
+    expect((await readClusterSpec(cluster.dir))?.primaries).toEqual([0]);
     await eventually(
       () => query<{ name: string }>(first, "SELECT application_name AS name FROM pg_stat_replication WHERE state = 'streaming'"),
       (rows) => rows.some((r) => r.name === 'shard0_node1'),
