@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Installs what the test suite needs from the system when it is missing:
 // PostgreSQL server binaries (the tests boot real clusters), Patroni and etcd
-// (the `cluster up --ha patroni` tests) and Chromium (the GraphiQL browser test). As root with apt-get it installs them; otherwise it
+// (the `cluster up --ha patroni` tests), Chromium (the GraphiQL browser test),
+// and Prometheus with promtool (the alerting rules, the dashboard's queries and
+// /metrics are checked with the real tools). As root with apt-get it installs them; otherwise it
 // says exactly what to install and fails, rather than letting tests skip.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -31,6 +33,8 @@ if (!onPath('patroni') || !onPath('patronictl')) missing.push('patroni');
 if (!onPath('etcd')) missing.push('etcd-server');
 if (!hasPythonEtcd()) missing.push('python3-etcd');
 if (!existsSync(CHROMIUM) && process.env.SHARDGATE_SKIP_BROWSER !== '1') missing.push('chromium');
+// Debian's package `prometheus` brings both binaries.
+if (!onPath('prometheus') || !onPath('promtool')) missing.push('prometheus');
 
 if (missing.length === 0) process.exit(0);
 
