@@ -5,15 +5,19 @@ import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
+import { NodeAdmission, type Release } from './admission.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
-import { ShardUnavailableError, SqlError } from './errors.js';
+import { ShardOverloadedError, ShardUnavailableError, SqlError } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
+import type { RequestScope } from './request-scope.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
+  /** The request this statement serves: its statement budget is charged before anything is sent. */
+  readonly scope?: RequestScope;
 }
 
 export interface Rows<R> {
@@ -70,6 +74,9 @@ export class Database {
   private readonly pools = new Map<string, pg.Pool>();
   /** Health probes use their own single connection per node, so a busy pool never looks like a dead node. */
   private readonly probePools = new Map<string, pg.Pool>();
+  /** Per node: who may ask the pool for a connection, and a bounded queue of who waits. */
+  private readonly admissions = new Map<string, NodeAdmission>();
+  private readonly connectWaitMs: number;
   private readonly observers: StatementObserver[];
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
@@ -83,11 +90,13 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
+    this.connectWaitMs = poolOptions.connectTimeoutMs;
     const onConnectionError = (node: ShardNode, err: Error) =>
       this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     for (const node of manager.allNodes()) {
       this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
       this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
+      this.admissions.set(node.id, new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax));
     }
   }
 
@@ -129,7 +138,7 @@ export class Database {
   /** Runs `fn` in one transaction on the shard's primary: ROLLBACK on error, connection always released. */
   async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const target = this.manager.writeTarget(shardId);
-    const client = await this.connect(target);
+    const { client, release } = await this.connect(target);
     let broken: Error | undefined;
     const tx: Transaction = {
       execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
@@ -152,6 +161,7 @@ export class Database {
     } finally {
       // A broken connection is destroyed, not returned to the pool.
       client.release(broken ?? connectionErrorOf(client));
+      release();
     }
   }
 
@@ -175,7 +185,8 @@ export class Database {
         node,
         active: pool.totalCount - pool.idleCount,
         idle: pool.idleCount,
-        waiting: pool.waitingCount,
+        // Statements wait at the door's admission, never inside the pool.
+        waiting: this.admissions.get(node.id)!.waiting + pool.waitingCount,
       };
     });
   }
@@ -183,18 +194,24 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const node of this.manager.allNodes()) {
+      this.admissions.get(node.id)?.refuseAll(new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
+    }
     await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
   }
 
   private async runOn<R extends object>(target: NodeTarget, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
+    // Over budget: refused before it is observed or sent, so it costs nothing.
+    options?.scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
-    let client: pg.PoolClient;
+    let connection: { client: pg.PoolClient; release: Release };
     try {
-      client = await this.connect(target);
+      connection = await this.connect(target);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
     }
+    const { client, release } = connection;
     let broken: Error | undefined;
     try {
       const result = await this.query<R>(client, target, stmt, params);
@@ -207,6 +224,7 @@ export class Database {
     } finally {
       // A broken connection is destroyed, not returned to the pool.
       client.release(broken ?? connectionErrorOf(client));
+      release();
     }
   }
 
@@ -222,12 +240,20 @@ export class Database {
     }
   }
 
-  private async connect(target: NodeTarget): Promise<pg.PoolClient> {
+  /**
+   * A connection of the target node, and the admission permit that goes with
+   * it. Waiting for the permit is pressure (SHARD_OVERLOADED, the node stays
+   * healthy); failing to connect once admitted is a node failure.
+   */
+  private async connect(target: NodeTarget): Promise<{ client: pg.PoolClient; release: Release }> {
     const pool = this.pools.get(target.node.id);
-    if (!pool || this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+    const admission = this.admissions.get(target.node.id);
+    if (!pool || !admission || this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+    const release = await admission.acquire(this.connectWaitMs);
     try {
-      return await pool.connect();
+      return { client: await pool.connect(), release };
     } catch (err) {
+      release();
       throw this.unavailable(target, err);
     }
   }
@@ -274,7 +300,7 @@ function failureOutcome(err: unknown): StatementOutcome {
   return {
     rowCount: null,
     error: err,
-    outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
+    outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardOverloadedError ? 'overloaded' : 'error',
     ...sqlStateOutcome(err),
   };
 }
