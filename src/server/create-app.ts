@@ -7,7 +7,7 @@ import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/req
 import type { Shards } from './open-shards.js';
 import { corsPolicy } from './cors-policy.js';
 import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
-import { requestIdOf, useRequestId } from './request-id.js';
+import { requestIdOf } from './request-id.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
@@ -89,7 +89,6 @@ export function createApp(deps: AppDeps): App {
         maxStatements: safety.limits.maxStatements,
       }),
     plugins: [
-      useRequestId(),
       useHealthEndpoints(shards.manager, () => shuttingDown),
       useRequestBodyLimit(safety.limits.maxBodyBytes),
       // A request a browser could send cross-site without a preflight (a

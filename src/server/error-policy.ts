@@ -4,11 +4,14 @@ import type { Logger } from 'pino';
 import { DomainError } from '../repository/errors.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { domainErrorToGraphQL } from '../graphql/errors.js';
-import { currentRequestId } from './request-id.js';
+import { requestIdOf } from './request-id.js';
 
 export const INTERNAL_MESSAGE = 'Unexpected error.';
 
 const logged = new WeakSet<object>();
+
+/** The request each error that escaped parsing or validation came from (see useErrorPolicy). */
+const requestOfError = new WeakMap<object, string>();
 
 /** Whether toClientError has already logged this error (so yoga's own error log can skip it). */
 export function alreadyLogged(error: unknown): boolean {
@@ -22,7 +25,7 @@ export function alreadyLogged(error: unknown): boolean {
  * logged with the request id, which the client also gets to quote.
  */
 export function toClientError(error: unknown, knownRequestId: string | null, logger: Logger): GraphQLError {
-  const requestId = knownRequestId ?? currentRequestId();
+  const requestId = knownRequestId ?? (typeof error === 'object' && error !== null ? (requestOfError.get(error) ?? null) : null);
   const graphqlError = isGraphQLError(error) ? error : null;
   const original = graphqlError?.originalError ?? error;
   if (original instanceof DomainError) {
@@ -52,9 +55,28 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error;
 }
 
-/** Applies toClientError with the request's id, before yoga's own masking (which then has nothing left to do). */
+/**
+ * Applies toClientError with the request's id, before yoga's own masking
+ * (which then has nothing left to do), to the errors of an execution. An
+ * error that escapes parsing or validation (a parser overflow, a failing
+ * validation rule) reaches yoga's masking, which calls toClientError without
+ * a request: the request's id is noted on the error on its way out, for
+ * toClientError to find. Not an AsyncLocalStorage: on Node 20 one
+ * AsyncLocalStorage in use puts a promise hook on every promise of the
+ * process, about a fifth of the CPU of a point lookup.
+ */
 export function useErrorPolicy(logger: Logger): Plugin<GatewayContext> {
+  const noteRequest = ({ context }: { context: unknown }, wrapped: () => void) => {
+    try {
+      wrapped();
+    } catch (err) {
+      const requestId = requestIdIn(context);
+      if (requestId !== null && typeof err === 'object' && err !== null) requestOfError.set(err, requestId);
+      throw err;
+    }
+  };
   return {
+    instrumentation: { parse: noteRequest, validate: noteRequest },
     onExecute({ args }) {
       const requestId = (args.contextValue as Partial<GatewayContext>).requestId ?? null;
       return {
@@ -65,4 +87,11 @@ export function useErrorPolicy(logger: Logger): Plugin<GatewayContext> {
       };
     },
   };
+}
+
+/** The id of the request an operation's context belongs to (yoga puts the request there). */
+function requestIdIn(context: unknown): string | null {
+  // Yoga's Request may be a ponyfill, not an instance of the global class.
+  const request = (context as { request?: { headers?: unknown } } | null)?.request;
+  return request && typeof request === 'object' && request.headers ? requestIdOf(request as Request) : null;
 }
