@@ -360,11 +360,13 @@ export class Database {
     const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
     if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
     this.log('node could not serve', { node: target.node.id, detail });
+    
     return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
   }
 
   /** No node of the shard may serve the statement (no primary, a split brain, no replica for a read). */
   private noNode(shardId: number): ShardUnavailableError {
+    
     const reason = this.manager.noWriteReason(shardId);
     return new ShardUnavailableError(shardId, reason === 'SPLIT_BRAIN' ? 'split brain: more than one primary' : 'no node can serve', {
       ...(reason === 'SPLIT_BRAIN' ? { reason } : {}),

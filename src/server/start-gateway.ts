@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { observeGateway, type Observability } from '../observability/observe-gateway.js';
 import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App } from './create-app.js';
+import { logRoleChanges } from './log-role-changes.js';
 import { openShards, type Shards } from './open-shards.js';
 
 export interface RunningGateway {
@@ -49,6 +50,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       else logger.info(fields, 'node health changed');
     }
   });
+  logRoleChanges(shards.manager, logger);
   await shards.health.start();
   const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
   const app = createApp({

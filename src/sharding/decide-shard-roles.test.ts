@@ -6,10 +6,9 @@ const primary = (timeline: number, systemIdentifier = SYS): RoleObservation => (
 const standby = (timeline: number, systemIdentifier = SYS): RoleObservation => ({ inRecovery: true, timeline, systemIdentifier });
 
 type Name = 'a' | 'b' | 'c';
-const input = (node: Name, observation: RoleObservation | null, reachable = true): NodeRoleInput<Name> => ({
+const input = (node: Name, observation: RoleObservation | null): NodeRoleInput<Name> => ({
   node,
   configuredRole: node === 'a' ? 'primary' : 'replica',
-  reachable,
   observation,
 });
 
@@ -27,8 +26,7 @@ describe('decideShardRoles', () => {
   it('before any probe answered, the configured roles stand', () => {
     const [d] = rounds([input('a', null), input('b', null)]);
     expect(d).toMatchObject({ primary: 'a', replicas: ['b'], noWriteReason: null, primaryChanged: false });
-    const [down] = rounds([input('a', null, false), input('b', null)]);
-    expect(down).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: ['b'] });
+    expect(d!.excluded.size).toBe(0);
   });
 
   it('a steady shard: the node out of recovery writes, standbys on its timeline read', () => {
@@ -43,43 +41,50 @@ describe('decideShardRoles', () => {
     expect(d).toMatchObject({ primary: 'b', replicas: ['a'], primaryChanged: false });
   });
 
-  it('promotion: the primary crashes, no writes until the replica is promoted, then it takes them', () => {
-    const [before, crashed, promoted] = rounds(
+  it('promotion: the crashed primary keeps the role (writes wait for it) until a replica is promoted, which then takes writes', () => {
+    // A node that stops answering keeps its last observation: the caller sees it unreachable and buffers.
+    const [before, promoted] = rounds(
       [input('a', primary(1)), input('b', standby(1)), input('c', standby(1))],
-      [input('a', primary(1), false), input('b', standby(1)), input('c', standby(1))],
-      [input('a', primary(1), false), input('b', primary(2)), input('c', standby(1))],
+      [input('a', primary(1)), input('b', primary(2)), input('c', standby(1))],
     );
     expect(before!.primary).toBe('a');
-    expect(crashed).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: ['b', 'c'], primaryChanged: false });
     expect(promoted).toMatchObject({ primary: 'b', timeline: 2, primaryChanged: true, replicas: [] });
     // The other standby still follows timeline 1 (the dead primary): it does not see the new primary's writes.
     expect(promoted!.excluded.get('c')).toBe('old-timeline');
     expect(promoted!.excluded.get('a')).toBe('stale-primary');
-    expect(promoted!.memory).toMatchObject({ lastPrimary: 'b', primarySince: 3000, highestTimeline: 2 });
+    expect(promoted!.memory).toMatchObject({ lastPrimary: 'b', primarySince: 2000, highestTimeline: 2 });
   });
 
   it('a replica still on the old timeline reads again once it follows the new primary', () => {
     const [, later] = rounds(
-      [input('a', primary(1), false), input('b', primary(2)), input('c', standby(1))],
-      [input('a', primary(1), false), input('b', primary(2)), input('c', standby(2))],
+      [input('a', primary(1)), input('b', primary(2)), input('c', standby(1))],
+      [input('a', primary(1)), input('b', primary(2)), input('c', standby(2))],
     );
     expect(later).toMatchObject({ primary: 'b', replicas: ['c'] });
     expect(later!.excluded.has('c')).toBe(false);
   });
 
-  it('the old primary back on its old timeline serves nothing, even while the new primary is unreachable', () => {
-    const [back, newDown, restarted] = rounds(
+  it('the old primary back on its old timeline serves nothing, even when the new one was never seen by this process', () => {
+    const [back, restarted] = rounds(
       [input('a', primary(1)), input('b', primary(2)), input('c', standby(2))],
-      [input('a', primary(1)), input('b', primary(2), false), input('c', standby(2))],
-      // The new primary is now unknown (restarted, not answered yet): memory still knows timeline 2.
-      [input('a', primary(1)), input('b', null), input('c', null)],
+      // A new process: memory is empty, but a standby already follows timeline 2.
+      [input('a', primary(1)), input('b', null), input('c', standby(2))],
     );
     expect(back).toMatchObject({ primary: 'b', replicas: ['c'] });
     expect(back!.excluded.get('a')).toBe('stale-primary');
-    expect(newDown).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: ['c'] });
-    expect(newDown!.excluded.get('a')).toBe('stale-primary');
-    expect(restarted).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: [] });
+    expect(restarted).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: ['c'] });
     expect(restarted!.excluded.get('a')).toBe('stale-primary');
+    const [fresh] = rounds([input('a', primary(1)), input('b', null), input('c', standby(2))]);
+    expect(fresh).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', timeline: 2 });
+  });
+
+  it('the remembered timeline keeps an old primary out after every newer node has gone out of sight', () => {
+    let memory: ShardRoleMemory<Name> = initialRoleMemory();
+    memory = decideShardRoles([input('a', primary(1)), input('b', primary(2))], memory, 1).memory;
+    // Only the old primary is in the input now (the others removed from the topology by a reload, say).
+    const d = decideShardRoles([input('a', primary(1))], memory, 2);
+    expect(d).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', timeline: 2 });
+    expect(d.excluded.get('a')).toBe('stale-primary');
   });
 
   it('the old primary rejoining as a standby of the new one reads again', () => {
@@ -138,15 +143,16 @@ describe('decideShardRoles', () => {
     expect(d!.excluded.get('b')).toBe('unobserved');
   });
 
-  it('flapping: a primary that drops in and out takes writes whenever reachable, and is never counted as a change', () => {
+  it('flapping: a node that flips in and out of recovery on one timeline is never counted twice, and writes stop while two claim it', () => {
     const seq = rounds(
       [input('a', primary(1)), input('b', standby(1))],
-      [input('a', primary(1), false), input('b', standby(1))],
+      [input('a', primary(1)), input('b', primary(1))],
       [input('a', primary(1)), input('b', standby(1))],
-      [input('a', primary(1), false), input('b', standby(1))],
+      [input('a', primary(1)), input('b', primary(1))],
       [input('a', primary(1)), input('b', standby(1))],
     );
     expect(seq.map((d) => d.primary)).toEqual(['a', null, 'a', null, 'a']);
+    expect(seq.map((d) => d.noWriteReason)).toEqual([null, 'SPLIT_BRAIN', null, 'SPLIT_BRAIN', null]);
     expect(seq.some((d) => d.primaryChanged)).toBe(false);
     expect(seq.at(-1)!.memory.primarySince).toBe(1000);
   });
@@ -154,12 +160,12 @@ describe('decideShardRoles', () => {
   it('flapping across a failover: the old primary never takes writes again, the count rises once', () => {
     const seq = rounds(
       [input('a', primary(1)), input('b', standby(1))],
-      [input('a', primary(1), false), input('b', primary(2))],
-      [input('a', primary(1)), input('b', primary(2), false)],
       [input('a', primary(1)), input('b', primary(2))],
+      [input('a', primary(1)), input('b', primary(2))],
+      [input('a', null), input('b', primary(2))],
       [input('a', standby(2)), input('b', primary(2))],
     );
-    expect(seq.map((d) => d.primary)).toEqual(['a', 'b', null, 'b', 'b']);
+    expect(seq.map((d) => d.primary)).toEqual(['a', 'b', 'b', 'b', 'b']);
     expect(seq.map((d) => d.primaryChanged)).toEqual([false, true, false, false, false]);
     expect(seq.at(-1)!.replicas).toEqual(['a']);
   });

@@ -22,9 +22,12 @@ export interface NodeRoleInput<N> {
   readonly node: N;
   /** The role the topology file gives it: used only while no node of the shard has been observed yet. */
   readonly configuredRole: 'primary' | 'replica';
-  /** False while the node is ejected as unreachable: its last observation may be stale. */
-  readonly reachable: boolean;
-  /** The last successful probe, or null when it never answered one. */
+  /**
+   * The last successful probe, or null when it never answered one. Kept while
+   * the node is unreachable: a primary that stops answering is still the
+   * primary until another node is promoted (a higher timeline), and writes
+   * to it wait in the buffer rather than go anywhere else.
+   */
   readonly observation: RoleObservation | null;
 }
 
@@ -63,17 +66,17 @@ export type ExclusionReason =
 
 /** Why a shard takes no writes. */
 export type NoWriteReason =
-  /** No reachable node is out of recovery on the shard's highest timeline (a crash, a failover in progress). */
+  /** No node is out of recovery on the shard's highest timeline (a failover in progress, only an old primary in sight). */
   | 'NO_PRIMARY'
   /** Two or more nodes are out of recovery on the highest timeline. */
   | 'SPLIT_BRAIN';
 
 export interface ShardRoles<N> {
-  /** The one node that takes writes (and STRONG reads), or null. */
+  /** The one node that takes writes (and STRONG reads), or null. It may be unreachable right now: health is the caller's. */
   readonly primary: N | null;
   /** Set exactly when `primary` is null. */
   readonly noWriteReason: NoWriteReason | null;
-  /** The standbys that follow the current primary's timeline, in input order; the caller still applies health (lag, ejection). */
+  /** The standbys that follow the current primary's timeline, in input order; the caller still applies health (reachable, lag). */
   readonly replicas: readonly N[];
   /** Nodes that must receive no statement at all, with why. */
   readonly excluded: ReadonlyMap<N, ExclusionReason>;
@@ -94,10 +97,15 @@ export interface ShardRoles<N> {
  * - The shard's system identifier is the one most observed nodes share (ties:
  *   the one remembered, else the first node's in topology order). Nodes with
  *   another one serve nothing.
- * - The write target is the reachable node out of recovery on the shard's
- *   highest timeline; if there are several, none (split brain). An
- *   out-of-recovery node below the highest timeline serves nothing.
- * - Reads may use the reachable standbys on the current timeline.
+ * - The write target is the node out of recovery on the shard's highest
+ *   timeline; if there are several, none (split brain). An out-of-recovery
+ *   node below the highest timeline serves nothing.
+ * - Reads may use the standbys on the current timeline.
+ *
+ * Reachability is not an input: each node counts with its last observation,
+ * so a node that stops answering keeps its role (and a flapping network
+ * changes nothing here), while a promotion elsewhere shows as a higher
+ * timeline and wins.
  */
 export function decideShardRoles<N>(
   nodes: readonly NodeRoleInput<N>[],
@@ -123,7 +131,7 @@ export function decideShardRoles<N>(
   for (const n of ours) {
     if (n.observation.inRecovery) continue;
     if (n.observation.timeline < timeline) excluded.set(n.node, 'stale-primary');
-    else if (n.reachable) primaries.push(n.node);
+    else primaries.push(n.node);
   }
   let primary: N | null = null;
   let noWriteReason: NoWriteReason | null = null;
@@ -138,15 +146,14 @@ export function decideShardRoles<N>(
   for (const n of ours) {
     if (!n.observation.inRecovery) continue;
     if (n.observation.timeline < timeline) excluded.set(n.node, 'old-timeline');
-    else if (n.reachable) replicas.push(n.node);
+    else replicas.push(n.node);
   }
   return finish(primary, noWriteReason, replicas, excluded, timeline, systemIdentifier, memory, now);
 }
 
 function configuredRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: ShardRoleMemory<N>, now: number): ShardRoles<N> {
-  const configured = nodes.find((n) => n.configuredRole === 'primary');
-  const primary = configured && configured.reachable ? configured.node : null;
-  const replicas = nodes.filter((n) => n.configuredRole === 'replica' && n.reachable).map((n) => n.node);
+  const primary = nodes.find((n) => n.configuredRole === 'primary')?.node ?? null;
+  const replicas = nodes.filter((n) => n.configuredRole === 'replica').map((n) => n.node);
   return finish(primary, primary === null ? 'NO_PRIMARY' : null, replicas, new Map(), memory.highestTimeline, memory.systemIdentifier, memory, now);
 }
 

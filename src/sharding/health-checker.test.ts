@@ -65,10 +65,11 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     expect(manager.writeTarget(0)?.node).toBe(configuredPrimary);
     expect(manager.healthOf(configuredReplica!).lag).toEqual({ seconds: 0, bytes: 0x1000 });
 
+    // Down: still the primary (nothing else is), but unreachable, so writes wait rather than go elsewhere.
     fake.state[5000] = null;
     await checker.probeShardNow(0);
-    expect(manager.writeTarget(0)).toBeNull();
-    expect(manager.noWriteReason(0)).toBe('NO_PRIMARY');
+    expect(manager.writeTarget(0)?.node).toBe(configuredPrimary);
+    expect(manager.isReachable(configuredPrimary!)).toBe(false);
 
     fake.state[5001] = { inRecovery: false, timeline: 2, lsn: '0/A000' };
     await checker.probeShardNow(0);

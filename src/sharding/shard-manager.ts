@@ -95,7 +95,11 @@ export class ShardManager {
     return this.decisions[shardId]!;
   }
 
-  /** Writes: the shard's observed primary, or null while it has none (see `noWriteReason`). */
+  /**
+   * Writes: the shard's observed primary, or null while it has none (see
+   * `noWriteReason`). It may be unreachable right now (`isReachable`): a
+   * write to it then fails to connect and waits in the write buffer.
+   */
   writeTarget(shardId: number): NodeTarget | null {
     const primary = this.rolesOf(shardId).primary;
     return primary ? { node: primary, role: 'primary', reason: 'write' } : null;
@@ -122,6 +126,12 @@ export class ShardManager {
   /** The seed's GetReplicaDB(key): the first read candidate. */
   replicaOf(key: string, policy: ReadPolicy): NodeTarget | null {
     return this.readTargets(this.shardIdOf(key), policy)[0] ?? null;
+  }
+
+  /** False once the node is ejected for not answering (probes or statements). */
+  isReachable(node: ShardNode): boolean {
+    const health = this.healthOf(node);
+    return !(health.status === 'ejected' && health.reason === 'unreachable');
   }
 
   healthOf(node: ShardNode): NodeHealth {
@@ -219,15 +229,7 @@ export class ShardManager {
   private decide(shard: Shard, now: number): { roles: ShardRoles<ShardNode>; memory: ShardRoleMemory<string> } {
     const byKey = new Map(shard.nodes.map((n) => [n.key, n]));
     const memory = this.memories[shard.id]!;
-    const inputs = shard.nodes.map((node) => {
-      const health = this.healthOf(node);
-      return {
-        node: node.key,
-        configuredRole: node.configuredRole,
-        reachable: !(health.status === 'ejected' && health.reason === 'unreachable'),
-        observation: this.observationOf(node),
-      };
-    });
+    const inputs = shard.nodes.map((node) => ({ node: node.key, configuredRole: node.configuredRole, observation: this.observationOf(node) }));
     const decided = decideShardRoles(inputs, memory, now);
     const toNode = (key: string) => byKey.get(key)!;
     const excluded = new Map<ShardNode, ExclusionReason>();

@@ -129,14 +129,16 @@ export class WriteBuffer {
         }
         for (;;) {
           const target = this.manager.writeTarget(shardId);
-          if (target) {
+          // The node that just failed, still primary and not answering (a crash, before any promotion): wait, don't hammer it.
+          const sameDeadNode = failed && target && target.node.key === failed.node.key && !this.manager.isReachable(target.node);
+          if (target && !sameDeadNode) {
             leave();
             return { ok: true, target };
           }
           if (!wait()) return fail('overflow');
           if (this.clock() >= waitUntil!) return fail('expired');
           this.poll(shardId);
-          await this.sleepUntilChange(shardId, waitUntil!);
+          await this.sleepUntilChange(shardId, sameDeadNode ? Math.min(waitUntil!, this.clock() + this.pollMs) : waitUntil!);
         }
       },
       end: () => {

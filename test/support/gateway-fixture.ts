@@ -30,6 +30,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+    failover: base.failover,
   };
 }
 
