@@ -4,6 +4,7 @@ import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/start-tracing.js';
 import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
+import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { onReloadSignal } from './on-reload-signal.js';
@@ -47,6 +48,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const topology = loadTopologyFile(topologyPath);
   const options = loadGatewayOptions();
   const logger = createLogger();
+  surviveStrayErrors(logger);
   const tracing = await startTracing();
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
   let gateway;

@@ -7,7 +7,7 @@ import type { ShardNode } from '../sharding/shard.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
 import { classifyFailure } from './classify-error.js';
 import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
-import { createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
 import { NodePools, type PoolLease } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { statement, type Statement } from './statement.js';
@@ -107,9 +107,9 @@ export class Database {
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
     this.writeBuffer = options.writeBuffer ?? null;
-    const onIdleError = (node: ShardNode, err: Error) =>
-      this.log('idle connection error', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
-    this.pools = new NodePools((node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onIdleError));
+    const onConnectionError = (node: ShardNode, err: Error) =>
+      this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
+    this.pools = new NodePools((node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError));
     this.pools.reconcile(manager.allNodes());
   }
 
@@ -329,14 +329,18 @@ export class Database {
     }
   }
 
-  /** Gives a connection back; a broken one is destroyed, not returned to the pool. */
+  /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
   private release(client: pg.PoolClient, broken: Error | undefined): void {
-    client.release(broken);
+    client.release(broken ?? connectionErrorOf(client));
     this.leases.get(client)?.release();
     this.leases.delete(client);
   }
 
   private async query<R extends object>(client: pg.PoolClient, target: NodeTarget, stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+    // A connection found dead before the statement went out (a node that just
+    // crashed, its pooled connections not yet dropped): the statement was never sent.
+    const dead = connectionErrorOf(client);
+    if (dead) throw this.unavailable(target, dead, 'not-sent');
     try {
       const config: pg.QueryConfig = stmt.prepare === false
         ? { text: stmt.text, values: params as unknown[] }
