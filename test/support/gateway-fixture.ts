@@ -86,11 +86,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 }
 
 /** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
-export async function startTestGateway(topologyPath: string, extra: { graphiqlDefaultQuery?: string; migrate?: boolean } = {}) {
+export async function startTestGateway(
+  topologyPath: string,
+  extra: { graphiqlDefaultQuery?: string; migrate?: boolean; options?: GatewayOptions } = {},
+) {
   const { startGateway } = await import('../../src/server/start-gateway.js');
   const gateway = await startGateway({
     topology: loadTopologyFile(topologyPath),
-    options: testGatewayOptions(),
+    options: extra.options ?? testGatewayOptions(),
     logger: pino({ level: 'silent' }),
     port: 0,
     host: '127.0.0.1',
