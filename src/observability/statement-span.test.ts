@@ -61,6 +61,12 @@ describe('statementSpan', () => {
     expect(fallback.attributes['shard.route.reason']).toBe('no-healthy-replica');
   });
 
+  it('shard.role is the role observed when routed, not the one configured (a promoted replica is primary)', () => {
+    const promoted = statementSpan({ target: { node: shard1!.replicas[0]!, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
+    expect(promoted.attributes).toMatchObject({ 'shard.role': 'primary', 'server.port': 5003 });
+    expect(promoted.attributes).not.toHaveProperty('shard.replica.lag_seconds');
+  });
+
   it('transaction control is named by its operation alone', () => {
     expect(statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') }, null).name).toBe('BEGIN');
   });
