@@ -58,3 +58,8 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     failover: Object.freeze(failover) as unknown as FailoverOptions,
   });
 }
+
+/** For one-shot commands (migrate, seed): a shard without a primary is an error to report now, not a failover to wait out. */
+export function withoutFailoverBuffer(options: GatewayOptions): GatewayOptions {
+  return Object.freeze({ ...options, failover: Object.freeze({ ...options.failover, bufferMs: 0 }) });
+}

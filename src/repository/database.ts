@@ -221,7 +221,7 @@ export class Database {
     try {
       for (;;) {
         const slot: WriteSlot = await attempt.next(failed);
-        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot);
+        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
         try {
           return await work(slot.target);
         } catch (err) {
@@ -377,10 +377,20 @@ export class Database {
     });
   }
 
-  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>): ShardUnavailableError {
-    const detail =
-      slot.why === 'overflow' ? 'no primary, and the write buffer is full' : slot.why === 'expired' ? 'no primary in time' : 'no primary';
-    return new ShardUnavailableError(shardId, `${detail} (${slot.reason})`, slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' } : {});
+  /** The write found no primary in time (or no room to wait); `last` is what its own attempt met, if it made one. */
+  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>, last: ShardUnavailableError | undefined): ShardUnavailableError {
+    const why =
+      slot.reason === 'SPLIT_BRAIN'
+        ? 'split brain: more than one primary'
+        : slot.why === 'overflow'
+          ? 'no primary, and the write buffer is full'
+          : slot.why === 'expired'
+            ? 'no primary in time'
+            : 'no primary';
+    return new ShardUnavailableError(shardId, last ? `${last.detail} (${why})` : why, {
+      ...(last ? { cause: last.cause } : {}),
+      ...(slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' as const } : {}),
+    });
   }
 
   private start(event: StatementEvent): (outcome: StatementOutcome) => void {
