@@ -25,6 +25,8 @@ export interface ObserveGatewayOptions {
   readonly userCountMaxAgeMs?: number;
   /** @default Date.now */
   readonly clock?: () => number;
+  /** Each node's pool size (the pool option `max`), exported as `shardgate_pool_connections_max`. @default not exported */
+  readonly poolMaxPerNode?: number;
 }
 
 export interface Observability {
@@ -54,7 +56,13 @@ export function observeGateway(
     },
   );
   const metrics = new GatewayMetrics(
-    { manager, poolStats: () => db.poolStats(), userCounts, ...(shards.writeBuffer ? { writeBuffer: shards.writeBuffer } : {}) },
+    {
+      manager,
+      poolStats: () => db.poolStats(),
+      userCounts,
+      ...(options.poolMaxPerNode !== undefined ? { poolMaxPerNode: options.poolMaxPerNode } : {}),
+      ...(shards.writeBuffer ? { writeBuffer: shards.writeBuffer } : {}),
+    },
     { ...(options.registry ? { registry: options.registry } : {}), processMetrics: options.processMetrics ?? false },
   );
   db.addObserver(new StatementMetricsObserver(metrics));
