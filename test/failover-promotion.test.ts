@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { clusterNode, crashNode, dropSynchronousStandbys, makeSynchronous, promoteNode } from './support/manual-failover.js';
 import { select, parsePrometheusText } from './support/prometheus-text.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
 
 // A crash of a synchronous shard's primary, promoted by hand the way an
@@ -13,11 +13,11 @@ import { measureOutage, startWriteLoad, type WriteRecord } from './support/write
 const SHARD = 1;
 const WRITERS = 6;
 
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: 3, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: 3, replicas: 1, name: 'promotion' });
   fx = await openGatewayFixture(cluster.topologyPath, testGatewayOptions(), {});
 });
 afterAll(async () => {
@@ -105,7 +105,7 @@ describe('manual failover of a synchronous shard under write load', () => {
     expect(records.filter((r) => r.shardId !== SHARD && !r.ok)).toEqual([]);
 
     // Every acknowledged write is there exactly once: on the promoted node for the failed-over shard.
-    const topology = cluster.topology as { shards: { primary: { port: number } }[] };
+    const topology = cluster.topology;
     for (const shardId of [0, 1, 2]) {
       const port = shardId === SHARD ? replica.port : topology.shards[shardId]!.primary.port;
       const acked = records.filter((r) => r.ok && r.shardId === shardId).map((r) => r.userId);

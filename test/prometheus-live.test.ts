@@ -24,12 +24,12 @@ import {
 } from './support/monitoring-files.js';
 import { startPrometheus, waitUntil, type PrometheusServer, type VectorSample } from './support/prometheus-server.js';
 import { promtool } from './support/prometheus-tools.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 const SHARDS = 2;
 const SEEDED = 24;
 
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let gateway: RunningGateway;
 let prometheus: PrometheusServer;
 let base = '';
@@ -90,7 +90,7 @@ async function expectEachReturnsData(queries: readonly { name: string; promql: s
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: SHARDS, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 1 });
   gateway = await startTestGateway(cluster.topologyPath);
   base = `http://127.0.0.1:${gateway.port}`;
   for (let i = 0; i < SEEDED; i++) expect((await create(`seed-${i}`)).errors).toBeUndefined();

@@ -1,13 +1,14 @@
 import type pg from 'pg';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
-import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools, type PoolLease } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { statement, type Statement } from './statement.js';
@@ -23,8 +24,6 @@ export interface QueryOptions {
 export interface Rows<R> {
   readonly rows: R[];
   readonly rowCount: number;
-  /** The node that answered, and why it was chosen. */
-  readonly target: NodeTarget;
 }
 
 /** A statement runner bound to one checked-out primary connection. */
@@ -346,7 +345,7 @@ export class Database {
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
       const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
@@ -413,7 +412,7 @@ function failureOutcome(err: unknown): StatementOutcome {
     rowCount: null,
     error: err,
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
-    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+    ...sqlStateOutcome(err),
   };
 }
 
@@ -425,4 +424,10 @@ function withDelivery(err: ShardUnavailableError, delivery: Delivery): ShardUnav
     delivery,
     ...(err.reason ? { reason: err.reason } : {}),
   });
+}
+
+/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
+function sqlStateOutcome(err: unknown): { sqlState?: string } {
+  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
+  return sqlState === undefined ? {} : { sqlState };
 }

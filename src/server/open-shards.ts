@@ -4,6 +4,7 @@ import { Database } from '../repository/database.js';
 import type { StatementObserver } from '../repository/statement-observer.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import { ShardManager } from '../sharding/shard-manager.js';
 import type { TopologyChange } from '../sharding/topology-change.js';
 import { WriteBuffer } from '../sharding/write-buffer.js';
@@ -13,7 +14,7 @@ export interface Shards {
   readonly db: Database;
   readonly users: UserRepository;
   readonly health: HealthChecker;
-  /** Holds writes while a shard has no primary (CONTRACT failover buffering). */
+  /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
   /**
    * Applies a reloaded topology with the same shard count: pools open for new
@@ -21,6 +22,8 @@ export interface Shards {
    * Throws (changing nothing) when the shard count differs.
    */
   reconfigure(topology: Topology): Promise<TopologyChange>;
+  /** Users stored on a shard, counted on a replica when one is healthy (the users-per-shard gauge). */
+  countUsers(shardId: number): Promise<number>;
   /** Stops health checks and closes every pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -59,12 +62,14 @@ export function openShards(
     clock,
   }));
   let closing: Promise<void> | null = null;
+  const users = new UserRepository(db);
   return {
     manager,
     db,
-    users: new UserRepository(db),
+    users,
     health: checker,
     writeBuffer,
+    countUsers: (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
     async reconfigure(next) {
       const change = manager.reconfigure(next, clock());
       db.reconcilePools();

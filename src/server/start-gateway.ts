@@ -63,7 +63,6 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     shards,
     logger,
     plugins: observability.plugins,
-    hooks: observability.hooks,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const { server, drain } = createDrainableServer(app);
