@@ -1,6 +1,7 @@
 import type { ReadPolicy } from '../sharding/read-policy.js';
-import type { Database } from './database.js';
+import type { Database, QueryOptions } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
+import type { RequestScope } from './request-scope.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
 import {
@@ -32,7 +33,21 @@ const UNIQUE_VIOLATION = '23505';
  * scatter-gather.
  */
 export class UserRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The request every statement of this instance serves (see forRequest). */
+    private readonly scope?: RequestScope,
+  ) {}
+
+  /** The same repository, charging every statement to `scope` (one GraphQL request). */
+  forRequest(scope: RequestScope): UserRepository {
+    return new UserRepository(this.db, scope);
+  }
+
+  private options(extra?: QueryOptions): QueryOptions | undefined {
+    if (!this.scope) return extra;
+    return { ...extra, scope: this.scope };
+  }
 
   shardIdOf(userId: string): number {
     return this.db.manager.shardIdOf(userId);
@@ -42,7 +57,7 @@ export class UserRepository {
   async create(user: NewUser): Promise<User> {
     const shardId = this.shardIdOf(user.userId);
     try {
-      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
+      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], this.options());
       return toUser(rows[0]!, shardId);
     } catch (err) {
       if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
@@ -53,23 +68,21 @@ export class UserRepository {
   /** → primary. Throws UserNotFoundError when there is no such user. */
   async update(userId: string, patch: UserPatch): Promise<User> {
     const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
+    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
     if (rows.length === 0) throw new UserNotFoundError(userId);
     return toUser(rows[0]!, shardId);
   }
 
   /** → primary. True when the user existed. */
   async delete(userId: string): Promise<boolean> {
-    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
+    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], this.options());
     return rowCount > 0;
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
   async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
-    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], {
-      batchSize: userIds.length,
-    });
+    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], this.options({ batchSize: userIds.length }));
     return rows.map((r) => toUser(r, shardId));
   }
 
@@ -82,12 +95,12 @@ export class UserRepository {
     const { after, direction, limit } = page;
     const result =
       after === null
-        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit])
+        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], this.options())
         : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
             after.createdAt,
             after.userId,
             limit,
-          ]);
+          ], this.options());
     return result.rows.map((r) => toUser(r, shardId));
   }
 
@@ -96,16 +109,17 @@ export class UserRepository {
     for (const u of users) {
       if (this.shardIdOf(u.userId) !== shardId) throw new RangeError(`user ${u.userId} does not live on shard ${shardId}`);
     }
-    const { rowCount } = await this.db.write(shardId, INSERT_USERS_BULK, [
-      users.map((u) => u.userId),
-      users.map((u) => u.name),
-      users.map((u) => u.email),
-    ]);
+    const { rowCount } = await this.db.write(
+      shardId,
+      INSERT_USERS_BULK,
+      [users.map((u) => u.userId), users.map((u) => u.name), users.map((u) => u.email)],
+      this.options(),
+    );
     return rowCount;
   }
 
   async countOnShard(shardId: number, policy: ReadPolicy): Promise<number> {
-    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, []);
+    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], this.options());
     return Number(rows[0]!.n);
   }
 
