@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { envInteger, envPositiveNumber, envProblems, envText } from './env-values.js';
 import type { Env } from './load-topology.js';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
 import { loadRequestSafetyOptions, type RequestSafetyOptions } from './request-safety-options.js';
@@ -10,6 +11,7 @@ import { loadRequestSafetyOptions, type RequestSafetyOptions } from './request-s
 export interface GatewayOptions {
   readonly pool: PoolOptions;
   readonly health: HealthOptions;
+  readonly failover: FailoverOptions;
   /** Limits, CSRF/CORS, introspection, trusted documents. */
   readonly safety: RequestSafetyOptions;
 }
@@ -26,6 +28,8 @@ const envSchema = z.object({
   SHARDGATE_HEALTH_TIMEOUT_MS: envInteger(50, 600_000),
   SHARDGATE_HEALTH_FAILURES_TO_EJECT: envInteger(1, 100),
   SHARDGATE_MAX_REPLICA_LAG_SECONDS: envPositiveNumber(),
+  SHARDGATE_FAILOVER_BUFFER_MS: envInteger(0, 600_000),
+  SHARDGATE_FAILOVER_BUFFER_MAX: envInteger(1, 1_000_000),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
@@ -57,5 +61,14 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     failuresToEject: e.SHARDGATE_HEALTH_FAILURES_TO_EJECT ?? DEFAULT_HEALTH_OPTIONS.failuresToEject,
     maxLagSeconds: e.SHARDGATE_MAX_REPLICA_LAG_SECONDS ?? DEFAULT_HEALTH_OPTIONS.maxLagSeconds,
   };
-  return Object.freeze({ pool: Object.freeze(pool), health: Object.freeze(health), safety });
+  const failover: FailoverOptions = {
+    bufferMs: e.SHARDGATE_FAILOVER_BUFFER_MS ?? DEFAULT_FAILOVER_OPTIONS.bufferMs,
+    bufferMax: e.SHARDGATE_FAILOVER_BUFFER_MAX ?? DEFAULT_FAILOVER_OPTIONS.bufferMax,
+  };
+  return Object.freeze({ pool: Object.freeze(pool), health: Object.freeze(health), failover: Object.freeze(failover), safety });
+}
+
+/** For one-shot commands (migrate, seed): a shard without a primary is an error to report now, not a failover to wait out. */
+export function withoutFailoverBuffer(options: GatewayOptions): GatewayOptions {
+  return Object.freeze({ ...options, failover: Object.freeze({ ...options.failover, bufferMs: 0 }) });
 }

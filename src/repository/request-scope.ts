@@ -33,6 +33,8 @@ export class StatementBudget {
 export interface RequestScope {
   readonly requestId: string;
   readonly statements: StatementBudget;
+  /** Absolute deadline of the request (ms since the epoch, the Date.now clock), when it has one: no wait runs past it (the failover buffer included). */
+  readonly deadline?: number;
 }
 
 export function createRequestScope(requestId: string, maxStatements: number): RequestScope {
