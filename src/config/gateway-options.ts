@@ -3,6 +3,7 @@ import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../repository/node-pool.
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../sharding/node-health.js';
 import { ConfigError } from './config-error.js';
 import type { Env } from './load-topology.js';
+import { loadRequestOptions, REQUEST_OPTION_VARIABLES, type RequestOptions } from './request-options.js';
 
 /** Tuning that is not topology: pools, timeouts, health checking. From the environment, with defaults. */
 export interface GatewayOptions {
@@ -13,6 +14,7 @@ export interface GatewayOptions {
     /** A probe slower than this fails. @default 1000 */
     readonly timeoutMs: number;
   };
+  readonly request: RequestOptions;
 }
 
 const VARIABLES = {
@@ -25,7 +27,7 @@ const VARIABLES = {
   SHARDGATE_HEALTH_FAILURES_TO_EJECT: ['health', 'failuresToEject', 1, 100],
 } as const;
 
-export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS'];
+export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS', ...REQUEST_OPTION_VARIABLES];
 
 export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   const pool: Record<string, number | string> = { ...DEFAULT_POOL_OPTIONS };
@@ -45,9 +47,11 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     else health.maxLagSeconds = parsed.data;
   }
   if (env.SHARDGATE_APPLICATION_NAME) pool.applicationName = env.SHARDGATE_APPLICATION_NAME;
+  const request = loadRequestOptions(env, problems);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
   return Object.freeze({
     pool: Object.freeze(pool) as unknown as PoolOptions,
     health: Object.freeze(health) as unknown as GatewayOptions['health'],
+    request,
   });
 }

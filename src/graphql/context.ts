@@ -1,3 +1,4 @@
+import type { RequestScope } from '../repository/request-scope.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { UserLoaders } from './loaders/user-loaders.js';
@@ -17,6 +18,8 @@ export interface GatewayContext {
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
   readonly hooks: GatewayHooks;
+  /** The request's deadline and consistency token, handed to every repository call. */
+  readonly scope: RequestScope;
 }
 
 export function createGatewayContext(deps: {
@@ -24,12 +27,15 @@ export function createGatewayContext(deps: {
   users: UserRepository;
   manager: ShardManager;
   hooks?: GatewayHooks;
+  scope?: RequestScope;
 }): GatewayContext {
+  const scope = deps.scope ?? {};
   return {
     requestId: deps.requestId,
     users: deps.users,
     manager: deps.manager,
-    loaders: new UserLoaders(deps.users, deps.manager.shardCount),
+    loaders: new UserLoaders(deps.users, deps.manager.shardCount, scope),
     hooks: deps.hooks ?? NO_HOOKS,
+    scope,
   };
 }

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { DomainError, ShardUnavailableError } from '../repository/errors.js';
+import { DomainError, ShardTimeoutError, ShardUnavailableError } from '../repository/errors.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
 export class BadUserInputError extends DomainError {
@@ -22,7 +22,13 @@ export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): 
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
   if (err instanceof ShardUnavailableError) extensions.shardId = err.shardId;
-  const message = err instanceof ShardUnavailableError ? `Shard ${err.shardId} is unavailable.` : err.message;
+  if (err instanceof ShardTimeoutError) extensions.shardId = err.shardId;
+  const message =
+    err instanceof ShardUnavailableError
+      ? `Shard ${err.shardId} is unavailable.`
+      : err instanceof ShardTimeoutError
+        ? `Shard ${err.shardId} did not answer within the request's deadline.`
+        : err.message;
   return new GraphQLError(message, {
     nodes: template.nodes,
     source: template.source,

@@ -4,15 +4,26 @@ import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
+import { positionFromPg, type ShardPosition } from '../sharding/consistency-token.js';
+import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
+import { ReplayWatch } from '../sharding/replay-watch.js';
+import { TokenRouter } from '../sharding/token-router.js';
 import { classifyFailure } from './classify-error.js';
-import { ShardUnavailableError, SqlError } from './errors.js';
+import { remaining } from './deadline.js';
+import { ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
 import { createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import type { RequestScope } from './request-scope.js';
+import { sendCancelRequest } from './send-cancel-request.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
+import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
+import { connectWithin, DeadlineExceeded, runWithin } from './within-deadline.js';
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
+  /** The request's scope: its deadline bounds every wait and statement; its consistency token steers reads and collects writes. */
+  readonly scope?: RequestScope;
 }
 
 export interface Rows<R> {
@@ -43,17 +54,27 @@ export interface DatabaseOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
-// Lag is 0 once everything received is replayed: on an idle primary the last
-// replayed transaction gets old without the replica falling behind. Right after
-// a replica restarts, its receive position can sit behind its replay position.
+// One statement, so that role, timeline and positions describe one moment
+// (recovery is read once: a promotion in the middle must not mix the two forms).
+// Timeline: a primary's is the first 8 hex digits of its current WAL file; a
+// standby's is the one its WAL receiver gets, or its last restartpoint's when
+// it streams from nobody. Lag is 0 once everything received is replayed: on an
+// idle primary the last replayed transaction gets old without the replica
+// falling behind. Right after a replica restarts, its receive position can sit
+// behind its replay position.
 const PROBE = statement(
   'shardgate_probe',
   'SELECT',
-  `SELECT pg_is_in_recovery() AS in_recovery,
-          CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
-          CASE WHEN NOT pg_is_in_recovery() THEN NULL
+  `WITH s AS MATERIALIZED (SELECT pg_is_in_recovery() AS r)
+   SELECT s.r AS in_recovery,
+          (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+          CASE WHEN s.r THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+          CASE WHEN s.r THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
+          CASE WHEN NOT s.r THEN NULL
                WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-               ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds`,
+               ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
+   FROM s`,
 );
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
@@ -75,6 +96,9 @@ export class Database {
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
   private closed = false;
+  /** Last known WAL positions of every node (probes, writes, token waits). */
+  readonly positions = new ReplayPositions();
+  private readonly tokens: TokenRouter;
 
   constructor(
     readonly manager: ShardManager,
@@ -90,15 +114,21 @@ export class Database {
       this.pools.set(node.id, createNodePool(node, poolOptions, onIdleError));
       this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onIdleError));
     }
+    const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
+    this.tokens = new TokenRouter(manager, this.positions, watch);
   }
 
   addObserver(observer: StatementObserver): void {
     this.observers.push(observer);
   }
 
-  /** A write (or a STRONG read inside a write path): the shard's primary. */
+  /**
+   * A write (or a STRONG read inside a write path): the shard's primary.
+   * With a consistency session in the scope, the primary's WAL position
+   * after the commit comes back in the same round trip and joins the token.
+   */
   async write<R extends object>(shardId: number, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
-    return this.runOn(this.manager.writeTarget(shardId), stmt, params, options);
+    return this.runOn(this.manager.writeTarget(shardId), stmt, params, options, true);
   }
 
   /**
@@ -114,7 +144,11 @@ export class Database {
     params: readonly unknown[],
     options?: QueryOptions,
   ): Promise<Rows<R>> {
-    const targets = this.manager.readTargets(shardId, policy);
+    const scope = options?.scope;
+    const wanted = policy === 'replica-preferred' ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
+    const targets = wanted
+      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
+      : this.manager.readTargets(shardId, policy);
     let last: unknown;
     for (const target of targets) {
       try {
@@ -159,13 +193,44 @@ export class Database {
   /** One health probe of `node` (not observed: probes are not traffic). */
   async probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
     const pool = this.probePools.get(node.id)!;
-    const result = await pool.query<{ in_recovery: boolean; lsn: string | null; replay_lag_seconds: number | null }>({
+    const result = await pool.query<{
+      in_recovery: boolean;
+      system_identifier: string;
+      timeline: number;
+      lsn: string | null;
+      replay_lag_seconds: number | null;
+    }>({
       name: PROBE.name,
       text: PROBE.text,
       query_timeout: timeoutMs,
     } as pg.QueryConfig);
     const row = result.rows[0]!;
-    return { inRecovery: row.in_recovery, lsn: row.lsn, replayLagSeconds: row.replay_lag_seconds };
+    const probe: NodeProbe = {
+      inRecovery: row.in_recovery,
+      timeline: row.timeline,
+      systemIdentifier: row.system_identifier,
+      lsn: row.lsn,
+      replayLagSeconds: row.replay_lag_seconds,
+    };
+    if (row.lsn !== null) {
+      const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+      this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
+    }
+    return probe;
+  }
+
+  /** A standby's replay position now (not observed: gateway bookkeeping, like probes). */
+  async replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
+    const pool = this.probePools.get(node.id)!;
+    const { rows } = await pool.query<PositionRow>({
+      name: REPLAY_POSITION.name,
+      text: REPLAY_POSITION.text,
+      query_timeout: timeoutMs,
+    } as pg.QueryConfig);
+    const row = rows[0]!;
+    if (row.lsn === null || row.timeline === null) throw new Error(`${node.id} is not replaying WAL`);
+    const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+    return { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() };
   }
 
   /** Connection counts per node, for the pool gauges. */
@@ -187,22 +252,35 @@ export class Database {
     await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
   }
 
-  private async runOn<R extends object>(target: NodeTarget, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
+  private async runOn<R extends object>(
+    target: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    options?: QueryOptions,
+    isWrite = false,
+  ): Promise<Rows<R>> {
+    const scope = options?.scope;
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
     let client: pg.PoolClient;
     try {
-      client = await this.connect(target);
+      client = await this.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
     }
     let broken: Error | undefined;
     try {
-      const result = await this.query<R>(client, target, stmt, params);
+      const session = isWrite ? scope?.consistency : undefined;
+      const result = await this.query<R>(client, target, stmt, params, scope, session !== undefined);
+      if (result.position) {
+        session?.recordWrite(result.position);
+        this.positions.record(target.node, { ...result.position, at: this.clock() });
+      }
       finish({ rowCount: result.rowCount, outcome: 'ok' });
       return result;
     } catch (err) {
-      if (err instanceof ShardUnavailableError) broken = err;
+      // A timed-out statement may still be in flight on the connection: never reuse it.
+      if (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError) broken = err;
       finish(failureOutcome(err));
       throw err;
     } finally {
@@ -222,28 +300,68 @@ export class Database {
     }
   }
 
-  private async connect(target: NodeTarget): Promise<pg.PoolClient> {
+  /** A connection, within what remains of the deadline (waiting for one counts). */
+  private async connect(target: NodeTarget, scope?: RequestScope): Promise<pg.PoolClient> {
     const pool = this.pools.get(target.node.id);
     if (!pool || this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+    const ms = remaining(scope?.deadline, this.clock());
+    if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before a connection was asked for');
     try {
-      return await pool.connect();
+      return ms === Number.POSITIVE_INFINITY ? await pool.connect() : await connectWithin(pool, ms);
     } catch (err) {
+      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       throw this.unavailable(target, err);
     }
   }
 
-  private async query<R extends object>(client: pg.PoolClient, target: NodeTarget, stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+  /**
+   * One statement (and, for a write with a session, the WAL position right
+   * behind it on the same connection: pipelined, one round trip), within
+   * what remains of the deadline. When time runs out the server is asked to
+   * cancel the statement, so PostgreSQL stops working on it.
+   */
+  private async query<R extends object>(
+    client: pg.PoolClient,
+    target: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    scope?: RequestScope,
+    withPosition = false,
+  ): Promise<Rows<R> & { position?: ShardPosition }> {
+    const ms = remaining(scope?.deadline, this.clock());
+    if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
     try {
       const config: pg.QueryConfig = stmt.prepare === false
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
-      const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target };
+      const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
+      // Settled either way, so that a failed write never leaves an unhandled rejection behind.
+      const work = Promise.all([client.query<R>(config), position?.catch(() => null) ?? null]);
+      const [result, positionResult] =
+        ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
+      const row = positionResult?.rows[0];
+      return {
+        rows: result.rows,
+        rowCount: result.rowCount ?? result.rows.length,
+        target,
+        ...(row?.lsn && row.timeline !== null ? { position: positionFromPg(target.node.shardId, { ...row, lsn: row.lsn, timeline: row.timeline }) } : {}),
+      };
     } catch (err) {
+      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
       throw this.unavailable(target, err);
     }
+  }
+
+  /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */
+  private cancel(target: NodeTarget, client: pg.PoolClient): void {
+    const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+    if (processID === null || secretKey === null) return;
+    const { host, port } = target.node.config;
+    void sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
+      if (!sent) this.log('could not send a cancel request', { node: target.node.id, pid: processID });
+    });
   }
 
   /** Builds the error and tells the ShardManager (passive health: the next read avoids the node). */
@@ -274,7 +392,7 @@ function failureOutcome(err: unknown): StatementOutcome {
   return {
     rowCount: null,
     error: err,
-    outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
+    outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardTimeoutError ? 'timeout' : 'error',
     ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { ReadPolicy } from '../sharding/read-policy.js';
 import type { Database } from './database.js';
+import type { RequestScope } from './request-scope.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
@@ -30,7 +31,8 @@ const UNIQUE_VIOLATION = '23505';
  * The seed's UserRepository: which shard and which node each operation
  * needs, in one place. Single-user operations route by the shard key; the
  * `...OnShard` operations serve the gateway's per-shard batches and
- * scatter-gather.
+ * scatter-gather. Every operation takes the request's scope (deadline,
+ * consistency token) for the door; maintenance paths pass none.
  */
 export class UserRepository {
   constructor(private readonly db: Database) {}
@@ -40,10 +42,10 @@ export class UserRepository {
   }
 
   /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
-  async create(user: NewUser): Promise<User> {
+  async create(user: NewUser, scope?: RequestScope): Promise<User> {
     const shardId = this.shardIdOf(user.userId);
     try {
-      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
+      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], { scope });
       return toUser(rows[0]!, shardId);
     } catch (err) {
       if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
@@ -62,24 +64,25 @@ export class UserRepository {
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
-  async update(userId: string, patch: UserPatch): Promise<User> {
+  async update(userId: string, patch: UserPatch, scope?: RequestScope): Promise<User> {
     const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
+    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], { scope });
     if (rows.length === 0) throw new UserNotFoundError(userId);
     return toUser(rows[0]!, shardId);
   }
 
   /** → primary. True when the user existed. */
-  async delete(userId: string): Promise<boolean> {
-    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
+  async delete(userId: string, scope?: RequestScope): Promise<boolean> {
+    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], { scope });
     return rowCount > 0;
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
-  async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
+  async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy, scope?: RequestScope): Promise<User[]> {
     if (userIds.length === 0) return [];
     const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], {
       batchSize: userIds.length,
+      scope,
     });
     return rows.map((r) => toUser(r, shardId));
   }
@@ -89,16 +92,19 @@ export class UserRepository {
     shardId: number,
     page: { after: SortKey | null; direction: SortDirection; limit: number },
     policy: ReadPolicy,
+    scope?: RequestScope,
   ): Promise<User[]> {
     const { after, direction, limit } = page;
     const result =
       after === null
-        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit])
-        : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
-            after.createdAt,
-            after.userId,
-            limit,
-          ]);
+        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], { scope })
+        : await this.db.read<UserRow>(
+            shardId,
+            policy,
+            direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC,
+            [after.createdAt, after.userId, limit],
+            { scope },
+          );
     return result.rows.map((r) => toUser(r, shardId));
   }
 
@@ -115,8 +121,8 @@ export class UserRepository {
     return rowCount;
   }
 
-  async countOnShard(shardId: number, policy: ReadPolicy): Promise<number> {
-    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, []);
+  async countOnShard(shardId: number, policy: ReadPolicy, scope?: RequestScope): Promise<number> {
+    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], { scope });
     return Number(rows[0]!.n);
   }
 

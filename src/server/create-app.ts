@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext, type GatewayHooks } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
+import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from './open-shards.js';
 import { toClientError, useErrorPolicy } from './error-policy.js';
+import { requestScopeFromHeaders } from './request-scope-from-headers.js';
+import { useConsistencyToken } from './use-consistency-token.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 
 export interface AppDeps {
@@ -16,6 +20,8 @@ export interface AppDeps {
   readonly hooks?: GatewayHooks;
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
+  /** Deadlines and consistency waits. @default DEFAULT_REQUEST_OPTIONS */
+  readonly request?: RequestOptions;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GatewayContext> & {
@@ -43,7 +49,10 @@ query Overview {
  */
 export function createApp(deps: AppDeps): App {
   const { shards, logger } = deps;
+  const requestOptions = deps.request ?? DEFAULT_REQUEST_OPTIONS;
   let shuttingDown = false;
+  // The scope of each request in flight, for the response header (the response hook does not see the context).
+  const scopes = new WeakMap<Request, RequestScope>();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema: gatewaySchema(),
     graphqlEndpoint: '/graphql',
@@ -66,14 +75,23 @@ export function createApp(deps: AppDeps): App {
     },
     context: ({ request }) => {
       const incoming = request.headers.get('x-request-id');
+      // The deadline starts here, before any resolver; a bad header fails the operation before anything runs.
+      const scope = requestScopeFromHeaders(request.headers, requestOptions, shards.manager.shardCount, Date.now());
+      scopes.set(request, scope);
       return createGatewayContext({
+        scope,
         requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
         users: shards.users,
         manager: shards.manager,
         ...(deps.hooks ? { hooks: deps.hooks } : {}),
       });
     },
-    plugins: [useHealthEndpoints(shards.manager, () => shuttingDown), ...(deps.plugins ?? []), useErrorPolicy(logger)],
+    plugins: [
+      useHealthEndpoints(shards.manager, () => shuttingDown),
+      useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),
+      ...(deps.plugins ?? []),
+      useErrorPolicy(logger),
+    ],
   });
   return Object.assign(yoga, {
     markShuttingDown: () => {

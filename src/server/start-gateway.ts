@@ -56,6 +56,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
     plugins: observability.plugins,
     hooks: observability.hooks,
+    request: opts.options.request,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const server = createServer(app);

@@ -10,6 +10,10 @@ export interface ReplicaLag {
 export interface NodeProbe {
   /** `pg_is_in_recovery()`: true on a streaming replica. */
   readonly inRecovery: boolean;
+  /** A primary's timeline (from its current WAL file name); a standby's received timeline, or its last checkpoint's. */
+  readonly timeline?: number;
+  /** `pg_control_system().system_identifier`, as text. */
+  readonly systemIdentifier?: string;
   /** Primary: `pg_current_wal_lsn()`. Replica: `pg_last_wal_replay_lsn()`. */
   readonly lsn: string | null;
   /** Replica only: seconds since the last replayed transaction, or 0 when replay has caught up with receipt. */

@@ -30,6 +30,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+    request: base.request,
   };
 }
 
@@ -50,6 +51,7 @@ export async function openGatewayFixture(
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
+    request: options.request,
     ...(observability ? { plugins: observability.plugins, hooks: observability.hooks } : {}),
   });
   recorder.reset();

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { RequestScope } from '../../repository/request-scope.js';
 import type { User } from '../../repository/user.js';
 import type { UserRepository } from '../../repository/user-repository.js';
 import { readPolicyFor, type ReadConsistency, type ReadPolicy } from '../../sharding/read-policy.js';
@@ -21,12 +22,13 @@ export class UserLoaders {
   constructor(
     private readonly users: UserRepository,
     private readonly shardCount: number,
+    private readonly scope: RequestScope = {},
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
     let loader = this.loaders.get(consistency);
     if (!loader) {
-      loader = new DataLoader(batchLoadUsers(this.users, this.shardCount, readPolicyFor(consistency)));
+      loader = new DataLoader(batchLoadUsers(this.users, this.shardCount, readPolicyFor(consistency), this.scope));
       this.loaders.set(consistency, loader);
     }
     return loader;
@@ -38,11 +40,11 @@ export class UserLoaders {
  * exist, and the shard's error for ids on a shard that could not answer (so
  * the other shards' users still resolve).
  */
-export function batchLoadUsers(users: UserRepository, shardCount: number, policy: ReadPolicy) {
+export function batchLoadUsers(users: UserRepository, shardCount: number, policy: ReadPolicy, scope: RequestScope = {}) {
   return async (keys: readonly string[]): Promise<(User | null | Error)[]> => {
     const groups = groupKeysByShard(keys, shardCount);
     const shardIds = [...groups.keys()];
-    const results = await scatter(shardIds, (shardId) => users.getManyOnShard(shardId, groups.get(shardId)!, policy));
+    const results = await scatter(shardIds, (shardId) => users.getManyOnShard(shardId, groups.get(shardId)!, policy, scope));
     const found = new Map<string, User>();
     const failed = new Map<number, Error>();
     for (const result of results) {

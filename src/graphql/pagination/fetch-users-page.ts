@@ -32,7 +32,7 @@ export async function fetchUsersPage(
   ctx.hooks.crossShardQuery('users');
   const pages = allOrThrow(
     await scatter(shardIds, (shardId) =>
-      ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
+      ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy, ctx.scope),
     ),
   );
   const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
@@ -47,7 +47,7 @@ export async function fetchUsersPage(
     pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount: async () => {
       ctx.hooks.crossShardQuery('users.totalCount');
-      const counts = allOrThrow(await scatter(shardIds, (shardId) => ctx.users.countOnShard(shardId, policy)));
+      const counts = allOrThrow(await scatter(shardIds, (shardId) => ctx.users.countOnShard(shardId, policy, ctx.scope)));
       return counts.reduce((a, b) => a + b, 0);
     },
   };
