@@ -22,8 +22,10 @@ export function sendCancelRequest(host: string, port: number, pid: number, secre
     const socket = connect({ host, port });
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
     timer.unref();
+    // Like libpq, wait for the server to close the connection rather than
+    // closing first: a proxy in between may drop a request whose sender is gone.
     socket.on('connect', () => {
-      socket.end(packet, () => {
+      socket.write(packet, () => {
         sent = true;
       });
     });
