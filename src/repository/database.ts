@@ -334,9 +334,11 @@ export class Database {
       const config: pg.QueryConfig = stmt.prepare === false
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
+      // Queued in this order on the connection: the position is read after the write has committed.
+      const write = client.query<R>(config);
       const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
       // Settled either way, so that a failed write never leaves an unhandled rejection behind.
-      const work = Promise.all([client.query<R>(config), position?.catch(() => null) ?? null]);
+      const work = Promise.all([write, position?.catch(() => null) ?? null]);
       const [result, positionResult] =
         ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
       const row = positionResult?.rows[0];
