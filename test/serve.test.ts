@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
@@ -57,7 +58,8 @@ describe('shardgate serve (a real process)', () => {
       const responses = await Promise.allSettled(inFlight);
       const answered = responses.filter((r) => r.status === 'fulfilled' && r.value.status === 200);
       expect(answered.length).toBeGreaterThan(0);
-      for (const r of responses) if (r.status === 'fulfilled') expect(r.value.status).toBe(200);
+      // Started before the drain: answered. Arrived after it on a kept-alive connection: refused unstarted, to be retried.
+      for (const r of responses) if (r.status === 'fulfilled') expect([200, 503]).toContain(r.value.status);
 
       expect(await exited).toBe(0);
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
@@ -65,6 +67,99 @@ describe('shardgate serve (a real process)', () => {
         expect(await gatewayConnections(shard.primary, applicationName)).toBe(0);
         expect(await gatewayConnections(shard.replicas[0]!, applicationName)).toBe(0);
       }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('shardgate serve: SIGTERM under load on keep-alive connections', () => {
+  it('answers what is in flight with connection: close, starts nothing new, and loses no acknowledged write', async () => {
+    const db = await useSharedDatabase('drain');
+    const topology = db.topology as Topology;
+    const migrated = spawn(process.execPath, ['bin/shardgate.js', 'migrate', '--config', db.topologyPath], { stdio: 'ignore' });
+    expect(await new Promise((resolve) => migrated.on('exit', resolve))).toBe(0);
+    const port = await findFreePortRange(1);
+    const child = spawn(process.execPath, ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'], {
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('GraphiQL:')) {
+        if (Date.now() > deadline) throw new Error(`serve did not start: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
+      // 8 clients, each on its own kept-alive connection, writing as fast as they are answered.
+      interface Answer { userId: string; status: number | null; connection: string | undefined; sentAt: number }
+      const answers: Answer[] = [];
+      let running = true;
+      const clients = Array.from({ length: 8 }, async (_, c) => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        let seq = 0;
+        while (running) {
+          const userId = `drain-${c}-${seq++}`;
+          const body = JSON.stringify({ query: `mutation { createUser(input: { userId: "${userId}", name: "D", email: "d@example.com" }) { userId } }` });
+          const sentAt = Date.now();
+          const answer = await new Promise<Answer>((resolve) => {
+            const req = request(
+              { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+              (res) => {
+                res.resume();
+                res.on('end', () => resolve({ userId, status: res.statusCode ?? null, connection: res.headers.connection, sentAt }));
+              },
+            );
+            req.on('error', () => resolve({ userId, status: null, connection: undefined, sentAt }));
+            req.end(body);
+          });
+          answers.push(answer);
+          if (answer.status === null) break; // the server is gone: nothing more to send
+        }
+        agent.destroy();
+      });
+      await new Promise((r) => setTimeout(r, 700));
+      const killedAt = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      running = false;
+      await Promise.all(clients);
+
+      // Per connection: requests answered normally (kept alive), then at most one
+      // answer to the request in flight when the drain began, which says
+      // `connection: close`; then nothing more is started: any request that
+      // still arrives is refused unstarted (503), and new connections are refused.
+      for (let c = 0; c < 8; c++) {
+        const mine = answers.filter((a) => a.userId.startsWith(`drain-${c}-`));
+        const firstDrained = mine.findIndex((a) => a.status !== 200 || a.connection === 'close');
+        expect(firstDrained, `client ${c} never saw the drain`).toBeGreaterThan(0);
+        expect(mine.slice(0, firstDrained).every((a) => a.status === 200 && a.connection !== 'close')).toBe(true);
+        const drained = mine.slice(firstDrained);
+        const drainedOk = drained.filter((a) => a.status === 200);
+        expect(drainedOk.length).toBeLessThanOrEqual(1);
+        for (const a of drainedOk) expect(a.connection).toBe('close');
+        for (const a of drained) expect([200, 503, null]).toContain(a.status);
+        for (const a of drained.filter((x) => x.status === 503)) expect(a.connection).toBe('close');
+      }
+      expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(20);
+      // The drain starts as the signal is handled, not when the 10 s grace runs out.
+      expect(answers.filter((a) => a.status === 200 && a.sentAt > killedAt + 2000)).toEqual([]);
+
+      // Every acknowledged write is stored; nothing refused or unanswered was started after the drain began.
+      const stored = new Set<string>();
+      for (const shard of topology.shards) {
+        const client = new pg.Client({ host: shard.primary.host, port: shard.primary.port, user: shard.primary.user, database: db.dbname });
+        client.on('error', () => {});
+        await client.connect();
+        const { rows } = await client.query<{ user_id: string }>(`SELECT user_id FROM users WHERE user_id LIKE 'drain-%'`);
+        await client.end();
+        for (const r of rows) stored.add(r.user_id);
+      }
+      for (const a of answers.filter((x) => x.status === 200)) expect(stored.has(a.userId), a.userId).toBe(true);
+      for (const a of answers.filter((x) => x.status === 503)) expect(stored.has(a.userId), a.userId).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { killClusterSync } from '../cluster/kill-cluster-sync.js';
 import { clusterDown, clusterUp } from '../cluster/local-cluster.js';
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
@@ -7,6 +8,7 @@ import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { startGateway } from '../server/start-gateway.js';
+import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { intFlag, parseFlags } from './parse-flags.js';
 import { seedDemoUsers } from './seed-demo-users.js';
@@ -53,6 +55,11 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // A fatal error must not leave the cluster this command started running.
+  surviveStrayErrors(logger, (code) => {
+    killClusterSync(dir);
+    process.exit(code);
+  });
 
   // Ctrl-C during boot must still stop what was started.
   let interrupted = false;

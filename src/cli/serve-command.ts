@@ -3,6 +3,7 @@ import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/start-tracing.js';
 import { startGateway } from '../server/start-gateway.js';
+import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { waitForSignal } from './wait-for-signal.js';
@@ -40,6 +41,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const topology = loadTopologyFile(configPath(values.config as string | undefined, 'serve'));
   const options = loadGatewayOptions();
   const logger = createLogger();
+  surviveStrayErrors(logger);
   const tracing = await startTracing();
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
   let gateway;

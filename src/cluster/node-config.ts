@@ -43,8 +43,10 @@ export function primaryConfig(o: PrimaryConfigOptions): string {
     "idle_in_transaction_session_timeout = '10min'",
   ];
   if (!o.fsync) {
-    // Throw-away clusters only: a machine crash may corrupt the data, which is fine for tests.
-    lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
+    // Throw-away clusters only: a machine crash may corrupt the data, which is
+    // fine for tests. synchronous_commit stays on: a crashed or killed server
+    // (not machine) must keep every commit it acknowledged, as the fault tests check.
+    lines.push('fsync = off', 'full_page_writes = off');
   }
   return `${lines.join('\n')}\n`;
 }

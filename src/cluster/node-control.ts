@@ -53,10 +53,8 @@ export async function cloneReplica(bins: PgBinaries, node: ClusterNode, primary:
 export async function startPgNode(bins: PgBinaries, node: ClusterNode): Promise<void> {
   const args = ['start', '-w', '-t', '60', '-s', '-D', node.dataDir, '-l', node.logFile];
   const logOffset = await fileSize(node.logFile);
-  if (readPostmasterPid(node.dataDir) !== null && runningPostmasterPid(node.dataDir) === null) {
-    // Left by a crash, and its pid now belongs to another process: postgres would refuse to start.
-    await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
-  }
+  const stalePid = readPostmasterPid(node.dataDir);
+  if (stalePid !== null && runningPostmasterPid(node.dataDir) === null) await removeStaleLockFiles(node.dataDir, stalePid);
   try {
     await runProgram(bins.pgCtl, args, { cwd: dirname(node.dataDir), what: `starting ${node.label}` });
   } catch (err) {
@@ -93,6 +91,26 @@ export async function stopPgNode(bins: PgBinaries, node: ClusterNode): Promise<v
   await waitForExit(pids, 2_000);
   // A killed postmaster leaves its pid file; once the pid is reused, the next start would refuse.
   await unlink(join(node.dataDir, 'postmaster.pid')).catch(() => {});
+}
+
+/**
+ * A postmaster that died without shutting down (kill -9, a crash) leaves
+ * `postmaster.pid` and its socket's `.s.PGSQL.<port>.lock`. PostgreSQL clears
+ * them itself unless their pid still answers a signal, which it does when it
+ * was reused by another process, or when the dead postmaster is a zombie that
+ * nobody reaps (a container whose init does not). It is known dead here.
+ */
+async function removeStaleLockFiles(dataDir: string, stalePid: number): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  const lines = (await readFile(pidFile, 'utf8').catch(() => '')).split('\n');
+  const port = lines[3]?.trim();
+  const socketDir = lines[4]?.trim();
+  if (port && socketDir) {
+    const socketLock = join(socketDir, `.s.PGSQL.${port}.lock`);
+    const owner = (await readFile(socketLock, 'utf8').catch(() => '')).split('\n')[0]?.trim();
+    if (owner === String(stalePid)) await unlink(socketLock).catch(() => {});
+  }
+  await unlink(pidFile).catch(() => {});
 }
 
 async function fileSize(file: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, isConnectionLoss } from './classify-error.js';
 
 describe('classifyFailure', () => {
   it('maps statement-level SQLSTATEs to sql', () => {
@@ -21,5 +21,23 @@ describe('classifyFailure', () => {
     });
     expect(classifyFailure(new Error('timeout exceeded when trying to connect'))).toMatchObject({ kind: 'unavailable' });
     expect(classifyFailure(undefined)).toMatchObject({ kind: 'unavailable' });
+  });
+});
+
+describe('isConnectionLoss', () => {
+  it('recognises broken sockets and connection-level SQLSTATEs', () => {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', '57P01', '57P02', '08006', '08003']) {
+      expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(true);
+    }
+  });
+
+  it('refuses everything else: bugs must not be swallowed', () => {
+    expect(isConnectionLoss(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
+    expect(isConnectionLoss(new Error('Connection terminated unexpectedly'))).toBe(false);
+    for (const code of ['23505', '42P01', 'ERR_INVALID_ARG_TYPE', 'ENOENT', 'ENOMEM']) {
+      expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(false);
+    }
+    expect(isConnectionLoss(undefined)).toBe(false);
+    expect(isConnectionLoss('ECONNRESET')).toBe(false);
   });
 });

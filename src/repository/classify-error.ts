@@ -34,3 +34,20 @@ export function classifyFailure(err: unknown): FailureKind {
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'unavailable', detail: message.slice(0, 200) };
 }
+
+/** Error codes of a socket that broke or never connected. */
+const SOCKET_ERRNO = /^E(CONNRESET|CONNREFUSED|CONNABORTED|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|HOSTDOWN|NETDOWN|NOTCONN|ADDRNOTAVAIL)$/;
+
+/**
+ * True for an error that says a connection was lost or refused — by its
+ * socket errno code or a connection-level SQLSTATE (08 connection exception,
+ * 57 operator intervention) — and nothing else. Such an error, thrown where
+ * nobody caught it, leaves no state behind but a dead connection, so the
+ * process may keep serving; anything else uncaught is a bug and ends it.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (SOCKET_ERRNO.test(code)) return true;
+  return SQLSTATE.test(code) && (code.startsWith('08') || code.startsWith('57'));
+}

@@ -11,7 +11,7 @@ import { TokenRouter } from '../sharding/token-router.js';
 import { classifyFailure } from './classify-error.js';
 import { remaining } from './deadline.js';
 import { ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
-import { createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import { statement, type Statement } from './statement.js';
@@ -108,11 +108,11 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
-    const onIdleError = (node: ShardNode, err: Error) =>
-      this.log('idle connection error', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
+    const onConnectionError = (node: ShardNode, err: Error) =>
+      this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     for (const node of manager.allNodes()) {
-      this.pools.set(node.id, createNodePool(node, poolOptions, onIdleError));
-      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onIdleError));
+      this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
+      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
     }
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
@@ -186,7 +186,7 @@ export class Database {
       throw err;
     } finally {
       // A broken connection is destroyed, not returned to the pool.
-      client.release(broken);
+      client.release(broken ?? connectionErrorOf(client));
     }
   }
 
@@ -284,7 +284,8 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      client.release(broken);
+      // A broken connection is destroyed, not returned to the pool.
+      client.release(broken ?? connectionErrorOf(client));
     }
   }
 

@@ -33,13 +33,50 @@ const types = {
   },
 } as unknown as pg.CustomTypesConfig;
 
-/** One bounded pool for one node. Its `error` event is always handled: an idle connection dying must not crash the process. */
+/** The error each dead connection died of (see `GuardedClient`). */
+const connectionErrors = new WeakMap<pg.ClientBase, Error>();
+
+/**
+ * The error the connection of `client` died of, if it died. Such a client is
+ * destroyed on release (`client.release(err)`), never handed out again.
+ */
+export function connectionErrorOf(client: pg.ClientBase): Error | undefined {
+  return connectionErrors.get(client);
+}
+
+/**
+ * pg emits `'error'` on a client whose connection breaks, and an `'error'`
+ * event nobody listens to kills the process. pg-pool listens only while a
+ * client sits idle in the pool: a connection that dies while checked out (a
+ * backend terminated by a DBA, a node stopped under load, a cut TCP stream)
+ * would emit into the void. So every client the gateway creates listens from
+ * its construction to its end; the statement in flight learns of the failure
+ * through its own rejected promise, and the door destroys the client.
+ */
+function guardedClient(onError: (err: Error) => void): new (config?: string | pg.ClientConfig) => pg.Client {
+  return class GuardedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', (err: Error) => {
+        if (!connectionErrors.has(this)) connectionErrors.set(this, err);
+        onError(err);
+      });
+    }
+  };
+}
+
+/**
+ * One bounded pool for one node. Every client of it, idle or checked out, has
+ * an `'error'` listener for its whole life (see `guardedClient`), and so does
+ * the pool itself: a connection dying never crashes the process.
+ */
 export function createNodePool(
   node: ShardNode,
   options: PoolOptions,
-  onIdleError: (node: ShardNode, err: Error) => void,
+  onConnectionError: (node: ShardNode, err: Error) => void,
 ): pg.Pool {
   const pool = new pg.Pool({
+    Client: guardedClient((err) => onConnectionError(node, err)),
     host: node.config.host,
     port: node.config.port,
     user: node.config.user,
@@ -59,6 +96,8 @@ export function createNodePool(
     options: '-c TimeZone=UTC -c DateStyle=ISO,MDY',
     types,
   });
-  pool.on('error', (err) => onIdleError(node, err));
+  // pg-pool re-emits an idle client's error here and drops the client; the
+  // client's own listener has already reported it.
+  pool.on('error', () => {});
   return pool;
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { observeGateway, type Observability } from '../observability/observe-gateway.js';
 import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App } from './create-app.js';
+import { createDrainableServer } from './drainable-server.js';
 import { openShards, type Shards } from './open-shards.js';
 
 export interface RunningGateway {
@@ -17,8 +18,9 @@ export interface RunningGateway {
   readonly observability: Observability;
   /**
    * Graceful stop: /readyz turns 503, no new connections, in-flight requests
-   * finish, then pools and the health checker close, then the last spans are
-   * exported. Idempotent.
+   * finish (their responses say `connection: close`), requests arriving on
+   * kept-alive connections are refused with 503 unstarted, then pools and the
+   * health checker close, then the last spans are exported. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -59,7 +61,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     request: opts.options.request,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
-  const server = createServer(app);
+  const { server, drain } = createDrainableServer(app);
   // Keep-alive sockets must not hold a shutdown open for long.
   server.keepAliveTimeout = 5_000;
   try {
@@ -74,13 +76,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const close = () =>
     (closing ??= (async () => {
       app.markShuttingDown();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // In-flight requests get a bounded time to finish.
-      const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
-      deadline.unref();
-      await closed;
-      clearTimeout(deadline);
+      // In-flight requests get a bounded time to finish; nothing new starts.
+      await drain(10_000);
       await app.dispose();
       await shards.close();
       await opts.tracing?.shutdown();
