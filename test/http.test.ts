@@ -32,7 +32,10 @@ describe('GraphQL over HTTP (real server)', () => {
       body: JSON.stringify({ query: 'mutation { createUser(input: {userId: "http-1", name: "H", email: "h@x.io"}) { userId shardId } }' }),
     });
     expect(post.status).toBe(200);
-    expect(await post.json()).toEqual({ data: { createUser: { userId: 'http-1', shardId: 2 } } });
+    const token = post.headers.get('shardgate-consistency-token');
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    // A write hands back its consistency token, in the body and in the header.
+    expect(await post.json()).toEqual({ data: { createUser: { userId: 'http-1', shardId: 2 } }, extensions: { consistencyToken: token } });
     const get = await fetch(`${base}/graphql?query=${encodeURIComponent('{ user(userId: "http-1", consistency: STRONG) { userId } }')}`);
     expect(await get.json()).toEqual({ data: { user: { userId: 'http-1' } } });
     const mutationViaGet = await fetch(`${base}/graphql?query=${encodeURIComponent('mutation { deleteUser(userId: "http-1") }')}`);

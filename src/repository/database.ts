@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { NodeTarget } from '../sharding/node-target.js';
-import type { ReadPolicy } from '../sharding/read-policy.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
@@ -145,7 +145,7 @@ export class Database {
     options?: QueryOptions,
   ): Promise<Rows<R>> {
     const scope = options?.scope;
-    const wanted = policy === 'replica-preferred' ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
+    const wanted = policy === ReadPolicy.ReplicaPreferred ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
     const targets = wanted
       ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
       : this.manager.readTargets(shardId, policy);
@@ -212,9 +212,14 @@ export class Database {
       lsn: row.lsn,
       replayLagSeconds: row.replay_lag_seconds,
     };
-    if (row.lsn !== null) {
-      const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
-      this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
+    if (row.lsn !== null && row.timeline !== null) {
+      try {
+        const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+        this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
+      } catch (err) {
+        // Token bookkeeping never fails a probe: without a position, token reads of this node go to the primary.
+        this.log('unexpected WAL position', { node: node.id, error: (err as Error).message });
+      }
     }
     return probe;
   }
@@ -342,18 +347,24 @@ export class Database {
       const work = Promise.all([write, position?.catch(() => null) ?? null]);
       const [result, positionResult] =
         ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
-      const row = positionResult?.rows[0];
-      return {
-        rows: result.rows,
-        rowCount: result.rowCount ?? result.rows.length,
-        target,
-        ...(row?.lsn && row.timeline !== null ? { position: positionFromPg(target.node.shardId, { ...row, lsn: row.lsn, timeline: row.timeline }) } : {}),
-      };
+      const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target, ...(after ? { position: after } : {}) };
     } catch (err) {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
       throw this.unavailable(target, err);
+    }
+  }
+
+  /** The position a write's follow-up statement returned; null (logged) when it is not one. */
+  private positionOf(target: NodeTarget, row: PositionRow | undefined): ShardPosition | null {
+    try {
+      if (!row?.lsn || row.timeline === null) throw new Error('no position');
+      return positionFromPg(target.node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+    } catch (err) {
+      this.log('no WAL position after a write', { node: target.node.id, error: (err as Error).message });
+      return null;
     }
   }
 

@@ -20,9 +20,9 @@ export class TokenRouter {
   ) {}
 
   async targets(shardId: number, wanted: ShardPosition, waitMs: number): Promise<NodeTarget[]> {
-    const primary = this.manager
-      .readTargets(shardId, ReadPolicy.PrimaryOnly)
-      .map((t): NodeTarget => ({ ...t, reason: 'token-primary' }));
+    // The write target, not readTargets(PrimaryOnly): a second readTargets call would advance the replicas' round-robin twice.
+    const write = this.manager.writeTarget(shardId);
+    const primary: NodeTarget[] = write ? [{ ...write, reason: 'token-primary' }] : [];
     const replicas = this.manager.readTargets(shardId, ReadPolicy.ReplicaPreferred).filter((t) => t.reason === 'replica-read');
     const decision = chooseTokenRead(
       wanted,
