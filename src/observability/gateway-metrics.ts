@@ -23,6 +23,8 @@ export interface MetricsSources {
   readonly manager: ShardManager;
   /** Connections per node (Database.poolStats). */
   poolStats(): readonly PoolStats[];
+  /** The most connections one node's pool opens (the pool option `max`); exported as the pools' capacity. @default not exported */
+  readonly poolMaxPerNode?: number;
   readonly userCounts?: ShardUserCounts;
 }
 
@@ -93,6 +95,19 @@ export class GatewayMetrics {
         }
       },
     });
+    const { poolMaxPerNode } = sources;
+    if (poolMaxPerNode !== undefined) {
+      new Gauge({
+        name: Metric.POOL_CONNECTIONS_MAX,
+        help: 'The most connections the gateway pools may open, summed over the nodes of a shard and role: the capacity that shardgate_pool_connections{state="active"} fills.',
+        labelNames: [Label.SHARD, Label.ROLE],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.poolStats()) this.inc({ shard: String(s.node.shardId), role: s.node.role }, poolMaxPerNode);
+        },
+      });
+    }
     new Gauge({
       name: Metric.NODE_UP,
       help: 'Whether the node answered the last health probe or statement sent to it (1) or not (0).',
@@ -172,7 +187,16 @@ export class GatewayMetrics {
       labelNames: [Label.SHARD, Label.SERVED_BY],
       registers,
     });
-    if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+      // prom-client names three gauges `..._total`, which Prometheus reserves
+      // for counters (`promtool check metrics` flags them). Each is the sum of
+      // a gauge it also exports by type (`..._active_handles{type}`), so
+      // nothing is lost without them.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        registry.removeSingleMetric(PROCESS_METRICS_PREFIX + name);
+      }
+    }
   }
 
   get contentType(): string {

@@ -58,6 +58,7 @@ export const Metric = {
   SHARD_QUERIES_TOTAL: 'shardgate_shard_queries_total',
   SHARD_QUERY_DURATION_SECONDS: 'shardgate_shard_query_duration_seconds',
   POOL_CONNECTIONS: 'shardgate_pool_connections',
+  POOL_CONNECTIONS_MAX: 'shardgate_pool_connections_max',
   NODE_UP: 'shardgate_node_up',
   NODE_SERVING: 'shardgate_node_serving',
   REPLICATION_LAG_SECONDS: 'shardgate_replication_lag_seconds',

@@ -24,6 +24,8 @@ export interface ObserveGatewayOptions {
   readonly userCountMaxAgeMs?: number;
   /** @default Date.now */
   readonly clock?: () => number;
+  /** Each node's pool size (the pool option `max`), exported as `shardgate_pool_connections_max`. @default not exported */
+  readonly poolMaxPerNode?: number;
 }
 
 export interface Observability {
@@ -53,7 +55,12 @@ export function observeGateway(
     },
   );
   const metrics = new GatewayMetrics(
-    { manager, poolStats: () => db.poolStats(), userCounts },
+    {
+      manager,
+      poolStats: () => db.poolStats(),
+      userCounts,
+      ...(options.poolMaxPerNode !== undefined ? { poolMaxPerNode: options.poolMaxPerNode } : {}),
+    },
     { ...(options.registry ? { registry: options.registry } : {}), processMetrics: options.processMetrics ?? false },
   );
   db.addObserver(new StatementMetricsObserver(metrics));

@@ -52,7 +52,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     }
   });
   await shards.health.start();
-  const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
+  const observability = observeGateway(shards, {
+    tracer: opts.tracing?.tracer ?? null,
+    processMetrics: true,
+    poolMaxPerNode: opts.options.pool.max,
+  });
   const app = createApp({
     shards,
     logger,

@@ -47,7 +47,7 @@ export async function openGatewayFixture(
   const shards = openShards(loadTopologyFile(topologyPath), options, { observers: [recorder] });
   await migrateAll(shards.db);
   await shards.health.start();
-  const observability = observe ? observeGateway(shards, observe) : undefined;
+  const observability = observe ? observeGateway(shards, { poolMaxPerNode: options.pool.max, ...observe }) : undefined;
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
