@@ -10,11 +10,11 @@ import type { Topology } from '../src/config/topology.js';
 import { decodeToken } from '../src/sharding/consistency-token.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 // Replicas here apply WAL late on purpose (recovery_min_apply_delay), and one
 // test promotes a replica: this file has a cluster of its own.
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let topology: Topology;
 /** Writes go through gateway A, reads through B: two gateway instances with nothing shared but the cluster. */
 let a: GatewayFixture;
@@ -85,8 +85,8 @@ async function open(waitMs?: number): Promise<GatewayFixture> {
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: 3, replicas: 1 });
-  topology = cluster.topology as Topology;
+  cluster = await startThrowawayCluster({ shards: 3, replicas: 1 });
+  topology = cluster.topology;
   a = await open();
   b = await open();
   // The schema must be on the replicas before the delay starts.

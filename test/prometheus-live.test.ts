@@ -24,14 +24,14 @@ import {
 } from './support/monitoring-files.js';
 import { startPrometheus, waitUntil, type PrometheusServer, type VectorSample } from './support/prometheus-server.js';
 import { promtool } from './support/prometheus-tools.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 const SHARDS = 2;
 const SEEDED = 24;
 /** Metrics that the rules read and that come with failover support; this gateway may not export them yet. */
 const NOT_YET_EXPORTED = new Set(['shardgate_buffered_writes', 'shardgate_primary_changes_total']);
 
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let gateway: RunningGateway;
 let prometheus: PrometheusServer;
 let base = '';
@@ -92,7 +92,7 @@ async function expectEachReturnsData(queries: readonly { name: string; promql: s
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: SHARDS, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 1 });
   gateway = await startTestGateway(cluster.topologyPath);
   base = `http://127.0.0.1:${gateway.port}`;
   for (let i = 0; i < SEEDED; i++) expect((await create(`seed-${i}`)).errors).toBeUndefined();

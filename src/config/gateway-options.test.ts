@@ -16,4 +16,21 @@ describe('gateway options', () => {
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: 'lots' })).toThrow(ConfigError);
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: '0' })).toThrow(/SHARDGATE_POOL_MAX: expected an integer between 1 and 1000/);
   });
+  it('treats an empty variable as unset, and lists every bad variable at once', () => {
+    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({ max: 10, applicationName: 'shardgate' });
+    expect(loadGatewayOptions({ SHARDGATE_APPLICATION_NAME: 'api-7' }).pool.applicationName).toBe('api-7');
+    const err = (() => {
+      try {
+        loadGatewayOptions({ SHARDGATE_POOL_MAX: '2.5', SHARDGATE_MAX_REPLICA_LAG_SECONDS: '-1', SHARDGATE_HEALTH_TIMEOUT_MS: '10' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.problems).toEqual([
+      'SHARDGATE_POOL_MAX: expected an integer between 1 and 1000, got "2.5"',
+      'SHARDGATE_HEALTH_TIMEOUT_MS: expected an integer between 50 and 600000, got "10"',
+      'SHARDGATE_MAX_REPLICA_LAG_SECONDS: expected a positive number, got "-1"',
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envInteger, envProblems } from './env-values.js';
 import type { Env } from './load-topology.js';
 
 /** Per-request limits: deadlines and read-your-writes waits. */
@@ -11,22 +12,20 @@ export interface RequestOptions {
 
 export const DEFAULT_REQUEST_OPTIONS: RequestOptions = Object.freeze({ timeoutMs: 10_000, consistencyWaitMs: 50 });
 
-const VARIABLES = {
-  SHARDGATE_REQUEST_TIMEOUT_MS: ['timeoutMs', 1, 3_600_000],
-  SHARDGATE_CONSISTENCY_WAIT_MS: ['consistencyWaitMs', 0, 60_000],
-} as const;
+const envSchema = z.object({
+  SHARDGATE_REQUEST_TIMEOUT_MS: envInteger(1, 3_600_000),
+  SHARDGATE_CONSISTENCY_WAIT_MS: envInteger(0, 60_000),
+});
 
-export const REQUEST_OPTION_VARIABLES = Object.keys(VARIABLES);
-
-/** The request options from the environment; problems are returned, one line each, for the caller to report with the others. */
+/** The request options from `env`; bad variables are added to `problems`, for the caller to report with the others. */
 export function loadRequestOptions(env: Env, problems: string[]): RequestOptions {
-  const options: Record<string, number> = { ...DEFAULT_REQUEST_OPTIONS };
-  for (const [name, [key, min, max]] of Object.entries(VARIABLES)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-    if (!parsed.success) problems.push(`${name}: expected an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-    else options[key] = parsed.data;
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    problems.push(...envProblems(parsed.error.issues, env));
+    return DEFAULT_REQUEST_OPTIONS;
   }
-  return Object.freeze(options) as unknown as RequestOptions;
+  return Object.freeze({
+    timeoutMs: parsed.data.SHARDGATE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_OPTIONS.timeoutMs,
+    consistencyWaitMs: parsed.data.SHARDGATE_CONSISTENCY_WAIT_MS ?? DEFAULT_REQUEST_OPTIONS.consistencyWaitMs,
+  });
 }

@@ -3,21 +3,12 @@ import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { UserLoaders } from './loaders/user-loaders.js';
 
-/** Counters the GraphQL layer reports (the metrics plugin implements them). */
-export interface GatewayHooks {
-  /** A query that had to ask every shard (scatter-gather). */
-  crossShardQuery(field: string): void;
-}
-
-export const NO_HOOKS: GatewayHooks = { crossShardQuery: () => {} };
-
 /** What every resolver sees. Built fresh for each request. */
 export interface GatewayContext {
   readonly requestId: string;
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
-  readonly hooks: GatewayHooks;
   /** The request's deadline and consistency token, handed to every repository call. */
   readonly scope: RequestScope;
 }
@@ -26,7 +17,6 @@ export function createGatewayContext(deps: {
   requestId: string;
   users: UserRepository;
   manager: ShardManager;
-  hooks?: GatewayHooks;
   scope?: RequestScope;
 }): GatewayContext {
   const scope = deps.scope ?? {};
@@ -34,8 +24,7 @@ export function createGatewayContext(deps: {
     requestId: deps.requestId,
     users: deps.users,
     manager: deps.manager,
-    loaders: new UserLoaders(deps.users, deps.manager.shardCount, scope),
-    hooks: deps.hooks ?? NO_HOOKS,
+    loaders: new UserLoaders(deps.users, deps.manager, scope),
     scope,
   };
 }

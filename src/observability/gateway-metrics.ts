@@ -36,7 +36,7 @@ export interface GatewayMetricsOptions {
 }
 
 /**
- * The gateway's Prometheus metrics (CONTRACT §6). Counters and histograms
+ * The gateway's Prometheus metrics (names in names.ts). Counters and histograms
  * are fed as things happen (statements at the door, GraphQL operations, the
  * GraphQL layer's cross-shard hook); gauges read the ShardManager's health
  * and the pools when scraped, so they are never stale. Label values are

@@ -73,9 +73,9 @@ describe('statementFailure', () => {
     expect(failure).toEqual({ errorType: '23505', attributes: { 'error.type': '23505', 'db.response.status_code': '23505' } });
   });
 
-  it('an unavailable node: the SQLSTATE of the cause, else its socket code, else the class', () => {
+  it('an unavailable node: the SQLSTATE the door read from PostgreSQL\'s error, else the socket code, else the class', () => {
     const timeout = new ShardUnavailableError(1, 'x', { cause: Object.assign(new Error('canceling statement'), { code: '57014' }) });
-    expect(statementFailure({ rowCount: null, outcome: 'unavailable', error: timeout }).attributes).toEqual({
+    expect(statementFailure({ rowCount: null, outcome: 'unavailable', sqlState: '57014', error: timeout }).attributes).toEqual({
       'error.type': '57014',
       'db.response.status_code': '57014',
     });

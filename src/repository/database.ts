@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
@@ -8,10 +9,10 @@ import { positionFromPg, type ShardPosition } from '../sharding/consistency-toke
 import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
 import { ReplayWatch } from '../sharding/replay-watch.js';
 import { TokenRouter } from '../sharding/token-router.js';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { remaining } from './deadline.js';
 import { ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
-import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool } from './node-pool.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import { statement, type Statement } from './statement.js';
@@ -29,8 +30,6 @@ export interface QueryOptions {
 export interface Rows<R> {
   readonly rows: R[];
   readonly rowCount: number;
-  /** The node that answered, and why it was chosen. */
-  readonly target: NodeTarget;
 }
 
 /** A statement runner bound to one checked-out primary connection. */
@@ -348,7 +347,7 @@ export class Database {
       const [result, positionResult] =
         ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
       const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target, ...(after ? { position: after } : {}) };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
     } catch (err) {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
@@ -407,6 +406,12 @@ function failureOutcome(err: unknown): StatementOutcome {
     rowCount: null,
     error: err,
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardTimeoutError ? 'timeout' : 'error',
-    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+    ...sqlStateOutcome(err),
   };
+}
+
+/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
+function sqlStateOutcome(err: unknown): { sqlState?: string } {
+  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
+  return sqlState === undefined ? {} : { sqlState };
 }

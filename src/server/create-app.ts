@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
-import { createGatewayContext, type GatewayContext, type GatewayHooks } from '../graphql/context.js';
+import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from './open-shards.js';
@@ -16,8 +16,6 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Extra yoga plugins: metrics, tracing. */
   readonly plugins?: readonly Plugin[];
-  /** Counters the GraphQL layer reports (cross-shard queries). */
-  readonly hooks?: GatewayHooks;
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
   /** Deadlines and consistency waits. @default DEFAULT_REQUEST_OPTIONS */
@@ -83,7 +81,6 @@ export function createApp(deps: AppDeps): App {
         requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
         users: shards.users,
         manager: shards.manager,
-        ...(deps.hooks ? { hooks: deps.hooks } : {}),
       });
     },
     plugins: [

@@ -4,6 +4,7 @@ import { Database } from '../repository/database.js';
 import type { StatementObserver } from '../repository/statement-observer.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import { ShardManager } from '../sharding/shard-manager.js';
 
 export interface Shards {
@@ -11,6 +12,8 @@ export interface Shards {
   readonly db: Database;
   readonly users: UserRepository;
   readonly health: HealthChecker;
+  /** Users stored on a shard, counted on a replica when one is healthy (the users-per-shard gauge). */
+  countUsers(shardId: number): Promise<number>;
   /** Stops health checks and closes every pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -38,11 +41,13 @@ export function openShards(
     ...(extras.clock ? { clock: extras.clock } : {}),
   });
   let closing: Promise<void> | null = null;
+  const users = new UserRepository(db);
   return {
     manager,
     db,
-    users: new UserRepository(db),
+    users,
     health,
+    countUsers: (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
     close: () => (closing ??= health.stop().then(() => db.close())),
   };
 }

@@ -61,7 +61,6 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     shards,
     logger,
     plugins: observability.plugins,
-    hooks: observability.hooks,
     request: opts.options.request,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });

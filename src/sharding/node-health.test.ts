@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type HealthPolicy } from './node-health.js';
+import type { HealthPolicy } from '../config/health-options.js';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable } from './node-health.js';
 
 const policy: HealthPolicy = { failuresToEject: 2, maxLagSeconds: null };
 

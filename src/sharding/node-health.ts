@@ -1,3 +1,4 @@
+import type { HealthPolicy } from '../config/health-options.js';
 import type { ReplicaLag } from './replica-lag.js';
 
 /** Why a node is not used. */
@@ -8,15 +9,6 @@ export type EjectReason =
   | 'lagging'
   /** A "replica" that is not in recovery (promoted, or misconfigured): reads there would miss the real primary's writes. */
   | 'not-a-replica';
-
-export interface HealthPolicy {
-  /** Consecutive failures (probes or statements) that eject a node. @default 2 */
-  readonly failuresToEject: number;
-  /** Replicas lagging more than this many seconds are ejected; null never ejects for lag. @default null */
-  readonly maxLagSeconds: number | null;
-}
-
-export const DEFAULT_HEALTH_POLICY: HealthPolicy = Object.freeze({ failuresToEject: 2, maxLagSeconds: null });
 
 /**
  * A node's health, a value. `unknown` (no probe yet) is servable: the gateway

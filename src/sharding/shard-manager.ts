@@ -1,24 +1,25 @@
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../config/health-options.js';
 import type { Topology } from '../config/topology.js';
 import { chooseReadTargets } from './choose-read-targets.js';
 import {
   afterFailure,
   afterSuccess,
-  DEFAULT_HEALTH_POLICY,
   INITIAL_HEALTH,
   isServable,
-  type HealthPolicy,
   type NodeHealth,
 } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
 import type { ReplicaLag } from './replica-lag.js';
+import { Scatter, type ScatterListener } from './scatter.js';
 import { buildShards, type Shard, type ShardNode } from './shard.js';
 import { shardIdFor } from './shard-id-for.js';
+import { routeAll, routeKeys, type ShardRoute } from './shard-route.js';
 
 export type HealthListener = (node: ShardNode, health: NodeHealth, previous: NodeHealth) => void;
 
 /**
- * The seed's ShardManager: which shard holds a key, and which node of a shard
+ * The ShardManager of docs/architecture.md: which shard holds a key, and which node of a shard
  * serves a statement. It holds no connections (those live behind the
  * repository's door) and does no I/O: health arrives from the health checker
  * and from failed statements, time from the caller.
@@ -30,6 +31,11 @@ export class ShardManager {
   private readonly health = new Map<string, NodeHealth>();
   private readonly turns: number[];
   private readonly listeners: HealthListener[] = [];
+  private readonly scatterListeners: ScatterListener[] = [];
+  /** Runs per-shard work over a route, all shards at once, and tells the `onScatter` listeners. */
+  readonly scatter = new Scatter((route) => {
+    for (const listener of this.scatterListeners) listener(route);
+  });
 
   constructor(topology: Topology, healthPolicy: HealthPolicy = DEFAULT_HEALTH_POLICY) {
     this.shards = buildShards(topology);
@@ -42,6 +48,16 @@ export class ShardManager {
   /** `fnv1a32(key) % N`. */
   shardIdOf(key: string): number {
     return shardIdFor(key, this.shardCount);
+  }
+
+  /** The shards that hold `keys`, each with its keys. */
+  routeKeys(keys: Iterable<string>): ShardRoute {
+    return routeKeys(keys, this.shardCount);
+  }
+
+  /** Every shard: for reads whose answer may be anywhere. */
+  routeAll(): ShardRoute {
+    return routeAll(this.shardCount);
   }
 
   shard(shardId: number): Shard {
@@ -70,16 +86,6 @@ export class ShardManager {
     return chooseReadTargets(this.shard(shardId), policy, (n) => this.isServable(n), turn);
   }
 
-  /** The seed's GetPrimaryDB(key). */
-  primaryOf(key: string): NodeTarget {
-    return this.writeTarget(this.shardIdOf(key));
-  }
-
-  /** The seed's GetReplicaDB(key): the first read candidate. */
-  replicaOf(key: string, policy: ReadPolicy): NodeTarget {
-    return this.readTargets(this.shardIdOf(key), policy)[0]!;
-  }
-
   healthOf(node: ShardNode): NodeHealth {
     return this.health.get(node.id) ?? INITIAL_HEALTH;
   }
@@ -99,6 +105,11 @@ export class ShardManager {
   /** Called on every health change (metrics, logs). */
   onHealthChange(listener: HealthListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called with the route of every scatter (the cross-shard read counter). */
+  onScatter(listener: ScatterListener): void {
+    this.scatterListeners.push(listener);
   }
 
   private update(node: ShardNode, next: NodeHealth): void {

@@ -15,7 +15,7 @@ export interface ShardNode {
   readonly config: NodeConfig;
 }
 
-/** The seed's `Shard`: one primary that takes every write, replicas that serve reads. */
+/** A shard: one primary that takes every write, replicas that serve reads. */
 export interface Shard {
   readonly id: number;
   readonly primary: ShardNode;

@@ -1,6 +1,5 @@
 import type { SortDirection, SortKey, User } from '../../repository/user.js';
 import { readPolicyFor, type ReadConsistency } from '../../sharding/read-policy.js';
-import { allOrThrow, scatter } from '../../sharding/scatter.js';
 import type { GatewayContext } from '../context.js';
 import { compareSortKeys } from './compare-sort-keys.js';
 import { mergeSorted } from './merge-sorted.js';
@@ -28,12 +27,9 @@ export async function fetchUsersPage(
   args: { first: number; after: SortKey | null; direction: SortDirection; consistency: ReadConsistency },
 ): Promise<UsersPage> {
   const policy = readPolicyFor(args.consistency);
-  const shardIds = ctx.manager.allShards().map((s) => s.id);
-  ctx.hooks.crossShardQuery('users');
-  const pages = allOrThrow(
-    await scatter(shardIds, (shardId) =>
-      ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy, ctx.scope),
-    ),
+  const { manager } = ctx;
+  const pages = await manager.scatter.all(manager.routeAll(), (shardId) =>
+    ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy, ctx.scope),
   );
   const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
   const merged = mergeSorted(pages, compare, args.first + 1);
@@ -46,8 +42,7 @@ export async function fetchUsersPage(
     edges,
     pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount: async () => {
-      ctx.hooks.crossShardQuery('users.totalCount');
-      const counts = allOrThrow(await scatter(shardIds, (shardId) => ctx.users.countOnShard(shardId, policy, ctx.scope)));
+      const counts = await manager.scatter.all(manager.routeAll(), (shardId) => ctx.users.countOnShard(shardId, policy, ctx.scope));
       return counts.reduce((a, b) => a + b, 0);
     },
   };

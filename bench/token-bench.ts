@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { pino } from 'pino';
-import { loadGatewayOptions, type GatewayOptions } from '../config/gateway-options.js';
-import { migrateAll } from '../repository/migrations.js';
-import type { StatementEvent, StatementObserver } from '../repository/statement-observer.js';
-import { createApp, type App } from '../server/create-app.js';
-import { openShards, type Shards } from '../server/open-shards.js';
-import { ConsistencySession } from '../sharding/consistency-session.js';
-import { bootCluster, destroyCluster } from './bench-cluster.js';
+import { loadGatewayOptions, type GatewayOptions } from '../src/config/gateway-options.js';
+import { migrateAll } from '../src/repository/migrations.js';
+import type { StatementEvent, StatementObserver } from '../src/repository/statement-observer.js';
+import { createApp, type App } from '../src/server/create-app.js';
+import { openShards, type Shards } from '../src/server/open-shards.js';
+import { ConsistencySession } from '../src/sharding/consistency-session.js';
+import { startThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 /*
  * Scenario "write then read with token": clients write through one gateway
@@ -16,7 +16,7 @@ import { bootCluster, destroyCluster } from './bench-cluster.js';
  * consistency wait, and what recording the token costs createUser
  * (the door with and without the WAL position behind each write, interleaved).
  *
- *   npm run build && node dist/bench/token-bench.js [--seconds 5] [--concurrency 8] [--lag-ms 20]
+ *   npm run bench:token -- [--seconds 5] [--concurrency 8] [--lag-ms 20]
  */
 
 const TOKEN = 'shardgate-consistency-token';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const seconds = flag('seconds', 5);
   const concurrency = flag('concurrency', 8);
   const lagMs = flag('lag-ms', 20);
-  const cluster = await bootCluster('token', 3, 1);
+  const cluster = await startThrowawayCluster({ name: 'bench-token', shards: 3, replicas: 1 });
   const gateways: Gateway[] = [];
   try {
     const base = loadGatewayOptions({});
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       await g.app.dispose();
       await g.shards.close();
     }
-    await destroyCluster(cluster.dir);
+    await cluster.destroy();
   }
 }
 
