@@ -2,6 +2,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadGatewayOptions, type GatewayOptions } from '../src/config/gateway-options.js';
 import { migrateAll } from '../src/repository/migrations.js';
+import { createRequestScope } from '../src/repository/request-scope.js';
 import type { StatementEvent, StatementObserver } from '../src/repository/statement-observer.js';
 import { createApp, type App } from '../src/server/create-app.js';
 import { openShards, type Shards } from '../src/server/open-shards.js';
@@ -128,8 +129,9 @@ async function main(): Promise<void> {
       for (const mode of ['with', 'without'] as const) {
         const n = await runFor(seconds, concurrency, async (seq) => {
           const userId = `cost-${mode}-${round}-${seq}`;
-          const scope = mode === 'with' ? { consistency: new ConsistencySession([], 0) } : {};
-          await writer.shards.users.create({ userId, name: 'C', email: `${userId}@example.com` }, scope);
+          // Both modes carry a request scope (one statement each); only `with` has a session that records positions.
+          const scope = createRequestScope(userId, 1, mode === 'with' ? { consistency: new ConsistencySession([], 0) } : {});
+          await writer.shards.users.forRequest(scope).create({ userId, name: 'C', email: `${userId}@example.com` });
         });
         rates[mode].push(n / seconds);
       }

@@ -6,25 +6,22 @@ import { UserLoaders } from './loaders/user-loaders.js';
 /** What every resolver sees. Built fresh for each request. */
 export interface GatewayContext {
   readonly requestId: string;
+  /** What this request carries down to every statement: statement budget, deadline, consistency token. */
+  readonly scope: RequestScope;
+  /** Hands `scope` to every statement. */
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
-  /** The request's deadline and consistency token, handed to every repository call. */
-  readonly scope: RequestScope;
 }
 
-export function createGatewayContext(deps: {
-  requestId: string;
-  users: UserRepository;
-  manager: ShardManager;
-  scope?: RequestScope;
-}): GatewayContext {
-  const scope = deps.scope ?? {};
+export function createGatewayContext(deps: { scope: RequestScope; users: UserRepository; manager: ShardManager }): GatewayContext {
+  const { scope } = deps;
+  const users = deps.users.forRequest(scope);
   return {
-    requestId: deps.requestId,
-    users: deps.users,
-    manager: deps.manager,
-    loaders: new UserLoaders(deps.users, deps.manager, scope),
+    requestId: scope.requestId,
     scope,
+    users,
+    manager: deps.manager,
+    loaders: new UserLoaders(users, deps.manager),
   };
 }

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { DomainError, ShardTimeoutError, ShardUnavailableError } from '../repository/errors.js';
+import { DomainError, OperationTooComplexError, ShardOverloadedError, ShardTimeoutError, ShardUnavailableError } from '../repository/errors.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
 export class BadUserInputError extends DomainError {
@@ -22,14 +22,19 @@ export class BadUserInputError extends DomainError {
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
-  if (err instanceof ShardUnavailableError) extensions.shardId = err.shardId;
-  if (err instanceof ShardTimeoutError) extensions.shardId = err.shardId;
+  if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError) extensions.shardId = err.shardId;
+  if (err instanceof OperationTooComplexError) {
+    extensions.limit = err.limit;
+    extensions.max = err.max;
+  }
   const message =
     err instanceof ShardUnavailableError
       ? `Shard ${err.shardId} is unavailable.`
-      : err instanceof ShardTimeoutError
-        ? `Shard ${err.shardId} did not answer within the request's deadline.`
-        : err.message;
+      : err instanceof ShardOverloadedError
+        ? `Shard ${err.shardId} is overloaded; retry later.`
+        : err instanceof ShardTimeoutError
+          ? `Shard ${err.shardId} did not answer within the request's deadline.`
+          : err.message;
   return new GraphQLError(message, {
     nodes: template.nodes,
     source: template.source,

@@ -79,7 +79,7 @@ export const Label = {
   ADDRESS: 'address',
   /** SELECT, INSERT, UPDATE, DELETE, DDL, BEGIN, COMMIT, ROLLBACK. */
   OPERATION: 'operation',
-  /** Shard statements: ok, error, unavailable, timeout. GraphQL operations: ok, error, invalid. */
+  /** Shard statements: ok, error, unavailable, timeout, overloaded. GraphQL operations: ok, error, invalid. */
   OUTCOME: 'outcome',
   /** active, idle, waiting. */
   STATE: 'state',

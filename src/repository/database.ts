@@ -9,9 +9,10 @@ import { positionFromPg, type ShardPosition } from '../sharding/consistency-toke
 import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
 import { ReplayWatch } from '../sharding/replay-watch.js';
 import { TokenRouter } from '../sharding/token-router.js';
+import { NodeAdmission, type Release } from './admission.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { remaining } from './deadline.js';
-import { ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
+import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
@@ -23,7 +24,11 @@ import { connectWithin, DeadlineExceeded, runWithin } from './within-deadline.js
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
-  /** The request's scope: its deadline bounds every wait and statement; its consistency token steers reads and collects writes. */
+  /**
+   * The request this statement serves: its statement budget is charged
+   * before anything is sent, its deadline bounds every wait and statement,
+   * its consistency token steers reads and collects writes.
+   */
   readonly scope?: RequestScope;
 }
 
@@ -91,6 +96,9 @@ export class Database {
   private readonly pools = new Map<string, pg.Pool>();
   /** Health probes use their own single connection per node, so a busy pool never looks like a dead node. */
   private readonly probePools = new Map<string, pg.Pool>();
+  /** Per node: who may ask the pool for a connection, and a bounded queue of who waits. */
+  private readonly admissions = new Map<string, NodeAdmission>();
+  private readonly connectWaitMs: number;
   private readonly observers: StatementObserver[];
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
@@ -107,11 +115,13 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
+    this.connectWaitMs = poolOptions.connectTimeoutMs;
     const onConnectionError = (node: ShardNode, err: Error) =>
       this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     for (const node of manager.allNodes()) {
       this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
       this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
+      this.admissions.set(node.id, new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax));
     }
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
@@ -163,7 +173,7 @@ export class Database {
   /** Runs `fn` in one transaction on the shard's primary: ROLLBACK on error, connection always released. */
   async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const target = this.manager.writeTarget(shardId);
-    const client = await this.connect(target);
+    const { client, release } = await this.connect(target);
     let broken: Error | undefined;
     const tx: Transaction = {
       execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
@@ -186,6 +196,7 @@ export class Database {
     } finally {
       // A broken connection is destroyed, not returned to the pool.
       client.release(broken ?? connectionErrorOf(client));
+      release();
     }
   }
 
@@ -245,7 +256,8 @@ export class Database {
         node,
         active: pool.totalCount - pool.idleCount,
         idle: pool.idleCount,
-        waiting: pool.waitingCount,
+        // Statements wait at the door's admission, never inside the pool.
+        waiting: this.admissions.get(node.id)!.waiting + pool.waitingCount,
       };
     });
   }
@@ -253,6 +265,9 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const node of this.manager.allNodes()) {
+      this.admissions.get(node.id)?.refuseAll(new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
+    }
     await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
   }
 
@@ -264,14 +279,20 @@ export class Database {
     isWrite = false,
   ): Promise<Rows<R>> {
     const scope = options?.scope;
+    // Over budget: refused before it is observed or sent, so it costs nothing.
+    // A write's WAL position rides behind it on the same connection, within
+    // this one call: the pair is one statement for the budget, as for the
+    // estimate made before execution.
+    scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
-    let client: pg.PoolClient;
+    let connection: { client: pg.PoolClient; release: Release };
     try {
-      client = await this.connect(target, scope);
+      connection = await this.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
     }
+    const { client, release } = connection;
     let broken: Error | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
@@ -290,6 +311,7 @@ export class Database {
     } finally {
       // A broken connection is destroyed, not returned to the pool.
       client.release(broken ?? connectionErrorOf(client));
+      release();
     }
   }
 
@@ -305,16 +327,39 @@ export class Database {
     }
   }
 
-  /** A connection, within what remains of the deadline (waiting for one counts). */
-  private async connect(target: NodeTarget, scope?: RequestScope): Promise<pg.PoolClient> {
-    const pool = this.pools.get(target.node.id);
-    if (!pool || this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+  /**
+   * A connection of the target node, and the admission permit that goes
+   * with it, within what remains of the request's deadline (waiting counts).
+   * Waiting for the permit is pressure, never a node failure: SHARD_OVERLOADED
+   * when the queue is full or the connection wait ran out, SHARD_TIMEOUT when
+   * the request's deadline ran out first. Failing to connect once admitted is
+   * a node failure.
+   */
+  private async connect(target: NodeTarget, scope?: RequestScope): Promise<{ client: pg.PoolClient; release: Release }> {
+    const { node } = target;
+    const pool = this.pools.get(node.id);
+    const admission = this.admissions.get(node.id);
+    if (!pool || !admission || this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
+    const left = remaining(scope?.deadline, this.clock());
+    if (left <= 0) throw new ShardTimeoutError(node.shardId, 'deadline passed before a connection was asked for');
+    const deadlineFirst = left <= this.connectWaitMs;
+    const release = await admission.acquire(
+      Math.min(this.connectWaitMs, left),
+      deadlineFirst ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`) : undefined,
+    );
     const ms = remaining(scope?.deadline, this.clock());
-    if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before a connection was asked for');
+    if (ms <= 0) {
+      release();
+      throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
+    }
     try {
-      return ms === Number.POSITIVE_INFINITY ? await pool.connect() : await connectWithin(pool, ms);
+      // Admitted, the pool never queues: this is only connecting (or an idle connection).
+      const client = ms === Number.POSITIVE_INFINITY ? await pool.connect() : await connectWithin(pool, ms, release);
+      return { client, release };
     } catch (err) {
-      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
+      // Too late: the permit goes back once the late connection attempt has settled (connectWithin).
+      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
+      release();
       throw this.unavailable(target, err);
     }
   }
@@ -405,7 +450,14 @@ function failureOutcome(err: unknown): StatementOutcome {
   return {
     rowCount: null,
     error: err,
-    outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardTimeoutError ? 'timeout' : 'error',
+    outcome:
+      err instanceof ShardUnavailableError
+        ? 'unavailable'
+        : err instanceof ShardTimeoutError
+          ? 'timeout'
+          : err instanceof ShardOverloadedError
+            ? 'overloaded'
+            : 'error',
     ...sqlStateOutcome(err),
   };
 }

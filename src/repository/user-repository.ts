@@ -1,7 +1,7 @@
 import type { ReadPolicy } from '../sharding/read-policy.js';
-import type { Database } from './database.js';
-import type { RequestScope } from './request-scope.js';
+import type { Database, QueryOptions } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
+import type { RequestScope } from './request-scope.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
 import {
@@ -30,21 +30,34 @@ const UNIQUE_VIOLATION = '23505';
  * The UserRepository of docs/architecture.md: which shard and which node each operation
  * needs, in one place. Single-user operations route by the shard key; the
  * `...OnShard` operations serve the gateway's per-shard batches and
- * scatter-gather. Every operation takes the request's scope (deadline,
- * consistency token) for the door; maintenance paths pass none.
+ * scatter-gather.
  */
 export class UserRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The request every statement of this instance serves (see forRequest). */
+    private readonly scope?: RequestScope,
+  ) {}
+
+  /** The same repository, charging every statement to `scope` (one GraphQL request). */
+  forRequest(scope: RequestScope): UserRepository {
+    return new UserRepository(this.db, scope);
+  }
+
+  private options(extra?: QueryOptions): QueryOptions | undefined {
+    if (!this.scope) return extra;
+    return { ...extra, scope: this.scope };
+  }
 
   shardIdOf(userId: string): number {
     return this.db.manager.shardIdOf(userId);
   }
 
   /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
-  async create(user: NewUser, scope?: RequestScope): Promise<User> {
+  async create(user: NewUser): Promise<User> {
     const shardId = this.shardIdOf(user.userId);
     try {
-      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], { scope });
+      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], this.options());
       return toUser(rows[0]!, shardId);
     } catch (err) {
       if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
@@ -53,26 +66,23 @@ export class UserRepository {
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
-  async update(userId: string, patch: UserPatch, scope?: RequestScope): Promise<User> {
+  async update(userId: string, patch: UserPatch): Promise<User> {
     const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], { scope });
+    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
     if (rows.length === 0) throw new UserNotFoundError(userId);
     return toUser(rows[0]!, shardId);
   }
 
   /** → primary. True when the user existed. */
-  async delete(userId: string, scope?: RequestScope): Promise<boolean> {
-    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], { scope });
+  async delete(userId: string): Promise<boolean> {
+    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], this.options());
     return rowCount > 0;
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
-  async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy, scope?: RequestScope): Promise<User[]> {
+  async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
-    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], {
-      batchSize: userIds.length,
-      scope,
-    });
+    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], this.options({ batchSize: userIds.length }));
     return rows.map((r) => toUser(r, shardId));
   }
 
@@ -81,19 +91,16 @@ export class UserRepository {
     shardId: number,
     page: { after: SortKey | null; direction: SortDirection; limit: number },
     policy: ReadPolicy,
-    scope?: RequestScope,
   ): Promise<User[]> {
     const { after, direction, limit } = page;
     const result =
       after === null
-        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], { scope })
-        : await this.db.read<UserRow>(
-            shardId,
-            policy,
-            direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC,
-            [after.createdAt, after.userId, limit],
-            { scope },
-          );
+        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], this.options())
+        : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
+            after.createdAt,
+            after.userId,
+            limit,
+          ], this.options());
     return result.rows.map((r) => toUser(r, shardId));
   }
 
@@ -102,16 +109,17 @@ export class UserRepository {
     for (const u of users) {
       if (this.shardIdOf(u.userId) !== shardId) throw new RangeError(`user ${u.userId} does not live on shard ${shardId}`);
     }
-    const { rowCount } = await this.db.write(shardId, INSERT_USERS_BULK, [
-      users.map((u) => u.userId),
-      users.map((u) => u.name),
-      users.map((u) => u.email),
-    ]);
+    const { rowCount } = await this.db.write(
+      shardId,
+      INSERT_USERS_BULK,
+      [users.map((u) => u.userId), users.map((u) => u.name), users.map((u) => u.email)],
+      this.options(),
+    );
     return rowCount;
   }
 
-  async countOnShard(shardId: number, policy: ReadPolicy, scope?: RequestScope): Promise<number> {
-    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], { scope });
+  async countOnShard(shardId: number, policy: ReadPolicy): Promise<number> {
+    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], this.options());
     return Number(rows[0]!.n);
   }
 

@@ -9,10 +9,13 @@ export class DeadlineExceeded extends Error {
 }
 
 /**
- * A pooled connection within `ms`. pg-pool cannot withdraw a waiting request,
- * so a connection that arrives after the deadline is handed straight back.
+ * A pooled connection within `ms`. pg-pool cannot withdraw a request, so a
+ * connection that arrives after the deadline is handed straight back;
+ * `afterLate` runs once such a late request has settled either way (the
+ * caller's admission permit is held until then, so the pool never has more
+ * requests than permits).
  */
-export function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+export function connectWithin(pool: pg.Pool, ms: number, afterLate: () => void = () => {}): Promise<pg.PoolClient> {
   return new Promise((resolve, reject) => {
     let late = false;
     const timer = setTimeout(() => {
@@ -22,12 +25,14 @@ export function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient>
     pool.connect().then(
       (client) => {
         clearTimeout(timer);
-        if (late) client.release();
-        else resolve(client);
+        if (!late) return resolve(client);
+        client.release();
+        afterLate();
       },
       (err: unknown) => {
         clearTimeout(timer);
-        if (!late) reject(err);
+        if (!late) return reject(err);
+        afterLate();
       },
     );
   });

@@ -1,15 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
+import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from './open-shards.js';
-import { toClientError, useErrorPolicy } from './error-policy.js';
+import { corsPolicy } from './cors-policy.js';
+import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
+import { requestIdOf, useRequestId } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useConsistencyToken } from './use-consistency-token.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
+import { useIntrospectionSwitch } from './use-introspection-switch.js';
+import { useOperationLimits } from './use-operation-limits.js';
+import { useOverloadShedding } from './use-overload-shedding.js';
+import { useRequestErrorCodes } from './use-request-error-codes.js';
+import { useTrustedDocuments } from './use-trusted-documents.js';
 
 export interface AppDeps {
   readonly shards: Shards;
@@ -20,14 +28,14 @@ export interface AppDeps {
   readonly graphiqlDefaultQuery?: string;
   /** Deadlines and consistency waits. @default DEFAULT_REQUEST_OPTIONS */
   readonly request?: RequestOptions;
+  /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
+  readonly safety?: RequestSafetyOptions;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GatewayContext> & {
   /** Flip /readyz to 503 before shutting down, so load balancers stop sending. */
   markShuttingDown(): void;
 };
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const DEFAULT_GRAPHIQL_QUERY = `# shardgate: users sharded by fnv1a32(userId) % shards
 query Overview {
@@ -48,6 +56,7 @@ query Overview {
 export function createApp(deps: AppDeps): App {
   const { shards, logger } = deps;
   const requestOptions = deps.request ?? DEFAULT_REQUEST_OPTIONS;
+  const safety = deps.safety ?? DEFAULT_REQUEST_SAFETY;
   let shuttingDown = false;
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
@@ -65,28 +74,45 @@ export function createApp(deps: AppDeps): App {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
-      error: (...args) => logger.error(args.length === 1 ? args[0] : args),
+      // toClientError has logged what it masks, with the request id; yoga would log it again.
+      error: (...args) => (args.length === 1 && alreadyLogged(args[0]) ? undefined : logger.error(args.length === 1 ? args[0] : args)),
     },
     maskedErrors: {
       // Safety net for errors raised outside execution; useErrorPolicy has already handled execution errors.
       maskError: (error) => toClientError(error, null, logger),
     },
+    // Request safety: bodies over the limit answer 413 before they are read
+    // whole; no multipart (there are no uploads, and browsers send it
+    // cross-site without a preflight); CORS only for listed origins.
+    maxRequestBodySize: safety.limits.maxBodyBytes,
+    multipart: false,
+    cors: corsPolicy(safety.corsOrigins),
     context: ({ request }) => {
-      const incoming = request.headers.get('x-request-id');
       // The deadline starts here, before any resolver; a bad header fails the operation before anything runs.
-      const scope = requestScopeFromHeaders(request.headers, requestOptions, shards.manager.shardCount, Date.now());
+      const scope = requestScopeFromHeaders(
+        request.headers,
+        requestIdOf(request),
+        { request: requestOptions, maxStatements: safety.limits.maxStatements },
+        shards.manager.shardCount,
+        Date.now(),
+      );
       scopes.set(request, scope);
-      return createGatewayContext({
-        scope,
-        requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
-        users: shards.users,
-        manager: shards.manager,
-      });
+      return createGatewayContext({ scope, users: shards.users, manager: shards.manager });
     },
     plugins: [
+      useRequestId(),
       useHealthEndpoints(shards.manager, () => shuttingDown),
+      // A request a browser could send cross-site without a preflight (a
+      // form, text/plain, a plain GET) runs nothing: 403. GraphiQL and
+      // routers send application/json.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
+      useOperationLimits(safety.limits),
+      useIntrospectionSwitch(safety.introspection),
+      useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),
       ...(deps.plugins ?? []),
+      useOverloadShedding(logger),
       useErrorPolicy(logger),
     ],
   });

@@ -62,6 +62,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
     plugins: observability.plugins,
     request: opts.options.request,
+    safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const { server, drain } = createDrainableServer(app);

@@ -36,6 +36,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 1500, failuresToEject: 1, ...overrides },
     request: base.request,
+    safety: base.safety,
   };
 }
 
@@ -57,6 +58,7 @@ export async function openGatewayFixture(
     shards,
     logger: pino({ level: 'silent' }),
     request: options.request,
+    safety: options.safety,
     ...(observability ? { plugins: observability.plugins } : {}),
   });
   recorder.reset();

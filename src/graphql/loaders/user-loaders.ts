@@ -1,4 +1,3 @@
-import type { RequestScope } from '../../repository/request-scope.js';
 import DataLoader from 'dataloader';
 import type { User } from '../../repository/user.js';
 import type { UserRepository } from '../../repository/user-repository.js';
@@ -22,13 +21,12 @@ export class UserLoaders {
   constructor(
     private readonly users: UserRepository,
     private readonly manager: ShardManager,
-    private readonly scope: RequestScope = {},
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
     let loader = this.loaders.get(consistency);
     if (!loader) {
-      loader = new DataLoader(batchLoadUsers(this.users, this.manager, readPolicyFor(consistency), this.scope));
+      loader = new DataLoader(batchLoadUsers(this.users, this.manager, readPolicyFor(consistency)));
       this.loaders.set(consistency, loader);
     }
     return loader;
@@ -40,10 +38,10 @@ export class UserLoaders {
  * exist, and the shard's error for ids on a shard that could not answer (so
  * the other shards' users still resolve).
  */
-export function batchLoadUsers(users: UserRepository, manager: ShardManager, policy: ReadPolicy, scope: RequestScope = {}) {
+export function batchLoadUsers(users: UserRepository, manager: ShardManager, policy: ReadPolicy) {
   return async (keys: readonly string[]): Promise<(User | null | Error)[]> => {
     const route = manager.routeKeys(keys);
-    const results = await manager.scatter.settled(route, (shardId) => users.getManyOnShard(shardId, keysOn(route, shardId), policy, scope));
+    const results = await manager.scatter.settled(route, (shardId) => users.getManyOnShard(shardId, keysOn(route, shardId), policy));
     const found = new Map<string, User>();
     const failed = new Map<number, Error>();
     for (const result of results) {

@@ -29,7 +29,7 @@ export async function fetchUsersPage(
   const policy = readPolicyFor(args.consistency);
   const { manager } = ctx;
   const pages = await manager.scatter.all(manager.routeAll(), (shardId) =>
-    ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy, ctx.scope),
+    ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
   );
   const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
   const merged = mergeSorted(pages, compare, args.first + 1);
@@ -42,7 +42,7 @@ export async function fetchUsersPage(
     edges,
     pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount: async () => {
-      const counts = await manager.scatter.all(manager.routeAll(), (shardId) => ctx.users.countOnShard(shardId, policy, ctx.scope));
+      const counts = await manager.scatter.all(manager.routeAll(), (shardId) => ctx.users.countOnShard(shardId, policy));
       return counts.reduce((a, b) => a + b, 0);
     },
   };

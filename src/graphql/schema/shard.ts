@@ -25,7 +25,7 @@ const ShardRef = builder.objectRef<Shard>('Shard').implement({
     id: t.exposeInt('id'),
     userCount: t.int({
       // Each shard's count runs as its own resolver, so the shards are counted in parallel.
-      resolve: (shard, _args, ctx) => ctx.users.countOnShard(shard.id, ReadPolicy.ReplicaPreferred, ctx.scope),
+      resolve: (shard, _args, ctx) => ctx.users.countOnShard(shard.id, ReadPolicy.ReplicaPreferred),
     }),
     nodes: t.field({ type: [ShardNodeRef], resolve: (shard) => shard.nodes }),
   }),

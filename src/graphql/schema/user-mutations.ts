@@ -27,7 +27,7 @@ builder.mutationFields((t) => ({
         userId: validUserId('input.userId', input.userId),
         name: validName('input.name', input.name),
         email: validEmail('input.email', input.email),
-      }, ctx.scope),
+      }),
   }),
   updateUser: t.field({
     type: UserRef,
@@ -40,12 +40,12 @@ builder.mutationFields((t) => ({
         name: input.name == null ? undefined : validName('input.name', input.name),
         email: input.email == null ? undefined : validEmail('input.email', input.email),
       };
-      return ctx.users.update(validUserId('userId', userId), patch, ctx.scope);
+      return ctx.users.update(validUserId('userId', userId), patch);
     },
   }),
   deleteUser: t.boolean({
     description: 'true if it existed',
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, { userId }, ctx) => ctx.users.delete(validUserId('userId', userId), ctx.scope),
+    resolve: (_root, { userId }, ctx) => ctx.users.delete(validUserId('userId', userId)),
   }),
 }));
