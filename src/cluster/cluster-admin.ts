@@ -133,7 +133,7 @@ export async function replicaLag(replicaPort: number, primaryPort: number | null
     );
     return rows[0]!;
   });
-  return computeReplicaLag({ inRecovery: probe.in_recovery, lsn: probe.lsn, replayLagSeconds: probe.replay_lag_seconds }, primaryLsn);
+  return computeReplicaLag({ lsn: probe.lsn, replayLagSeconds: probe.replay_lag_seconds }, primaryLsn);
 }
 
 function assertDbname(dbname: string): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { envBoolean, envInteger, envOrigins, envPositiveNumber, envProblems, envText } from './env-values.js';
 import type { Env } from './load-topology.js';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from './request-options.js';
@@ -12,6 +13,8 @@ import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents
 export interface GatewayOptions {
   readonly pool: PoolOptions;
   readonly health: HealthOptions;
+  /** Writes waiting for a primary during a failover. */
+  readonly failover: FailoverOptions;
   /** Deadlines and consistency-token waits. */
   readonly request: RequestOptions;
   /** Limits, CSRF/CORS, introspection, trusted documents. */
@@ -30,6 +33,8 @@ const envSchema = z.object({
   SHARDGATE_HEALTH_TIMEOUT_MS: envInteger(50, 600_000),
   SHARDGATE_HEALTH_FAILURES_TO_EJECT: envInteger(1, 100),
   SHARDGATE_MAX_REPLICA_LAG_SECONDS: envPositiveNumber(),
+  SHARDGATE_FAILOVER_BUFFER_MS: envInteger(0, 600_000),
+  SHARDGATE_FAILOVER_BUFFER_MAX: envInteger(1, 1_000_000),
   SHARDGATE_REQUEST_TIMEOUT_MS: envInteger(1, 3_600_000),
   SHARDGATE_CONSISTENCY_WAIT_MS: envInteger(0, 60_000),
   SHARDGATE_MAX_DEPTH: envInteger(1, 100),
@@ -66,6 +71,10 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     failuresToEject: e.SHARDGATE_HEALTH_FAILURES_TO_EJECT ?? DEFAULT_HEALTH_OPTIONS.failuresToEject,
     maxLagSeconds: e.SHARDGATE_MAX_REPLICA_LAG_SECONDS ?? DEFAULT_HEALTH_OPTIONS.maxLagSeconds,
   };
+  const failover: FailoverOptions = {
+    bufferMs: e.SHARDGATE_FAILOVER_BUFFER_MS ?? DEFAULT_FAILOVER_OPTIONS.bufferMs,
+    bufferMax: e.SHARDGATE_FAILOVER_BUFFER_MAX ?? DEFAULT_FAILOVER_OPTIONS.bufferMax,
+  };
   const request: RequestOptions = {
     timeoutMs: e.SHARDGATE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_OPTIONS.timeoutMs,
     consistencyWaitMs: e.SHARDGATE_CONSISTENCY_WAIT_MS ?? DEFAULT_REQUEST_OPTIONS.consistencyWaitMs,
@@ -87,9 +96,15 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   return Object.freeze({
     pool: Object.freeze(pool),
     health: Object.freeze(health),
+    failover: Object.freeze(failover),
     request: Object.freeze(request),
     safety: Object.freeze(safety),
   });
+}
+
+/** For one-shot commands (migrate, seed): a shard without a primary is an error to report now, not a failover to wait out. */
+export function withoutFailoverBuffer(options: GatewayOptions): GatewayOptions {
+  return Object.freeze({ ...options, failover: Object.freeze({ ...options.failover, bufferMs: 0 }) });
 }
 
 /** The documents of SHARDGATE_TRUSTED_DOCUMENTS, or null when unset; a bad file adds its problems. */

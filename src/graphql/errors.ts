@@ -23,6 +23,7 @@ export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): 
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
   if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError) extensions.shardId = err.shardId;
+  if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;
   if (err instanceof OperationTooComplexError) {
     extensions.limit = err.limit;
     extensions.max = err.max;

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { Database } from '../repository/database.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
+import type { WriteBuffer } from '../sharding/write-buffer.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ShardUserCounts } from './shard-user-counts.js';
 import { StatementMetricsObserver } from './statement-metrics-observer.js';
@@ -42,6 +43,8 @@ export function observeGateway(
     readonly manager: ShardManager;
     /** Users stored on a shard, for `shardgate_shard_users` (counted when scraped, see ShardUserCounts). */
     readonly countUsers: (shardId: number) => Promise<number>;
+    /** The failover write buffer, for `shardgate_buffered_writes` and `shardgate_buffered_writes_total`. */
+    readonly writeBuffer?: WriteBuffer;
   },
   options: ObserveGatewayOptions = {},
 ): Observability {
@@ -60,6 +63,7 @@ export function observeGateway(
       poolStats: () => db.poolStats(),
       userCounts,
       ...(options.poolMaxPerNode !== undefined ? { poolMaxPerNode: options.poolMaxPerNode } : {}),
+      ...(gateway.writeBuffer ? { writeBuffer: gateway.writeBuffer } : {}),
     },
     { ...(options.registry ? { registry: options.registry } : {}), processMetrics: options.processMetrics ?? false },
   );

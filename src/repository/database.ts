@@ -9,11 +9,13 @@ import { positionFromPg, type ShardPosition } from '../sharding/consistency-toke
 import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
 import { ReplayWatch } from '../sharding/replay-watch.js';
 import { TokenRouter } from '../sharding/token-router.js';
+import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
 import { NodeAdmission, type Release } from './admission.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { remaining } from './deadline.js';
-import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError } from './errors.js';
+import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
+import { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import { statement, type Statement } from './statement.js';
@@ -26,8 +28,9 @@ export interface QueryOptions {
   readonly batchSize?: number;
   /**
    * The request this statement serves: its statement budget is charged
-   * before anything is sent, its deadline bounds every wait and statement,
-   * its consistency token steers reads and collects writes.
+   * before anything is sent, its deadline bounds every wait (for a primary,
+   * a connection, a caught-up replica) and statement, its consistency token
+   * steers reads and collects writes.
    */
   readonly scope?: RequestScope;
 }
@@ -56,16 +59,21 @@ export interface DatabaseOptions {
   readonly clock?: () => number;
   /** Where idle-connection errors and passive ejections are reported. */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Holds writes while their shard has no primary, and retries the ones that
+   * never reached one. Without it a write fails at once when there is none.
+   */
+  readonly writeBuffer?: WriteBuffer;
 }
 
 // One statement, so that role, timeline and positions describe one moment
 // (recovery is read once: a promotion in the middle must not mix the two forms).
 // Timeline: a primary's is the first 8 hex digits of its current WAL file; a
 // standby's is the one its WAL receiver gets, or its last restartpoint's when
-// it streams from nobody. Lag is 0 once everything received is replayed: on an
-// idle primary the last replayed transaction gets old without the replica
-// falling behind. Right after a replica restarts, its receive position can sit
-// behind its replay position.
+// it streams from nobody (its primary is gone). Lag is 0 once everything
+// received is replayed: on an idle primary the last replayed transaction gets
+// old without the replica falling behind. Right after a replica restarts, its
+// receive position can sit behind its replay position.
 const PROBE = statement(
   'shardgate_probe',
   'SELECT',
@@ -80,6 +88,7 @@ const PROBE = statement(
                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
    FROM s`,
 );
+const READ_ONLY_TRANSACTION = '25006';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -93,15 +102,15 @@ const ROLLBACK = statement('rollback', 'ROLLBACK', 'ROLLBACK', false);
  * Nothing else in the code base holds a pg pool.
  */
 export class Database {
-  private readonly pools = new Map<string, pg.Pool>();
-  /** Health probes use their own single connection per node, so a busy pool never looks like a dead node. */
-  private readonly probePools = new Map<string, pg.Pool>();
-  /** Per node: who may ask the pool for a connection, and a bounded queue of who waits. */
-  private readonly admissions = new Map<string, NodeAdmission>();
-  private readonly connectWaitMs: number;
+  /** One pool per node for statements, and one single-connection pool for probes (a busy pool never looks like a dead node). */
+  private readonly pools: NodePools;
   private readonly observers: StatementObserver[];
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
+  private readonly writeBuffer: WriteBuffer | null;
+  /** Per connection checked out: gives back its pool lease and its admission permit. */
+  private readonly leases = new WeakMap<pg.PoolClient, Release>();
+  private readonly connectWaitMs: number;
   private closed = false;
   /** Last known WAL positions of every node (probes, writes, token waits). */
   readonly positions = new ReplayPositions();
@@ -115,16 +124,25 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
-    this.connectWaitMs = poolOptions.connectTimeoutMs;
+    this.writeBuffer = options.writeBuffer ?? null;
     const onConnectionError = (node: ShardNode, err: Error) =>
       this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
-    for (const node of manager.allNodes()) {
-      this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
-      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
-      this.admissions.set(node.id, new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax));
-    }
+    this.connectWaitMs = poolOptions.connectTimeoutMs;
+    this.pools = new NodePools(
+      (node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError),
+      (node) => new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax),
+    );
+    this.pools.reconcile(manager.allNodes());
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
+  }
+
+  /**
+   * After a topology reload: opens pools for new nodes; the pools of removed
+   * nodes close once the statements running on them finish.
+   */
+  reconcilePools(): void {
+    if (!this.closed) this.pools.reconcile(this.manager.allNodes());
   }
 
   addObserver(observer: StatementObserver): void {
@@ -132,12 +150,15 @@ export class Database {
   }
 
   /**
-   * A write (or a STRONG read inside a write path): the shard's primary.
+   * A write: the shard's primary as observed. While the shard has none it
+   * waits in the write buffer; a write that never reached a primary, or that
+   * a standby refused (25006), is retried on the new one; a write whose
+   * outcome is unknown (the connection broke after it was sent) is not.
    * With a consistency session in the scope, the primary's WAL position
    * after the commit comes back in the same round trip and joins the token.
    */
   async write<R extends object>(shardId: number, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
-    return this.runOn(this.manager.writeTarget(shardId), stmt, params, options, true);
+    return this.onPrimary(shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options, true));
   }
 
   /**
@@ -158,6 +179,7 @@ export class Database {
     const targets = wanted
       ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
       : this.manager.readTargets(shardId, policy);
+    if (targets.length === 0) throw this.noNode(shardId);
     let last: unknown;
     for (const target of targets) {
       try {
@@ -170,11 +192,20 @@ export class Database {
     throw last;
   }
 
-  /** Runs `fn` in one transaction on the shard's primary: ROLLBACK on error, connection always released. */
-  async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const target = this.manager.writeTarget(shardId);
-    const { client, release } = await this.connect(target);
+  /**
+   * Runs `fn` in one transaction on the shard's primary: ROLLBACK on error,
+   * connection always released. Like a write, it waits for a primary; it is
+   * run again (so `fn` may run twice) only when nothing of it can have been
+   * applied: no connection, a failed BEGIN, or a standby's refusal (25006).
+   */
+  async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
+    return this.onPrimary(shardId, options?.scope, (target) => this.transactionOn(target, fn));
+  }
+
+  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const client = await this.connect(target);
     let broken: Error | undefined;
+    let begun = false;
     const tx: Transaction = {
       execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
         try {
@@ -186,34 +217,69 @@ export class Database {
       },
     };
     try {
-      await tx.execute(BEGIN, []);
+      try {
+        await tx.execute(BEGIN, []);
+        begun = true;
+      } catch (err) {
+        // Nothing was done yet: as good as never sent.
+        throw err instanceof ShardUnavailableError ? withDelivery(err, err.delivery === 'read-only' ? 'read-only' : 'not-sent') : err;
+      }
       const result = await fn(tx);
       await tx.execute(COMMIT, []);
       return result;
     } catch (err) {
-      if (!broken) await tx.execute(ROLLBACK, []).catch(() => {});
+      if (begun && !broken) await tx.execute(ROLLBACK, []).catch(() => {});
       throw err;
     } finally {
-      // A broken connection is destroyed, not returned to the pool.
-      client.release(broken ?? connectionErrorOf(client));
-      release();
+      this.release(client, broken);
+    }
+  }
+
+  /**
+   * Runs `work` on the shard's primary, waiting for one in the write buffer
+   * and retrying where that is safe (see `write`).
+   */
+  private async onPrimary<T>(shardId: number, scope: RequestScope | undefined, work: (target: NodeTarget) => Promise<T>): Promise<T> {
+    if (!this.writeBuffer) {
+      const target = this.manager.writeTarget(shardId);
+      if (!target) throw this.noNode(shardId);
+      return work(target);
+    }
+    const attempt = this.writeBuffer.attempt(shardId, scope?.deadline);
+    let failed: NodeTarget | undefined;
+    let lastError: ShardUnavailableError | undefined;
+    try {
+      for (;;) {
+        const slot: WriteSlot = await attempt.next(failed);
+        // The request's deadline, not the buffer's limit, ended the wait: the client's budget ran out.
+        if (!slot.ok && slot.why === 'expired' && remaining(scope?.deadline, this.clock()) <= 0) {
+          throw new ShardTimeoutError(shardId, lastError ? `${lastError.detail} (no primary before the deadline)` : 'no primary before the deadline');
+        }
+        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
+        try {
+          return await work(slot.target);
+        } catch (err) {
+          if (!(err instanceof ShardUnavailableError) || (err.delivery !== 'not-sent' && err.delivery !== 'read-only')) throw err;
+          failed = slot.target;
+          lastError = err;
+        }
+      }
+    } finally {
+      attempt.end();
     }
   }
 
   /** One health probe of `node` (not observed: probes are not traffic). */
   async probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
-    const pool = this.probePools.get(node.id)!;
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
     const result = await pool.query<{
       in_recovery: boolean;
       system_identifier: string;
       timeline: number;
       lsn: string | null;
       replay_lag_seconds: number | null;
-    }>({
-      name: PROBE.name,
-      text: PROBE.text,
-      query_timeout: timeoutMs,
-    } as pg.QueryConfig);
+    }>({ name: PROBE.name, text: PROBE.text, query_timeout: timeoutMs } as pg.QueryConfig);
     const row = result.rows[0]!;
     const probe: NodeProbe = {
       inRecovery: row.in_recovery,
@@ -236,7 +302,8 @@ export class Database {
 
   /** A standby's replay position now (not observed: gateway bookkeeping, like probes). */
   async replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
-    const pool = this.probePools.get(node.id)!;
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
     const { rows } = await pool.query<PositionRow>({
       name: REPLAY_POSITION.name,
       text: REPLAY_POSITION.text,
@@ -250,14 +317,16 @@ export class Database {
 
   /** Connection counts per node, for the pool gauges. */
   poolStats(): PoolStats[] {
-    return this.manager.allNodes().map((node) => {
-      const pool = this.pools.get(node.id)!;
+    return this.manager.allNodes().flatMap((node) => {
+      const pool = this.pools.pool(node);
+      const admission = this.pools.admission(node);
+      if (!pool || !admission) return [];
       return {
         node,
         active: pool.totalCount - pool.idleCount,
         idle: pool.idleCount,
         // Statements wait at the door's admission, never inside the pool.
-        waiting: this.admissions.get(node.id)!.waiting + pool.waitingCount,
+        waiting: admission.waiting + pool.waitingCount,
       };
     });
   }
@@ -265,10 +334,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const node of this.manager.allNodes()) {
-      this.admissions.get(node.id)?.refuseAll(new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
-    }
-    await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
+    await this.pools.closeAll((node) => new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
   }
 
   private async runOn<R extends object>(
@@ -285,14 +351,13 @@ export class Database {
     // estimate made before execution.
     scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
-    let connection: { client: pg.PoolClient; release: Release };
+    let client: pg.PoolClient;
     try {
-      connection = await this.connect(target, scope);
+      client = await this.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
     }
-    const { client, release } = connection;
     let broken: Error | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
@@ -309,9 +374,7 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      // A broken connection is destroyed, not returned to the pool.
-      client.release(broken ?? connectionErrorOf(client));
-      release();
+      this.release(client, broken);
     }
   }
 
@@ -328,40 +391,62 @@ export class Database {
   }
 
   /**
-   * A connection of the target node, and the admission permit that goes
-   * with it, within what remains of the request's deadline (waiting counts).
-   * Waiting for the permit is pressure, never a node failure: SHARD_OVERLOADED
-   * when the queue is full or the connection wait ran out, SHARD_TIMEOUT when
-   * the request's deadline ran out first. Failing to connect once admitted is
-   * a node failure.
+   * Checks a connection of the target node out, with the admission permit
+   * that goes with it, within what remains of the request's deadline
+   * (waiting counts); give both back with `release`. Waiting for the permit
+   * is pressure, never a node failure: SHARD_OVERLOADED when the queue is
+   * full or the connection wait ran out, SHARD_TIMEOUT when the request's
+   * deadline ran out first. Failing to connect once admitted is a node
+   * failure, and the statement was never sent.
    */
-  private async connect(target: NodeTarget, scope?: RequestScope): Promise<{ client: pg.PoolClient; release: Release }> {
+  private async connect(target: NodeTarget, scope?: RequestScope): Promise<pg.PoolClient> {
     const { node } = target;
-    const pool = this.pools.get(node.id);
-    const admission = this.admissions.get(node.id);
-    if (!pool || !admission || this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
+    if (this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
     const left = remaining(scope?.deadline, this.clock());
     if (left <= 0) throw new ShardTimeoutError(node.shardId, 'deadline passed before a connection was asked for');
-    const deadlineFirst = left <= this.connectWaitMs;
-    const release = await admission.acquire(
-      Math.min(this.connectWaitMs, left),
-      deadlineFirst ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`) : undefined,
-    );
+    const lease = this.pools.checkout(node);
+    if (!lease) {
+      // Removed by a topology reload after this statement was routed: it went nowhere.
+      throw new ShardUnavailableError(node.shardId, `${node.id} left the topology`, { delivery: 'not-sent' });
+    }
+    let permit: Release;
+    try {
+      const deadlineFirst = left <= this.connectWaitMs;
+      permit = await lease.admission.acquire(
+        Math.min(this.connectWaitMs, left),
+        deadlineFirst ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`) : undefined,
+      );
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    const giveBack = () => {
+      permit();
+      lease.release();
+    };
     const ms = remaining(scope?.deadline, this.clock());
     if (ms <= 0) {
-      release();
+      giveBack();
       throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
     }
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
-      const client = ms === Number.POSITIVE_INFINITY ? await pool.connect() : await connectWithin(pool, ms, release);
-      return { client, release };
+      const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
+      this.leases.set(client, giveBack);
+      return client;
     } catch (err) {
-      // Too late: the permit goes back once the late connection attempt has settled (connectWithin).
+      // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
-      release();
-      throw this.unavailable(target, err);
+      giveBack();
+      throw this.unavailable(target, err, 'not-sent');
     }
+  }
+
+  /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
+  private release(client: pg.PoolClient, broken: Error | undefined): void {
+    client.release(broken ?? connectionErrorOf(client));
+    this.leases.get(client)?.();
+    this.leases.delete(client);
   }
 
   /**
@@ -378,6 +463,10 @@ export class Database {
     scope?: RequestScope,
     withPosition = false,
   ): Promise<Rows<R> & { position?: ShardPosition }> {
+    // A connection found dead before the statement went out (a node that just
+    // crashed, its pooled connections not yet dropped): the statement was never sent.
+    const dead = connectionErrorOf(client);
+    if (dead) throw this.unavailable(target, dead, 'not-sent');
     const ms = remaining(scope?.deadline, this.clock());
     if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
     try {
@@ -397,7 +486,7 @@ export class Database {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
-      throw this.unavailable(target, err);
+      throw this.unavailable(target, err, (err as { code?: unknown }).code === READ_ONLY_TRANSACTION ? 'read-only' : 'unknown');
     }
   }
 
@@ -422,13 +511,43 @@ export class Database {
     });
   }
 
-  /** Builds the error and tells the ShardManager (passive health: the next read avoids the node). */
-  private unavailable(target: NodeTarget, err: unknown): ShardUnavailableError {
+  /**
+   * Builds the error and tells the ShardManager (passive health: the next read
+   * avoids the node). A read-only refusal is not a failure to reach the node:
+   * it is a standby now, which the probe that the write buffer triggers will see.
+   */
+  private unavailable(target: NodeTarget, err: unknown, delivery: Delivery): ShardUnavailableError {
     const failure = classifyFailure(err);
     const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
-    this.manager.recordFailure(target.node, this.clock(), detail);
+    if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
     this.log('node could not serve', { node: target.node.id, detail });
-    return new ShardUnavailableError(target.node.shardId, `${target.node.id} (${target.node.address}): ${detail}`, { cause: err });
+    
+    return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
+  }
+
+  /** No node of the shard may serve the statement (no primary, a split brain, no replica for a read). */
+  private noNode(shardId: number): ShardUnavailableError {
+    
+    const reason = this.manager.noWriteReason(shardId);
+    return new ShardUnavailableError(shardId, reason === 'SPLIT_BRAIN' ? 'split brain: more than one primary' : 'no node can serve', {
+      ...(reason === 'SPLIT_BRAIN' ? { reason } : {}),
+    });
+  }
+
+  /** The write found no primary in time (or no room to wait); `last` is what its own attempt met, if it made one. */
+  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>, last: ShardUnavailableError | undefined): ShardUnavailableError {
+    const why =
+      slot.reason === 'SPLIT_BRAIN'
+        ? 'split brain: more than one primary'
+        : slot.why === 'overflow'
+          ? 'no primary, and the write buffer is full'
+          : slot.why === 'expired'
+            ? 'no primary in time'
+            : 'no primary';
+    return new ShardUnavailableError(shardId, last ? `${last.detail} (${why})` : why, {
+      ...(last ? { cause: last.cause } : {}),
+      ...(slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' as const } : {}),
+    });
   }
 
   private start(event: StatementEvent): (outcome: StatementOutcome) => void {
@@ -460,6 +579,16 @@ function failureOutcome(err: unknown): StatementOutcome {
             : 'error',
     ...sqlStateOutcome(err),
   };
+}
+
+/** The same error, with what is now known of its delivery. */
+function withDelivery(err: ShardUnavailableError, delivery: Delivery): ShardUnavailableError {
+  if (err.delivery === delivery) return err;
+  return new ShardUnavailableError(err.shardId, err.detail, {
+    cause: err.cause,
+    delivery,
+    ...(err.reason ? { reason: err.reason } : {}),
+  });
 }
 
 /** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */

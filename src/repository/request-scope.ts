@@ -36,7 +36,7 @@ export class StatementBudget {
 export interface RequestScope {
   readonly requestId: string;
   readonly statements: StatementBudget;
-  /** Absolute deadline of the request (ms on the door's clock): no statement or wait runs past it. */
+  /** Absolute deadline of the request (ms on the door's clock): no statement or wait runs past it (the failover buffer included). */
   readonly deadline?: Deadline;
   /** Read-your-writes: positions to honour on reads, positions of writes to hand back. */
   readonly consistency?: ConsistencySession;

@@ -53,9 +53,4 @@ describe('node health', () => {
     h = afterFailure(h, 2, policy, 'x');
     expect(h.lag).toEqual({ seconds: 1.5, bytes: 10 });
   });
-
-  it('a node that says it is not in recovery is not used as a replica', () => {
-    const h = afterSuccess(INITIAL_HEALTH, 5, policy, { notAReplica: true });
-    expect(h).toMatchObject({ status: 'ejected', reason: 'not-a-replica' });
-  });
 });

@@ -26,7 +26,7 @@ export class TokenRouter {
     const replicas = this.manager.readTargets(shardId, ReadPolicy.ReplicaPreferred).filter((t) => t.reason === 'replica-read');
     const decision = chooseTokenRead(
       wanted,
-      this.historyOf(shardId),
+      this.historyOf(write),
       replicas.map((t) => ({ node: t, position: this.positions.of(t.node) })),
     );
     switch (decision.kind) {
@@ -43,9 +43,9 @@ export class TokenRouter {
     }
   }
 
-  /** The shard's history as its primary last reported it (probe or write). */
-  private historyOf(shardId: number): ShardHistory | null {
-    const position = this.positions.of(this.manager.shard(shardId).primary);
+  /** The shard's history as its primary (as observed now) last reported it (probe or write); null without a primary. */
+  private historyOf(write: NodeTarget | null): ShardHistory | null {
+    const position = write ? this.positions.of(write.node) : null;
     return position ? { systemId: position.systemId, timeline: position.timeline } : null;
   }
 }

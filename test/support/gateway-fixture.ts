@@ -36,6 +36,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 1500, failuresToEject: 1, ...overrides },
     request: base.request,
+    failover: base.failover,
     safety: base.safety,
   };
 }
@@ -94,11 +95,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 }
 
 /** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
-export async function startTestGateway(topologyPath: string, extra: { graphiqlDefaultQuery?: string; migrate?: boolean } = {}) {
+export async function startTestGateway(
+  topologyPath: string,
+  extra: { graphiqlDefaultQuery?: string; migrate?: boolean; options?: GatewayOptions } = {},
+) {
   const { startGateway } = await import('../../src/server/start-gateway.js');
   const gateway = await startGateway({
     topology: loadTopologyFile(topologyPath),
-    options: testGatewayOptions(),
+    options: extra.options ?? testGatewayOptions(),
     logger: pino({ level: 'silent' }),
     port: 0,
     host: '127.0.0.1',
