@@ -73,8 +73,21 @@ describe('manual failover of a synchronous shard under write load', () => {
     crashStarted = Date.now();
     await crashNode(oldPrimary);
     crashDone = Date.now();
-    // An orchestrator needs a moment to decide; writes to the shard wait meanwhile.
-    await sleep(1_000);
+    // An orchestrator needs a moment to decide; writes to the shard wait meanwhile,
+    // but never past their own deadline: that one answers SHARD_TIMEOUT, not SHARD_UNAVAILABLE.
+    await sleep(300);
+    let impatient = 0;
+    while (fx.shards.users.shardIdOf(`impatient-${impatient}`) !== SHARD) impatient++;
+    const asked = Date.now();
+    const timedOut = await fx.gql(
+      `mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`,
+      { u: { userId: `impatient-${impatient}`, name: 'N', email: 'n@x.io' } },
+      { 'shardgate-timeout-ms': '300' },
+    );
+    const answeredAfter = Date.now() - asked;
+    expect(timedOut.errors?.[0]?.extensions).toEqual({ code: 'SHARD_TIMEOUT', shardId: SHARD });
+    expect(answeredAfter).toBeLessThan(2_000);
+    await sleep(Math.max(0, 1_000 - (Date.now() - crashDone)));
     promoting = Date.now();
     await promoteNode(replica);
     await dropSynchronousStandbys(replica.port);

@@ -32,7 +32,10 @@ describe('GraphQL over HTTP (real server)', () => {
       body: JSON.stringify({ query: 'mutation { createUser(input: {userId: "http-1", name: "H", email: "h@x.io"}) { userId shardId } }' }),
     });
     expect(post.status).toBe(200);
-    expect(await post.json()).toEqual({ data: { createUser: { userId: 'http-1', shardId: 2 } } });
+    const token = post.headers.get('shardgate-consistency-token');
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    // A write hands back its consistency token, in the body and in the header.
+    expect(await post.json()).toEqual({ data: { createUser: { userId: 'http-1', shardId: 2 } }, extensions: { consistencyToken: token } });
     // A GET runs only with a header no browser sends cross-site without a preflight (CSRF).
     const preflighted = { 'x-graphql-yoga-csrf': '1' };
     const getUrl = `${base}/graphql?query=${encodeURIComponent('{ user(userId: "http-1", consistency: STRONG) { userId } }')}`;

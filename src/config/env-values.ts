@@ -27,6 +27,39 @@ export function envText() {
   return z.preprocess(blankToUndefined, z.string().optional());
 }
 
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+
+/** A comma-separated list of web origins (`https://app.example.com`) or `*`, or undefined when unset. */
+export function envOrigins() {
+  const error = 'expected comma-separated origins such as https://app.example.com, or *';
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0),
+      )
+      .refine((origins) => origins.every((o) => o === '*' || ORIGIN.test(o)), { error })
+      .optional(),
+  );
+}
+
+/** `true`/`false` (or `1`/`0`, any case), or undefined when unset. */
+export function envBoolean() {
+  const error = 'expected true or false';
+  const normalized = (value: unknown) => (typeof value === 'string' ? blankToUndefined(value.trim().toLowerCase()) : value);
+  return z.preprocess(
+    normalized,
+    z
+      .enum(['true', 'false', '1', '0'], { error })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+  );
+}
+
 /** One line per bad variable: its name, what was expected, and what it holds. */
 export function envProblems(issues: readonly z.core.$ZodIssue[], env: Env): string[] {
   return issues.map((issue) => {

@@ -7,6 +7,16 @@ describe('gateway options', () => {
     const o = loadGatewayOptions({});
     expect(o.pool).toMatchObject({ max: 16, connectTimeoutMs: 1000, statementTimeoutMs: 5000, applicationName: 'shardgate' });
     expect(o.health).toMatchObject({ intervalMs: 1000, timeoutMs: 1000, failuresToEject: 2, maxLagSeconds: null });
+    expect(o.request).toEqual({ timeoutMs: 10_000, consistencyWaitMs: 50 });
+  });
+
+  it('reads the request deadline and the consistency wait', () => {
+    expect(loadGatewayOptions({ SHARDGATE_REQUEST_TIMEOUT_MS: '2500', SHARDGATE_CONSISTENCY_WAIT_MS: '0' }).request).toEqual({
+      timeoutMs: 2500,
+      consistencyWaitMs: 0,
+    });
+    expect(() => loadGatewayOptions({ SHARDGATE_REQUEST_TIMEOUT_MS: '0' })).toThrow(/SHARDGATE_REQUEST_TIMEOUT_MS: expected an integer between 1 and 3600000/);
+    expect(() => loadGatewayOptions({ SHARDGATE_CONSISTENCY_WAIT_MS: '-5' })).toThrow(/SHARDGATE_CONSISTENCY_WAIT_MS/);
   });
 
   it('reads the environment and refuses nonsense with the variable name', () => {
@@ -28,7 +38,15 @@ describe('gateway options', () => {
     expect(loadGatewayOptions({ SHARDGATE_APPLICATION_NAME: 'api-7' }).pool.applicationName).toBe('api-7');
     const err = (() => {
       try {
-        loadGatewayOptions({ SHARDGATE_POOL_MAX: '2.5', SHARDGATE_MAX_REPLICA_LAG_SECONDS: '-1', SHARDGATE_HEALTH_TIMEOUT_MS: '10' });
+        loadGatewayOptions({
+          SHARDGATE_POOL_MAX: '2.5',
+          SHARDGATE_MAX_REPLICA_LAG_SECONDS: '-1',
+          SHARDGATE_HEALTH_TIMEOUT_MS: '10',
+          SHARDGATE_REQUEST_TIMEOUT_MS: 'soon',
+          SHARDGATE_MAX_DEPTH: '0',
+          SHARDGATE_INTROSPECTION: 'maybe',
+          SHARDGATE_TRUSTED_DOCUMENTS: '/nonexistent/trusted.json',
+        });
       } catch (e) {
         return e as ConfigError;
       }
@@ -38,6 +56,10 @@ describe('gateway options', () => {
       'SHARDGATE_POOL_MAX: expected an integer between 1 and 1000, got "2.5"',
       'SHARDGATE_HEALTH_TIMEOUT_MS: expected an integer between 50 and 600000, got "10"',
       'SHARDGATE_MAX_REPLICA_LAG_SECONDS: expected a positive number, got "-1"',
+      'SHARDGATE_REQUEST_TIMEOUT_MS: expected an integer between 1 and 3600000, got "soon"',
+      'SHARDGATE_MAX_DEPTH: expected an integer between 1 and 100, got "0"',
+      'SHARDGATE_INTROSPECTION: expected true or false, got "maybe"',
+      expect.stringMatching(/^SHARDGATE_TRUSTED_DOCUMENTS: /),
     ]);
   });
 });

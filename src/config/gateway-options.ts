@@ -1,17 +1,22 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { envInteger, envPositiveNumber, envProblems, envText } from './env-values.js';
+import { envBoolean, envInteger, envOrigins, envPositiveNumber, envProblems, envText } from './env-values.js';
 import type { Env } from './load-topology.js';
 import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
-import { loadRequestSafetyOptions, type RequestSafetyOptions } from './request-safety-options.js';
+import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from './request-options.js';
+import { DEFAULT_OPERATION_LIMITS, DEFAULT_REQUEST_SAFETY, type OperationLimits, type RequestSafetyOptions } from './request-safety-options.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
-/** Tuning that is not topology: pools, timeouts, health checking. From the environment, with defaults. */
+/** Tuning that is not topology: pools, timeouts, health checking, request deadlines and safety. From the environment, with defaults. */
 export interface GatewayOptions {
   readonly pool: PoolOptions;
   readonly health: HealthOptions;
+  /** Writes waiting for a primary during a failover. */
   readonly failover: FailoverOptions;
+  /** Deadlines and consistency-token waits. */
+  readonly request: RequestOptions;
   /** Limits, CSRF/CORS, introspection, trusted documents. */
   readonly safety: RequestSafetyOptions;
 }
@@ -30,6 +35,17 @@ const envSchema = z.object({
   SHARDGATE_MAX_REPLICA_LAG_SECONDS: envPositiveNumber(),
   SHARDGATE_FAILOVER_BUFFER_MS: envInteger(0, 600_000),
   SHARDGATE_FAILOVER_BUFFER_MAX: envInteger(1, 1_000_000),
+  SHARDGATE_REQUEST_TIMEOUT_MS: envInteger(1, 3_600_000),
+  SHARDGATE_CONSISTENCY_WAIT_MS: envInteger(0, 60_000),
+  SHARDGATE_MAX_DEPTH: envInteger(1, 100),
+  SHARDGATE_MAX_ALIASES: envInteger(0, 10_000),
+  SHARDGATE_MAX_TOKENS: envInteger(10, 1_000_000),
+  SHARDGATE_MAX_STATEMENTS: envInteger(1, 100_000),
+  SHARDGATE_MAX_REPRESENTATIONS: envInteger(1, 1_000_000),
+  SHARDGATE_MAX_BODY_BYTES: envInteger(1024, 100 * 1024 * 1024),
+  SHARDGATE_CORS_ORIGINS: envOrigins(),
+  SHARDGATE_INTROSPECTION: envBoolean(),
+  SHARDGATE_TRUSTED_DOCUMENTS: envText(),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
@@ -37,15 +53,9 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   const problems: string[] = [];
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) problems.push(...envProblems(parsed.error.issues, env));
-  // Option groups with loaders of their own add their problems here, so that one run names every bad variable.
-  let safety: RequestSafetyOptions | null = null;
-  try {
-    safety = loadRequestSafetyOptions(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  if (!parsed.success || problems.length > 0 || !safety) throw new ConfigError(problems.join('\n'), problems);
+  // The trusted documents file is read even when other variables are bad, so that one run names every problem.
+  const trustedDocuments = readTrustedDocuments(parsed.success ? parsed.data.SHARDGATE_TRUSTED_DOCUMENTS : env.SHARDGATE_TRUSTED_DOCUMENTS, problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
   const e = parsed.data;
   const pool: PoolOptions = {
     max: e.SHARDGATE_POOL_MAX ?? DEFAULT_POOL_OPTIONS.max,
@@ -65,10 +75,46 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     bufferMs: e.SHARDGATE_FAILOVER_BUFFER_MS ?? DEFAULT_FAILOVER_OPTIONS.bufferMs,
     bufferMax: e.SHARDGATE_FAILOVER_BUFFER_MAX ?? DEFAULT_FAILOVER_OPTIONS.bufferMax,
   };
-  return Object.freeze({ pool: Object.freeze(pool), health: Object.freeze(health), failover: Object.freeze(failover), safety });
+  const request: RequestOptions = {
+    timeoutMs: e.SHARDGATE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_OPTIONS.timeoutMs,
+    consistencyWaitMs: e.SHARDGATE_CONSISTENCY_WAIT_MS ?? DEFAULT_REQUEST_OPTIONS.consistencyWaitMs,
+  };
+  const limits: OperationLimits = {
+    maxDepth: e.SHARDGATE_MAX_DEPTH ?? DEFAULT_OPERATION_LIMITS.maxDepth,
+    maxAliases: e.SHARDGATE_MAX_ALIASES ?? DEFAULT_OPERATION_LIMITS.maxAliases,
+    maxTokens: e.SHARDGATE_MAX_TOKENS ?? DEFAULT_OPERATION_LIMITS.maxTokens,
+    maxStatements: e.SHARDGATE_MAX_STATEMENTS ?? DEFAULT_OPERATION_LIMITS.maxStatements,
+    maxRepresentations: e.SHARDGATE_MAX_REPRESENTATIONS ?? DEFAULT_OPERATION_LIMITS.maxRepresentations,
+    maxBodyBytes: e.SHARDGATE_MAX_BODY_BYTES ?? DEFAULT_OPERATION_LIMITS.maxBodyBytes,
+  };
+  const safety: RequestSafetyOptions = {
+    limits: Object.freeze(limits),
+    corsOrigins: Object.freeze(e.SHARDGATE_CORS_ORIGINS ?? [...DEFAULT_REQUEST_SAFETY.corsOrigins]),
+    introspection: e.SHARDGATE_INTROSPECTION ?? DEFAULT_REQUEST_SAFETY.introspection,
+    trustedDocuments,
+  };
+  return Object.freeze({
+    pool: Object.freeze(pool),
+    health: Object.freeze(health),
+    failover: Object.freeze(failover),
+    request: Object.freeze(request),
+    safety: Object.freeze(safety),
+  });
 }
 
 /** For one-shot commands (migrate, seed): a shard without a primary is an error to report now, not a failover to wait out. */
 export function withoutFailoverBuffer(options: GatewayOptions): GatewayOptions {
   return Object.freeze({ ...options, failover: Object.freeze({ ...options.failover, bufferMs: 0 }) });
+}
+
+/** The documents of SHARDGATE_TRUSTED_DOCUMENTS, or null when unset; a bad file adds its problems. */
+function readTrustedDocuments(path: string | undefined, problems: string[]): TrustedDocuments | null {
+  if (path === undefined || path === '') return null;
+  try {
+    return loadTrustedDocuments(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems.map((p) => `SHARDGATE_TRUSTED_DOCUMENTS: ${p}`));
+    return null;
+  }
 }

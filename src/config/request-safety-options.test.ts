@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
-import { loadRequestSafetyOptions } from './request-safety-options.js';
+import { loadGatewayOptions } from './gateway-options.js';
+import type { Env } from './load-topology.js';
 import { normalizeDocumentId, parseTrustedDocuments, sha256Hex } from './trusted-documents.js';
+
+const loadRequestSafetyOptions = (env: Env) => loadGatewayOptions(env).safety;
 
 describe('request safety options', () => {
   it('has the documented defaults', () => {

@@ -1,7 +1,4 @@
-import { z } from 'zod';
-import { ConfigError } from './config-error.js';
-import type { Env } from './load-topology.js';
-import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 
 /** What a single GraphQL request may ask for, checked before anything runs. */
 export interface OperationLimits {
@@ -44,70 +41,3 @@ export const DEFAULT_REQUEST_SAFETY: RequestSafetyOptions = Object.freeze({
   introspection: true,
   trustedDocuments: null,
 });
-
-const LIMIT_VARIABLES = {
-  SHARDGATE_MAX_DEPTH: ['maxDepth', 1, 100],
-  SHARDGATE_MAX_ALIASES: ['maxAliases', 0, 10_000],
-  SHARDGATE_MAX_TOKENS: ['maxTokens', 10, 1_000_000],
-  SHARDGATE_MAX_STATEMENTS: ['maxStatements', 1, 100_000],
-  SHARDGATE_MAX_REPRESENTATIONS: ['maxRepresentations', 1, 1_000_000],
-  SHARDGATE_MAX_BODY_BYTES: ['maxBodyBytes', 1024, 100 * 1024 * 1024],
-} as const;
-
-export const REQUEST_SAFETY_VARIABLES = [
-  ...Object.keys(LIMIT_VARIABLES),
-  'SHARDGATE_CORS_ORIGINS',
-  'SHARDGATE_INTROSPECTION',
-  'SHARDGATE_TRUSTED_DOCUMENTS',
-];
-
-const ORIGIN = /^https?:\/\/[^/\s]+$/;
-
-/** Reads the request-safety settings from the environment; every problem is reported with its variable's name. */
-export function loadRequestSafetyOptions(env: Env = process.env): RequestSafetyOptions {
-  const problems: string[] = [];
-  const limits: Record<string, number> = { ...DEFAULT_OPERATION_LIMITS };
-  for (const [name, [key, min, max]] of Object.entries(LIMIT_VARIABLES)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-    if (!parsed.success) problems.push(`${name}: expected an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-    else limits[key] = parsed.data;
-  }
-
-  const corsOrigins = (env.SHARDGATE_CORS_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter((o) => o.length > 0);
-  for (const origin of corsOrigins) {
-    if (origin !== '*' && !ORIGIN.test(origin)) {
-      problems.push(`SHARDGATE_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin such as https://app.example.com`);
-    }
-  }
-
-  let introspection = true;
-  const rawIntrospection = env.SHARDGATE_INTROSPECTION?.trim().toLowerCase();
-  if (rawIntrospection === 'false' || rawIntrospection === '0') introspection = false;
-  else if (rawIntrospection !== undefined && rawIntrospection !== '' && rawIntrospection !== 'true' && rawIntrospection !== '1') {
-    problems.push(`SHARDGATE_INTROSPECTION: expected true or false, got ${JSON.stringify(env.SHARDGATE_INTROSPECTION)}`);
-  }
-
-  let trustedDocuments: TrustedDocuments | null = null;
-  const trustedPath = env.SHARDGATE_TRUSTED_DOCUMENTS;
-  if (trustedPath !== undefined && trustedPath !== '') {
-    try {
-      trustedDocuments = loadTrustedDocuments(trustedPath);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => `SHARDGATE_TRUSTED_DOCUMENTS: ${p}`));
-    }
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
-  return Object.freeze({
-    limits: Object.freeze(limits) as unknown as OperationLimits,
-    corsOrigins: Object.freeze(corsOrigins),
-    introspection,
-    trustedDocuments,
-  });
-}

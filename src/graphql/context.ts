@@ -1,5 +1,4 @@
-import { DEFAULT_OPERATION_LIMITS } from '../config/request-safety-options.js';
-import { createRequestScope, type RequestScope } from '../repository/request-scope.js';
+import type { RequestScope } from '../repository/request-scope.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { UserLoaders } from './loaders/user-loaders.js';
@@ -7,25 +6,19 @@ import { UserLoaders } from './loaders/user-loaders.js';
 /** What every resolver sees. Built fresh for each request. */
 export interface GatewayContext {
   readonly requestId: string;
-  /** What this request carries down to every statement (its statement budget). */
+  /** What this request carries down to every statement: statement budget, deadline, consistency token. */
   readonly scope: RequestScope;
-  /** Charges every statement to `scope`. */
+  /** Hands `scope` to every statement. */
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
 }
 
-export function createGatewayContext(deps: {
-  requestId: string;
-  users: UserRepository;
-  manager: ShardManager;
-  /** @default 64 */
-  maxStatements?: number;
-}): GatewayContext {
-  const scope = createRequestScope(deps.requestId, deps.maxStatements ?? DEFAULT_OPERATION_LIMITS.maxStatements);
+export function createGatewayContext(deps: { scope: RequestScope; users: UserRepository; manager: ShardManager }): GatewayContext {
+  const { scope } = deps;
   const users = deps.users.forRequest(scope);
   return {
-    requestId: deps.requestId,
+    requestId: scope.requestId,
     scope,
     users,
     manager: deps.manager,

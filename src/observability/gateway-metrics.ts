@@ -6,6 +6,7 @@ import type { StatementOutcome } from '../repository/statement-observer.js';
 import type { DbOperation } from '../repository/statement.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
+import type { ServedBy } from './consistency-served-by.js';
 import type { GraphqlOutcome } from './graphql-outcome.js';
 import { Label, Metric, PROCESS_METRICS_PREFIX } from './names.js';
 import type { OperationType } from './operation-of.js';
@@ -56,6 +57,7 @@ export class GatewayMetrics {
   private readonly crossShardQueries: Counter;
   private readonly graphqlRequests: Counter<'operation_type' | 'outcome'>;
   private readonly graphqlDuration: Histogram;
+  private readonly consistencyReads: Counter<'shard' | 'served_by'>;
   private readonly userCounts: ShardUserCounts | undefined;
 
   constructor(sources: MetricsSources, options: GatewayMetricsOptions = {}) {
@@ -187,6 +189,12 @@ export class GatewayMetrics {
       buckets: GRAPHQL_BUCKETS,
       registers,
     });
+    this.consistencyReads = new Counter({
+      name: Metric.CONSISTENCY_READS_TOTAL,
+      help: 'Reads with a consistency token, by shard and how they were served: replica (already caught up), replica_after_wait (caught up within SHARDGATE_CONSISTENCY_WAIT_MS), primary.',
+      labelNames: [Label.SHARD, Label.SERVED_BY],
+      registers,
+    });
     const primaryChanges = new Counter({
       name: Metric.PRIMARY_CHANGES_TOTAL,
       help: "Times a shard's primary moved to another node (a failover or switchover seen by this gateway).",
@@ -237,6 +245,10 @@ export class GatewayMetrics {
     const shard = String(target.node.shardId);
     this.shardQueries.inc({ shard, role: target.role, operation, outcome });
     this.shardQueryDuration.observe({ shard, role: target.role }, seconds);
+  }
+
+  recordConsistencyRead(node: ShardNode, served: ServedBy): void {
+    this.consistencyReads.inc({ shard: String(node.shardId), served_by: served });
   }
 
   recordCrossShardQuery(): void {

@@ -40,6 +40,8 @@ export const SpanAttr = {
   SHARD_ROUTE_REASON: 'shard.route.reason',
   /** Replica reads: the replication lag the health checker last measured. */
   SHARD_REPLICA_LAG_SECONDS: 'shard.replica.lag_seconds',
+  /** A read with a consistency token: `replica`, `replica_after_wait` or `primary`. */
+  SHARD_CONSISTENCY_SERVED_BY: 'shard.consistency.served_by',
   /** A DataLoader batch: how many keys this shard's statement carried. */
   SHARD_BATCH_KEYS: 'shard.batch.keys',
   /** The gateway's request id (also in the logs), to go from a trace to its log lines. */
@@ -65,6 +67,7 @@ export const Metric = {
   SHARD_USERS: 'shardgate_shard_users',
   GRAPHQL_REQUESTS_TOTAL: 'shardgate_graphql_requests_total',
   GRAPHQL_REQUEST_DURATION_SECONDS: 'shardgate_graphql_request_duration_seconds',
+  CONSISTENCY_READS_TOTAL: 'shardgate_consistency_reads_total',
   PRIMARY_CHANGES_TOTAL: 'shardgate_primary_changes_total',
   BUFFERED_WRITES: 'shardgate_buffered_writes',
   BUFFERED_WRITES_TOTAL: 'shardgate_buffered_writes_total',
@@ -79,10 +82,12 @@ export const Label = {
   ADDRESS: 'address',
   /** SELECT, INSERT, UPDATE, DELETE, DDL, BEGIN, COMMIT, ROLLBACK. */
   OPERATION: 'operation',
-  /** Shard statements: ok, error, unavailable. GraphQL operations: ok, error, invalid. Buffered writes: sent, expired, overflow. */
+  /** Shard statements: ok, error, unavailable, timeout, overloaded. GraphQL operations: ok, error, invalid. Buffered writes: sent, expired, overflow. */
   OUTCOME: 'outcome',
   /** active, idle, waiting. */
   STATE: 'state',
   /** query, mutation, subscription, unknown. */
   OPERATION_TYPE: 'operation_type',
+  /** Reads with a consistency token: replica, replica_after_wait, primary. */
+  SERVED_BY: 'served_by',
 } as const;

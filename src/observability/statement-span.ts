@@ -2,6 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { StatementEvent, StatementOutcome } from '../repository/statement-observer.js';
 import type { Statement } from '../repository/statement.js';
 import type { ReplicaLag } from '../sharding/replica-lag.js';
+import { servedBy } from './consistency-served-by.js';
 import { DB_SYSTEM_POSTGRESQL, SpanAttr } from './names.js';
 
 export interface StatementSpan {
@@ -52,6 +53,8 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
   if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
   if (event.target.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
+  const served = servedBy(reason);
+  if (served) attributes[SpanAttr.SHARD_CONSISTENCY_SERVED_BY] = served;
   return { name: summary, attributes };
 }
 

@@ -38,6 +38,19 @@ describe('NodeAdmission', () => {
     (await admission.acquire(100))();
   });
 
+  it('a wait cut short by the caller\'s own limit fails with the caller\'s error; a full queue is still SHARD_OVERLOADED', async () => {
+    vi.useFakeTimers();
+    const admission = new NodeAdmission(0, 1, 1);
+    const held = await admission.acquire(100);
+    const deadline = () => new Error('deadline');
+    const waiter = admission.acquire(40, deadline).catch((e: unknown) => e);
+    await expect(admission.acquire(40, deadline)).rejects.toBeInstanceOf(ShardOverloadedError);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(await waiter).toMatchObject({ message: 'deadline' });
+    expect(admission.waiting).toBe(0);
+    held();
+  });
+
   it('serves waiters first in, first out; a release is idempotent', async () => {
     const admission = new NodeAdmission(0, 1, 10);
     const first = await admission.acquire(1000);

@@ -32,8 +32,13 @@ export class NodeAdmission {
     return this.waiters.length;
   }
 
-  /** A permit at once when one is free; else a place in the queue for at most `waitMs`; else SHARD_OVERLOADED. */
-  acquire(waitMs: number): Promise<Release> {
+  /**
+   * A permit at once when one is free; else a place in the queue for at most
+   * `waitMs`; else SHARD_OVERLOADED. A wait that runs out fails with
+   * `expired()` when given (the caller knows when something other than the
+   * queue set the limit, e.g. the request's deadline), else SHARD_OVERLOADED.
+   */
+  acquire(waitMs: number, expired?: () => Error): Promise<Release> {
     if (this.active < this.permits && this.waiters.length === 0) {
       this.active++;
       return Promise.resolve(this.releaser());
@@ -46,7 +51,7 @@ export class NodeAdmission {
       waiter.timer = setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new ShardOverloadedError(this.shardId, `no free connection within ${waitMs} ms`));
+        reject(expired ? expired() : new ShardOverloadedError(this.shardId, `no free connection within ${waitMs} ms`));
       }, waitMs);
       waiter.timer.unref?.();
       this.waiters.push(waiter);

@@ -1,24 +1,37 @@
 import type pg from 'pg';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
-import type { ReadPolicy } from '../sharding/read-policy.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
+import { positionFromPg, type ShardPosition } from '../sharding/consistency-token.js';
+import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
+import { ReplayWatch } from '../sharding/replay-watch.js';
+import { TokenRouter } from '../sharding/token-router.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
 import { NodeAdmission, type Release } from './admission.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
-import { ShardOverloadedError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
+import { remaining } from './deadline.js';
+import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
+import { sendCancelRequest } from './send-cancel-request.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
+import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
+import { connectWithin, DeadlineExceeded, runWithin } from './within-deadline.js';
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
-  /** The request this statement serves: its statement budget is charged before anything is sent; its deadline bounds the wait for a primary. */
+  /**
+   * The request this statement serves: its statement budget is charged
+   * before anything is sent, its deadline bounds every wait (for a primary,
+   * a connection, a caught-up replica) and statement, its consistency token
+   * steers reads and collects writes.
+   */
   readonly scope?: RequestScope;
 }
 
@@ -99,6 +112,9 @@ export class Database {
   private readonly leases = new WeakMap<pg.PoolClient, Release>();
   private readonly connectWaitMs: number;
   private closed = false;
+  /** Last known WAL positions of every node (probes, writes, token waits). */
+  readonly positions = new ReplayPositions();
+  private readonly tokens: TokenRouter;
 
   constructor(
     readonly manager: ShardManager,
@@ -117,6 +133,8 @@ export class Database {
       (node) => new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax),
     );
     this.pools.reconcile(manager.allNodes());
+    const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
+    this.tokens = new TokenRouter(manager, this.positions, watch);
   }
 
   /**
@@ -136,9 +154,11 @@ export class Database {
    * waits in the write buffer; a write that never reached a primary, or that
    * a standby refused (25006), is retried on the new one; a write whose
    * outcome is unknown (the connection broke after it was sent) is not.
+   * With a consistency session in the scope, the primary's WAL position
+   * after the commit comes back in the same round trip and joins the token.
    */
   async write<R extends object>(shardId: number, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
-    return this.onPrimary(shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options));
+    return this.onPrimary(shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options, true));
   }
 
   /**
@@ -154,7 +174,11 @@ export class Database {
     params: readonly unknown[],
     options?: QueryOptions,
   ): Promise<Rows<R>> {
-    const targets = this.manager.readTargets(shardId, policy);
+    const scope = options?.scope;
+    const wanted = policy === ReadPolicy.ReplicaPreferred ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
+    const targets = wanted
+      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
+      : this.manager.readTargets(shardId, policy);
     if (targets.length === 0) throw this.noNode(shardId);
     let last: unknown;
     for (const target of targets) {
@@ -227,6 +251,10 @@ export class Database {
     try {
       for (;;) {
         const slot: WriteSlot = await attempt.next(failed);
+        // The request's deadline, not the buffer's limit, ended the wait: the client's budget ran out.
+        if (!slot.ok && slot.why === 'expired' && remaining(scope?.deadline, this.clock()) <= 0) {
+          throw new ShardTimeoutError(shardId, lastError ? `${lastError.detail} (no primary before the deadline)` : 'no primary before the deadline');
+        }
         if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
         try {
           return await work(slot.target);
@@ -253,13 +281,38 @@ export class Database {
       replay_lag_seconds: number | null;
     }>({ name: PROBE.name, text: PROBE.text, query_timeout: timeoutMs } as pg.QueryConfig);
     const row = result.rows[0]!;
-    return {
+    const probe: NodeProbe = {
       inRecovery: row.in_recovery,
       timeline: row.timeline,
       systemIdentifier: row.system_identifier,
       lsn: row.lsn,
       replayLagSeconds: row.replay_lag_seconds,
     };
+    if (row.lsn !== null && row.timeline !== null) {
+      try {
+        const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+        this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
+      } catch (err) {
+        // Token bookkeeping never fails a probe: without a position, token reads of this node go to the primary.
+        this.log('unexpected WAL position', { node: node.id, error: (err as Error).message });
+      }
+    }
+    return probe;
+  }
+
+  /** A standby's replay position now (not observed: gateway bookkeeping, like probes). */
+  async replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
+    const { rows } = await pool.query<PositionRow>({
+      name: REPLAY_POSITION.name,
+      text: REPLAY_POSITION.text,
+      query_timeout: timeoutMs,
+    } as pg.QueryConfig);
+    const row = rows[0]!;
+    if (row.lsn === null || row.timeline === null) throw new Error(`${node.id} is not replaying WAL`);
+    const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+    return { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() };
   }
 
   /** Connection counts per node, for the pool gauges. */
@@ -284,24 +337,40 @@ export class Database {
     await this.pools.closeAll((node) => new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
   }
 
-  private async runOn<R extends object>(target: NodeTarget, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
+  private async runOn<R extends object>(
+    target: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    options?: QueryOptions,
+    isWrite = false,
+  ): Promise<Rows<R>> {
+    const scope = options?.scope;
     // Over budget: refused before it is observed or sent, so it costs nothing.
-    options?.scope?.statements.take();
+    // A write's WAL position rides behind it on the same connection, within
+    // this one call: the pair is one statement for the budget, as for the
+    // estimate made before execution.
+    scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
     let client: pg.PoolClient;
     try {
-      client = await this.connect(target);
+      client = await this.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
     }
     let broken: Error | undefined;
     try {
-      const result = await this.query<R>(client, target, stmt, params);
+      const session = isWrite ? scope?.consistency : undefined;
+      const result = await this.query<R>(client, target, stmt, params, scope, session !== undefined);
+      if (result.position) {
+        session?.recordWrite(result.position);
+        this.positions.record(target.node, { ...result.position, at: this.clock() });
+      }
       finish({ rowCount: result.rowCount, outcome: 'ok' });
       return result;
     } catch (err) {
-      if (err instanceof ShardUnavailableError) broken = err;
+      // A timed-out statement may still be in flight on the connection: never reuse it.
+      if (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError) broken = err;
       finish(failureOutcome(err));
       throw err;
     } finally {
@@ -323,34 +392,52 @@ export class Database {
 
   /**
    * Checks a connection of the target node out, with the admission permit
-   * that goes with it; give both back with `release`. Waiting for the permit
-   * is pressure (SHARD_OVERLOADED, the node stays healthy); failing to
-   * connect once admitted is a node failure, and the statement was never sent.
+   * that goes with it, within what remains of the request's deadline
+   * (waiting counts); give both back with `release`. Waiting for the permit
+   * is pressure, never a node failure: SHARD_OVERLOADED when the queue is
+   * full or the connection wait ran out, SHARD_TIMEOUT when the request's
+   * deadline ran out first. Failing to connect once admitted is a node
+   * failure, and the statement was never sent.
    */
-  private async connect(target: NodeTarget): Promise<pg.PoolClient> {
-    if (this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
-    const lease = this.pools.checkout(target.node);
+  private async connect(target: NodeTarget, scope?: RequestScope): Promise<pg.PoolClient> {
+    const { node } = target;
+    if (this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
+    const left = remaining(scope?.deadline, this.clock());
+    if (left <= 0) throw new ShardTimeoutError(node.shardId, 'deadline passed before a connection was asked for');
+    const lease = this.pools.checkout(node);
     if (!lease) {
       // Removed by a topology reload after this statement was routed: it went nowhere.
-      throw new ShardUnavailableError(target.node.shardId, `${target.node.id} left the topology`, { delivery: 'not-sent' });
+      throw new ShardUnavailableError(node.shardId, `${node.id} left the topology`, { delivery: 'not-sent' });
     }
     let permit: Release;
     try {
-      permit = await lease.admission.acquire(this.connectWaitMs);
+      const deadlineFirst = left <= this.connectWaitMs;
+      permit = await lease.admission.acquire(
+        Math.min(this.connectWaitMs, left),
+        deadlineFirst ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`) : undefined,
+      );
     } catch (err) {
       lease.release();
       throw err;
     }
-    try {
-      const client = await lease.pool.connect();
-      this.leases.set(client, () => {
-        permit();
-        lease.release();
-      });
-      return client;
-    } catch (err) {
+    const giveBack = () => {
       permit();
       lease.release();
+    };
+    const ms = remaining(scope?.deadline, this.clock());
+    if (ms <= 0) {
+      giveBack();
+      throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
+    }
+    try {
+      // Admitted, the pool never queues: this is only connecting (or an idle connection).
+      const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
+      this.leases.set(client, giveBack);
+      return client;
+    } catch (err) {
+      // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
+      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
+      giveBack();
       throw this.unavailable(target, err, 'not-sent');
     }
   }
@@ -362,22 +449,66 @@ export class Database {
     this.leases.delete(client);
   }
 
-  private async query<R extends object>(client: pg.PoolClient, target: NodeTarget, stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+  /**
+   * One statement (and, for a write with a session, the WAL position right
+   * behind it on the same connection: pipelined, one round trip), within
+   * what remains of the deadline. When time runs out the server is asked to
+   * cancel the statement, so PostgreSQL stops working on it.
+   */
+  private async query<R extends object>(
+    client: pg.PoolClient,
+    target: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    scope?: RequestScope,
+    withPosition = false,
+  ): Promise<Rows<R> & { position?: ShardPosition }> {
     // A connection found dead before the statement went out (a node that just
     // crashed, its pooled connections not yet dropped): the statement was never sent.
     const dead = connectionErrorOf(client);
     if (dead) throw this.unavailable(target, dead, 'not-sent');
+    const ms = remaining(scope?.deadline, this.clock());
+    if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
     try {
       const config: pg.QueryConfig = stmt.prepare === false
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
-      const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+      // Queued in this order on the connection: the position is read after the write has committed.
+      const write = client.query<R>(config);
+      const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
+      // Settled either way, so that a failed write never leaves an unhandled rejection behind.
+      const work = Promise.all([write, position?.catch(() => null) ?? null]);
+      const [result, positionResult] =
+        ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
+      const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
     } catch (err) {
+      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
       throw this.unavailable(target, err, (err as { code?: unknown }).code === READ_ONLY_TRANSACTION ? 'read-only' : 'unknown');
     }
+  }
+
+  /** The position a write's follow-up statement returned; null (logged) when it is not one. */
+  private positionOf(target: NodeTarget, row: PositionRow | undefined): ShardPosition | null {
+    try {
+      if (!row?.lsn || row.timeline === null) throw new Error('no position');
+      return positionFromPg(target.node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+    } catch (err) {
+      this.log('no WAL position after a write', { node: target.node.id, error: (err as Error).message });
+      return null;
+    }
+  }
+
+  /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */
+  private cancel(target: NodeTarget, client: pg.PoolClient): void {
+    const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+    if (processID === null || secretKey === null) return;
+    const { host, port } = target.node.config;
+    void sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
+      if (!sent) this.log('could not send a cancel request', { node: target.node.id, pid: processID });
+    });
   }
 
   /**
@@ -438,7 +569,14 @@ function failureOutcome(err: unknown): StatementOutcome {
   return {
     rowCount: null,
     error: err,
-    outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardOverloadedError ? 'overloaded' : 'error',
+    outcome:
+      err instanceof ShardUnavailableError
+        ? 'unavailable'
+        : err instanceof ShardTimeoutError
+          ? 'timeout'
+          : err instanceof ShardOverloadedError
+            ? 'overloaded'
+            : 'error',
     ...sqlStateOutcome(err),
   };
 }

@@ -34,6 +34,23 @@ export class ShardUnavailableError extends DomainError {
   }
 }
 
+/**
+ * The shard did not answer before the request's deadline. Not a sign that
+ * the node is down (the client may have asked for very little time), so it
+ * ejects nothing; the statement is cancelled on the server.
+ */
+export class ShardTimeoutError extends DomainError {
+  override readonly name = 'ShardTimeoutError';
+  readonly code = 'SHARD_TIMEOUT';
+  constructor(
+    readonly shardId: number,
+    /** What was being waited for (for logs, never for clients). */
+    readonly detail: string,
+  ) {
+    super(`shard ${shardId} did not answer in time`);
+  }
+}
+
 export class UserAlreadyExistsError extends DomainError {
   override readonly name = 'UserAlreadyExistsError';
   readonly code = 'USER_ALREADY_EXISTS';

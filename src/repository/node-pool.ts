@@ -69,6 +69,9 @@ export function createNodePool(
     query_timeout: options.statementTimeoutMs + 500,
     application_name: options.applicationName,
     keepAlive: true,
+    // Statements on a checked-out connection still run one at a time; pipelining
+    // lets a write and the WAL position behind it share one network round trip.
+    pipeline: true,
     // Canonical timestamps need UTC ISO output whatever the server's defaults are.
     options: '-c TimeZone=UTC -c DateStyle=ISO,MDY',
     types,

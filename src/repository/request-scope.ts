@@ -1,3 +1,5 @@
+import type { ConsistencySession } from '../sharding/consistency-session.js';
+import type { Deadline } from './deadline.js';
 import { OperationTooComplexError } from './errors.js';
 
 /**
@@ -28,15 +30,29 @@ export class StatementBudget {
 /**
  * What one GraphQL request carries down to every statement it sends. Created
  * once per request with the GraphQL context and passed through the
- * repository in QueryOptions; the door reads it.
+ * repository in QueryOptions; the door reads it. Paths that are not requests
+ * (migrations, seeding) pass none: no budget, no deadline.
  */
 export interface RequestScope {
   readonly requestId: string;
   readonly statements: StatementBudget;
-  /** Absolute deadline of the request (ms since the epoch, the Date.now clock), when it has one: no wait runs past it (the failover buffer included). */
-  readonly deadline?: number;
+  /** Absolute deadline of the request (ms on the door's clock): no statement or wait runs past it (the failover buffer included). */
+  readonly deadline?: Deadline;
+  /** Read-your-writes: positions to honour on reads, positions of writes to hand back. */
+  readonly consistency?: ConsistencySession;
 }
 
-export function createRequestScope(requestId: string, maxStatements: number): RequestScope {
-  return { requestId, statements: new StatementBudget(maxStatements) };
+/** What a request's headers add to its scope: its deadline and its consistency token. */
+export interface ScopeOptions {
+  readonly deadline?: Deadline;
+  readonly consistency?: ConsistencySession;
+}
+
+export function createRequestScope(requestId: string, maxStatements: number, options: ScopeOptions = {}): RequestScope {
+  return {
+    requestId,
+    statements: new StatementBudget(maxStatements),
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    ...(options.consistency ? { consistency: options.consistency } : {}),
+  };
 }

@@ -1,14 +1,18 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
+import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from './open-shards.js';
 import { corsPolicy } from './cors-policy.js';
 import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
 import { requestIdOf } from './request-id.js';
+import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
+import { useConsistencyToken } from './use-consistency-token.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useOperationLimits } from './use-operation-limits.js';
@@ -24,6 +28,8 @@ export interface AppDeps {
   readonly plugins?: readonly Plugin[];
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
+  /** Deadlines and consistency waits. @default DEFAULT_REQUEST_OPTIONS */
+  readonly request?: RequestOptions;
   /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
   readonly safety?: RequestSafetyOptions;
 }
@@ -51,8 +57,11 @@ query Overview {
  */
 export function createApp(deps: AppDeps): App {
   const { shards, logger } = deps;
+  const requestOptions = deps.request ?? DEFAULT_REQUEST_OPTIONS;
   const safety = deps.safety ?? DEFAULT_REQUEST_SAFETY;
   let shuttingDown = false;
+  // The scope of each request in flight, for the response header (the response hook does not see the context).
+  const scopes = new WeakMap<Request, RequestScope>();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema: gatewaySchema(),
     graphqlEndpoint: '/graphql',
@@ -81,13 +90,18 @@ export function createApp(deps: AppDeps): App {
     maxRequestBodySize: false,
     multipart: false,
     cors: corsPolicy(safety.corsOrigins),
-    context: ({ request }) =>
-      createGatewayContext({
-        requestId: requestIdOf(request),
-        users: shards.users,
-        manager: shards.manager,
-        maxStatements: safety.limits.maxStatements,
-      }),
+    context: ({ request }) => {
+      // The deadline starts here, before any resolver; a bad header fails the operation before anything runs.
+      const scope = requestScopeFromHeaders(
+        request.headers,
+        requestIdOf(request),
+        { request: requestOptions, maxStatements: safety.limits.maxStatements },
+        shards.manager.shardCount,
+        Date.now(),
+      );
+      scopes.set(request, scope);
+      return createGatewayContext({ scope, users: shards.users, manager: shards.manager });
+    },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),
       useRequestBodyLimit(safety.limits.maxBodyBytes),
@@ -99,6 +113,7 @@ export function createApp(deps: AppDeps): App {
       useOperationLimits(safety.limits),
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
+      useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),
       ...(deps.plugins ?? []),
       useOverloadShedding(logger),
       useErrorPolicy(logger),

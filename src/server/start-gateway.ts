@@ -63,6 +63,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     shards,
     logger,
     plugins: observability.plugins,
+    request: opts.options.request,
     safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });

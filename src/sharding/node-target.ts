@@ -15,7 +15,13 @@ export type TargetReason =
   /** No replica of the shard is healthy (or none is configured): fail open to the primary. */
   | 'no-healthy-replica'
   /** The replica chosen first failed during this request; the primary answered instead. */
-  | 'replica-failed';
+  | 'replica-failed'
+  /** A read with a consistency token: a replica known to have replayed the token's position. */
+  | 'token-replica'
+  /** A read with a consistency token: a replica that caught up while the read waited for it. */
+  | 'token-replica-after-wait'
+  /** A read with a consistency token that no replica could serve in time (or from another history). */
+  | 'token-primary';
 
 /** The routing decision for one statement, as a value: which node, in which observed role, and why. */
 export interface NodeTarget {

@@ -35,6 +35,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 1500, failuresToEject: 1, ...overrides },
+    request: base.request,
     failover: base.failover,
     safety: base.safety,
   };
@@ -57,6 +58,7 @@ export async function openGatewayFixture(
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
+    request: options.request,
     safety: options.safety,
     ...(observability ? { plugins: observability.plugins } : {}),
   });

@@ -16,8 +16,13 @@ export interface StatementEstimate {
   readonly representations: number;
 }
 
-/** A mutation field: its write, and at most one statement more. */
-export const STATEMENTS_PER_MUTATION = 2;
+/**
+ * A mutation field: its one write. The WAL position read behind a write (for
+ * consistency tokens) is pipelined on the write's connection within the same
+ * call at the door, so it is not a statement of its own, here or in the
+ * door's budget.
+ */
+export const STATEMENTS_PER_MUTATION = 1;
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
