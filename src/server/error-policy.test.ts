@@ -1,7 +1,19 @@
-import { createSchema, createYoga } from 'graphql-yoga';
+import type { FieldNode } from 'graphql';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { toClientError, useErrorPolicy } from './error-policy.js';
+
+// A validation rule that crashes on one field: an error that escapes validation, not a GraphQL error.
+const crashingRule: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(() => ({
+      Field(node: FieldNode) {
+        if (node.name.value === 'crash') throw new Error('rule crashed with secret detail');
+      },
+    }));
+  },
+};
 
 /** A yoga as createApp wires the policy: yoga's masking calls toClientError for what escapes execution. */
 function gateway() {
@@ -11,19 +23,7 @@ function gateway() {
     schema: createSchema({ typeDefs: 'type Query { ok: Boolean, crash: Boolean }', resolvers: { Query: { ok: () => true } } }),
     logging: false,
     maskedErrors: { maskError: (error) => toClientError(error, null, logger) },
-    plugins: [
-      useErrorPolicy(logger),
-      {
-        // A validation rule that crashes on one field: an error that escapes validation, not a GraphQL error.
-        onValidate({ addValidationRule }) {
-          addValidationRule(() => ({
-            Field(node) {
-              if (node.name.value === 'crash') throw new Error('rule crashed with secret detail');
-            },
-          }));
-        },
-      },
-    ],
+    plugins: [useErrorPolicy(logger), crashingRule],
   });
   const post = async (query: string, requestId: string) => {
     const response = await yoga.fetch('http://localhost/graphql', {
