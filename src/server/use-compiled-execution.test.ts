@@ -21,7 +21,8 @@ const schema = createSchema({
   resolvers: {
     Query: {
       user: async (_: unknown, { id }: { id: string }) => ({ id, name: `user ${id}` }),
-      users: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => (id === 'missing' ? new NotFound(`no ${id}`) : { id, name: null })),
+      users: (_: unknown, { ids }: { ids: string[] }) =>
+        ids.map((id) => (id === 'missing' ? new NotFound(`no ${id}`) : { id, name: null })),
       broken: () => {
         throw new Error('connection string postgres://secret');
       },
@@ -93,7 +94,11 @@ describe('useCompiledExecution', () => {
   it('hands a resolver error to the plugins with its original error, so the error policy can mask it', async () => {
     const seen = observer();
     const yoga = createYoga({ schema, logging: false, maskedErrors: false, plugins: [seen, useCompiledExecution()] });
-    await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ broken }' }) });
+    await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ broken }' }),
+    });
     const result = seen.results[0] as { errors: GraphQLError[] };
     expect(result.errors[0]).toBeInstanceOf(GraphQLError);
     expect(result.errors[0]!.originalError?.message).toBe('connection string postgres://secret');

@@ -5,7 +5,10 @@ import { useRequestBodyLimit } from './use-request-body-limit.js';
 const LIMIT = 1000;
 
 const yoga = createYoga({
-  schema: createSchema({ typeDefs: 'type Query { echo(text: String!): String! }', resolvers: { Query: { echo: (_: unknown, { text }: { text: string }) => text } } }),
+  schema: createSchema({
+    typeDefs: 'type Query { echo(text: String!): String! }',
+    resolvers: { Query: { echo: (_: unknown, { text }: { text: string }) => text } },
+  }),
   logging: false,
   maxRequestBodySize: false,
   plugins: [useRequestBodyLimit(LIMIT)],
@@ -36,19 +39,30 @@ function streamed(text: string): RequestInit {
 
 async function send(init: RequestInit) {
   const response = await yoga.fetch('http://localhost/graphql', init);
-  return { status: response.status, body: (await response.json()) as { data?: { echo: string }; errors?: { extensions?: { code?: string } }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: { echo: string }; errors?: { extensions?: { code?: string } }[] },
+  };
 }
 
 describe('useRequestBodyLimit', () => {
   it('runs a body with a Content-Length within the limit', async () => {
     const text = body(100);
-    const r = await send({ method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }, body: text });
+    const r = await send({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+      body: text,
+    });
     expect(r).toMatchObject({ status: 200, body: { data: { echo: 'x'.repeat(100) } } });
   });
 
   it('answers 413 from the Content-Length alone when it says more than the limit', async () => {
     const text = body(2000);
-    const r = await send({ method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }, body: text });
+    const r = await send({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+      body: text,
+    });
     expect(r.status).toBe(413);
     expect(r.body.errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
   });

@@ -44,7 +44,11 @@ export function useRequestBodyLimit(limit: number = DEFAULT_MAX_REQUEST_BODY_BYT
 }
 
 /** The request with a body that errors once more than `limit` bytes have streamed through. */
-function countingBody(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
+function countingBody(
+  request: Request,
+  limit: number,
+  fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream },
+): Request {
   const body = request.body;
   if (!body) return request;
   // A native stream needs the native TransformStream, a ponyfilled one the ponyfill (as yoga does).
