@@ -54,7 +54,7 @@ describe('mutations', () => {
     const user = await createUser('alice', 'Alice', 'alice@example.com');
     expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard2/primary', reason: 'write' }]);
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write' }]);
   });
 
   it('createUser of an existing userId is USER_ALREADY_EXISTS and changes nothing', async () => {

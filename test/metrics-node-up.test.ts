@@ -32,7 +32,7 @@ describe('node health in /metrics', () => {
       ['1', 'primary', 1],
       ['1', 'replica', 1],
     ]);
-    const replicas = fx.shards.manager.allNodes().filter((n) => n.role === 'replica');
+    const replicas = fx.shards.manager.allNodes().filter((n) => n.configuredRole === 'replica');
     expect(select(before, 'shardgate_replication_lag_seconds').map((s) => s.labels)).toEqual(
       replicas.map((n) => ({ shard: String(n.shardId), address: n.address })),
     );

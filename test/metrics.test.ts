@@ -102,10 +102,10 @@ describe('/metrics', () => {
     const { exposition } = await scrape();
     const nodes = fx.shards.manager.allNodes();
     expect(select(exposition, 'shardgate_node_up').map((s) => s.labels)).toEqual(
-      nodes.map((n) => ({ shard: String(n.shardId), role: n.role, address: n.address })),
+      nodes.map((n) => ({ shard: String(n.shardId), role: n.configuredRole, address: n.address })),
     );
     expect(select(exposition, 'shardgate_node_up').every((s) => s.value === 1)).toBe(true);
-    const replicas = nodes.filter((n) => n.role === 'replica');
+    const replicas = nodes.filter((n) => n.configuredRole === 'replica');
     const lag = select(exposition, 'shardgate_replication_lag_seconds');
     expect(lag.map((s) => s.labels)).toEqual(replicas.map((n) => ({ shard: String(n.shardId), address: n.address })));
     expect(lag.every((s) => s.value >= 0)).toBe(true);

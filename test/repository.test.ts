@@ -58,7 +58,7 @@ describe('UserRepository', () => {
     const user = await fx.shards.users.create({ userId: 'alice', name: 'Alice', email: 'alice@example.com' });
     expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard2/primary', reason: 'write', statement: 'users_insert' }]);
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert' }]);
     await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(UserAlreadyExistsError);
     expect((await fx.shards.users.getByUserIdFromPrimary('alice'))!.name).toBe('Alice');
   });
@@ -67,11 +67,11 @@ describe('UserRepository', () => {
     await fx.shards.users.create({ userId: 'user-42', name: 'Forty Two', email: 'ft@example.com' });
     fx.recorder.reset();
     expect(await fx.shards.users.getByUserIdFromPrimary('user-42')).toMatchObject({ userId: 'user-42', shardId: 0 });
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard0/primary', role: 'primary', reason: 'strong-read' }]);
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(0).primary.id, role: 'primary', reason: 'strong-read' }]);
     await eventually(async () => (await fx.shards.users.getByUserId('user-42')) !== null, 10_000, 'replica read');
     fx.recorder.reset();
     expect(await fx.shards.users.getByUserId('user-42')).toMatchObject({ userId: 'user-42', name: 'Forty Two' });
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: 'shard0/replica0', role: 'replica', reason: 'replica-read' }]);
+    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(0).replicas[0]!.id, role: 'replica', reason: 'replica-read' }]);
     expect(await fx.shards.users.getByUserId('nobody-here')).toBeNull();
   });
 
@@ -145,11 +145,13 @@ describe('UserRepository', () => {
     }
   });
 
-  it('a shard whose nodes cannot be reached is SHARD_UNAVAILABLE, quickly', async () => {
+  it('a shard whose nodes cannot be reached is SHARD_UNAVAILABLE, quickly (writes after the failover buffer)', async () => {
     const { openShards } = await import('../src/server/open-shards.js');
     const { testGatewayOptions } = await import('./support/gateway-fixture.js');
     const dead = { host: '127.0.0.1', port: 1, user: 'postgres', password: '', dbname: 'x' };
-    const broken = openShards({ shards: [{ shardId: 0, primary: dead, replicas: [dead] }] }, testGatewayOptions());
+    const deadReplica = { ...dead, port: 2 };
+    const options = { ...testGatewayOptions(), failover: { bufferMs: 300, bufferMax: 10 } };
+    const broken = openShards({ shards: [{ shardId: 0, primary: dead, replicas: [deadReplica] }] }, options);
     try {
       const started = Date.now();
       const err = await broken.users.getByUserId('x').catch((e: unknown) => e);

@@ -7,11 +7,13 @@ import { createLogger } from '../observability/logger.js';
 import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
+import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { intFlag, parseFlags } from './parse-flags.js';
 import { seedDemoUsers } from './seed-demo-users.js';
+import { onReloadSignal } from './on-reload-signal.js';
 import { waitForSignal } from './wait-for-signal.js';
 
 export const DEV_HELP = `Usage: shardgate dev [--dir .shardgate] [--port 4000] [--base-port 54320] [--users 3000]
@@ -19,6 +21,7 @@ export const DEV_HELP = `Usage: shardgate dev [--dir .shardgate] [--port 4000] [
 What \`npm start\` runs: boot (or resume) a local cluster of 3 shards, each a
 primary plus 1 streaming replica, apply the schema, seed demo users, and
 serve the gateway with GraphiQL. Ctrl-C stops the gateway and the cluster.
+SIGHUP re-reads D/topology.json (see \`shardgate serve --help\`).
 The data stays in --dir for the next start.
 
 Options:
@@ -75,6 +78,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   io.out(`starting the local cluster in ${dir} (${shardCount} shards x (primary + ${replicas} replica))...`);
   let gateway;
   let tracing: Tracing | undefined;
+  let reloadPath = '';
   try {
     const { topologyPath } = await clusterUp(
       { dir, shards: shardCount, replicas, basePort },
@@ -82,6 +86,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     );
     if (interrupted) throw new Error('interrupted');
     const topology = loadTopologyFile(topologyPath);
+    reloadPath = topologyPath;
     tracing = await startTracing();
     logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
     gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1', tracing });
@@ -104,7 +109,10 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     if (interrupted) return 130;
     throw err;
   }
+  const running = gateway;
+  const stopReloading = onReloadSignal(() => reloadTopology(running.shards, reloadPath, logger));
   await signal;
+  stopReloading();
   io.out('shutting down...');
   await gateway.close();
   await stopCluster();

@@ -2,16 +2,21 @@ import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/start-tracing.js';
+import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
+import { onReloadSignal } from './on-reload-signal.js';
 import { waitForSignal } from './wait-for-signal.js';
 
 export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0]
 
 Run the gateway: GraphQL and GraphiQL at /graphql, /healthz, /readyz, /metrics.
 SIGINT/SIGTERM stop it gracefully (in-flight requests finish, pools close).
+SIGHUP re-reads the topology file: added, removed or changed nodes take
+effect without dropping a request; an invalid file, or one that changes the
+shard count, is refused (logged) and the running topology stays.
 
 Options:
   --config F    topology file (default: $SHARDGATE_CONFIG)
@@ -22,7 +27,8 @@ Options:
 Tuning (environment): SHARDGATE_POOL_MAX, SHARDGATE_CONNECT_TIMEOUT_MS,
 SHARDGATE_STATEMENT_TIMEOUT_MS, SHARDGATE_HEALTH_INTERVAL_MS,
 SHARDGATE_HEALTH_TIMEOUT_MS, SHARDGATE_HEALTH_FAILURES_TO_EJECT,
-SHARDGATE_MAX_REPLICA_LAG_SECONDS, LOG_LEVEL.
+SHARDGATE_MAX_REPLICA_LAG_SECONDS, SHARDGATE_FAILOVER_BUFFER_MS (default 10000,
+0 = off), SHARDGATE_FAILOVER_BUFFER_MAX (default 1000), LOG_LEVEL.
 
 Tracing (OpenTelemetry, off unless an exporter is configured):
   OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318), or
@@ -38,7 +44,8 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   }
   const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
   const host = (values.host as string | undefined) ?? process.env.HOST ?? '0.0.0.0';
-  const topology = loadTopologyFile(configPath(values.config as string | undefined, 'serve'));
+  const topologyPath = configPath(values.config as string | undefined, 'serve');
+  const topology = loadTopologyFile(topologyPath);
   const options = loadGatewayOptions();
   const logger = createLogger();
   surviveStrayErrors(logger);
@@ -51,8 +58,10 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
     await tracing.shutdown();
     throw err;
   }
+  const stopReloading = onReloadSignal(() => reloadTopology(gateway.shards, topologyPath, logger));
   io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
   const signal = await waitForSignal();
+  stopReloading();
   logger.info({ signal }, 'shutting down');
   await gateway.close();
   return 0;

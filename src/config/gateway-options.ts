@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../repository/node-pool.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../sharding/node-health.js';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { ConfigError } from './config-error.js';
 import type { Env } from './load-topology.js';
 
@@ -13,6 +14,7 @@ export interface GatewayOptions {
     /** A probe slower than this fails. @default 1000 */
     readonly timeoutMs: number;
   };
+  readonly failover: FailoverOptions;
 }
 
 const VARIABLES = {
@@ -23,6 +25,8 @@ const VARIABLES = {
   SHARDGATE_HEALTH_INTERVAL_MS: ['health', 'intervalMs', 50, 600_000],
   SHARDGATE_HEALTH_TIMEOUT_MS: ['health', 'timeoutMs', 50, 600_000],
   SHARDGATE_HEALTH_FAILURES_TO_EJECT: ['health', 'failuresToEject', 1, 100],
+  SHARDGATE_FAILOVER_BUFFER_MS: ['failover', 'bufferMs', 0, 600_000],
+  SHARDGATE_FAILOVER_BUFFER_MAX: ['failover', 'bufferMax', 1, 1_000_000],
 } as const;
 
 export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS'];
@@ -30,13 +34,15 @@ export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_M
 export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   const pool: Record<string, number | string> = { ...DEFAULT_POOL_OPTIONS };
   const health: Record<string, number | null> = { ...DEFAULT_HEALTH_POLICY, intervalMs: 1000, timeoutMs: 1000 };
+  const failover: Record<string, number> = { ...DEFAULT_FAILOVER_OPTIONS };
+  const groups: Record<string, Record<string, unknown>> = { pool, health, failover };
   const problems: string[] = [];
   for (const [name, [group, key, min, max]] of Object.entries(VARIABLES)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
     if (!parsed.success) problems.push(`${name}: expected an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-    else (group === 'pool' ? pool : health)[key] = parsed.data;
+    else groups[group]![key] = parsed.data;
   }
   const lag = env.SHARDGATE_MAX_REPLICA_LAG_SECONDS;
   if (lag !== undefined && lag !== '') {
@@ -49,5 +55,6 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   return Object.freeze({
     pool: Object.freeze(pool) as unknown as PoolOptions,
     health: Object.freeze(health) as unknown as GatewayOptions['health'],
+    failover: Object.freeze(failover) as unknown as FailoverOptions,
   });
 }

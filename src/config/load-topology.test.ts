@@ -80,6 +80,12 @@ describe('topology validation', () => {
     expect(problems([])).toEqual(['(top level): expected a JSON object at the top level']);
   });
 
+  it('refuses one server listed twice in a shard', () => {
+    const doc = valid();
+    doc.shards[0]!.replicas = [{ ...doc.shards[0]!.primary }];
+    expect(() => parseTopology(doc, {})).toThrow(/^shards\[0\]\.replicas\[0\]\.port: .* is already listed in this shard \(at shards\[0\]\.primary\)$/);
+  });
+
   it('checks ports and empty strings', () => {
     const doc = valid();
     doc.shards[0]!.primary.port = 70000;

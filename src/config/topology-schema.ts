@@ -77,6 +77,27 @@ export const topologySchema = z
         });
       }
     });
+    // One server listed twice in a shard would be probed as two nodes claiming one role (a split brain that is not one).
+    value.shards.forEach((shard, index) => {
+      const seenAt = new Map<string, string>();
+      const nodes: [readonly (string | number)[], { host: string; port: number }][] = [
+        [['primary'], shard.primary],
+        ...shard.replicas.map((r, j): [readonly (string | number)[], { host: string; port: number }] => [['replicas', j], r]),
+      ];
+      for (const [where, node] of nodes) {
+        const address = `${node.host}:${node.port}`;
+        const first = seenAt.get(address);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['shards', index, ...where, 'port'],
+            message: `${address} is already listed in this shard (at ${first})`,
+          });
+        } else {
+          seenAt.set(address, formatPath(['shards', index, ...where]));
+        }
+      }
+    });
     const missing: number[] = [];
     for (let id = 0; id < n; id++) if (!seen.has(id)) missing.push(id);
     if (missing.length > 0 && [...seen.keys()].every((id) => id < n)) {

@@ -21,7 +21,10 @@ export class BadUserInputError extends DomainError {
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
-  if (err instanceof ShardUnavailableError) extensions.shardId = err.shardId;
+  if (err instanceof ShardUnavailableError) {
+    extensions.shardId = err.shardId;
+    if (err.reason) extensions.reason = err.reason;
+  }
   const message = err instanceof ShardUnavailableError ? `Shard ${err.shardId} is unavailable.` : err.message;
   return new GraphQLError(message, {
     nodes: template.nodes,

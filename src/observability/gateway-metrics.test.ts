@@ -30,7 +30,7 @@ describe('GatewayMetrics', () => {
     const [s0, s1] = manager.allShards();
     // Nothing probed yet: not known to be up, but servable (a fresh gateway must not refuse reads).
     expect(await values(metrics, 'shardgate_node_up')).toContainEqual({ shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 0 });
-    for (const n of manager.allNodes()) manager.recordSuccess(n, 1, n.role === 'replica' ? { lag: { seconds: 0.5, bytes: 64 } } : {});
+    for (const n of manager.allNodes()) manager.recordSuccess(n, 1, n.configuredRole === 'replica' ? { lag: { seconds: 0.5, bytes: 64 } } : {});
     manager.recordFailure(s1!.replicas[0]!, 2, 'ECONNREFUSED');
     expect(await values(metrics, 'shardgate_node_up')).toEqual([
       { shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 1 },
@@ -68,9 +68,9 @@ describe('GatewayMetrics', () => {
   it('statements, operations and cross-shard reads are counted with bounded labels', async () => {
     const { manager, metrics } = setup();
     const replica = manager.shard(1).replicas[0]!;
-    metrics.recordStatement(replica, 'SELECT', 'ok', 0.003);
-    metrics.recordStatement(replica, 'SELECT', 'ok', 0.004);
-    metrics.recordStatement(manager.shard(0).primary, 'INSERT', 'error', 0.002);
+    metrics.recordStatement({ node: replica, role: 'replica', reason: 'replica-read' }, 'SELECT', 'ok', 0.003);
+    metrics.recordStatement({ node: replica, role: 'replica', reason: 'replica-read' }, 'SELECT', 'ok', 0.004);
+    metrics.recordStatement({ node: manager.shard(0).primary, role: 'primary', reason: 'write' }, 'INSERT', 'error', 0.002);
     metrics.recordCrossShardQuery();
     metrics.recordGraphqlRequest('query', 'ok', 0.01);
     expect(await values(metrics, 'shardgate_shard_queries_total')).toEqual([

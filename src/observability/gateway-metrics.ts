@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolStats } from '../repository/database.js';
+import type { NodeTarget } from '../sharding/node-target.js';
+import type { BufferOutcome } from '../sharding/write-buffer.js';
 import type { StatementOutcome } from '../repository/statement-observer.js';
 import type { DbOperation } from '../repository/statement.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
@@ -23,6 +25,11 @@ export interface MetricsSources {
   /** Connections per node (Database.poolStats). */
   poolStats(): readonly PoolStats[];
   readonly userCounts?: ShardUserCounts;
+  /** The failover write buffer: writes waiting now per shard, and how each wait ended. */
+  readonly writeBuffer?: {
+    waiting(): ReadonlyMap<number, number>;
+    onOutcome(listener: (shardId: number, outcome: BufferOutcome) => void): void;
+  };
 }
 
 export interface GatewayMetricsOptions {
@@ -77,8 +84,9 @@ export class GatewayMetrics {
         this.reset();
         const sums = new Map<string, { shard: string; role: string; active: number; idle: number; waiting: number }>();
         for (const s of sources.poolStats()) {
-          const key = `${s.node.shardId}/${s.node.role}`;
-          const sum = sums.get(key) ?? { shard: String(s.node.shardId), role: s.node.role, active: 0, idle: 0, waiting: 0 };
+          const role = manager.roleOf(s.node);
+          const key = `${s.node.shardId}/${role}`;
+          const sum = sums.get(key) ?? { shard: String(s.node.shardId), role, active: 0, idle: 0, waiting: 0 };
           sum.active += s.active;
           sum.idle += s.idle;
           sum.waiting += s.waiting;
@@ -100,18 +108,18 @@ export class GatewayMetrics {
         this.reset();
         for (const node of manager.allNodes()) {
           const health = manager.healthOf(node);
-          this.set(nodeLabels(node), health.checkedAt !== null && health.consecutiveFailures === 0 ? 1 : 0);
+          this.set(nodeLabels(manager, node), health.checkedAt !== null && health.consecutiveFailures === 0 ? 1 : 0);
         }
       },
     });
     new Gauge({
       name: Metric.NODE_SERVING,
-      help: 'Whether the gateway routes statements to the node (1) or has ejected it (0: unreachable, lagging, or a replica that is not in recovery).',
+      help: 'Whether the gateway routes statements to the node (1) or not (0: unreachable, lagging, an old primary, a split brain, another system, a replica on an old timeline).',
       labelNames: [Label.SHARD, Label.ROLE, Label.ADDRESS],
       registers,
       collect() {
         this.reset();
-        for (const node of manager.allNodes()) this.set(nodeLabels(node), manager.isServable(node) ? 1 : 0);
+        for (const node of manager.allNodes()) this.set(nodeLabels(manager, node), manager.isServable(node) ? 1 : 0);
       },
     });
     new Gauge({
@@ -164,6 +172,35 @@ export class GatewayMetrics {
       buckets: GRAPHQL_BUCKETS,
       registers,
     });
+    const primaryChanges = new Counter({
+      name: Metric.PRIMARY_CHANGES_TOTAL,
+      help: "Times a shard's primary moved to another node (a failover or switchover seen by this gateway).",
+      labelNames: [Label.SHARD],
+      registers,
+    });
+    for (const shard of manager.allShards()) primaryChanges.inc({ shard: String(shard.id) }, 0);
+    manager.onRolesChange((shardId, roles) => {
+      if (roles.primaryChanged) primaryChanges.inc({ shard: String(shardId) });
+    });
+    const buffer = sources.writeBuffer;
+    new Gauge({
+      name: Metric.BUFFERED_WRITES,
+      help: 'Writes waiting now for their shard to have a primary again.',
+      labelNames: [Label.SHARD],
+      registers,
+      collect() {
+        this.reset();
+        const waiting = buffer?.waiting();
+        for (const shard of manager.allShards()) this.set({ shard: String(shard.id) }, waiting?.get(shard.id) ?? 0);
+      },
+    });
+    const bufferedTotal = new Counter({
+      name: Metric.BUFFERED_WRITES_TOTAL,
+      help: 'Writes that had to wait for a primary, by how the wait ended: sent (a primary came), expired (none in time, or the request deadline), overflow (the buffer was full: failed at once).',
+      labelNames: [Label.SHARD, Label.OUTCOME],
+      registers,
+    });
+    buffer?.onOutcome((shardId, outcome) => bufferedTotal.inc({ shard: String(shardId), outcome }));
     if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
   }
 
@@ -171,10 +208,11 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  recordStatement(node: ShardNode, operation: DbOperation, outcome: StatementOutcome['outcome'], seconds: number): void {
-    const shard = String(node.shardId);
-    this.shardQueries.inc({ shard, role: node.role, operation, outcome });
-    this.shardQueryDuration.observe({ shard, role: node.role }, seconds);
+  /** `target.role` is the node's role when the statement was routed. */
+  recordStatement(target: NodeTarget, operation: DbOperation, outcome: StatementOutcome['outcome'], seconds: number): void {
+    const shard = String(target.node.shardId);
+    this.shardQueries.inc({ shard, role: target.role, operation, outcome });
+    this.shardQueryDuration.observe({ shard, role: target.role }, seconds);
   }
 
   recordCrossShardQuery(): void {
@@ -202,13 +240,13 @@ export class GatewayMetrics {
   }
 }
 
-function nodeLabels(node: ShardNode) {
-  return { shard: String(node.shardId), role: node.role, address: node.address };
+function nodeLabels(manager: ShardManager, node: ShardNode) {
+  return { shard: String(node.shardId), role: manager.roleOf(node), address: node.address };
 }
 
 function replicaLags(manager: ShardManager) {
   return manager.allNodes().flatMap((node) => {
-    const lag = node.role === 'replica' ? manager.healthOf(node).lag : null;
+    const lag = manager.roleOf(node) === 'replica' ? manager.healthOf(node).lag : null;
     return lag ? [{ node, lag }] : [];
   });
 }

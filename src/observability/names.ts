@@ -34,7 +34,7 @@ export const SpanAttr = {
   GRAPHQL_OPERATION_NAME: 'graphql.operation.name',
   /** The shard that received the statement (integer). */
   SHARD_ID: 'shard.id',
-  /** `primary` or `replica`. */
+  /** `primary` or `replica`, as observed when the statement was routed. */
   SHARD_ROLE: 'shard.role',
   /** Why that node: `write`, `replica-read`, `strong-read`, `no-healthy-replica`, `replica-failed`. */
   SHARD_ROUTE_REASON: 'shard.route.reason',
@@ -64,6 +64,9 @@ export const Metric = {
   SHARD_USERS: 'shardgate_shard_users',
   GRAPHQL_REQUESTS_TOTAL: 'shardgate_graphql_requests_total',
   GRAPHQL_REQUEST_DURATION_SECONDS: 'shardgate_graphql_request_duration_seconds',
+  PRIMARY_CHANGES_TOTAL: 'shardgate_primary_changes_total',
+  BUFFERED_WRITES: 'shardgate_buffered_writes',
+  BUFFERED_WRITES_TOTAL: 'shardgate_buffered_writes_total',
 } as const;
 
 /** Prefix of the Node.js process metrics (`shardgate_process_cpu_seconds_total`, ...). */
@@ -75,7 +78,7 @@ export const Label = {
   ADDRESS: 'address',
   /** SELECT, INSERT, UPDATE, DELETE, DDL, BEGIN, COMMIT, ROLLBACK. */
   OPERATION: 'operation',
-  /** Shard statements: ok, error, unavailable. GraphQL operations: ok, error, invalid. */
+  /** Shard statements: ok, error, unavailable. GraphQL operations: ok, error, invalid. Buffered writes: sent, expired, overflow. */
   OUTCOME: 'outcome',
   /** active, idle, waiting. */
   STATE: 'state',

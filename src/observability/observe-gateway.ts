@@ -6,6 +6,7 @@ import type { Database } from '../repository/database.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
+import type { WriteBuffer } from '../sharding/write-buffer.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { ShardUserCounts } from './shard-user-counts.js';
 import { StatementMetricsObserver } from './statement-metrics-observer.js';
@@ -40,7 +41,7 @@ export interface Observability {
  * operation. Pass `plugins` and `hooks` to createApp.
  */
 export function observeGateway(
-  shards: { readonly db: Database; readonly manager: ShardManager; readonly users: UserRepository },
+  shards: { readonly db: Database; readonly manager: ShardManager; readonly users: UserRepository; readonly writeBuffer?: WriteBuffer },
   options: ObserveGatewayOptions = {},
 ): Observability {
   const { db, manager, users } = shards;
@@ -53,7 +54,7 @@ export function observeGateway(
     },
   );
   const metrics = new GatewayMetrics(
-    { manager, poolStats: () => db.poolStats(), userCounts },
+    { manager, poolStats: () => db.poolStats(), userCounts, ...(shards.writeBuffer ? { writeBuffer: shards.writeBuffer } : {}) },
     { ...(options.registry ? { registry: options.registry } : {}), processMetrics: options.processMetrics ?? false },
   );
   db.addObserver(new StatementMetricsObserver(metrics));

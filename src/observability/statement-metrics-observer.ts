@@ -8,7 +8,7 @@ export class StatementMetricsObserver implements StatementObserver {
   onStart(event: StatementEvent): (outcome: StatementOutcome) => void {
     const started = performance.now();
     return (outcome) => {
-      this.metrics.recordStatement(event.target.node, event.statement.operation, outcome.outcome, (performance.now() - started) / 1000);
+      this.metrics.recordStatement(event.target, event.statement.operation, outcome.outcome, (performance.now() - started) / 1000);
     };
   }
 }

@@ -17,7 +17,7 @@ export class StatementSpanObserver implements StatementObserver {
 
   onStart(event: StatementEvent): (outcome: StatementOutcome) => void {
     const node = event.target.node;
-    const { name, attributes } = statementSpan(event, node.role === 'replica' ? this.manager.healthOf(node).lag : null);
+    const { name, attributes } = statementSpan(event, event.target.role === 'replica' ? this.manager.healthOf(node).lag : null);
     const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
     return (outcome) => {
       if (outcome.outcome !== 'ok') {

@@ -27,7 +27,7 @@ describe('collectionOf', () => {
 describe('statementSpan', () => {
   it('a batched replica read: semconv attributes, shard, role, reason, lag and keys; the text has no values', () => {
     const span = statementSpan(
-      { target: { node: shard1!.replicas[0]!, reason: 'replica-read' }, statement: SELECT_USERS_BY_IDS, batchSize: 7 },
+      { target: { node: shard1!.replicas[0]!, role: 'replica', reason: 'replica-read' }, statement: SELECT_USERS_BY_IDS, batchSize: 7 },
       { seconds: 0.25, bytes: 120 },
     );
     expect(span).toEqual({
@@ -52,17 +52,17 @@ describe('statementSpan', () => {
   });
 
   it('a write to a primary has no lag and no batch size; a read the primary served says why', () => {
-    const write = statementSpan({ target: { node: shard1!.primary, reason: 'write' }, statement: INSERT_USER }, null);
+    const write = statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
     expect(write.name).toBe('INSERT users');
     expect(write.attributes).toMatchObject({ 'shard.role': 'primary', 'shard.route.reason': 'write', 'server.port': 5002 });
     expect(write.attributes).not.toHaveProperty('shard.replica.lag_seconds');
     expect(write.attributes).not.toHaveProperty('shard.batch.keys');
-    const fallback = statementSpan({ target: { node: shard1!.primary, reason: 'no-healthy-replica' }, statement: COUNT_USERS }, null);
+    const fallback = statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'no-healthy-replica' }, statement: COUNT_USERS }, null);
     expect(fallback.attributes['shard.route.reason']).toBe('no-healthy-replica');
   });
 
   it('transaction control is named by its operation alone', () => {
-    expect(statementSpan({ target: { node: shard1!.primary, reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') }, null).name).toBe('BEGIN');
+    expect(statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') }, null).name).toBe('BEGIN');
   });
 });
 

@@ -48,11 +48,11 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
     [SpanAttr.SERVER_ADDRESS]: node.config.host,
     [SpanAttr.SERVER_PORT]: node.config.port,
     [SpanAttr.SHARD_ID]: node.shardId,
-    [SpanAttr.SHARD_ROLE]: node.role,
+    [SpanAttr.SHARD_ROLE]: event.target.role,
     [SpanAttr.SHARD_ROUTE_REASON]: reason,
   };
   if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
-  if (node.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  if (event.target.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
   return { name: summary, attributes };
 }

@@ -4,15 +4,20 @@ import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
+import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
 import { classifyFailure } from './classify-error.js';
-import { ShardUnavailableError, SqlError } from './errors.js';
+import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { NodePools, type PoolLease } from './node-pools.js';
+import type { RequestScope } from './request-scope.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
+  /** The request's scope (its deadline bounds the wait for a primary). */
+  readonly scope?: RequestScope;
 }
 
 export interface Rows<R> {
@@ -41,20 +46,36 @@ export interface DatabaseOptions {
   readonly clock?: () => number;
   /** Where idle-connection errors and passive ejections are reported. */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Holds writes while their shard has no primary, and retries the ones that
+   * never reached one. Without it a write fails at once when there is none.
+   */
+  readonly writeBuffer?: WriteBuffer;
 }
 
-// Lag is 0 once everything received is replayed: on an idle primary the last
-// replayed transaction gets old without the replica falling behind. Right after
-// a replica restarts, its receive position can sit behind its replay position.
+// One statement, so that role, timeline and positions describe one moment
+// (recovery is read once: a promotion in the middle must not mix the two forms).
+// Timeline: a primary's is the first 8 hex digits of its current WAL file; a
+// standby's is the one its WAL receiver gets, or its last restartpoint's when
+// it streams from nobody (its primary is gone). Lag is 0 once everything
+// received is replayed: on an idle primary the last replayed transaction gets
+// old without the replica falling behind. Right after a replica restarts, its
+// receive position can sit behind its replay position.
 const PROBE = statement(
   'shardgate_probe',
   'SELECT',
-  `SELECT pg_is_in_recovery() AS in_recovery,
-          CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
-          CASE WHEN NOT pg_is_in_recovery() THEN NULL
+  `WITH s AS MATERIALIZED (SELECT pg_is_in_recovery() AS r)
+   SELECT s.r AS in_recovery,
+          (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+          CASE WHEN s.r THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+          CASE WHEN s.r THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
+          CASE WHEN NOT s.r THEN NULL
                WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-               ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds`,
+               ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
+   FROM s`,
 );
+const READ_ONLY_TRANSACTION = '25006';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -68,12 +89,13 @@ const ROLLBACK = statement('rollback', 'ROLLBACK', 'ROLLBACK', false);
  * Nothing else in the code base holds a pg pool.
  */
 export class Database {
-  private readonly pools = new Map<string, pg.Pool>();
-  /** Health probes use their own single connection per node, so a busy pool never looks like a dead node. */
-  private readonly probePools = new Map<string, pg.Pool>();
+  /** One pool per node for statements, and one single-connection pool for probes (a busy pool never looks like a dead node). */
+  private readonly pools: NodePools;
   private readonly observers: StatementObserver[];
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
+  private readonly writeBuffer: WriteBuffer | null;
+  private readonly leases = new WeakMap<pg.PoolClient, PoolLease>();
   private closed = false;
 
   constructor(
@@ -84,21 +106,33 @@ export class Database {
     this.observers = [...(options.observers ?? [])];
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? (() => {});
+    this.writeBuffer = options.writeBuffer ?? null;
     const onConnectionError = (node: ShardNode, err: Error) =>
       this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
-    for (const node of manager.allNodes()) {
-      this.pools.set(node.id, createNodePool(node, poolOptions, onConnectionError));
-      this.probePools.set(node.id, createNodePool(node, { ...poolOptions, max: 1 }, onConnectionError));
-    }
+    this.pools = new NodePools((node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError));
+    this.pools.reconcile(manager.allNodes());
+  }
+
+  /**
+   * After a topology reload: opens pools for new nodes; the pools of removed
+   * nodes close once the statements running on them finish.
+   */
+  reconcilePools(): void {
+    if (!this.closed) this.pools.reconcile(this.manager.allNodes());
   }
 
   addObserver(observer: StatementObserver): void {
     this.observers.push(observer);
   }
 
-  /** A write (or a STRONG read inside a write path): the shard's primary. */
+  /**
+   * A write: the shard's primary as observed. While the shard has none it
+   * waits in the write buffer; a write that never reached a primary, or that
+   * a standby refused (25006), is retried on the new one; a write whose
+   * outcome is unknown (the connection broke after it was sent) is not.
+   */
   async write<R extends object>(shardId: number, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
-    return this.runOn(this.manager.writeTarget(shardId), stmt, params, options);
+    return this.onPrimary(shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options));
   }
 
   /**
@@ -115,6 +149,7 @@ export class Database {
     options?: QueryOptions,
   ): Promise<Rows<R>> {
     const targets = this.manager.readTargets(shardId, policy);
+    if (targets.length === 0) throw this.noNode(shardId);
     let last: unknown;
     for (const target of targets) {
       try {
@@ -127,11 +162,20 @@ export class Database {
     throw last;
   }
 
-  /** Runs `fn` in one transaction on the shard's primary: ROLLBACK on error, connection always released. */
-  async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const target = this.manager.writeTarget(shardId);
+  /**
+   * Runs `fn` in one transaction on the shard's primary: ROLLBACK on error,
+   * connection always released. Like a write, it waits for a primary; it is
+   * run again (so `fn` may run twice) only when nothing of it can have been
+   * applied: no connection, a failed BEGIN, or a standby's refusal (25006).
+   */
+  async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
+    return this.onPrimary(shardId, options?.scope, (target) => this.transactionOn(target, fn));
+  }
+
+  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.connect(target);
     let broken: Error | undefined;
+    let begun = false;
     const tx: Transaction = {
       execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
         try {
@@ -143,35 +187,80 @@ export class Database {
       },
     };
     try {
-      await tx.execute(BEGIN, []);
+      try {
+        await tx.execute(BEGIN, []);
+        begun = true;
+      } catch (err) {
+        // Nothing was done yet: as good as never sent.
+        throw err instanceof ShardUnavailableError ? withDelivery(err, err.delivery === 'read-only' ? 'read-only' : 'not-sent') : err;
+      }
       const result = await fn(tx);
       await tx.execute(COMMIT, []);
       return result;
     } catch (err) {
-      if (!broken) await tx.execute(ROLLBACK, []).catch(() => {});
+      if (begun && !broken) await tx.execute(ROLLBACK, []).catch(() => {});
       throw err;
     } finally {
-      // A broken connection is destroyed, not returned to the pool.
-      client.release(broken ?? connectionErrorOf(client));
+      this.release(client, broken);
+    }
+  }
+
+  /**
+   * Runs `work` on the shard's primary, waiting for one in the write buffer
+   * and retrying where that is safe (see `write`).
+   */
+  private async onPrimary<T>(shardId: number, scope: RequestScope | undefined, work: (target: NodeTarget) => Promise<T>): Promise<T> {
+    if (!this.writeBuffer) {
+      const target = this.manager.writeTarget(shardId);
+      if (!target) throw this.noNode(shardId);
+      return work(target);
+    }
+    const attempt = this.writeBuffer.attempt(shardId, scope?.deadline);
+    let failed: NodeTarget | undefined;
+    let lastError: ShardUnavailableError | undefined;
+    try {
+      for (;;) {
+        const slot: WriteSlot = await attempt.next(failed);
+        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot);
+        try {
+          return await work(slot.target);
+        } catch (err) {
+          if (!(err instanceof ShardUnavailableError) || (err.delivery !== 'not-sent' && err.delivery !== 'read-only')) throw err;
+          failed = slot.target;
+          lastError = err;
+        }
+      }
+    } finally {
+      attempt.end();
     }
   }
 
   /** One health probe of `node` (not observed: probes are not traffic). */
   async probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
-    const pool = this.probePools.get(node.id)!;
-    const result = await pool.query<{ in_recovery: boolean; lsn: string | null; replay_lag_seconds: number | null }>({
-      name: PROBE.name,
-      text: PROBE.text,
-      query_timeout: timeoutMs,
-    } as pg.QueryConfig);
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
+    const result = await pool.query<{
+      in_recovery: boolean;
+      system_identifier: string;
+      timeline: number;
+      lsn: string | null;
+      replay_lag_seconds: number | null;
+    }>({ name: PROBE.name, text: PROBE.text, query_timeout: timeoutMs } as pg.QueryConfig);
     const row = result.rows[0]!;
-    return { inRecovery: row.in_recovery, lsn: row.lsn, replayLagSeconds: row.replay_lag_seconds };
+    return {
+      inRecovery: row.in_recovery,
+      timeline: row.timeline,
+      systemIdentifier: row.system_identifier,
+      lsn: row.lsn,
+      replayLagSeconds: row.replay_lag_seconds,
+    };
   }
 
   /** Connection counts per node, for the pool gauges. */
   poolStats(): PoolStats[] {
-    return this.manager.allNodes().map((node) => {
-      const pool = this.pools.get(node.id)!;
+    return this.manager.allNodes().flatMap((node) => {
+      const pool = this.pools.pool(node);
+      if (!pool) return [];
       return {
         node,
         active: pool.totalCount - pool.idleCount,
@@ -184,7 +273,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.pools.values(), ...this.probePools.values()].map((p) => p.end().catch(() => {})));
+    await this.pools.closeAll();
   }
 
   private async runOn<R extends object>(target: NodeTarget, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
@@ -206,8 +295,7 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      // A broken connection is destroyed, not returned to the pool.
-      client.release(broken ?? connectionErrorOf(client));
+      this.release(client, broken);
     }
   }
 
@@ -223,17 +311,36 @@ export class Database {
     }
   }
 
+  /** Checks a connection out; give it back with `release`. */
   private async connect(target: NodeTarget): Promise<pg.PoolClient> {
-    const pool = this.pools.get(target.node.id);
-    if (!pool || this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+    if (this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
+    const lease = this.pools.checkout(target.node);
+    if (!lease) {
+      // Removed by a topology reload after this statement was routed: it went nowhere.
+      throw new ShardUnavailableError(target.node.shardId, `${target.node.id} left the topology`, { delivery: 'not-sent' });
+    }
     try {
-      return await pool.connect();
+      const client = await lease.pool.connect();
+      this.leases.set(client, lease);
+      return client;
     } catch (err) {
-      throw this.unavailable(target, err);
+      lease.release();
+      throw this.unavailable(target, err, 'not-sent');
     }
   }
 
+  /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
+  private release(client: pg.PoolClient, broken: Error | undefined): void {
+    client.release(broken ?? connectionErrorOf(client));
+    this.leases.get(client)?.release();
+    this.leases.delete(client);
+  }
+
   private async query<R extends object>(client: pg.PoolClient, target: NodeTarget, stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+    // A connection found dead before the statement went out (a node that just
+    // crashed, its pooled connections not yet dropped): the statement was never sent.
+    const dead = connectionErrorOf(client);
+    if (dead) throw this.unavailable(target, dead, 'not-sent');
     try {
       const config: pg.QueryConfig = stmt.prepare === false
         ? { text: stmt.text, values: params as unknown[] }
@@ -243,17 +350,37 @@ export class Database {
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
-      throw this.unavailable(target, err);
+      throw this.unavailable(target, err, (err as { code?: unknown }).code === READ_ONLY_TRANSACTION ? 'read-only' : 'unknown');
     }
   }
 
-  /** Builds the error and tells the ShardManager (passive health: the next read avoids the node). */
-  private unavailable(target: NodeTarget, err: unknown): ShardUnavailableError {
+  /**
+   * Builds the error and tells the ShardManager (passive health: the next read
+   * avoids the node). A read-only refusal is not a failure to reach the node:
+   * it is a standby now, which the probe that the write buffer triggers will see.
+   */
+  private unavailable(target: NodeTarget, err: unknown, delivery: Delivery): ShardUnavailableError {
     const failure = classifyFailure(err);
     const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
-    this.manager.recordFailure(target.node, this.clock(), detail);
+    if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
     this.log('node could not serve', { node: target.node.id, detail });
-    return new ShardUnavailableError(target.node.shardId, `${target.node.id} (${target.node.address}): ${detail}`, { cause: err });
+    
+    return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
+  }
+
+  /** No node of the shard may serve the statement (no primary, a split brain, no replica for a read). */
+  private noNode(shardId: number): ShardUnavailableError {
+    
+    const reason = this.manager.noWriteReason(shardId);
+    return new ShardUnavailableError(shardId, reason === 'SPLIT_BRAIN' ? 'split brain: more than one primary' : 'no node can serve', {
+      ...(reason === 'SPLIT_BRAIN' ? { reason } : {}),
+    });
+  }
+
+  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>): ShardUnavailableError {
+    const detail =
+      slot.why === 'overflow' ? 'no primary, and the write buffer is full' : slot.why === 'expired' ? 'no primary in time' : 'no primary';
+    return new ShardUnavailableError(shardId, `${detail} (${slot.reason})`, slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' } : {});
   }
 
   private start(event: StatementEvent): (outcome: StatementOutcome) => void {
@@ -278,4 +405,14 @@ function failureOutcome(err: unknown): StatementOutcome {
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
     ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
   };
+}
+
+/** The same error, with what is now known of its delivery. */
+function withDelivery(err: ShardUnavailableError, delivery: Delivery): ShardUnavailableError {
+  if (err.delivery === delivery) return err;
+  return new ShardUnavailableError(err.shardId, err.detail, {
+    cause: err.cause,
+    delivery,
+    ...(err.reason ? { reason: err.reason } : {}),
+  });
 }

@@ -6,17 +6,31 @@ export abstract class DomainError extends Error {
   abstract readonly code: string;
 }
 
+/**
+ * Whether a failed statement reached a node: `not-sent` (no connection could
+ * be made), `read-only` (a standby refused it, SQLSTATE 25006: nothing was
+ * written), `unknown` (the connection broke after it was sent: it may have
+ * been applied). Only the first two may be retried elsewhere.
+ */
+export type Delivery = 'not-sent' | 'read-only' | 'unknown';
+
 /** No node of the shard that the operation needs could serve it (down, refusing, or too slow). */
 export class ShardUnavailableError extends DomainError {
   override readonly name = 'ShardUnavailableError';
   readonly code = 'SHARD_UNAVAILABLE';
+  /** `SPLIT_BRAIN` when two nodes of the shard claim to be primary; shown to clients as `extensions.reason`. */
+  readonly reason: 'SPLIT_BRAIN' | null;
+  /** Set when a statement was attempted on a node; null when none was (no node to send it to). */
+  readonly delivery: Delivery | null;
   constructor(
     readonly shardId: number,
     /** What the last node tried said (for logs, never for clients). */
     readonly detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: 'SPLIT_BRAIN'; delivery?: Delivery },
   ) {
-    super(`shard ${shardId} is unavailable`, options);
+    super(`shard ${shardId} is unavailable`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options?.reason ?? null;
+    this.delivery = options?.delivery ?? null;
   }
 }
 

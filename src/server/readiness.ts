@@ -2,18 +2,28 @@ import type { ShardManager } from '../sharding/shard-manager.js';
 
 export interface Readiness {
   readonly ready: boolean;
-  /** Shards whose primary cannot take writes. */
-  readonly unavailableShards: { shardId: number; primary: string; reason: string | null }[];
+  /** Shards that cannot take writes now. */
+  readonly unavailableShards: { shardId: number; primary: string | null; reason: string | null }[];
 }
 
-/** Ready when every shard's primary can serve writes (as health checks and statements last saw it). */
+/**
+ * Ready when every shard has a primary to take its writes, as observed by
+ * the health checks and statements. For a shard without one: the last node
+ * known as its primary, and why (`SPLIT_BRAIN`, or what that node last said).
+ */
 export function readiness(manager: ShardManager): Readiness {
   const unavailableShards = manager
     .allShards()
-    .filter((shard) => !manager.isServable(shard.primary))
+    .filter((shard) => {
+      const target = manager.writeTarget(shard.id);
+      return target === null || !manager.isReachable(target.node);
+    })
     .map((shard) => {
-      const health = manager.healthOf(shard.primary);
-      return { shardId: shard.id, primary: shard.primary.address, reason: health.lastError ?? health.reason };
+      const roles = manager.rolesOf(shard.id);
+      const last = roles.primary ?? roles.memory.lastPrimary ?? shard.primary;
+      const health = manager.healthOf(last);
+      const reason = roles.noWriteReason === 'SPLIT_BRAIN' ? 'SPLIT_BRAIN' : (health.lastError ?? health.reason ?? roles.noWriteReason);
+      return { shardId: shard.id, primary: last.address, reason };
     });
   return { ready: unavailableShards.length === 0, unavailableShards };
 }

@@ -7,6 +7,7 @@ import { observeGateway, type Observability } from '../observability/observe-gat
 import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App } from './create-app.js';
 import { createDrainableServer } from './drainable-server.js';
+import { logRoleChanges } from './log-role-changes.js';
 import { openShards, type Shards } from './open-shards.js';
 
 export interface RunningGateway {
@@ -51,6 +52,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       else logger.info(fields, 'node health changed');
     }
   });
+  logRoleChanges(shards.manager, logger);
   await shards.health.start();
   const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
   const app = createApp({

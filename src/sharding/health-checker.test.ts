@@ -2,27 +2,38 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../config/topology.js';
 import { HealthChecker, type NodeProber } from './health-checker.js';
 import { ReadPolicy } from './read-policy.js';
+import type { NodeProbe } from './replica-lag.js';
 import { ShardManager } from './shard-manager.js';
 
 const node = (port: number) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
 const topology: Topology = { shards: [{ shardId: 0, primary: node(5000), replicas: [node(5001)] }] };
+const SYS = '7400000000000000001';
+
+/** A fake shard: what each port answers, or null when it is down. */
+function fakeNodes(initial: Record<number, Partial<NodeProbe> | null>) {
+  const state = { ...initial };
+  let probes = 0;
+  const prober: NodeProber = async (n) => {
+    probes++;
+    const answer = state[n.config.port];
+    if (!answer) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    return { inRecovery: false, timeline: 1, systemIdentifier: SYS, lsn: '0/5000', replayLagSeconds: null, ...answer };
+  };
+  return { state, prober, probes: () => probes };
+}
 
 describe('HealthChecker (fake prober, injected clock)', () => {
   it('ejects a replica that stops answering, reads fall back to the primary, and it returns', async () => {
     const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
-    let replicaUp = true;
     let now = 1_000;
-    const prober: NodeProber = async (n) => {
-      if (n.role === 'primary') return { inRecovery: false, lsn: '0/5000', replayLagSeconds: null };
-      if (!replicaUp) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-      return { inRecovery: true, lsn: '0/4F00', replayLagSeconds: 0.5 };
-    };
-    const checker = new HealthChecker(manager, prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
+    const fake = fakeNodes({ 5000: {}, 5001: { inRecovery: true, lsn: '0/4F00', replayLagSeconds: 0.5 } });
+    const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
     await checker.checkOnce();
     const replica = manager.shard(0).replicas[0]!;
     expect(manager.healthOf(replica)).toMatchObject({ status: 'healthy', lag: { seconds: 0.5, bytes: 0x100 } });
 
-    replicaUp = false;
+    const up = fake.state[5001];
+    fake.state[5001] = null;
     now = 2_000;
     await checker.checkOnce();
     expect(manager.isServable(replica)).toBe(true); // one failure is not enough
@@ -30,15 +41,71 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     await checker.checkOnce();
     expect(manager.healthOf(replica)).toMatchObject({ status: 'ejected', reason: 'unreachable', since: 3_000, lastError: 'ECONNREFUSED' });
     expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred)[0]).toMatchObject({
-      node: { role: 'primary' },
+      node: { configuredRole: 'primary' },
+      role: 'primary',
       reason: 'no-healthy-replica',
     });
 
-    replicaUp = true;
+    fake.state[5001] = up!;
     now = 4_000;
     await checker.checkOnce();
     expect(manager.healthOf(replica)).toMatchObject({ status: 'healthy', since: 4_000 });
-    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred)[0]!.node.role).toBe('replica');
+    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred)[0]!.role).toBe('replica');
+    await checker.stop();
+  });
+
+  it('follows a promotion: writes move to the promoted replica, lag is measured against it, the old primary serves nothing', async () => {
+    const manager = new ShardManager(topology, { failuresToEject: 1, maxLagSeconds: null });
+    const changes: number[] = [];
+    manager.onRolesChange((shardId, roles) => roles.primaryChanged && changes.push(shardId));
+    const fake = fakeNodes({ 5000: { lsn: '0/9000' }, 5001: { inRecovery: true, lsn: '0/8000', replayLagSeconds: 0 } });
+    const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => 1 });
+    await checker.checkOnce();
+    const [configuredPrimary, configuredReplica] = manager.shard(0).nodes;
+    expect(manager.writeTarget(0)?.node).toBe(configuredPrimary);
+    expect(manager.healthOf(configuredReplica!).lag).toEqual({ seconds: 0, bytes: 0x1000 });
+
+    // Down: still the primary (nothing else is), but unreachable, so writes wait rather than go elsewhere.
+    fake.state[5000] = null;
+    await checker.probeShardNow(0);
+    expect(manager.writeTarget(0)?.node).toBe(configuredPrimary);
+    expect(manager.isReachable(configuredPrimary!)).toBe(false);
+
+    fake.state[5001] = { inRecovery: false, timeline: 2, lsn: '0/A000' };
+    await checker.probeShardNow(0);
+    expect(manager.writeTarget(0)).toMatchObject({ node: configuredReplica, role: 'primary', reason: 'write' });
+    expect(manager.roleOf(configuredReplica!)).toBe('primary');
+    expect(changes).toEqual([0]);
+
+    // The old primary restarts on timeline 1, still out of recovery: it gets nothing, not even reads.
+    fake.state[5000] = { timeline: 1 };
+    await checker.probeShardNow(0);
+    expect(manager.writeTarget(0)?.node).toBe(configuredReplica);
+    expect(manager.exclusionOf(configuredPrimary!)).toBe('stale-primary');
+    expect(manager.isServable(configuredPrimary!)).toBe(false);
+    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred).map((t) => t.node)).toEqual([configuredReplica]);
+
+    // Rejoined as a standby of the new primary: it reads again, and its lag is against the new primary.
+    fake.state[5000] = { inRecovery: true, timeline: 2, lsn: '0/9800', replayLagSeconds: 0 };
+    await checker.probeShardNow(0);
+    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred).map((t) => [t.node, t.role])).toEqual([
+      [configuredPrimary, 'replica'],
+      [configuredReplica, 'primary'],
+    ]);
+    expect(manager.healthOf(configuredPrimary!).lag).toEqual({ seconds: 0, bytes: 0x800 });
+    expect(changes).toEqual([0]);
+    await checker.stop();
+  });
+
+  it('probeShardNow: a burst of callers shares the running probe and one more after it', async () => {
+    const manager = new ShardManager(topology);
+    const fake = fakeNodes({ 5000: {}, 5001: { inRecovery: true } });
+    const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100 });
+    await Promise.all(Array.from({ length: 50 }, () => checker.probeShardNow(0)));
+    // Two rounds of two nodes: the one running when the burst came, and one after it.
+    expect(fake.probes()).toBe(4);
+    await checker.probeShardNow(0);
+    expect(fake.probes()).toBe(6);
     await checker.stop();
   });
 });

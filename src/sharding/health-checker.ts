@@ -15,14 +15,17 @@ export interface HealthCheckerOptions {
 }
 
 /**
- * Probes every node once per interval, in parallel: a primary reports its WAL
- * position, a replica its replay position and lag. Results go to the
- * ShardManager, which decides (purely) whether a node is served.
+ * Probes every node once per interval, in parallel: its recovery state,
+ * timeline and system identifier (from which the ShardManager decides the
+ * roles), and its WAL position and replay lag. A shard can also be probed at
+ * once (`probeShardNow`), when a write finds its primary gone.
  */
 export class HealthChecker {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
   private readonly clock: () => number;
+  /** On-demand probes per shard: the one running, and at most one queued behind it. */
+  private readonly onDemand = new Map<number, { current: Promise<void>; next: Promise<void> | null }>();
 
   constructor(
     private readonly manager: ShardManager,
@@ -46,42 +49,57 @@ export class HealthChecker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.round;
+    await Promise.all([this.round, ...[...this.onDemand.values()].flatMap((e) => [e.current, e.next])]);
   }
 
   /** One round over every shard. Never rejects. */
   checkOnce(): Promise<void> {
     if (this.round) return this.round;
-    this.round = Promise.all(this.manager.allShards().map((shard) => this.checkShard(shard.nodes))).then(
-      () => {
-        this.round = null;
-      },
-      () => {
-        this.round = null;
-      },
-    );
+    const done = () => {
+      this.round = null;
+    };
+    this.round = Promise.all(this.manager.allShards().map((shard) => this.checkShard(shard.id))).then(done, done);
     return this.round;
   }
 
-  private async checkShard(nodes: readonly ShardNode[]): Promise<void> {
+  /**
+   * Probes one shard now, not at the next round. Calls while a probe of the
+   * shard runs share one more probe that starts after it (the running one may
+   * have started before the caller saw its failure), so a burst of failed
+   * writes costs two probes, not one each. Never rejects.
+   */
+  probeShardNow(shardId: number): Promise<void> {
+    const entry = this.onDemand.get(shardId);
+    if (entry) return (entry.next ??= entry.current.then(() => this.probeShardNow(shardId)));
+    const current = this.checkShard(shardId)
+      .catch(() => {})
+      .finally(() => this.onDemand.delete(shardId));
+    this.onDemand.set(shardId, { current, next: null });
+    return current;
+  }
+
+  private async checkShard(shardId: number): Promise<void> {
+    const nodes = this.manager.shard(shardId).nodes;
     const results = await Promise.allSettled(nodes.map((n) => this.probe(n, this.options.timeoutMs)));
     const now = this.clock();
-    const primaryIndex = nodes.findIndex((n) => n.role === 'primary');
-    const primaryResult = results[primaryIndex];
-    const primaryLsn = primaryResult?.status === 'fulfilled' ? primaryResult.value.lsn : null;
+    // First the roles, so that the lag below is measured against the primary they decide.
     nodes.forEach((node, i) => {
       const result = results[i]!;
       if (result.status === 'rejected') {
         this.manager.recordFailure(node, now, describe(result.reason));
         return;
       }
-      if (node.role === 'primary') {
-        this.manager.recordSuccess(node, now);
-      } else {
-        this.manager.recordSuccess(node, now, {
-          lag: computeReplicaLag(result.value, primaryLsn),
-          notAReplica: !result.value.inRecovery,
-        });
+      const { inRecovery, timeline, systemIdentifier } = result.value;
+      this.manager.recordSuccess(node, now, { role: { inRecovery, timeline, systemIdentifier } });
+    });
+    const primary = this.manager.rolesOf(shardId).primary;
+    const primaryIndex = primary ? nodes.findIndex((n) => n.key === primary.key) : -1;
+    const primaryResult = results[primaryIndex];
+    const primaryLsn = primaryResult?.status === 'fulfilled' ? primaryResult.value.lsn : null;
+    nodes.forEach((node, i) => {
+      const result = results[i]!;
+      if (result.status === 'fulfilled' && result.value.inRecovery) {
+        this.manager.recordSuccess(node, now, { lag: computeReplicaLag(result.value, primaryLsn) });
       }
     });
   }

@@ -1,4 +1,4 @@
-import type { ShardNode } from './shard.js';
+import type { NodeRole, ShardNode } from './shard.js';
 
 /**
  * Why a statement went to the node it went to. Spans carry it, so a read
@@ -6,7 +6,7 @@ import type { ShardNode } from './shard.js';
  * could not serve.
  */
 export type TargetReason =
-  /** Writes always go to the primary. */
+  /** Writes always go to the shard's primary, as observed. */
   | 'write'
   /** A healthy replica, chosen round-robin. */
   | 'replica-read'
@@ -17,8 +17,10 @@ export type TargetReason =
   /** The replica chosen first failed during this request; the primary answered instead. */
   | 'replica-failed';
 
-/** The routing decision for one statement, as a value: which node, and why. */
+/** The routing decision for one statement, as a value: which node, in which observed role, and why. */
 export interface NodeTarget {
   readonly node: ShardNode;
+  /** The node's role when the statement was routed (what metrics and spans report). */
+  readonly role: NodeRole;
   readonly reason: TargetReason;
 }

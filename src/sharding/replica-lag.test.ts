@@ -10,18 +10,18 @@ describe('replica lag', () => {
   });
 
   it('computes bytes against the primary position of the same round', () => {
-    expect(computeReplicaLag({ inRecovery: true, lsn: '0/3000000', replayLagSeconds: 0.25 }, '0/3000100')).toEqual({
+    expect(computeReplicaLag({ lsn: '0/3000000', replayLagSeconds: 0.25 }, '0/3000100')).toEqual({
       seconds: 0.25,
       bytes: 0x100,
     });
   });
 
   it('never reports negative lag, and null bytes when a position is unknown', () => {
-    expect(computeReplicaLag({ inRecovery: true, lsn: '0/3000200', replayLagSeconds: -0.001 }, '0/3000100')).toEqual({
+    expect(computeReplicaLag({ lsn: '0/3000200', replayLagSeconds: -0.001 }, '0/3000100')).toEqual({
       seconds: 0,
       bytes: 0,
     });
-    expect(computeReplicaLag({ inRecovery: true, lsn: '0/3000200', replayLagSeconds: 1 }, null)).toEqual({
+    expect(computeReplicaLag({ lsn: '0/3000200', replayLagSeconds: 1 }, null)).toEqual({
       seconds: 1,
       bytes: null,
     });

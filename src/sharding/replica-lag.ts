@@ -6,10 +6,14 @@ export interface ReplicaLag {
   readonly bytes: number | null;
 }
 
-/** What one health probe of a node saw. */
+/** What one health probe of a node saw (one statement, so the fields agree with each other). */
 export interface NodeProbe {
   /** `pg_is_in_recovery()`: true on a streaming replica. */
   readonly inRecovery: boolean;
+  /** A primary's timeline (from its current WAL file name); a standby's received timeline, or its last checkpoint's. */
+  readonly timeline: number;
+  /** `pg_control_system().system_identifier`, as text. */
+  readonly systemIdentifier: string;
   /** Primary: `pg_current_wal_lsn()`. Replica: `pg_last_wal_replay_lsn()`. */
   readonly lsn: string | null;
   /** Replica only: seconds since the last replayed transaction, or 0 when replay has caught up with receipt. */
@@ -28,7 +32,7 @@ export function parseLsn(lsn: string): bigint {
  * same round. Bytes are null when either position is unknown (primary down);
  * a replica ahead of a stale primary reading counts as 0, never negative.
  */
-export function computeReplicaLag(replica: NodeProbe, primaryLsn: string | null): ReplicaLag {
+export function computeReplicaLag(replica: Pick<NodeProbe, 'lsn' | 'replayLagSeconds'>, primaryLsn: string | null): ReplicaLag {
   const seconds = Math.max(0, replica.replayLagSeconds ?? 0);
   let bytes: number | null = null;
   if (replica.lsn !== null && primaryLsn !== null) {

@@ -1,6 +1,15 @@
 import type { Topology } from '../config/topology.js';
 import { chooseReadTargets } from './choose-read-targets.js';
 import {
+  decideShardRoles,
+  initialRoleMemory,
+  type ExclusionReason,
+  type NoWriteReason,
+  type RoleObservation,
+  type ShardRoleMemory,
+  type ShardRoles,
+} from './decide-shard-roles.js';
+import {
   afterFailure,
   afterSuccess,
   DEFAULT_HEALTH_POLICY,
@@ -12,31 +21,53 @@ import {
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
 import type { ReplicaLag } from './replica-lag.js';
-import { buildShards, type Shard, type ShardNode } from './shard.js';
+import { buildShards, type NodeRole, type Shard, type ShardNode } from './shard.js';
 import { shardIdFor } from './shard-id-for.js';
+import { diffTopology, type TopologyChange } from './topology-change.js';
 
 export type HealthListener = (node: ShardNode, health: NodeHealth, previous: NodeHealth) => void;
+export type RolesListener = (shardId: number, roles: ShardRoles<ShardNode>, previous: ShardRoles<ShardNode>) => void;
+
+/** What one successful probe reports besides "it answered". */
+export interface ProbeObservation {
+  readonly role?: RoleObservation;
+  readonly lag?: ReplicaLag | null;
+}
 
 /**
  * The seed's ShardManager: which shard holds a key, and which node of a shard
  * serves a statement. It holds no connections (those live behind the
- * repository's door) and does no I/O: health arrives from the health checker
- * and from failed statements, time from the caller.
+ * repository's door) and does no I/O: health and observed roles arrive from
+ * the health checker and from failed statements, time from the caller. The
+ * roles of a shard are re-decided (decideShardRoles) whenever one of its
+ * nodes reports.
  */
 export class ShardManager {
-  readonly shards: readonly Shard[];
   readonly shardCount: number;
   readonly healthPolicy: HealthPolicy;
+  private current: readonly Shard[];
+  // Keyed by ShardNode.key, so that a reloaded topology keeps what it knew of an unchanged node.
   private readonly health = new Map<string, NodeHealth>();
+  private readonly observations = new Map<string, RoleObservation>();
+  private readonly memories: ShardRoleMemory<string>[];
+  private readonly decisions: ShardRoles<ShardNode>[];
   private readonly turns: number[];
   private readonly listeners: HealthListener[] = [];
+  private readonly rolesListeners: RolesListener[] = [];
 
   constructor(topology: Topology, healthPolicy: HealthPolicy = DEFAULT_HEALTH_POLICY) {
-    this.shards = buildShards(topology);
-    this.shardCount = this.shards.length;
+    this.current = buildShards(topology);
+    this.shardCount = this.current.length;
     this.healthPolicy = healthPolicy;
-    this.turns = this.shards.map(() => 0);
-    for (const node of this.allNodes()) this.health.set(node.id, INITIAL_HEALTH);
+    this.turns = this.current.map(() => 0);
+    this.memories = this.current.map(() => initialRoleMemory<string>());
+    this.decisions = [];
+    for (const shard of this.current) this.decisions.push(this.decide(shard, 0).roles);
+  }
+
+  /** The shards as configured (the topology file); see `rolesOf` for who is primary now. */
+  get shards(): readonly Shard[] {
+    return this.current;
   }
 
   /** `fnv1a32(key) % N`. */
@@ -45,55 +76,104 @@ export class ShardManager {
   }
 
   shard(shardId: number): Shard {
-    const shard = this.shards[shardId];
+    const shard = this.current[shardId];
     if (!shard) throw new RangeError(`no shard ${shardId} (have ${this.shardCount})`);
     return shard;
   }
 
   allShards(): readonly Shard[] {
-    return this.shards;
+    return this.current;
   }
 
   allNodes(): ShardNode[] {
-    return this.shards.flatMap((s) => s.nodes);
+    return this.current.flatMap((s) => s.nodes);
   }
 
-  /** Writes: the shard's primary, always. */
-  writeTarget(shardId: number): NodeTarget {
-    return { node: this.shard(shardId).primary, reason: 'write' };
+  /** The shard's roles as last decided. */
+  rolesOf(shardId: number): ShardRoles<ShardNode> {
+    this.shard(shardId);
+    return this.decisions[shardId]!;
   }
 
-  /** Reads: candidates best first (see chooseReadTargets); advances the shard's round-robin. */
+  /**
+   * Writes: the shard's observed primary, or null while it has none (see
+   * `noWriteReason`). It may be unreachable right now (`isReachable`): a
+   * write to it then fails to connect and waits in the write buffer.
+   */
+  writeTarget(shardId: number): NodeTarget | null {
+    const primary = this.rolesOf(shardId).primary;
+    return primary ? { node: primary, role: 'primary', reason: 'write' } : null;
+  }
+
+  /** Why `writeTarget` is null: no primary (failover in progress), or a split brain. */
+  noWriteReason(shardId: number): NoWriteReason | null {
+    return this.rolesOf(shardId).noWriteReason;
+  }
+
+  /** Reads: candidates best first (see chooseReadTargets), possibly none; advances the shard's round-robin. */
   readTargets(shardId: number, policy: ReadPolicy): NodeTarget[] {
+    const roles = this.rolesOf(shardId);
     const turn = this.turns[shardId]!;
     this.turns[shardId] = (turn + 1) % 0x7fffffff;
-    return chooseReadTargets(this.shard(shardId), policy, (n) => this.isServable(n), turn);
+    return chooseReadTargets(roles, policy, (n) => isServable(this.healthOf(n)), turn);
   }
 
   /** The seed's GetPrimaryDB(key). */
-  primaryOf(key: string): NodeTarget {
+  primaryOf(key: string): NodeTarget | null {
     return this.writeTarget(this.shardIdOf(key));
   }
 
   /** The seed's GetReplicaDB(key): the first read candidate. */
-  replicaOf(key: string, policy: ReadPolicy): NodeTarget {
-    return this.readTargets(this.shardIdOf(key), policy)[0]!;
+  replicaOf(key: string, policy: ReadPolicy): NodeTarget | null {
+    return this.readTargets(this.shardIdOf(key), policy)[0] ?? null;
+  }
+
+  /** False once the node is ejected for not answering (probes or statements). */
+  isReachable(node: ShardNode): boolean {
+    const health = this.healthOf(node);
+    return !(health.status === 'ejected' && health.reason === 'unreachable');
   }
 
   healthOf(node: ShardNode): NodeHealth {
-    return this.health.get(node.id) ?? INITIAL_HEALTH;
+    return this.health.get(node.key) ?? INITIAL_HEALTH;
   }
 
+  /** What the last successful probe of the node said about its role; null before one answered. */
+  observationOf(node: ShardNode): RoleObservation | null {
+    return this.observations.get(node.key) ?? null;
+  }
+
+  /** The node's role as last observed (out of recovery: primary), else as configured. */
+  roleOf(node: ShardNode): NodeRole {
+    const observation = this.observationOf(node);
+    if (!observation) return node.configuredRole;
+    return observation.inRecovery ? 'replica' : 'primary';
+  }
+
+  /** Why the node serves nothing right now (an old primary, another system, ...), or null. */
+  exclusionOf(node: ShardNode): ExclusionReason | null {
+    for (const [n, reason] of this.rolesOf(node.shardId).excluded) if (n.key === node.key) return reason;
+    return null;
+  }
+
+  /** True when the node serves something now: the shard's primary, or a healthy replica that follows it. */
   isServable(node: ShardNode): boolean {
-    return isServable(this.healthOf(node));
+    if (!isServable(this.healthOf(node))) return false;
+    // By key: a request may still hold the record of a node from before a topology reload.
+    const roles = this.rolesOf(node.shardId);
+    return roles.primary?.key === node.key || roles.replicas.some((r) => r.key === node.key);
   }
 
-  recordSuccess(node: ShardNode, now: number, observed?: { lag?: ReplicaLag | null; notAReplica?: boolean }): void {
-    this.update(node, afterSuccess(this.healthOf(node), now, this.healthPolicy, observed));
+  recordSuccess(node: ShardNode, now: number, observed: ProbeObservation = {}): void {
+    if (!this.isCurrent(node)) return;
+    if (observed.role) this.observations.set(node.key, observed.role);
+    const lag = observed.role?.inRecovery === false ? null : observed.lag;
+    this.update(node, afterSuccess(this.healthOf(node), now, this.healthPolicy, lag === undefined ? {} : { lag }), now);
   }
 
   recordFailure(node: ShardNode, now: number, error: string): void {
-    this.update(node, afterFailure(this.healthOf(node), now, this.healthPolicy, error));
+    if (!this.isCurrent(node)) return;
+    this.update(node, afterFailure(this.healthOf(node), now, this.healthPolicy, error), now);
   }
 
   /** Called on every health change (metrics, logs). */
@@ -101,9 +181,75 @@ export class ShardManager {
     this.listeners.push(listener);
   }
 
-  private update(node: ShardNode, next: NodeHealth): void {
-    const previous = this.healthOf(node);
-    this.health.set(node.id, next);
-    for (const listener of this.listeners) listener(node, next, previous);
+  /** Called whenever a shard's roles are re-decided and something changed (write buffer, logs, metrics). */
+  onRolesChange(listener: RolesListener): void {
+    this.rolesListeners.push(listener);
   }
+
+  /**
+   * Takes a reloaded topology with the same shard count. Unchanged nodes (same
+   * key) keep their health and observations; the roles are re-decided at once
+   * (new nodes serve nothing until probed, unless no node of their shard ever
+   * answered). Returns what changed; the caller opens and drains pools.
+   */
+  reconfigure(topology: Topology, now: number): TopologyChange {
+    const next = buildShards(topology);
+    if (next.length !== this.shardCount) {
+      throw new RangeError(`the shard count cannot change while serving (have ${this.shardCount}, got ${next.length})`);
+    }
+    const change = diffTopology(this.current, next);
+    this.current = next;
+    const keep = new Set(next.flatMap((s) => s.nodes.map((n) => n.key)));
+    for (const key of [...this.health.keys()]) if (!keep.has(key)) this.health.delete(key);
+    for (const key of [...this.observations.keys()]) if (!keep.has(key)) this.observations.delete(key);
+    for (const shard of next) this.redecide(shard, now);
+    return change;
+  }
+
+  private isCurrent(node: ShardNode): boolean {
+    return this.current[node.shardId]?.nodes.some((n) => n.key === node.key) ?? false;
+  }
+
+  private update(node: ShardNode, next: NodeHealth, now: number): void {
+    const previous = this.healthOf(node);
+    this.health.set(node.key, next);
+    for (const listener of this.listeners) listener(node, next, previous);
+    this.redecide(this.shard(node.shardId), now);
+  }
+
+  private redecide(shard: Shard, now: number): void {
+    const previous = this.decisions[shard.id]!;
+    const { roles, memory } = this.decide(shard, now);
+    this.memories[shard.id] = memory;
+    this.decisions[shard.id] = roles;
+    if (!sameRoles(previous, roles)) for (const listener of this.rolesListeners) listener(shard.id, roles, previous);
+  }
+
+  /** Runs the pure decision over the shard's current nodes; its memory is kept by node key, so it survives reloads. */
+  private decide(shard: Shard, now: number): { roles: ShardRoles<ShardNode>; memory: ShardRoleMemory<string> } {
+    const byKey = new Map(shard.nodes.map((n) => [n.key, n]));
+    const memory = this.memories[shard.id]!;
+    const inputs = shard.nodes.map((node) => ({ node: node.key, configuredRole: node.configuredRole, observation: this.observationOf(node) }));
+    const decided = decideShardRoles(inputs, memory, now);
+    const toNode = (key: string) => byKey.get(key)!;
+    const excluded = new Map<ShardNode, ExclusionReason>();
+    for (const [key, reason] of decided.excluded) excluded.set(toNode(key), reason);
+    const roles: ShardRoles<ShardNode> = {
+      ...decided,
+      primary: decided.primary === null ? null : toNode(decided.primary),
+      replicas: decided.replicas.map(toNode),
+      excluded,
+      // The remembered last primary may have been removed by a reload; the node-keyed memory still counts changes right.
+      memory: { ...decided.memory, lastPrimary: decided.memory.lastPrimary === null ? null : (byKey.get(decided.memory.lastPrimary) ?? null) },
+    };
+    return { roles, memory: decided.memory };
+  }
+}
+
+function sameRoles(a: ShardRoles<ShardNode>, b: ShardRoles<ShardNode>): boolean {
+  if (a.primary !== b.primary || a.noWriteReason !== b.noWriteReason || a.timeline !== b.timeline) return false;
+  if (a.replicas.length !== b.replicas.length || a.replicas.some((n, i) => n !== b.replicas[i])) return false;
+  if (a.excluded.size !== b.excluded.size) return false;
+  for (const [node, reason] of a.excluded) if (b.excluded.get(node) !== reason) return false;
+  return true;
 }

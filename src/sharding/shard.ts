@@ -1,34 +1,47 @@
+import { createHash } from 'node:crypto';
 import type { NodeConfig, Topology } from '../config/topology.js';
 
 export type NodeRole = 'primary' | 'replica';
 
-/** One PostgreSQL server of a shard, as the gateway knows it. */
+/**
+ * One PostgreSQL server of a shard, as the topology file lists it. Its role
+ * at any moment is observed (ShardManager.roleOf), not this record's
+ * `configuredRole`: an orchestrator may have promoted a replica since the
+ * file was written.
+ */
 export interface ShardNode {
-  /** Stable, readable id: `shard0/primary`, `shard0/replica1`. Never a label value with unbounded cardinality. */
+  /** Readable, for logs: `shard0/127.0.0.1:54321`. Never a label value with unbounded cardinality. */
   readonly id: string;
+  /**
+   * The connection identity (shard, address, user, database, a digest of the
+   * password): two records with the same key are the same node, so a reloaded
+   * topology keeps its pool and its health. Not for logs.
+   */
+  readonly key: string;
   readonly shardId: number;
-  readonly role: NodeRole;
-  /** Position among the shard's replicas; null for the primary. */
-  readonly replicaIndex: number | null;
+  /** Where the topology file puts it: used only until the node has been probed. */
+  readonly configuredRole: NodeRole;
   /** `host:port`, as configured (what spans report as `server.address`). */
   readonly address: string;
   readonly config: NodeConfig;
 }
 
-/** The seed's `Shard`: one primary that takes every write, replicas that serve reads. */
+/** The seed's `Shard`, as configured: the file's primary and replicas. Who is primary now is the ShardManager's to say. */
 export interface Shard {
   readonly id: number;
+  /** The node the file names as primary. */
   readonly primary: ShardNode;
+  /** The nodes the file names as replicas, in file order. */
   readonly replicas: readonly ShardNode[];
-  /** Primary first, then replicas in configured order. */
+  /** Configured primary first, then replicas in file order. */
   readonly nodes: readonly ShardNode[];
 }
 
 export function buildShards(topology: Topology): readonly Shard[] {
   return Object.freeze(
     topology.shards.map((config): Shard => {
-      const primary = makeNode(config.shardId, 'primary', null, config.primary);
-      const replicas = config.replicas.map((r, j) => makeNode(config.shardId, 'replica', j, r));
+      const primary = makeNode(config.shardId, 'primary', config.primary);
+      const replicas = config.replicas.map((r) => makeNode(config.shardId, 'replica', r));
       return Object.freeze({
         id: config.shardId,
         primary,
@@ -39,14 +52,15 @@ export function buildShards(topology: Topology): readonly Shard[] {
   );
 }
 
-function makeNode(shardId: number, role: NodeRole, replicaIndex: number | null, config: NodeConfig): ShardNode {
-  const suffix = role === 'primary' ? 'primary' : `replica${replicaIndex}`;
+function makeNode(shardId: number, configuredRole: NodeRole, config: NodeConfig): ShardNode {
+  const address = `${config.host}:${config.port}`;
+  const secret = createHash('sha256').update(config.password).digest('hex').slice(0, 16);
   return Object.freeze({
-    id: `shard${shardId}/${suffix}`,
+    id: `shard${shardId}/${address}`,
+    key: [shardId, config.host, config.port, config.user, config.dbname, secret].join('|'),
     shardId,
-    role,
-    replicaIndex,
-    address: `${config.host}:${config.port}`,
+    configuredRole,
+    address,
     config,
   });
 }

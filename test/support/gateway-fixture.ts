@@ -30,6 +30,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+    failover: base.failover,
   };
 }
 
@@ -85,11 +86,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 }
 
 /** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
-export async function startTestGateway(topologyPath: string, extra: { graphiqlDefaultQuery?: string; migrate?: boolean } = {}) {
+export async function startTestGateway(
+  topologyPath: string,
+  extra: { graphiqlDefaultQuery?: string; migrate?: boolean; options?: GatewayOptions } = {},
+) {
   const { startGateway } = await import('../../src/server/start-gateway.js');
   const gateway = await startGateway({
     topology: loadTopologyFile(topologyPath),
-    options: testGatewayOptions(),
+    options: extra.options ?? testGatewayOptions(),
     logger: pino({ level: 'silent' }),
     port: 0,
     host: '127.0.0.1',

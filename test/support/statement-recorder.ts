@@ -22,7 +22,7 @@ export class StatementRecorder implements StatementObserver {
     const entry: RecordedStatement = {
       nodeId: event.target.node.id,
       shardId: event.target.node.shardId,
-      role: event.target.node.role,
+      role: event.target.role,
       reason: event.target.reason,
       statement: event.statement.name,
       batchSize: event.batchSize,

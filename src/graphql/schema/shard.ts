@@ -7,15 +7,19 @@ const NodeRoleEnum = builder.enumType('NodeRole', { values: ['PRIMARY', 'REPLICA
 const ShardNodeRef = builder.objectRef<ShardNode>('ShardNode').implement({
   fields: (t) => ({
     address: t.exposeString('address', { description: 'host:port' }),
-    role: t.field({ type: NodeRoleEnum, resolve: (node) => (node.role === 'primary' ? 'PRIMARY' : 'REPLICA') }),
+    role: t.field({
+      type: NodeRoleEnum,
+      description: 'as observed (pg_is_in_recovery), not as configured',
+      resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'primary' ? 'PRIMARY' : 'REPLICA'),
+    }),
     healthy: t.boolean({
-      description: 'as the health checker last saw it',
+      description: 'serves statements now: the shard\'s primary, or a replica that follows it and answers',
       resolve: (node, _args, ctx) => ctx.manager.isServable(node),
     }),
     replicationLagSeconds: t.float({
       nullable: true,
       description: 'null for a primary',
-      resolve: (node, _args, ctx) => (node.role === 'primary' ? null : (ctx.manager.healthOf(node).lag?.seconds ?? null)),
+      resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'primary' ? null : (ctx.manager.healthOf(node).lag?.seconds ?? null)),
     }),
   }),
 });

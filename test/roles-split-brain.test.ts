@@ -1,0 +1,128 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Topology } from '../src/config/topology.js';
+import { createApp } from '../src/server/create-app.js';
+import { logRoleChanges } from '../src/server/log-role-changes.js';
+import { openShards, type Shards } from '../src/server/open-shards.js';
+import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
+import { clusterNode, promoteNode } from './support/manual-failover.js';
+import { StatementRecorder } from './support/statement-recorder.js';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { migrateAll } from '../src/repository/migrations.js';
+
+// Roles read from PostgreSQL itself, on real nodes: a node of another
+// cluster listed by mistake, and two standbys promoted at once (two
+// primaries on one timeline) — the gateway must send them nothing.
+let cluster: TestCluster;
+let topology: Topology;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ shards: 2, replicas: 2 });
+  topology = cluster.topology as Topology;
+});
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+/** Shards over `t`, with a statement recorder, a log capture, and the app; health started. */
+async function open(t: Topology, failover = { bufferMs: 500, bufferMax: 100 }) {
+  const lines: { msg: string; level: number; node?: string; reason?: string }[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
+  const recorder = new StatementRecorder();
+  const shards: Shards = openShards(t, { ...testGatewayOptions(), failover }, { observers: [recorder] });
+  logRoleChanges(shards.manager, logger);
+  await shards.health.start();
+  const app = createApp({ shards, logger: pino({ level: 'silent' }) });
+  const gql = async (query: string) => {
+    const res = await app.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    return (await res.json()) as { data: any; errors?: { extensions: Record<string, unknown> }[] };
+  };
+  return { shards, app, gql, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
+}
+
+const idOnShard = (shardId: number, prefix: string) => {
+  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 2 === shardId) return `${prefix}-${i}`;
+};
+
+describe('observed roles on real nodes', () => {
+  it('a node of another PostgreSQL system listed in a shard serves nothing, and is logged as an error', async () => {
+    // Shard 1's first replica, listed by mistake as a third replica of shard 0.
+    const foreign = topology.shards[1]!.replicas[0]!;
+    const wrong: Topology = {
+      shards: [{ ...topology.shards[0]!, replicas: [...topology.shards[0]!.replicas, foreign] }, topology.shards[1]!],
+    };
+    const gw = await open(wrong);
+    try {
+      await migrateAll(gw.shards.db);
+      const node = gw.shards.manager.shard(0).replicas[2]!;
+      expect(gw.shards.manager.exclusionOf(node)).toBe('foreign-system');
+      expect(gw.lines.filter((l) => l.level === 50 && l.node === node.address && l.reason === 'foreign-system')).toHaveLength(1);
+      gw.recorder.reset();
+      const userId = idOnShard(0, 'f');
+      expect((await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors).toBeUndefined();
+      for (let i = 0; i < 30; i++) expect((await gw.gql(`{ user(userId: "${userId}") { userId } }`)).errors).toBeUndefined();
+      expect(gw.recorder.statements.filter((s) => s.nodeId === node.id)).toEqual([]);
+      expect(new Set(gw.recorder.statements.filter((s) => s.role === 'replica').map((s) => s.nodeId)).size).toBe(2);
+      const shards = await gw.gql('{ shards { id nodes { address healthy } } }');
+      expect(shards.data.shards[0].nodes.find((n: { address: string }) => n.address === node.address)).toEqual({ address: node.address, healthy: false });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('two standbys promoted at once (two primaries on one timeline): no writes, SPLIT_BRAIN, until the topology drops one', async () => {
+    const gw = await open(topology);
+    try {
+      await migrateAll(gw.shards.db);
+      const manager = gw.shards.manager;
+      const [r0, r1] = [await clusterNode(cluster.dir, 0, 'replica', 0), await clusterNode(cluster.dir, 0, 'replica', 1)];
+      await Promise.all([promoteNode(r0), promoteNode(r1)]);
+      await eventually(() => manager.noWriteReason(0) === 'SPLIT_BRAIN', 10_000, 'the split brain to be seen');
+      const [oldPrimary, a, b] = manager.shard(0).nodes;
+      expect(manager.exclusionOf(a!)).toBe('split-brain');
+      expect(manager.exclusionOf(b!)).toBe('split-brain');
+      // The original primary, still running on timeline 1, is superseded too.
+      expect(manager.exclusionOf(oldPrimary!)).toBe('stale-primary');
+      expect(gw.lines.some((l) => l.level === 50 && /split brain/.test(l.msg))).toBe(true);
+
+      gw.recorder.reset();
+      const userId = idOnShard(0, 'sb');
+      const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
+      expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
+      const strong = await gw.gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
+      expect(strong.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
+      expect(gw.recorder.statements.filter((s) => s.shardId === 0)).toEqual([]);
+      const ready = await gw.app.fetch('http://gateway.test/readyz');
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
+      // The other shard never noticed.
+      const other = await gw.gql(`mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`);
+      expect(other.errors).toBeUndefined();
+
+      // An operator fences one of them out of the topology (a reload): the other takes the writes.
+      const fenced: Topology = { shards: [{ ...topology.shards[0]!, replicas: [topology.shards[0]!.replicas[0]!] }, topology.shards[1]!] };
+      const change = await gw.shards.reconfigure(fenced);
+      expect(change.removed.map((n) => n.address)).toEqual([b!.address]);
+      expect(manager.writeTarget(0)?.node.address).toBe(a!.address);
+      const after = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
+      expect(after.errors).toBeUndefined();
+      expect(gw.recorder.statements.filter((s) => s.shardId === 0).every((s) => s.nodeId === a!.id)).toBe(true);
+    } finally {
+      await gw.close();
+    }
+  });
+});
