@@ -44,20 +44,28 @@ export function recordableTopology(document: unknown): unknown {
  * the record is not a valid topology (or names an unset passwordEnv).
  */
 export function topologyFromRecord(recorded: unknown, running: Topology, env: Env = process.env): Topology {
-  const parsed = parseTopology(recorded, env);
   const known = new Map<string, string>();
   for (const shard of running.shards) {
     for (const node of [shard.primary, ...shard.replicas]) if (node.password) known.set(credentialKey(node), node.password);
   }
-  const withPassword = (node: NodeConfig): NodeConfig =>
-    node.password ? node : Object.freeze({ ...node, password: known.get(credentialKey(node)) ?? '' });
-  return Object.freeze({
-    shards: Object.freeze(
-      parsed.shards.map((s) =>
-        Object.freeze({ shardId: s.shardId, primary: withPassword(s.primary), replicas: Object.freeze(s.replicas.map(withPassword)) }),
-      ),
-    ),
-  });
+  // The running topology's password for the same address and user comes before SHARDGATE_DB_PASSWORD.
+  const withPassword = (node: unknown): unknown => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+    const n = node as Record<string, unknown>;
+    if (n.passwordEnv !== undefined || (typeof n.password === 'string' && n.password !== '')) return node;
+    const password = known.get(`${String(n.user)}@${String(n.host)}:${String(n.port)}`);
+    return password === undefined ? node : { ...n, password };
+  };
+  let document = recorded;
+  if (document !== null && typeof document === 'object' && Array.isArray((document as { shards?: unknown }).shards)) {
+    const shards = (document as { shards: unknown[] }).shards.map((shard) => {
+      if (shard === null || typeof shard !== 'object') return shard;
+      const s = shard as Record<string, unknown>;
+      return { ...s, primary: withPassword(s.primary), ...(Array.isArray(s.replicas) ? { replicas: s.replicas.map(withPassword) } : {}) };
+    });
+    document = { ...(document as object), shards };
+  }
+  return parseTopology(document, env);
 }
 
 /** True when both list the same nodes (address, user, database) in the same shards and roles; passwords aside. */

@@ -1,11 +1,11 @@
 /** Row count and an order-independent checksum of a set of users' digests. */
 export interface Checksum {
   readonly count: number;
-  /** Sum of the first 64 bits of every digest, mod 2^64, as 16 hex digits. */
+  /** Sum of every 128-bit digest, mod 2^128, as 32 hex digits. */
   readonly sum: string;
 }
 
-const MASK = (1n << 64n) - 1n;
+const MASK = (1n << 128n) - 1n;
 
 /** Pure: the same users with the same contents give the same checksum, in any order. */
 export function checksumOf(digests: Iterable<string>): Checksum {
@@ -13,9 +13,9 @@ export function checksumOf(digests: Iterable<string>): Checksum {
   let sum = 0n;
   for (const digest of digests) {
     count++;
-    sum = (sum + BigInt(`0x${digest.slice(0, 16)}`)) & MASK;
+    sum = (sum + BigInt(`0x${digest}`)) & MASK;
   }
-  return { count, sum: sum.toString(16).padStart(16, '0') };
+  return { count, sum: sum.toString(16).padStart(32, '0') };
 }
 
 export type Difference =
