@@ -29,7 +29,7 @@ export function createGatewayContext(deps: {
     requestId: deps.requestId,
     users: deps.users,
     manager: deps.manager,
-    loaders: new UserLoaders(deps.users, deps.manager.shardCount),
+    loaders: new UserLoaders(deps.users, () => deps.manager.shardCount),
     hooks: deps.hooks ?? NO_HOOKS,
   };
 }

@@ -10,6 +10,7 @@ import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
 import { NodePools, type PoolLease } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
+import { SELECT_LATEST_LAYOUT } from './reshard-statements.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 
@@ -30,6 +31,12 @@ export interface Rows<R> {
 /** A statement runner bound to one checked-out primary connection. */
 export interface Transaction {
   execute<R extends object>(stmt: Statement, params: readonly unknown[]): Promise<Rows<R>>;
+}
+
+/** A layout recorded by `shardgate reshard`: its epoch and topology document (without passwords). */
+export interface RecordedLayout {
+  readonly epoch: number;
+  readonly topology: unknown;
 }
 
 export interface PoolStats {
@@ -76,6 +83,7 @@ const PROBE = statement(
    FROM s`,
 );
 const READ_ONLY_TRANSACTION = '25006';
+const UNDEFINED_TABLE = '42P01';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -254,6 +262,23 @@ export class Database {
       lsn: row.lsn,
       replayLagSeconds: row.replay_lag_seconds,
     };
+  }
+
+  /**
+   * The latest layout `shardgate reshard` recorded on `node` (a primary), or
+   * null when none was (no table yet). On the probe connection, not observed:
+   * like a probe, it is not traffic.
+   */
+  async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
+    try {
+      const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
+      return result.rows[0] ?? null;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === UNDEFINED_TABLE) return null;
+      throw err;
+    }
   }
 
   /** Connection counts per node, for the pool gauges. */

@@ -1,6 +1,7 @@
 import { ReadPolicy } from '../sharding/read-policy.js';
 import type { Database } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
+import { LayoutRetry } from './layout-retry.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
 import {
@@ -33,22 +34,28 @@ const UNIQUE_VIOLATION = '23505';
  * scatter-gather.
  */
 export class UserRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Sends a write again, routed afresh, when a reshard's layout guard refused it. @default none: such a write fails */
+    private readonly layout: LayoutRetry = new LayoutRetry(() => null),
+  ) {}
 
   shardIdOf(userId: string): number {
     return this.db.manager.shardIdOf(userId);
   }
 
   /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
-  async create(user: NewUser): Promise<User> {
-    const shardId = this.shardIdOf(user.userId);
-    try {
-      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
-      return toUser(rows[0]!, shardId);
-    } catch (err) {
-      if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
-      throw err;
-    }
+  create(user: NewUser): Promise<User> {
+    return this.layout.run(async () => {
+      const shardId = this.shardIdOf(user.userId);
+      try {
+        const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
+        return toUser(rows[0]!, shardId);
+      } catch (err) {
+        if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
+        throw err;
+      }
+    }, () => this.shardIdOf(user.userId));
   }
 
   /** → a healthy replica (the primary when none is). Eventually consistent. */
@@ -62,17 +69,21 @@ export class UserRepository {
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
-  async update(userId: string, patch: UserPatch): Promise<User> {
-    const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
-    if (rows.length === 0) throw new UserNotFoundError(userId);
-    return toUser(rows[0]!, shardId);
+  update(userId: string, patch: UserPatch): Promise<User> {
+    return this.layout.run(async () => {
+      const shardId = this.shardIdOf(userId);
+      const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
+      if (rows.length === 0) throw new UserNotFoundError(userId);
+      return toUser(rows[0]!, shardId);
+    }, () => this.shardIdOf(userId));
   }
 
   /** → primary. True when the user existed. */
-  async delete(userId: string): Promise<boolean> {
-    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
-    return rowCount > 0;
+  delete(userId: string): Promise<boolean> {
+    return this.layout.run(async () => {
+      const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
+      return rowCount > 0;
+    }, () => this.shardIdOf(userId));
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */

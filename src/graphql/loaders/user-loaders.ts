@@ -20,7 +20,8 @@ export class UserLoaders {
 
   constructor(
     private readonly users: UserRepository,
-    private readonly shardCount: number,
+    /** Read when a batch runs, not when the request starts: a gateway may adopt a new layout in between. */
+    private readonly shardCount: () => number,
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
@@ -38,9 +39,9 @@ export class UserLoaders {
  * exist, and the shard's error for ids on a shard that could not answer (so
  * the other shards' users still resolve).
  */
-export function batchLoadUsers(users: UserRepository, shardCount: number, policy: ReadPolicy) {
+export function batchLoadUsers(users: UserRepository, shardCount: number | (() => number), policy: ReadPolicy) {
   return async (keys: readonly string[]): Promise<(User | null | Error)[]> => {
-    const groups = groupKeysByShard(keys, shardCount);
+    const groups = groupKeysByShard(keys, typeof shardCount === 'function' ? shardCount() : shardCount);
     const shardIds = [...groups.keys()];
     const results = await scatter(shardIds, (shardId) => users.getManyOnShard(shardId, groups.get(shardId)!, policy));
     const found = new Map<string, User>();

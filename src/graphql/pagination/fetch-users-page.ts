@@ -47,7 +47,9 @@ export async function fetchUsersPage(
     pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount: async () => {
       ctx.hooks.crossShardQuery('users.totalCount');
-      const counts = allOrThrow(await scatter(shardIds, (shardId) => ctx.users.countOnShard(shardId, policy)));
+      // The shards as they are now: the gateway may have adopted a new layout since the page was read.
+      const now = ctx.manager.allShards().map((s) => s.id);
+      const counts = allOrThrow(await scatter(now, (shardId) => ctx.users.countOnShard(shardId, policy)));
       return counts.reduce((a, b) => a + b, 0);
     },
   };
