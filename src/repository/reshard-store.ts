@@ -180,14 +180,14 @@ export class ReshardStore {
 
   /**
    * The switch of this database, in one transaction: its guard takes the new
-   * layout, the layout is recorded (what gateways adopt), and the change
-   * capture, which only served the copy, goes.
+   * layout and the layout is recorded (what gateways adopt). Light on
+   * purpose: dropping the change capture would lock `users` against reads,
+   * so that waits for the cleanup.
    */
-  async recordLayout(epoch: number, topology: unknown, guard: GuardState, dropCapture: boolean): Promise<void> {
+  async recordLayout(epoch: number, topology: unknown, guard: GuardState): Promise<void> {
     await this.tx(async (tx) => {
       await tx.execute(SET_GUARD, guardParams(guard));
       await tx.execute(INSERT_LAYOUT, [epoch, JSON.stringify(topology)]);
-      if (dropCapture) for (const stmt of DROP_CHANGE_CAPTURE) await tx.execute(stmt, []);
     });
   }
 

@@ -384,6 +384,7 @@ class ReshardRun {
         applied += n;
         if (n === 0 && (await this.backlog()) === 0) break;
       }
+      const drainedAt = this.clock();
       await this.options.beforeVerify?.();
       const verifyStarted = this.clock();
       const comparisons = await this.verify();
@@ -396,8 +397,12 @@ class ReshardRun {
         );
       }
       if (failed.length > 0) await this.abort(failed);
-      this.log(`cutover: ${applied} last change(s) applied, verified in ${this.verifyMs} ms`);
+      const replicasFrom = this.clock();
       await this.waitForNewReplicas();
+      this.log(
+        `cutover: ${applied} last change(s) applied in ${drainedAt - pausedAt} ms, verified in ${this.verifyMs} ms, ` +
+          `new replicas caught up in ${this.clock() - replicasFrom} ms`,
+      );
     } else {
       this.log(`cutover: the new layout (epoch ${this.toEpoch}) is already recorded on some databases; recording it on the rest`);
     }
@@ -502,7 +507,7 @@ class ReshardRun {
     for (const i of order) {
       const db = this.plan.databases[i]!;
       const guard: GuardState = db.newShard !== null ? { state: 'active', shardCount: this.plan.newCount, shardId: db.newShard } : { state: 'retired' };
-      await this.stores[i]!.recordLayout(this.toEpoch, this.options.recordedTo, guard, db.oldShard !== null);
+      await this.stores[i]!.recordLayout(this.toEpoch, this.options.recordedTo, guard);
     }
   }
 
@@ -534,6 +539,8 @@ class ReshardRun {
       }),
     );
     progress(checked, true);
+    // The change capture served the copy only; it goes now rather than inside the write pause (it locks `users` briefly).
+    await Promise.all(this.plan.oldDatabase.map((db) => this.stores[db]!.dropChangeCapture()));
     this.log(`cleanup: ${deleted} user(s) deleted from the shards they left`);
   }
 
