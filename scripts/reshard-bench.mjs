@@ -9,7 +9,7 @@
 //   npm run build && node scripts/reshard-bench.mjs            # 50,000 users
 //   USERS=5000 WRITERS=4 READERS=4 node scripts/reshard-bench.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,8 @@ async function freeRange(count) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'shardgate-reshard-bench-'));
+// PostgreSQL runs as the postgres user when this runs as root: it must reach the data directories.
+chmodSync(dir, 0o755);
 const a = join(dir, 'old');
 const b = join(dir, 'added');
 let gateway = null;

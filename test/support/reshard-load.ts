@@ -1,6 +1,6 @@
 /** One request of the reshard load and what it saw. */
 export interface LoadRecord {
-  readonly op: 'create' | 'update' | 'read-seeded' | 'read-strong';
+  readonly op: 'create' | 'update' | 'read-seeded' | 'read-strong' | 'page';
   readonly userId: string;
   readonly ok: boolean;
   readonly problem: string | null;
@@ -18,7 +18,8 @@ export interface ReshardLoad {
 /**
  * `clients` loops through one gateway URL, each one request after another:
  * creates, updates of its own users (so acknowledgements per user are in
- * order), EVENTUAL reads of seeded users (which must always be found), and
+ * order), EVENTUAL reads of seeded users (which must always be found), pages
+ * over every shard (no user twice), and
  * STRONG reads of its acknowledged users (which must be found with their
  * last acknowledged name). Every error, transport failure, or wrong answer
  * counts as a failed request.
@@ -39,7 +40,7 @@ export function startReshardLoad(url: string, opts: { clients: number; prefix: s
   const loops = Array.from({ length: opts.clients }, async (_, c) => {
     const mine: string[] = [];
     for (let n = 0; !stopping; n++) {
-      const roll = n % 4;
+      const roll = n % 5;
       const started = Date.now();
       let op: LoadRecord['op'] = 'create';
       let userId = '?';
@@ -68,6 +69,12 @@ export function startReshardLoad(url: string, opts: { clients: number; prefix: s
           const body = await gql('query($u: ID!) { user(userId: $u) { userId } }', { u: userId });
           if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
           else if (body.data?.user?.userId !== userId) problem = 'not found';
+        } else if (roll === 4) {
+          op = 'page';
+          const body = await gql('query($d: UserOrder) { users(first: 50, orderBy: $d) { edges { node { userId } } } }', { d: n % 2 ? 'CREATED_AT_ASC' : 'CREATED_AT_DESC' });
+          const ids: string[] = body.data?.users?.edges?.map((e: { node: { userId: string } }) => e.node.userId) ?? [];
+          if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
+          else if (new Set(ids).size !== ids.length) problem = `a user twice in one page: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(',')}`;
         } else {
           op = 'read-strong';
           userId = mine[n % mine.length]!;
