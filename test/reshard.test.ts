@@ -189,7 +189,7 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
         inProcess(fromPath, toPath, {
           log,
           // A DBA's session, past the layout guard (the new shard takes no gateway writes before the switch).
-          beforeVerify: () => sql(primaries[2]!, `SET shardgate.reshard = 'on'; UPDATE users SET name = 'tampered' WHERE user_id = '${target}'`).then(() => undefined),
+          beforeVerify: () => sql(primaries[2]!, `SET application_name = 'shardgate-reshard'; UPDATE users SET name = 'tampered' WHERE user_id = '${target}'`).then(() => undefined),
         }),
       ).rejects.toThrow(/cutover aborted: 1 user\(s\) differ/);
       expect(log.join('\n')).toContain(`user ${JSON.stringify(target)} differs`);

@@ -84,10 +84,10 @@ export async function runReshardCommand(argv: string[], io: CliIo): Promise<numb
   }
 }
 
-/** The tool's connections: few, patient (a verification reads every user), application_name shardgate-reshard. */
+/** The tool's connections: few, and patient (a verification reads every user). */
 export function toolOptions(base: GatewayOptions): GatewayOptions {
   return {
     ...base,
-    pool: { ...base.pool, max: 4, connectTimeoutMs: Math.max(base.pool.connectTimeoutMs, 5000), statementTimeoutMs: 600_000, applicationName: 'shardgate-reshard' },
+    pool: { ...base.pool, max: 4, connectTimeoutMs: Math.max(base.pool.connectTimeoutMs, 5000), statementTimeoutMs: 600_000 },
   };
 }

@@ -46,7 +46,7 @@ export function observeGateway(
 ): Observability {
   const { db, manager, users } = shards;
   const userCounts = new ShardUserCounts(
-    manager.allShards().map((s) => s.id),
+    () => manager.allShards().map((s) => s.id),
     (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
     {
       ...(options.userCountMaxAgeMs !== undefined ? { maxAgeMs: options.userCountMaxAgeMs } : {}),

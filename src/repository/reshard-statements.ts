@@ -17,17 +17,18 @@ import { statement } from './statement.js';
  *   on an old shard since the copy began, applied to the new shards by the
  *   catch-up.
  *
- * The tool's own sessions set `shardgate.reshard = on` (transaction-local),
+ * The tool's own connections carry `application_name = shardgate-reshard`,
  * which the guard lets through and the change capture ignores.
  */
+
+/** The application_name of the tool's connections. */
+export const RESHARD_APPLICATION_NAME = 'shardgate-reshard';
 
 /** Taken shared by every guarded write until it commits, exclusively by a cutover: the pause waits for writes in flight. */
 export const LAYOUT_LOCK_KEY = 7245400015;
 
 /** The SQLSTATE of a write refused by the layout guard: retry after re-reading the layout. */
 export const LAYOUT_CHANGING_SQLSTATE = 'SGL01';
-
-export const AS_RESHARD_TOOL = statement('reshard_session', 'SELECT', "SELECT set_config('shardgate.reshard', 'on', true)", false);
 
 export const LOCK_TIMEOUT = statement('reshard_lock_timeout', 'SELECT', "SELECT set_config('lock_timeout', $1, true)", false);
 
@@ -96,7 +97,7 @@ export const INSTALL_LAYOUT_OBJECTS = [
        g record;
        uid text;
      BEGIN
-       IF current_setting('shardgate.reshard', true) = 'on' THEN
+       IF current_setting('application_name') = '${RESHARD_APPLICATION_NAME}' THEN
          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
          RETURN NEW;
        END IF;
@@ -147,7 +148,7 @@ export const INSTALL_CHANGE_CAPTURE = [
     `CREATE OR REPLACE FUNCTION shardgate_reshard_capture() RETURNS trigger
      LANGUAGE plpgsql AS $fn$
      BEGIN
-       IF current_setting('shardgate.reshard', true) IS DISTINCT FROM 'on' THEN
+       IF current_setting('application_name') <> '${RESHARD_APPLICATION_NAME}' THEN
          IF TG_OP <> 'INSERT' THEN
            INSERT INTO shardgate_reshard_changes (user_id) VALUES (OLD.user_id);
          END IF;

@@ -1,7 +1,7 @@
-import type { Database, Transaction } from './database.js';
+import type { Database, Rows, Transaction } from './database.js';
+import type { Statement } from './statement.js';
 import { migrateShard } from './migrations.js';
 import {
-  AS_RESHARD_TOOL,
   COUNT_CHANGES,
   COUNT_USERS,
   DELETE_CHANGES,
@@ -68,9 +68,10 @@ interface RawUser {
 
 /**
  * The statements `shardgate reshard` runs on one database (the primary of a
- * shard of the old or the new layout), through the door: every call is one
- * transaction on the shard's primary, marked as the tool's own session so
- * that the layout guard lets it through and the change capture ignores it.
+ * shard of the old or the new layout), through the door, on the shard's
+ * primary: one statement, or one transaction. The Database must connect
+ * with application_name RESHARD_APPLICATION_NAME, so that the layout guard
+ * lets the tool through and the change capture ignores it.
  */
 export class ReshardStore {
   constructor(
@@ -80,10 +81,7 @@ export class ReshardStore {
 
   /** Whether the reshard objects exist yet (read-only: for a dry run and for resuming). */
   async objectsExist(): Promise<{ job: boolean; layout: boolean; changes: boolean }> {
-    return this.tx(async (tx) => {
-      const { rows } = await tx.execute<{ job: boolean; layout: boolean; changes: boolean }>(OBJECTS_EXIST, []);
-      return rows[0]!;
-    });
+    return (await this.one<{ job: boolean; layout: boolean; changes: boolean }>(OBJECTS_EXIST, [])).rows[0]!;
   }
 
   /** The users table (the gateway's migrations), then the layout table, guard and job table. */
@@ -107,8 +105,8 @@ export class ReshardStore {
   }
 
   async jobs(): Promise<JobRow[]> {
-    return this.tx(async (tx) => {
-      const { rows } = await tx.execute<{
+    {
+      const { rows } = await this.one<{
         job_id: string;
         phase: string;
         to_epoch: number;
@@ -124,7 +122,7 @@ export class ReshardStore {
         copyDone: r.copy_done,
         copied: Number(r.copied),
       }));
-    });
+    }
   }
 
   /** Records the job's phase here; a finished job of another layout change is forgotten. */
@@ -136,14 +134,12 @@ export class ReshardStore {
   }
 
   async saveCopyProgress(jobId: string, cursor: string | null, copied: number, done: boolean): Promise<void> {
-    await this.tx((tx) => tx.execute(SAVE_COPY_PROGRESS, [jobId, cursor, copied, done]));
+    await this.one(SAVE_COPY_PROGRESS, [jobId, cursor, copied, done]);
   }
 
   async latestLayout(): Promise<RecordedLayoutRow | null> {
-    return this.tx(async (tx) => {
-      const { rows } = await tx.execute<{ epoch: number; topology: unknown }>(SELECT_LATEST_LAYOUT, []);
-      return rows[0] ? { epoch: rows[0].epoch, topology: rows[0].topology } : null;
-    });
+    const { rows } = await this.one<{ epoch: number; topology: unknown }>(SELECT_LATEST_LAYOUT, []);
+    return rows[0] ? { epoch: rows[0].epoch, topology: rows[0].topology } : null;
   }
 
   async guard(): Promise<GuardState | null> {
@@ -157,12 +153,12 @@ export class ReshardStore {
 
   /** Sets the guard only if this database has none yet. */
   async initGuard(guard: GuardState): Promise<void> {
-    await this.tx((tx) => tx.execute(INIT_GUARD, guardParams(guard)));
+    await this.one(INIT_GUARD, guardParams(guard));
   }
 
   /** Sets the guard now, without waiting for writes in flight (nothing may be writing under the old value's promise). */
   async setGuard(guard: GuardState): Promise<void> {
-    await this.tx((tx) => tx.execute(SET_GUARD, guardParams(guard)));
+    await this.one(SET_GUARD, guardParams(guard));
   }
 
   /**
@@ -193,16 +189,16 @@ export class ReshardStore {
 
   /** Up to `limit` users after `cursor`, in user_id order. */
   async scanUsers(cursor: string | null, limit: number): Promise<UserRow[]> {
-    return this.tx(async (tx) => (await tx.execute<RawUser>(SCAN_USERS, [cursor, limit])).rows.map(toUserRow));
+    return (await this.one<RawUser>(SCAN_USERS, [cursor, limit])).rows.map(toUserRow);
   }
 
   async scanUserIds(cursor: string | null, limit: number): Promise<string[]> {
-    return this.tx(async (tx) => (await tx.execute<{ user_id: string }>(SCAN_USER_IDS, [cursor, limit])).rows.map((r) => r.user_id));
+    return (await this.one<{ user_id: string }>(SCAN_USER_IDS, [cursor, limit])).rows.map((r) => r.user_id);
   }
 
   async usersByIds(userIds: readonly string[]): Promise<UserRow[]> {
     if (userIds.length === 0) return [];
-    return this.tx(async (tx) => (await tx.execute<RawUser>(SELECT_USERS_BY_IDS, [userIds])).rows.map(toUserRow));
+    return (await this.one<RawUser>(SELECT_USERS_BY_IDS, [userIds])).rows.map(toUserRow);
   }
 
   /** Inserts or overwrites `rows` (and deletes `deleteIds`) in one transaction. */
@@ -218,42 +214,42 @@ export class ReshardStore {
 
   async deleteUsers(userIds: readonly string[]): Promise<number> {
     if (userIds.length === 0) return 0;
-    return this.tx(async (tx) => (await tx.execute(DELETE_USERS, [userIds])).rowCount);
+    return (await this.one(DELETE_USERS, [userIds])).rowCount;
   }
 
   async countUsers(): Promise<number> {
-    return this.tx(async (tx) => Number((await tx.execute<{ n: string }>(COUNT_USERS, [])).rows[0]!.n));
+    return Number((await this.one<{ n: string }>(COUNT_USERS, [])).rows[0]!.n);
   }
 
   /** The oldest captured changes: (seq, user_id). */
   async changes(limit: number): Promise<{ seq: string; userId: string }[]> {
-    return this.tx(async (tx) => (await tx.execute<{ seq: string; user_id: string }>(SELECT_CHANGES, [limit])).rows.map((r) => ({ seq: r.seq, userId: r.user_id })));
+    return (await this.one<{ seq: string; user_id: string }>(SELECT_CHANGES, [limit])).rows.map((r) => ({ seq: r.seq, userId: r.user_id }));
   }
 
   async forgetChanges(seqs: readonly string[]): Promise<void> {
-    if (seqs.length > 0) await this.tx((tx) => tx.execute(DELETE_CHANGES, [seqs]));
+    if (seqs.length > 0) await this.one(DELETE_CHANGES, [seqs]);
   }
 
   async backlog(): Promise<number> {
-    return this.tx(async (tx) => Number((await tx.execute<{ n: string }>(COUNT_CHANGES, [])).rows[0]!.n));
+    return Number((await this.one<{ n: string }>(COUNT_CHANGES, [])).rows[0]!.n);
   }
 
   async queueChanges(userIds: readonly string[]): Promise<void> {
-    if (userIds.length > 0) await this.tx((tx) => tx.execute(QUEUE_CHANGES, [userIds]));
+    if (userIds.length > 0) await this.one(QUEUE_CHANGES, [userIds]);
   }
 
   /** Every user's digest (see USER_DIGESTS). */
   async digests(): Promise<{ userId: string; digest: string }[]> {
-    return this.tx(async (tx) =>
-      (await tx.execute<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({ userId: r.user_id, digest: r.digest })),
-    );
+    return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({ userId: r.user_id, digest: r.digest }));
   }
 
   private tx<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(this.shardId, async (tx) => {
-      await tx.execute(AS_RESHARD_TOOL, []);
-      return work(tx);
-    });
+    return this.db.transaction(this.shardId, work);
+  }
+
+  /** One statement on the primary, in its own implicit transaction. */
+  private one<R extends object>(stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+    return this.db.write<R>(this.shardId, stmt, params);
   }
 }
 

@@ -9,13 +9,24 @@ const MASK = (1n << 128n) - 1n;
 
 /** Pure: the same users with the same contents give the same checksum, in any order. */
 export function checksumOf(digests: Iterable<string>): Checksum {
-  let count = 0;
-  let sum = 0n;
-  for (const digest of digests) {
-    count++;
-    sum = (sum + BigInt(`0x${digest}`)) & MASK;
+  const sum = new ChecksumSum();
+  for (const digest of digests) sum.add(digest);
+  return sum.result();
+}
+
+/** A checksum built one digest at a time (no set of users kept). */
+export class ChecksumSum {
+  private count = 0;
+  private sum = 0n;
+
+  add(digest: string): void {
+    this.count++;
+    this.sum = (this.sum + BigInt(`0x${digest}`)) & MASK;
   }
-  return { count, sum: sum.toString(16).padStart(32, '0') };
+
+  result(): Checksum {
+    return { count: this.count, sum: this.sum.toString(16).padStart(32, '0') };
+  }
 }
 
 export type Difference =
