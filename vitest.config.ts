@@ -5,18 +5,50 @@ import { defineConfig } from 'vitest/config';
 // our sources the .mjs build, and two copies of graphql refuse to mix.
 const graphqlEntry = createRequire(import.meta.url).resolve('graphql');
 
+/** Whole programs, a browser, Docker files and scripts, Prometheus and promtool: each boots what it needs itself. */
+const END_TO_END = [
+  'test/docker.test.ts',
+  'test/graphiql-browser.test.ts',
+  'test/bench-quick.test.ts',
+  'test/checkout-permissions.test.ts',
+  'test/monitoring-files.test.ts',
+  'test/prometheus-live.test.ts',
+];
+
+/**
+ * Three projects, each runnable alone (`npm run test:unit`,
+ * `test:integration`, `test:e2e`); `npm test` runs them all.
+ */
 export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // One shared 3 x (primary + replica) cluster for the tests that only need data;
-    // tests that stop nodes boot their own (test/support/test-cluster.ts).
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     teardownTimeout: 60_000,
     // 2 cores: a few files at a time, each with its own PostgreSQL load.
     maxWorkers: 3,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        // Pure logic beside the code: no database, no cluster, about a second.
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'testkit/**/*.test.ts', 'test/layers.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: [...END_TO_END, 'test/layers.test.ts'],
+          // One shared 3 x (primary + replica) cluster for the tests that only need data;
+          // tests that stop nodes boot their own (testkit/throwaway-cluster.ts).
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: END_TO_END },
+      },
+    ],
   },
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what the test suite needs from the system when it is missing:
-// PostgreSQL server binaries (the tests boot real clusters) and Chromium (the
-// GraphiQL browser test). As root with apt-get it installs them; otherwise it
+// PostgreSQL server binaries (the tests boot real clusters), Chromium (the
+// GraphiQL browser test), and Prometheus with promtool (the alerting rules,
+// the dashboard's queries and /metrics are checked with the real tools). As root with apt-get it installs them; otherwise it
 // says exactly what to install and fails, rather than letting tests skip.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -22,6 +23,8 @@ function hasPostgres() {
 const missing = [];
 if (!hasPostgres()) missing.push('postgresql');
 if (!existsSync(CHROMIUM) && process.env.SHARDGATE_SKIP_BROWSER !== '1') missing.push('chromium');
+// Debian's package `prometheus` brings both binaries.
+if (!onPath('prometheus') || !onPath('promtool')) missing.push('prometheus');
 
 if (missing.length === 0) process.exit(0);
 

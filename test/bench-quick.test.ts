@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../src/bench/bench-result.js';
+import type { BenchResult } from '../bench/bench-result.js';
 
 /*
  * `npm run bench -- --quick`: the benchmark's own clusters (not the shared
@@ -14,9 +14,9 @@ import type { BenchResult } from '../src/bench/bench-result.js';
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/bench/main.js');
+const MAIN = join(ROOT, 'dist-bench/bench/main.js');
 
-/** dist/ is built by `npm test`'s pretest; build it here too when it is missing or older than src/. */
+/** The bench compiles apart from the product (bench/tsconfig.json): build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
   const newestSource = (dir: string): number =>
     Math.max(
@@ -25,8 +25,9 @@ function ensureBuilt(): void {
         e.isDirectory() ? newestSource(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
       ),
     );
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const newest = Math.max(...['src', 'bench', 'testkit'].map((dir) => newestSource(join(ROOT, dir))));
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 interface Run {

@@ -3,13 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePortRange } from '../src/cluster/free-port-range.js';
+import { findFreePortRange } from '../testkit/free-port-range.js';
 import type { Topology } from '../src/config/topology.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { startMixedLoad, type LoadResult } from './support/mixed-load.js';
 import { failNode, type NodeFault } from './support/node-faults.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 /*
  * Chaos under concurrent mixed load: every way a connection to PostgreSQL
@@ -46,7 +46,7 @@ interface ChaosCase {
   repair(): Promise<void>;
 }
 
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let topology: Topology;
 const proxies = new Map<string, TcpProxy>();
 let gateway: ChildProcess;
@@ -57,10 +57,10 @@ let exitedWith: string | null = null;
 const proxyOf = (shardId: number, role: Role) => proxies.get(`${shardId}/${role}`)!;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: SHARDS, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 1 });
   topology = cluster.topology as Topology;
   // Every node is reached through a proxy, so any of them can be cut or stalled.
-  const proxied = structuredClone(cluster.topology) as { shards: { primary: { port: number }; replicas: { port: number }[] }[] };
+  const proxied = structuredClone(cluster.topology) as unknown as { shards: { primary: { port: number }; replicas: { port: number }[] }[] };
   for (const [shardId, shard] of topology.shards.entries()) {
     const primary = await TcpProxy.start(shard.primary.port);
     const replica = await TcpProxy.start(shard.replicas[0]!.port);
@@ -79,8 +79,8 @@ beforeAll(async () => {
       ...process.env,
       LOG_LEVEL: 'warn',
       SHARDGATE_HEALTH_INTERVAL_MS: '200',
-      SHARDGATE_HEALTH_TIMEOUT_MS: '500',
-      SHARDGATE_HEALTH_FAILURES_TO_EJECT: '1',
+      SHARDGATE_HEALTH_TIMEOUT_MS: '1000',
+      SHARDGATE_HEALTH_FAILURES_TO_EJECT: '2',
       SHARDGATE_CONNECT_TIMEOUT_MS: '1000',
       SHARDGATE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
     },

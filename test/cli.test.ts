@@ -81,7 +81,7 @@ describe('shardgate CLI', () => {
     writeFileSync(file, JSON.stringify({ shards: [{ shardId: 0, primary: { host: '127.0.0.1', port: 1, user: 'postgres', dbname: 'x' } }] }));
     const r = shardgate('migrate', '--config', file);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: shard 0 is unavailable: shard0\/primary \(127\.0\.0\.1:1\): ECONNREFUSED/);
+    expect(r.err).toMatch(/^error: shard 0 is unavailable: shard0\/127\.0\.0\.1:1: ECONNREFUSED/);
     noStack(r.err);
   });
 });

@@ -10,9 +10,9 @@ import { clusterNodes, type ClusterSpec } from '../src/cluster/cluster-layout.js
 import { clusterDown, clusterStatus, clusterUp, startNode, stopNode } from '../src/cluster/local-cluster.js';
 import { isProcessAlive, processWithChildren, runningPostmasterPid } from '../src/cluster/postmaster-process.js';
 import { loadTopologyFile } from '../src/config/load-topology.js';
-import { cleanUpAllSync, registerClusterDir, unregisterClusterDir } from './support/cluster-cleanup.js';
-import { findFreePortRange } from '../src/cluster/free-port-range.js';
-import { startTestCluster } from './support/test-cluster.js';
+import { cleanUpSync, trackClusterDir, untrackClusterDir } from '../testkit/cleanup-at-exit.js';
+import { findFreePortRange } from '../testkit/free-port-range.js';
+import { startThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 // Real PostgreSQL: generous limits, although a 2 x (1+1) cluster boots in a few seconds.
@@ -53,7 +53,7 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shardgate-cluster-test-'));
-    registerClusterDir(dir);
+    trackClusterDir(dir);
     spec = { dir, shards: 2, replicas: 1, basePort: await findFreePortRange(4), fsync: false };
     const started = Date.now();
     await clusterUp(spec);
@@ -63,10 +63,10 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
   afterAll(async () => {
     await clusterDown(dir).catch(() => {});
     await rm(dir, { recursive: true, force: true });
-    unregisterClusterDir(dir);
+    untrackClusterDir(dir);
   }, TIMEOUT);
 
-  it('comes up quickly with every node up and a CONTRACT §2 topology file', async () => {
+  it('comes up quickly with every node up and a topology file', async () => {
     expect(upMillis).toBeLessThan(30_000);
     const status = await clusterStatus(dir);
     expect(status.map((n) => [n.shardId, n.role, n.port - spec.basePort, n.up])).toEqual([
@@ -162,7 +162,7 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
 
   it('names the port when another process holds it', async () => {
     const other = await mkdtemp(join(tmpdir(), 'shardgate-cluster-busy-'));
-    registerClusterDir(other);
+    trackClusterDir(other);
     const base = await findFreePortRange(2);
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(base + 1, '127.0.0.1', r));
@@ -173,7 +173,7 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
     } finally {
       blocker.close();
       await rm(other, { recursive: true, force: true });
-      unregisterClusterDir(other);
+      untrackClusterDir(other);
     }
   });
 
@@ -189,9 +189,9 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
   });
 });
 
-describe('test support', { timeout: TIMEOUT }, () => {
+describe('throw-away cluster toolkit (testkit/)', { timeout: TIMEOUT }, () => {
   it('boots a throw-away cluster on free ports and destroys it completely', async () => {
-    const cluster = await startTestCluster({ shards: 1, replicas: 1 });
+    const cluster = await startThrowawayCluster({ shards: 1, replicas: 1 });
     const topology = loadTopologyFile(cluster.topologyPath);
     expect(cluster.topology).toEqual(JSON.parse(JSON.stringify(topology)));
     const [shard] = topology.shards;
@@ -209,10 +209,10 @@ describe('test support', { timeout: TIMEOUT }, () => {
   });
 
   it('kills and deletes registered clusters synchronously, as on process exit', async () => {
-    const cluster = await startTestCluster({ shards: 1, replicas: 1 });
+    const cluster = await startThrowawayCluster({ shards: 1, replicas: 1 });
     const pids = (await clusterStatus(cluster.dir)).flatMap((n) => (n.pid === null ? [] : processWithChildren(n.pid)));
     expect(pids.length).toBeGreaterThan(2);
-    cleanUpAllSync();
+    cleanUpSync();
     expect(pids.filter(isProcessAlive)).toEqual([]);
     expect(existsSync(cluster.dir)).toBe(false);
   });

@@ -9,7 +9,7 @@
  * PostgreSQL primary.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -460,7 +460,11 @@ describe('docker/postgres scripts against a local primary: prerequisites', () =>
 
 describe.skipIf(postgresMissing !== undefined)('docker/postgres scripts against a local primary', () => {
   const bin = (name: string) => join(pgBin ?? '', name);
-  const script = (name: string) => at(`docker/postgres/${name}`);
+  // The scripts run as `postgres`, which may not be able to traverse the
+  // checkout (a clone in a 0700 directory, as root): they run from a copy in
+  // the test's own directory, which postgres owns.
+  let scriptsDir = '';
+  const script = (name: string) => join(scriptsDir, name);
   const superPassword = `super-${process.pid}`;
   // Quotes and a space: the scripts must pass it through untouched.
   const replicationPassword = `re'pl "pw" ${process.pid}`;
@@ -534,6 +538,13 @@ describe.skipIf(postgresMissing !== undefined)('docker/postgres scripts against 
     primaryData = join(dir, 'primary');
     replicaData = join(dir, 'replica');
     mkdirSync(socketDir);
+    scriptsDir = join(dir, 'scripts');
+    mkdirSync(scriptsDir);
+    for (const name of readdirSync(at('docker/postgres'))) {
+      copyFileSync(at(`docker/postgres/${name}`), join(scriptsDir, name));
+      chmodSync(join(scriptsDir, name), 0o644);
+    }
+    chmodSync(scriptsDir, 0o755);
     writeFileSync(join(dir, 'pwfile'), `${superPassword}\n`);
     if (asRoot) for (const path of [dir, socketDir, join(dir, 'pwfile')]) chownSync(path, postgresIds?.uid ?? 0, postgresIds?.gid ?? 0);
     [primaryPort = 0, replicaPort = 0] = await freePorts(2);

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../src/server/start-gateway.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, startTestGateway, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 // These tests stop nodes for real (`pg_ctl stop`), so they get a cluster of their own.
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
 
 const idOnShard = (shardId: number, prefix: string) => {
@@ -13,7 +13,7 @@ const idOnShard = (shardId: number, prefix: string) => {
 };
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: 3, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: 3, replicas: 1 });
   fx = await openGatewayFixture(cluster.topologyPath);
   for (const shardId of [0, 1, 2]) {
     const userId = idOnShard(shardId, 'seed');

@@ -51,7 +51,7 @@ async function withStatementTimeline<T>(fn: () => Promise<T>): Promise<{ result:
     const finish = original.call(recorder, event);
     return (outcome) => {
       events.push('end');
-      finish(outcome);
+      finish?.(outcome);
     };
   };
   try {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { parsePrometheusText, select } from './support/prometheus-text.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 // Stops a replica for real, so it gets a (small) cluster of its own.
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: 2, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: 2, replicas: 1 });
   fx = await openGatewayFixture(cluster.topologyPath, testGatewayOptions(), {});
 });
 afterAll(async () => {

@@ -11,6 +11,10 @@ import { useSharedDatabase } from './support/use-shared-database.js';
 let fx: GatewayFixture;
 let topology: Topology;
 
+/** One user by id, through the repository's per-shard lookup, by `policy`. */
+const getOne = async (policy: ReadPolicy, userId: string) =>
+  (await fx.shards.users.getManyOnShard(fx.shards.users.shardIdOf(userId), [userId], policy))[0] ?? null;
+
 /** A direct connection to one node, around the gateway: what is really stored there. */
 async function onNode<T>(node: Topology['shards'][number]['primary'], fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ host: node.host, port: node.port, user: node.user, database: node.dbname });
@@ -60,19 +64,19 @@ describe('UserRepository', () => {
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert' }]);
     await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(UserAlreadyExistsError);
-    expect((await fx.shards.users.getByUserIdFromPrimary('alice'))!.name).toBe('Alice');
+    expect((await getOne(ReadPolicy.PrimaryOnly, 'alice'))!.name).toBe('Alice');
   });
 
-  it('getByUserId reads a replica, getByUserIdFromPrimary the primary', async () => {
+  it('an EVENTUAL read goes to a replica, a STRONG one to the primary', async () => {
     await fx.shards.users.create({ userId: 'user-42', name: 'Forty Two', email: 'ft@example.com' });
     fx.recorder.reset();
-    expect(await fx.shards.users.getByUserIdFromPrimary('user-42')).toMatchObject({ userId: 'user-42', shardId: 0 });
+    expect(await getOne(ReadPolicy.PrimaryOnly, 'user-42')).toMatchObject({ userId: 'user-42', shardId: 0 });
     expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(0).primary.id, role: 'primary', reason: 'strong-read' }]);
-    await eventually(async () => (await fx.shards.users.getByUserId('user-42')) !== null, 10_000, 'replica read');
+    await eventually(async () => (await getOne(ReadPolicy.ReplicaPreferred, 'user-42')) !== null, 10_000, 'replica read');
     fx.recorder.reset();
-    expect(await fx.shards.users.getByUserId('user-42')).toMatchObject({ userId: 'user-42', name: 'Forty Two' });
+    expect(await getOne(ReadPolicy.ReplicaPreferred, 'user-42')).toMatchObject({ userId: 'user-42', name: 'Forty Two' });
     expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(0).replicas[0]!.id, role: 'replica', reason: 'replica-read' }]);
-    expect(await fx.shards.users.getByUserId('nobody-here')).toBeNull();
+    expect(await getOne(ReadPolicy.ReplicaPreferred, 'nobody-here')).toBeNull();
   });
 
   it('update → primary; absent fields keep their value; unknown user is USER_NOT_FOUND', async () => {
@@ -88,7 +92,7 @@ describe('UserRepository', () => {
     await fx.shards.users.create({ userId: 'carol', name: 'Carol', email: 'carol@example.com' });
     expect(await fx.shards.users.delete('carol')).toBe(true);
     expect(await fx.shards.users.delete('carol')).toBe(false);
-    expect(await fx.shards.users.getByUserIdFromPrimary('carol')).toBeNull();
+    expect(await getOne(ReadPolicy.PrimaryOnly, 'carol')).toBeNull();
   });
 
   it('getManyOnShard sends one = ANY($1) statement; missing ids are absent', async () => {
@@ -124,7 +128,7 @@ describe('UserRepository', () => {
     const nasty = { userId: "x'); DROP TABLE users; --", name: 'Robert"); DELETE FROM users;--', email: "o'hara@example.com" };
     const created = await fx.shards.users.create(nasty);
     expect(created).toMatchObject(nasty);
-    expect(await fx.shards.users.getByUserIdFromPrimary(nasty.userId)).toMatchObject(nasty);
+    expect(await getOne(ReadPolicy.PrimaryOnly, nasty.userId)).toMatchObject(nasty);
     expect(await fx.shards.users.countOnShard(0, ReadPolicy.PrimaryOnly)).toBeGreaterThan(0);
   });
 
@@ -154,7 +158,7 @@ describe('UserRepository', () => {
     const broken = openShards({ shards: [{ shardId: 0, primary: dead, replicas: [deadReplica] }] }, options);
     try {
       const started = Date.now();
-      const err = await broken.users.getByUserId('x').catch((e: unknown) => e);
+      const err = await broken.users.getManyOnShard(0, ['x'], ReadPolicy.ReplicaPreferred).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ShardUnavailableError);
       expect((err as ShardUnavailableError).shardId).toBe(0);
       await expect(broken.users.create({ userId: 'x', name: 'x', email: 'x@y' })).rejects.toBeInstanceOf(ShardUnavailableError);

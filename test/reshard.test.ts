@@ -16,7 +16,7 @@ import type { RunningGateway } from '../src/server/start-gateway.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { eventually, startTestGateway, testGatewayOptions } from './support/gateway-fixture.js';
 import { startReshardLoad, type ReshardLoad } from './support/reshard-load.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startThrowawayCluster, type ThrowawayCluster as TestCluster } from '../testkit/throwaway-cluster.js';
 
 const USERS = 2000;
 
@@ -127,11 +127,11 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
   let gateway: RunningGateway | null = null;
 
   beforeAll(async () => {
-    [old, added] = await Promise.all([startTestCluster({ shards: 2, replicas: 1 }), startTestCluster({ shards: 1, replicas: 1 })]);
+    [old, added] = await Promise.all([startThrowawayCluster({ shards: 2, replicas: 1, name: 'reshard-old' }), startThrowawayCluster({ shards: 1, replicas: 1, name: 'reshard-new' })]);
     dir = await mkdtemp(join(tmpdir(), 'shardgate-reshard-'));
     fromPath = old.topologyPath;
-    const from = old.topology as TopologyDoc;
-    const to = { shards: [...from.shards, { ...(added.topology as TopologyDoc).shards[0]!, shardId: 2 }] };
+    const from = old.topology as unknown as TopologyDoc;
+    const to = { shards: [...from.shards, { ...(added.topology as unknown as TopologyDoc).shards[0]!, shardId: 2 }] };
     toPath = join(dir, 'to.json');
     await writeFile(toPath, JSON.stringify(to, null, 2));
     primaries = to.shards.map((s) => s.primary);
@@ -253,9 +253,9 @@ describe('reshard 3 → 2: the third shard leaves the layout', () => {
   let seeded: string[];
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ shards: 3, replicas: 1 });
+    cluster = await startThrowawayCluster({ shards: 3, replicas: 1, name: 'reshard-shrink' });
     dir = await mkdtemp(join(tmpdir(), 'shardgate-reshard-'));
-    const from = cluster.topology as TopologyDoc;
+    const from = cluster.topology as unknown as TopologyDoc;
     toPath = join(dir, 'to.json');
     await writeFile(toPath, JSON.stringify({ shards: from.shards.slice(0, 2) }, null, 2));
     seeded = await seed(cluster.topologyPath);
@@ -283,7 +283,7 @@ describe('reshard 3 → 2: the third shard leaves the layout', () => {
     }
     console.log(`[reshard 3→2] write pause ${result!.writePauseMs} ms, copy ${result!.copied} users at ${result!.copyRate} users/s, total ${result!.totalMs} ms`);
     expect(failures(load)).toEqual([]);
-    const primaries = (cluster.topology as TopologyDoc).shards.map((s) => s.primary);
+    const primaries = (cluster.topology as unknown as TopologyDoc).shards.map((s) => s.primary);
     await expectPlacedOnce(primaries.slice(0, 2), seeded, load);
     expect(await sql(primaries[2]!, 'SELECT 1 FROM users')).toEqual([]);
     await expect(sql(primaries[2]!, "INSERT INTO users (user_id, name, email) VALUES ('stale', 'S', 's@example.com')")).rejects.toMatchObject({ code: 'SGL01' });

@@ -8,19 +8,19 @@ import { openShards, type Shards } from '../src/server/open-shards.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
-import { StatementRecorder } from './support/statement-recorder.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { StatementRecorder } from '../testkit/statement-recorder.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { migrateAll } from '../src/repository/migrations.js';
 
 // Roles read from PostgreSQL itself, on real nodes: a node of another
 // cluster listed by mistake, and two standbys promoted at once (two
 // primaries on one timeline) — the gateway must send them nothing.
-let cluster: TestCluster;
+let cluster: ThrowawayCluster;
 let topology: Topology;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ shards: 2, replicas: 2 });
-  topology = cluster.topology as Topology;
+  cluster = await startThrowawayCluster({ shards: 2, replicas: 2, name: 'roles' });
+  topology = cluster.topology;
 });
 afterAll(async () => {
   await cluster?.destroy();

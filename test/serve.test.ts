@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
-import { findFreePortRange } from '../src/cluster/free-port-range.js';
+import { findFreePortRange } from '../testkit/free-port-range.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 /** Connections the gateway holds on a node, seen from PostgreSQL itself. */

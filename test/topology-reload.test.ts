@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePortRange } from '../src/cluster/free-port-range.js';
+import { findFreePortRange } from '../testkit/free-port-range.js';
 import type { Topology } from '../src/config/topology.js';
 import { eventually, openGatewayFixture } from './support/gateway-fixture.js';
 import { parsePrometheusText, total } from './support/prometheus-text.js';

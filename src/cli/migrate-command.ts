@@ -1,4 +1,4 @@
-import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { migrateAll } from '../repository/migrations.js';
 import { openShards } from '../server/open-shards.js';
@@ -21,7 +21,7 @@ export async function runMigrateCommand(argv: string[], io: CliIo): Promise<numb
     return 0;
   }
   const topology = loadTopologyFile(configPath(values.config as string | undefined, 'migrate'));
-  const shards = openShards(topology, loadGatewayOptions());
+  const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
   try {
     const results = await migrateAll(shards.db);
     for (const { shardId, applied } of results) {

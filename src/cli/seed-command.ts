@@ -1,4 +1,4 @@
-import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { openShards } from '../server/open-shards.js';
@@ -25,7 +25,7 @@ export async function runSeedCommand(argv: string[], io: CliIo): Promise<number>
   }
   const count = intFlag(values.count as string | undefined, 'count', 3000, 0, 10_000_000);
   const topology = loadTopologyFile(configPath(values.config as string | undefined, 'seed'));
-  const shards = openShards(topology, loadGatewayOptions());
+  const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
   try {
     const inserted = await seedDemoUsers(shards.users, shards.manager.shardCount, count);
     const totals = await Promise.all(shards.manager.allShards().map((s) => shards.users.countOnShard(s.id, ReadPolicy.PrimaryOnly)));

@@ -7,7 +7,7 @@ import { type ClusterSpec, DEFAULT_DBNAME, topologyOf } from './cluster-layout.j
 /*
  * `D/cluster.json` remembers the spec a cluster was created with, so that
  * `up`, `down` and `status` on D need only D. `D/topology.json` is the
- * gateway's topology file (CONTRACT §2).
+ * gateway's topology file.
  */
 
 interface ClusterFile {

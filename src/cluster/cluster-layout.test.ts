@@ -4,7 +4,7 @@ import { type ClusterSpec, clusterNodes, layoutDifferences, lastPort, nodeOf, po
 
 const spec: ClusterSpec = { dir: '/c', shards: 3, replicas: 1, basePort: 54320 };
 
-describe('ports (CONTRACT §1)', () => {
+describe('ports (the documented layout)', () => {
   it('puts shard i primary at base + i*(replicas+1) and replica j right after it', () => {
     expect(clusterNodes(spec).map((n) => [n.shardId, n.role, n.replicaIndex, n.port])).toEqual([
       [0, 'primary', null, 54320],
@@ -64,7 +64,7 @@ describe('validateSpec', () => {
 });
 
 describe('topologyOf', () => {
-  it('writes the CONTRACT §2 shape', () => {
+  it('writes the topology file shape', () => {
     expect(topologyOf({ ...spec, shards: 1 })).toEqual({
       shards: [
         {

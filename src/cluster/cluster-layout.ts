@@ -68,7 +68,7 @@ export function lastPort(spec: Pick<ClusterSpec, 'shards' | 'replicas' | 'basePo
   return spec.basePort + spec.shards * nodesPerShard(spec) - 1;
 }
 
-/** CONTRACT §1: primary at `base + i*(replicas+1)`, replica j at `base + i*(replicas+1) + 1 + j`. */
+/** The documented port layout: primary at `base + i*(replicas+1)`, replica j at `base + i*(replicas+1) + 1 + j`. */
 export function portOf(
   spec: Pick<ClusterSpec, 'replicas' | 'basePort'>,
   shardId: number,
@@ -119,7 +119,7 @@ export function nodeOf(spec: ClusterSpec, shardId: number, role: NodeRole, repli
   };
 }
 
-/** The topology file of CONTRACT §2 for this cluster (no password: the dev cluster trusts 127.0.0.1). */
+/** The topology file for this cluster (no password: the dev cluster trusts 127.0.0.1). */
 export function topologyOf(spec: ClusterSpec, dbname: string = spec.dbname ?? DEFAULT_DBNAME) {
   const endpoint = (port: number) => ({ host: HOST, port, user: 'postgres', password: '', dbname });
   return {

@@ -1,4 +1,4 @@
-import { pingNode, replicaLag } from '../repository/cluster-admin.js';
+import { pingNode, replicaLag } from './cluster-admin.js';
 import { requireClusterSpec } from './cluster-files.js';
 import { HOST, type NodeRole, clusterNodes, nodeOf } from './cluster-layout.js';
 import { runningPostmasterPid } from './postmaster-process.js';

@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from '../repository/cluster-admin.js';
+import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from './cluster-admin.js';
 import { assertPortsFree } from './assert-ports-free.js';
 import { ClusterError } from './cluster-error.js';
 import { readClusterSpec, writeClusterSpec, writeTopology } from './cluster-files.js';
@@ -22,7 +22,7 @@ import { socketDirFor } from './node-config.js';
 import { cloneReplica, initPrimary, isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
 import { assertReachableByPg, giveToPg } from './pg-owner.js';
 import { runningPostmasterPid } from './postmaster-process.js';
-import { settleAll } from './settle-all.js';
+import { settleAll } from '../util/settle-all.js';
 
 export interface ProgressOptions {
   /** Receives one human-readable line per step. */

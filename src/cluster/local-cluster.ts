@@ -6,10 +6,10 @@ import type { ProgressOptions } from './cluster-up.js';
 import { findPgBinaries } from './find-pg-binaries.js';
 import { isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
 import { runningPostmasterPid } from './postmaster-process.js';
-import { settleAll } from './settle-all.js';
+import { settleAll } from '../util/settle-all.js';
 
 /*
- * The local development cluster (CONTRACT §1): real PostgreSQL processes on
+ * The local development cluster: real PostgreSQL processes on
  * 127.0.0.1, each shard a primary with physical streaming replicas. This
  * module is its public face for the CLI, `npm start` and the tests.
  */

@@ -16,4 +16,28 @@ describe('gateway options', () => {
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: 'lots' })).toThrow(ConfigError);
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: '0' })).toThrow(/SHARDGATE_POOL_MAX: expected an integer between 1 and 1000/);
   });
+  it('reads the failover buffer settings: 0 turns buffering off', () => {
+    expect(loadGatewayOptions({}).failover).toEqual({ bufferMs: 10_000, bufferMax: 1000 });
+    expect(loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '0', SHARDGATE_FAILOVER_BUFFER_MAX: '5' }).failover).toEqual({ bufferMs: 0, bufferMax: 5 });
+    expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MAX: '0' })).toThrow(/SHARDGATE_FAILOVER_BUFFER_MAX: expected an integer between 1 and 1000000/);
+    expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '-1' })).toThrow(/SHARDGATE_FAILOVER_BUFFER_MS/);
+  });
+
+  it('treats an empty variable as unset, and lists every bad variable at once', () => {
+    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({ max: 10, applicationName: 'shardgate' });
+    expect(loadGatewayOptions({ SHARDGATE_APPLICATION_NAME: 'api-7' }).pool.applicationName).toBe('api-7');
+    const err = (() => {
+      try {
+        loadGatewayOptions({ SHARDGATE_POOL_MAX: '2.5', SHARDGATE_MAX_REPLICA_LAG_SECONDS: '-1', SHARDGATE_HEALTH_TIMEOUT_MS: '10' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.problems).toEqual([
+      'SHARDGATE_POOL_MAX: expected an integer between 1 and 1000, got "2.5"',
+      'SHARDGATE_HEALTH_TIMEOUT_MS: expected an integer between 50 and 600000, got "10"',
+      'SHARDGATE_MAX_REPLICA_LAG_SECONDS: expected a positive number, got "-1"',
+    ]);
+  });
 });

@@ -1,60 +1,62 @@
 import { z } from 'zod';
-import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../repository/node-pool.js';
-import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../sharding/node-health.js';
-import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { ConfigError } from './config-error.js';
+import { envInteger, envPositiveNumber, envProblems, envText } from './env-values.js';
 import type { Env } from './load-topology.js';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
+import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
 
 /** Tuning that is not topology: pools, timeouts, health checking. From the environment, with defaults. */
 export interface GatewayOptions {
   readonly pool: PoolOptions;
-  readonly health: HealthPolicy & {
-    /** Time between health rounds. @default 1000 */
-    readonly intervalMs: number;
-    /** A probe slower than this fails. @default 1000 */
-    readonly timeoutMs: number;
-  };
+  readonly health: HealthOptions;
   readonly failover: FailoverOptions;
 }
 
-const VARIABLES = {
-  SHARDGATE_POOL_MAX: ['pool', 'max', 1, 1000],
-  SHARDGATE_CONNECT_TIMEOUT_MS: ['pool', 'connectTimeoutMs', 50, 600_000],
-  SHARDGATE_STATEMENT_TIMEOUT_MS: ['pool', 'statementTimeoutMs', 50, 3_600_000],
-  SHARDGATE_IDLE_TIMEOUT_MS: ['pool', 'idleTimeoutMs', 0, 3_600_000],
-  SHARDGATE_HEALTH_INTERVAL_MS: ['health', 'intervalMs', 50, 600_000],
-  SHARDGATE_HEALTH_TIMEOUT_MS: ['health', 'timeoutMs', 50, 600_000],
-  SHARDGATE_HEALTH_FAILURES_TO_EJECT: ['health', 'failuresToEject', 1, 100],
-  SHARDGATE_FAILOVER_BUFFER_MS: ['failover', 'bufferMs', 0, 600_000],
-  SHARDGATE_FAILOVER_BUFFER_MAX: ['failover', 'bufferMax', 1, 1_000_000],
-} as const;
+/** Every variable the options read, with its bounds. Other variables are ignored. */
+const envSchema = z.object({
+  SHARDGATE_POOL_MAX: envInteger(1, 1000),
+  SHARDGATE_CONNECT_TIMEOUT_MS: envInteger(50, 600_000),
+  SHARDGATE_STATEMENT_TIMEOUT_MS: envInteger(50, 3_600_000),
+  SHARDGATE_IDLE_TIMEOUT_MS: envInteger(0, 3_600_000),
+  SHARDGATE_APPLICATION_NAME: envText(),
+  SHARDGATE_HEALTH_INTERVAL_MS: envInteger(50, 600_000),
+  SHARDGATE_HEALTH_TIMEOUT_MS: envInteger(50, 600_000),
+  SHARDGATE_HEALTH_FAILURES_TO_EJECT: envInteger(1, 100),
+  SHARDGATE_MAX_REPLICA_LAG_SECONDS: envPositiveNumber(),
+  SHARDGATE_FAILOVER_BUFFER_MS: envInteger(0, 600_000),
+  SHARDGATE_FAILOVER_BUFFER_MAX: envInteger(1, 1_000_000),
+});
 
-export const GATEWAY_OPTION_VARIABLES = [...Object.keys(VARIABLES), 'SHARDGATE_MAX_REPLICA_LAG_SECONDS'];
-
+/** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
 export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
-  const pool: Record<string, number | string> = { ...DEFAULT_POOL_OPTIONS };
-  const health: Record<string, number | null> = { ...DEFAULT_HEALTH_POLICY, intervalMs: 1000, timeoutMs: 1000 };
-  const failover: Record<string, number> = { ...DEFAULT_FAILOVER_OPTIONS };
-  const groups: Record<string, Record<string, unknown>> = { pool, health, failover };
   const problems: string[] = [];
-  for (const [name, [group, key, min, max]] of Object.entries(VARIABLES)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-    if (!parsed.success) problems.push(`${name}: expected an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-    else groups[group]![key] = parsed.data;
-  }
-  const lag = env.SHARDGATE_MAX_REPLICA_LAG_SECONDS;
-  if (lag !== undefined && lag !== '') {
-    const parsed = z.coerce.number().positive().safeParse(lag);
-    if (!parsed.success) problems.push(`SHARDGATE_MAX_REPLICA_LAG_SECONDS: expected a positive number, got ${JSON.stringify(lag)}`);
-    else health.maxLagSeconds = parsed.data;
-  }
-  if (env.SHARDGATE_APPLICATION_NAME) pool.applicationName = env.SHARDGATE_APPLICATION_NAME;
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
-  return Object.freeze({
-    pool: Object.freeze(pool) as unknown as PoolOptions,
-    health: Object.freeze(health) as unknown as GatewayOptions['health'],
-    failover: Object.freeze(failover) as unknown as FailoverOptions,
-  });
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) problems.push(...envProblems(parsed.error.issues, env));
+  // Option groups with loaders of their own add their problems here, so that one run names every bad variable.
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
+  const e = parsed.data;
+  const pool: PoolOptions = {
+    max: e.SHARDGATE_POOL_MAX ?? DEFAULT_POOL_OPTIONS.max,
+    connectTimeoutMs: e.SHARDGATE_CONNECT_TIMEOUT_MS ?? DEFAULT_POOL_OPTIONS.connectTimeoutMs,
+    statementTimeoutMs: e.SHARDGATE_STATEMENT_TIMEOUT_MS ?? DEFAULT_POOL_OPTIONS.statementTimeoutMs,
+    idleTimeoutMs: e.SHARDGATE_IDLE_TIMEOUT_MS ?? DEFAULT_POOL_OPTIONS.idleTimeoutMs,
+    applicationName: e.SHARDGATE_APPLICATION_NAME ?? DEFAULT_POOL_OPTIONS.applicationName,
+  };
+  const health: HealthOptions = {
+    intervalMs: e.SHARDGATE_HEALTH_INTERVAL_MS ?? DEFAULT_HEALTH_OPTIONS.intervalMs,
+    timeoutMs: e.SHARDGATE_HEALTH_TIMEOUT_MS ?? DEFAULT_HEALTH_OPTIONS.timeoutMs,
+    failuresToEject: e.SHARDGATE_HEALTH_FAILURES_TO_EJECT ?? DEFAULT_HEALTH_OPTIONS.failuresToEject,
+    maxLagSeconds: e.SHARDGATE_MAX_REPLICA_LAG_SECONDS ?? DEFAULT_HEALTH_OPTIONS.maxLagSeconds,
+  };
+  const failover: FailoverOptions = {
+    bufferMs: e.SHARDGATE_FAILOVER_BUFFER_MS ?? DEFAULT_FAILOVER_OPTIONS.bufferMs,
+    bufferMax: e.SHARDGATE_FAILOVER_BUFFER_MAX ?? DEFAULT_FAILOVER_OPTIONS.bufferMax,
+  };
+  return Object.freeze({ pool: Object.freeze(pool), health: Object.freeze(health), failover: Object.freeze(failover) });
+}
+
+/** For one-shot commands (migrate, seed): a shard without a primary is an error to report now, not a failover to wait out. */
+export function withoutFailoverBuffer(options: GatewayOptions): GatewayOptions {
+  return Object.freeze({ ...options, failover: Object.freeze({ ...options.failover, bufferMs: 0 }) });
 }

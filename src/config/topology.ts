@@ -1,6 +1,6 @@
 /**
- * The shard topology: which PostgreSQL nodes make up each shard. This is the
- * seed's `Config`, and the shape of the topology file (CONTRACT §2).
+ * The shard topology: which PostgreSQL nodes make up each shard, in the shape
+ * of the topology file (README, "Topology file").
  *
  * It is static: loaded once at start-up, the shard count fixed for the whole
  * life of the process (changing it re-maps every user, see src/sharding).

@@ -16,7 +16,8 @@ export class BadUserInputError extends DomainError {
 
 /**
  * The client-facing form of a domain error: a stable `extensions.code`, and
- * the one extra field each code promises (CONTRACT §5).
+ * the one extra field each code promises (`field`, `shardId`); clients
+ * branch on these, so they never change.
  */
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };

@@ -63,6 +63,31 @@ describe('GatewayMetrics', () => {
     expect(pool).toContainEqual({ shard: '0', role: 'replica', state: 'active', value: 5 });
     expect(pool).toContainEqual({ shard: '0', role: 'replica', state: 'waiting', value: 3 });
     expect(pool).toContainEqual({ shard: '0', role: 'primary', state: 'idle', value: 2 });
+    // No pool size given: no capacity gauge, rather than a wrong one.
+    expect(await values(metrics, 'shardgate_pool_connections_max')).toEqual([]);
+  });
+
+  it('pool capacity is the pool size times the nodes of a shard and role', async () => {
+    const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
+    const [s0, s1] = manager.allShards();
+    const pools = [s0!.primary, s0!.replicas[0]!, s0!.replicas[1]!, s1!.primary].map((n) => ({ node: n, active: 0, idle: 0, waiting: 0 }));
+    const metrics = new GatewayMetrics({ manager, poolStats: () => pools, poolMaxPerNode: 4 });
+    expect(await values(metrics, 'shardgate_pool_connections_max')).toEqual([
+      { shard: '0', role: 'primary', value: 4 },
+      { shard: '0', role: 'replica', value: 8 },
+      { shard: '1', role: 'primary', value: 4 },
+    ]);
+    // Read again: recomputed, not added up over scrapes.
+    expect(await values(metrics, 'shardgate_pool_connections_max')).toContainEqual({ shard: '0', role: 'replica', value: 8 });
+  });
+
+  it('process metrics leave out the gauges that prom-client names like counters', async () => {
+    const manager = new ShardManager(topology);
+    const metrics = new GatewayMetrics({ manager, poolStats: () => [] }, { processMetrics: true });
+    const names = (await metrics.registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type) }));
+    expect(names.map((m) => m.name)).toContain('shardgate_nodejs_active_handles');
+    expect(names.map((m) => m.name)).toContain('shardgate_process_cpu_seconds_total');
+    expect(names.filter((m) => m.name.endsWith('_total') && m.type !== 'counter')).toEqual([]);
   });
 
   it('statements, operations and cross-shard reads are counted with bounded labels', async () => {

@@ -24,6 +24,8 @@ export interface MetricsSources {
   readonly manager: ShardManager;
   /** Connections per node (Database.poolStats). */
   poolStats(): readonly PoolStats[];
+  /** The most connections one node's pool opens (the pool option `max`); exported as the pools' capacity. @default not exported */
+  readonly poolMaxPerNode?: number;
   readonly userCounts?: ShardUserCounts;
   /** The failover write buffer: writes waiting now per shard, and how each wait ended. */
   readonly writeBuffer?: {
@@ -40,7 +42,7 @@ export interface GatewayMetricsOptions {
 }
 
 /**
- * The gateway's Prometheus metrics (CONTRACT §6). Counters and histograms
+ * The gateway's Prometheus metrics (names in names.ts). Counters and histograms
  * are fed as things happen (statements at the door, GraphQL operations, the
  * GraphQL layer's cross-shard hook); gauges read the ShardManager's health
  * and the pools when scraped, so they are never stale. Label values are
@@ -99,6 +101,19 @@ export class GatewayMetrics {
         }
       },
     });
+    const { poolMaxPerNode } = sources;
+    if (poolMaxPerNode !== undefined) {
+      new Gauge({
+        name: Metric.POOL_CONNECTIONS_MAX,
+        help: 'The most connections the gateway pools may open, summed over the nodes of a shard and role: the capacity that shardgate_pool_connections{state="active"} fills.',
+        labelNames: [Label.SHARD, Label.ROLE],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.poolStats()) this.inc({ shard: String(s.node.shardId), role: manager.roleOf(s.node) }, poolMaxPerNode);
+        },
+      });
+    }
     new Gauge({
       name: Metric.NODE_UP,
       help: 'Whether the node answered the last health probe or statement sent to it (1) or not (0).',
@@ -201,7 +216,16 @@ export class GatewayMetrics {
       registers,
     });
     buffer?.onOutcome((shardId, outcome) => bufferedTotal.inc({ shard: String(shardId), outcome }));
-    if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: registry, prefix: PROCESS_METRICS_PREFIX });
+      // prom-client names three gauges `..._total`, which Prometheus reserves
+      // for counters (`promtool check metrics` flags them). Each is the sum of
+      // a gauge it also exports by type (`..._active_handles{type}`), so
+      // nothing is lost without them.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        registry.removeSingleMetric(PROCESS_METRICS_PREFIX + name);
+      }
+    }
   }
 
   get contentType(): string {

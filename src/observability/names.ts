@@ -51,11 +51,12 @@ export const DB_SYSTEM_POSTGRESQL = DB_SYSTEM_NAME_VALUE_POSTGRESQL;
 /** The instrumentation scope of every span. */
 export const TRACER_NAME = 'shardgate';
 
-/** Metric names (CONTRACT §6). Labels never carry user ids or query text. */
+/** Metric names, part of the public contract: dashboards and alerts use them. Labels never carry user ids or query text. */
 export const Metric = {
   SHARD_QUERIES_TOTAL: 'shardgate_shard_queries_total',
   SHARD_QUERY_DURATION_SECONDS: 'shardgate_shard_query_duration_seconds',
   POOL_CONNECTIONS: 'shardgate_pool_connections',
+  POOL_CONNECTIONS_MAX: 'shardgate_pool_connections_max',
   NODE_UP: 'shardgate_node_up',
   NODE_SERVING: 'shardgate_node_serving',
   REPLICATION_LAG_SECONDS: 'shardgate_replication_lag_seconds',

@@ -61,6 +61,12 @@ describe('statementSpan', () => {
     expect(fallback.attributes['shard.route.reason']).toBe('no-healthy-replica');
   });
 
+  it('shard.role is the role observed when routed, not the one configured (a promoted replica is primary)', () => {
+    const promoted = statementSpan({ target: { node: shard1!.replicas[0]!, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
+    expect(promoted.attributes).toMatchObject({ 'shard.role': 'primary', 'server.port': 5003 });
+    expect(promoted.attributes).not.toHaveProperty('shard.replica.lag_seconds');
+  });
+
   it('transaction control is named by its operation alone', () => {
     expect(statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') }, null).name).toBe('BEGIN');
   });
@@ -73,9 +79,9 @@ describe('statementFailure', () => {
     expect(failure).toEqual({ errorType: '23505', attributes: { 'error.type': '23505', 'db.response.status_code': '23505' } });
   });
 
-  it('an unavailable node: the SQLSTATE of the cause, else its socket code, else the class', () => {
+  it('an unavailable node: the SQLSTATE the door read from PostgreSQL\'s error, else the socket code, else the class', () => {
     const timeout = new ShardUnavailableError(1, 'x', { cause: Object.assign(new Error('canceling statement'), { code: '57014' }) });
-    expect(statementFailure({ rowCount: null, outcome: 'unavailable', error: timeout }).attributes).toEqual({
+    expect(statementFailure({ rowCount: null, outcome: 'unavailable', sqlState: '57014', error: timeout }).attributes).toEqual({
       'error.type': '57014',
       'db.response.status_code': '57014',
     });

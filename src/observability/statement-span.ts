@@ -10,8 +10,6 @@ export interface StatementSpan {
   readonly attributes: Attributes;
 }
 
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
 /**
  * The table a statement works on, from its text. Statements are constants
  * written in this code base, so a small pattern per operation is enough;
@@ -65,7 +63,8 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
 export function statementFailure(outcome: StatementOutcome): { errorType: string; attributes: Attributes } {
   const cause = (outcome.error as { cause?: unknown } | undefined)?.cause;
   const causeCode = (cause as { code?: unknown } | null | undefined)?.code;
-  const sqlState = outcome.sqlState ?? (typeof causeCode === 'string' && SQLSTATE.test(causeCode) ? causeCode : undefined);
+  // The door sets the SQLSTATE of whatever PostgreSQL sent; the cause's code is otherwise a socket error's.
+  const sqlState = outcome.sqlState;
   const errorType =
     sqlState ?? (typeof causeCode === 'string' ? causeCode : outcome.error instanceof Error ? outcome.error.name : 'Error');
   return {

@@ -1,13 +1,14 @@
-import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { graphqlOutcome, type GraphqlOutcome } from './graphql-outcome.js';
-import { operationOf, type OperationType } from './operation-of.js';
+import { OperationRecords } from './operation-records.js';
 
 export interface UseMetricsOptions {
   readonly metrics: GatewayMetrics;
   /** @default "/metrics" */
   readonly endpoint?: string;
+  /** Shared with the operation spans (useObservability). @default records of its own */
+  readonly records?: OperationRecords;
 }
 
 /**
@@ -15,9 +16,7 @@ export interface UseMetricsOptions {
  * and times each GraphQL operation (each operation of a batched HTTP request
  * counts once) by type and outcome.
  */
-export function useMetrics({ metrics, endpoint = '/metrics' }: UseMetricsOptions): Plugin {
-  // Keyed by the operation's context object, which yoga and envelop share from params to execution.
-  const types = new WeakMap<object, OperationType>();
+export function useMetrics({ metrics, endpoint = '/metrics', records = new OperationRecords() }: UseMetricsOptions): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== endpoint) return;
@@ -33,15 +32,13 @@ export function useMetrics({ metrics, endpoint = '/metrics' }: UseMetricsOptions
           outcome = graphqlOutcome(result);
           return result;
         } finally {
-          metrics.recordGraphqlRequest(types.get(payload.context) ?? 'unknown', outcome, (performance.now() - started) / 1000);
+          metrics.recordGraphqlRequest(records.get(payload.context)?.type ?? 'unknown', outcome, (performance.now() - started) / 1000);
         }
       });
     },
     onParse() {
       return ({ result, context }) => {
-        if (typeof result !== 'object' || result === null || (result as { kind?: unknown }).kind !== 'Document') return;
-        const params = (context as { params?: { operationName?: string | null } }).params;
-        types.set(context, operationOf(result as DocumentNode, params?.operationName).type);
+        records.fromParse(context, result);
       };
     },
   };

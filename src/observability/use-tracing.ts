@@ -9,10 +9,10 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { SpanAttr } from './names.js';
-import { operationOf, operationSpanName } from './operation-of.js';
+import { operationSpanName } from './operation-of.js';
+import { OperationRecords } from './operation-records.js';
 
 export interface UseTracingOptions {
   readonly tracer: Tracer;
@@ -22,6 +22,8 @@ export interface UseTracingOptions {
    * Baggage once the SDK is started, or what OTEL_PROPAGATORS names
    */
   readonly propagator?: TextMapPropagator;
+  /** Shared with the operation metrics (useObservability). @default records of its own */
+  readonly records?: OperationRecords;
 }
 
 const headerGetter: TextMapGetter<Headers> = {
@@ -36,7 +38,7 @@ const headerGetter: TextMapGetter<Headers> = {
  * context while the operation is parsed, validated and executed, so the
  * statement spans made at the repository's door become its children.
  */
-export function useTracing({ tracer, propagator = propagation }: UseTracingOptions): Plugin {
+export function useTracing({ tracer, propagator = propagation, records = new OperationRecords() }: UseTracingOptions): Plugin {
   // Keyed by the operation's context object, which yoga and envelop share from params to execution.
   const spans = new WeakMap<object, Span>();
   return {
@@ -68,9 +70,8 @@ export function useTracing({ tracer, propagator = propagation }: UseTracingOptio
     onParse() {
       return ({ result, context }) => {
         const span = spans.get(context);
-        if (!span || !isDocument(result)) return;
-        const params = (context as { params?: { operationName?: string | null } }).params;
-        const op = operationOf(result, params?.operationName);
+        const op = records.fromParse(context, result);
+        if (!span || !op) return;
         span.updateName(operationSpanName(op));
         span.setAttribute(SpanAttr.GRAPHQL_OPERATION_TYPE, op.type);
         if (op.name) span.setAttribute(SpanAttr.GRAPHQL_OPERATION_NAME, op.name);
@@ -81,8 +82,4 @@ export function useTracing({ tracer, propagator = propagation }: UseTracingOptio
       if (typeof requestId === 'string') spans.get(args.contextValue as object)?.setAttribute(SpanAttr.REQUEST_ID, requestId);
     },
   };
-}
-
-function isDocument(value: unknown): value is DocumentNode {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Document';
 }

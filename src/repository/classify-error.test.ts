@@ -1,16 +1,20 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, isConnectionLoss } from './classify-error.js';
+import { classifyFailure, isConnectionLoss, sqlStateOf } from './classify-error.js';
+
+/** What pg raises when PostgreSQL answers with an error. */
+const pgError = (code: string) => Object.assign(new pg.DatabaseError('refused', 0, 'error'), { code });
 
 describe('classifyFailure', () => {
   it('maps statement-level SQLSTATEs to sql', () => {
-    expect(classifyFailure({ code: '23505' })).toEqual({ kind: 'sql', sqlState: '23505' });
-    expect(classifyFailure({ code: '42P01' })).toEqual({ kind: 'sql', sqlState: '42P01' });
-    expect(classifyFailure({ code: '22001' })).toEqual({ kind: 'sql', sqlState: '22001' });
+    expect(classifyFailure(pgError('23505'))).toEqual({ kind: 'sql', sqlState: '23505' });
+    expect(classifyFailure(pgError('42P01'))).toEqual({ kind: 'sql', sqlState: '42P01' });
+    expect(classifyFailure(pgError('22001'))).toEqual({ kind: 'sql', sqlState: '22001' });
   });
 
   it('maps node-level SQLSTATEs to unavailable', () => {
     for (const code of ['57P01', '57P03', '57014', '08006', '53300', '28P01', '3D000', '25006']) {
-      expect(classifyFailure({ code }).kind).toBe('unavailable');
+      expect(classifyFailure(pgError(code)), code).toEqual({ kind: 'unavailable', detail: `SQLSTATE ${code}` });
     }
   });
 
@@ -22,13 +26,20 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new Error('timeout exceeded when trying to connect'))).toMatchObject({ kind: 'unavailable' });
     expect(classifyFailure(undefined)).toMatchObject({ kind: 'unavailable' });
   });
+
+  it('takes a SQLSTATE only from an error PostgreSQL sent, not from any object with a five-letter code', () => {
+    expect(sqlStateOf(pgError('23505'))).toBe('23505');
+    expect(sqlStateOf(Object.assign(new Error('x'), { code: '23505' }))).toBeUndefined();
+    expect(classifyFailure({ code: '23505' })).toEqual({ kind: 'unavailable', detail: '23505' });
+  });
 });
 
 describe('isConnectionLoss', () => {
   it('recognises broken sockets and connection-level SQLSTATEs', () => {
-    for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', '57P01', '57P02', '08006', '08003']) {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']) {
       expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(true);
     }
+    for (const code of ['57P01', '57P02', '08006', '08003']) expect(isConnectionLoss(pgError(code)), code).toBe(true);
   });
 
   it('refuses everything else: bugs must not be swallowed', () => {
@@ -37,6 +48,7 @@ describe('isConnectionLoss', () => {
     for (const code of ['23505', '42P01', 'ERR_INVALID_ARG_TYPE', 'ENOENT', 'ENOMEM']) {
       expect(isConnectionLoss(Object.assign(new Error('x'), { code }))).toBe(false);
     }
+    expect(isConnectionLoss(pgError('23505'))).toBe(false);
     expect(isConnectionLoss(undefined)).toBe(false);
     expect(isConnectionLoss('ECONNRESET')).toBe(false);
   });

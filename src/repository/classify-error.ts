@@ -1,12 +1,12 @@
+import pg from 'pg';
+
 /**
  * Whether a failed statement means "this node cannot serve now" (try another
  * node, report the shard unavailable) or "PostgreSQL refused this statement"
- * (a SQLSTATE for the repository to map). Decided on codes, never on message
- * text.
+ * (a SQLSTATE for the repository to map). Decided on the error's class and
+ * codes, never on message text.
  */
 export type FailureKind = { kind: 'unavailable'; detail: string } | { kind: 'sql'; sqlState: string };
-
-const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /** SQLSTATEs that say the node, not the statement, is the problem. */
 function isNodeLevelSqlState(code: string): boolean {
@@ -22,14 +22,20 @@ function isNodeLevelSqlState(code: string): boolean {
   );
 }
 
+/** The SQLSTATE of an error PostgreSQL sent (pg's DatabaseError), else undefined. */
+export function sqlStateOf(err: unknown): string | undefined {
+  return err instanceof pg.DatabaseError && typeof err.code === 'string' ? err.code : undefined;
+}
+
 export function classifyFailure(err: unknown): FailureKind {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && SQLSTATE.test(code)) {
-    return isNodeLevelSqlState(code) ? { kind: 'unavailable', detail: `SQLSTATE ${code}` } : { kind: 'sql', sqlState: code };
+  const sqlState = sqlStateOf(err);
+  if (sqlState !== undefined) {
+    return isNodeLevelSqlState(sqlState) ? { kind: 'unavailable', detail: `SQLSTATE ${sqlState}` } : { kind: 'sql', sqlState };
   }
   // Socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...), and pg's own
   // errors without a code: connect timeout, query read timeout, connection
   // terminated. All say the node did not answer.
+  const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return { kind: 'unavailable', detail: code };
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'unavailable', detail: message.slice(0, 200) };
@@ -46,8 +52,8 @@ const SOCKET_ERRNO = /^E(CONNRESET|CONNREFUSED|CONNABORTED|PIPE|TIMEDOUT|HOSTUNR
  * process may keep serving; anything else uncaught is a bug and ends it.
  */
 export function isConnectionLoss(err: unknown): boolean {
+  const sqlState = sqlStateOf(err);
+  if (sqlState !== undefined) return sqlState.startsWith('08') || sqlState.startsWith('57');
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  if (SOCKET_ERRNO.test(code)) return true;
-  return SQLSTATE.test(code) && (code.startsWith('08') || code.startsWith('57'));
+  return typeof code === 'string' && SOCKET_ERRNO.test(code);
 }

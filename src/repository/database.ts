@@ -1,13 +1,14 @@
 import type pg from 'pg';
+import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
-import { classifyFailure } from './classify-error.js';
+import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
-import { connectionErrorOf, createNodePool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './node-pool.js';
+import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools, type PoolLease } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { SELECT_LATEST_LAYOUT } from './reshard-statements.js';
@@ -24,8 +25,6 @@ export interface QueryOptions {
 export interface Rows<R> {
   readonly rows: R[];
   readonly rowCount: number;
-  /** The node that answered, and why it was chosen. */
-  readonly target: NodeTarget;
 }
 
 /** A statement runner bound to one checked-out primary connection. */
@@ -229,7 +228,7 @@ export class Database {
     try {
       for (;;) {
         const slot: WriteSlot = await attempt.next(failed);
-        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot);
+        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
         try {
           return await work(slot.target);
         } catch (err) {
@@ -371,7 +370,7 @@ export class Database {
         ? { text: stmt.text, values: params as unknown[] }
         : { name: stmt.name, text: stmt.text, values: params as unknown[] };
       const result = await client.query<R>(config);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, target };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
@@ -402,10 +401,20 @@ export class Database {
     });
   }
 
-  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>): ShardUnavailableError {
-    const detail =
-      slot.why === 'overflow' ? 'no primary, and the write buffer is full' : slot.why === 'expired' ? 'no primary in time' : 'no primary';
-    return new ShardUnavailableError(shardId, `${detail} (${slot.reason})`, slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' } : {});
+  /** The write found no primary in time (or no room to wait); `last` is what its own attempt met, if it made one. */
+  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>, last: ShardUnavailableError | undefined): ShardUnavailableError {
+    const why =
+      slot.reason === 'SPLIT_BRAIN'
+        ? 'split brain: more than one primary'
+        : slot.why === 'overflow'
+          ? 'no primary, and the write buffer is full'
+          : slot.why === 'expired'
+            ? 'no primary in time'
+            : 'no primary';
+    return new ShardUnavailableError(shardId, last ? `${last.detail} (${why})` : why, {
+      ...(last ? { cause: last.cause } : {}),
+      ...(slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' as const } : {}),
+    });
   }
 
   private start(event: StatementEvent): (outcome: StatementOutcome) => void {
@@ -428,7 +437,7 @@ function failureOutcome(err: unknown): StatementOutcome {
     rowCount: null,
     error: err,
     outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
-    ...(err instanceof SqlError ? { sqlState: err.sqlState } : {}),
+    ...sqlStateOutcome(err),
   };
 }
 
@@ -440,4 +449,10 @@ function withDelivery(err: ShardUnavailableError, delivery: Delivery): ShardUnav
     delivery,
     ...(err.reason ? { reason: err.reason } : {}),
   });
+}
+
+/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
+function sqlStateOutcome(err: unknown): { sqlState?: string } {
+  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
+  return sqlState === undefined ? {} : { sqlState };
 }

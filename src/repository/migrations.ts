@@ -1,3 +1,4 @@
+import { settleAll } from '../util/settle-all.js';
 import type { Database } from './database.js';
 import { statement, type Statement } from './statement.js';
 
@@ -9,7 +10,7 @@ import { statement, type Statement } from './statement.js';
 const MIGRATIONS: readonly { version: number; description: string; statements: Statement[] }[] = [
   {
     version: 1,
-    description: 'users table (CONTRACT §4)',
+    description: 'users table',
     statements: [
       statement(
         'm1_users',
@@ -60,8 +61,6 @@ const RECORD = statement(
   false,
 );
 
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
 /** Brings one shard's primary to the latest version. Returns the versions it applied. */
 export async function migrateShard(db: Database, shardId: number): Promise<number[]> {
   return db.transaction(shardId, async (tx) => {
@@ -83,8 +82,6 @@ export async function migrateShard(db: Database, shardId: number): Promise<numbe
 /** Every shard, in parallel. Fails if any shard fails (after all have finished). */
 export async function migrateAll(db: Database): Promise<{ shardId: number; applied: number[] }[]> {
   const shards = db.manager.allShards();
-  const results = await Promise.allSettled(shards.map((s) => migrateShard(db, s.id)));
-  const failed = results.findIndex((r) => r.status === 'rejected');
-  if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
-  return results.map((r, i) => ({ shardId: shards[i]!.id, applied: (r as PromiseFulfilledResult<number[]>).value }));
+  const applied = await settleAll(shards.map((s) => migrateShard(db, s.id)));
+  return applied.map((versions, i) => ({ shardId: shards[i]!.id, applied: versions }));
 }

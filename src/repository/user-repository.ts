@@ -1,4 +1,4 @@
-import { ReadPolicy } from '../sharding/read-policy.js';
+import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { Database } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
 import { LayoutRetry } from './layout-retry.js';
@@ -13,7 +13,6 @@ import {
   PAGE_AFTER_DESC,
   PAGE_FIRST_ASC,
   PAGE_FIRST_DESC,
-  SELECT_USER,
   SELECT_USERS_BY_IDS,
   UPDATE_USER,
 } from './user-statements.js';
@@ -28,7 +27,7 @@ interface UserRow {
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The seed's UserRepository: which shard and which node each operation
+ * The UserRepository of docs/architecture.md: which shard and which node each operation
  * needs, in one place. Single-user operations route by the shard key; the
  * `...OnShard` operations serve the gateway's per-shard batches and
  * scatter-gather.
@@ -56,16 +55,6 @@ export class UserRepository {
         throw err;
       }
     }, () => this.shardIdOf(user.userId));
-  }
-
-  /** → a healthy replica (the primary when none is). Eventually consistent. */
-  getByUserId(userId: string): Promise<User | null> {
-    return this.getOne(userId, ReadPolicy.ReplicaPreferred);
-  }
-
-  /** → primary. Read-after-write. */
-  getByUserIdFromPrimary(userId: string): Promise<User | null> {
-    return this.getOne(userId, ReadPolicy.PrimaryOnly);
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
@@ -131,11 +120,6 @@ export class UserRepository {
     return Number(rows[0]!.n);
   }
 
-  private async getOne(userId: string, policy: ReadPolicy): Promise<User | null> {
-    const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USER, [userId]);
-    return rows[0] ? toUser(rows[0], shardId) : null;
-  }
 }
 
 function toUser(row: UserRow, shardId: number): User {

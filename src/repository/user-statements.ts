@@ -16,7 +16,6 @@ export const INSERT_USER = statement(
   `INSERT INTO users (user_id, name, email) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
 );
 
-export const SELECT_USER = statement('users_select_one', 'SELECT', `SELECT ${COLUMNS} FROM users WHERE user_id = $1`);
 
 export const SELECT_USERS_BY_IDS = statement(
   'users_select_many',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createGatewayContext, type GatewayContext, type GatewayHooks } from '../graphql/context.js';
+import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import type { Shards } from './open-shards.js';
 import { toClientError, useErrorPolicy } from './error-policy.js';
@@ -12,8 +12,6 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Extra yoga plugins: metrics, tracing. */
   readonly plugins?: readonly Plugin[];
-  /** Counters the GraphQL layer reports (cross-shard queries). */
-  readonly hooks?: GatewayHooks;
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
 }
@@ -70,7 +68,6 @@ export function createApp(deps: AppDeps): App {
         requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
         users: shards.users,
         manager: shards.manager,
-        ...(deps.hooks ? { hooks: deps.hooks } : {}),
       });
     },
     plugins: [useHealthEndpoints(shards.manager, () => shuttingDown), ...(deps.plugins ?? []), useErrorPolicy(logger)],

@@ -6,6 +6,7 @@ import type { StatementObserver } from '../repository/statement-observer.js';
 import { LayoutRetry } from '../repository/layout-retry.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import { ShardManager } from '../sharding/shard-manager.js';
 import type { TopologyChange } from '../sharding/topology-change.js';
 import { WriteBuffer } from '../sharding/write-buffer.js';
@@ -16,7 +17,7 @@ export interface Shards {
   readonly db: Database;
   readonly users: UserRepository;
   readonly health: HealthChecker;
-  /** Holds writes while a shard has no primary (CONTRACT failover buffering). */
+  /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
   /**
    * Applies a reloaded topology with the same shard count: pools open for new
@@ -32,6 +33,8 @@ export interface Shards {
    * for new nodes, removed ones drain, every shard is probed at once.
    */
   adoptLayout(topology: Topology): Promise<void>;
+  /** Users stored on a shard, counted on a replica when one is healthy (the users-per-shard gauge). */
+  countUsers(shardId: number): Promise<number>;
   /** Stops health checks and closes every pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -88,14 +91,16 @@ export function openShards(
     ...(extras.logger ? { logger: extras.logger } : {}),
   });
   let closing: Promise<void> | null = null;
+  const users = new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock }));
   return {
     manager,
     db,
-    users: new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock })),
+    users,
     health: checker,
     writeBuffer,
     layout,
     adoptLayout,
+    countUsers: (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
     async reconfigure(next) {
       const change = manager.reconfigure(next, clock());
       db.reconcilePools();

@@ -57,12 +57,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   await shards.health.start();
   // A layout recorded by `shardgate reshard` wins over the file, from the first request on.
   await shards.layout.start();
-  const observability = observeGateway(shards, { tracer: opts.tracing?.tracer ?? null, processMetrics: true });
+  const observability = observeGateway(shards, {
+    tracer: opts.tracing?.tracer ?? null,
+    processMetrics: true,
+    poolMaxPerNode: opts.options.pool.max,
+  });
   const app = createApp({
     shards,
     logger,
     plugins: observability.plugins,
-    hooks: observability.hooks,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const { server, drain } = createDrainableServer(app);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { strayErrorHandlers } from './survive-stray-errors.js';
 
@@ -18,7 +19,7 @@ describe('strayErrorHandlers', () => {
   it('keeps serving after an uncaught lost connection', () => {
     const { logger, exit, onException } = setup();
     onException(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'uncaughtException');
-    onException(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'uncaughtException');
+    onException(Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' }), 'uncaughtException');
     expect(logger.error).toHaveBeenCalledTimes(2);
     expect(exit).not.toHaveBeenCalled();
   });

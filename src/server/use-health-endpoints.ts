@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import { useReadinessCheck, type Plugin } from 'graphql-yoga';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { readiness } from './readiness.js';
 
@@ -6,25 +6,34 @@ import { readiness } from './readiness.js';
 const jsonHeaders = () => ({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
 
 /**
- * `/healthz`: 200 while the process is alive. `/readyz`: 200 when every
- * shard can take writes, else 503 naming the shards that cannot; it returns
- * to 200 by itself when the health checker sees them again.
+ * `/healthz`: 200 while the process is alive. `/readyz` (yoga's readiness
+ * check, answering with our JSON): 200 when every shard can take writes,
+ * else 503 naming the shards that cannot; it returns to 200 by itself when
+ * the health checker sees them again.
  */
 export function useHealthEndpoints(manager: ShardManager, isShuttingDown: () => boolean): Plugin {
   return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(
+        useReadinessCheck({
+          endpoint: '/readyz',
+          check: ({ fetchAPI }) => {
+            const state = readiness(manager);
+            const shuttingDown = isShuttingDown();
+            const ready = state.ready && !shuttingDown;
+            const body = {
+              status: ready ? 'ready' : 'unavailable',
+              ...(shuttingDown ? { shuttingDown: true } : {}),
+              unavailableShards: state.unavailableShards,
+            };
+            return new fetchAPI.Response(JSON.stringify(body), { status: ready ? 200 : 503, headers: jsonHeaders() });
+          },
+        }),
+      );
+    },
     onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname === '/healthz') {
         endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: jsonHeaders() }));
-      } else if (url.pathname === '/readyz') {
-        const state = readiness(manager);
-        const shuttingDown = isShuttingDown();
-        const ready = state.ready && !shuttingDown;
-        const body = {
-          status: ready ? 'ready' : 'unavailable',
-          ...(shuttingDown ? { shuttingDown: true } : {}),
-          unavailableShards: state.unavailableShards,
-        };
-        endResponse(new fetchAPI.Response(JSON.stringify(body), { status: ready ? 200 : 503, headers: jsonHeaders() }));
       }
     },
   };

@@ -85,12 +85,12 @@ describe('ShardManager', () => {
     expect(changes).toEqual(['shard0/127.0.0.1:5001:ejected', 'shard0/127.0.0.1:5001:healthy']);
   });
 
-  it('routes keys with the hash and exposes the seed operations', () => {
+  it('routes keys with the hash', () => {
     const three: Topology = { shards: [0, 1, 2].map((id) => ({ shardId: id, primary: node(6000 + id * 2), replicas: [node(6001 + id * 2)] })) };
     const manager = new ShardManager(three);
     expect(manager.shardIdOf('alice')).toBe(2);
-    expect(manager.primaryOf('alice')).toMatchObject({ node: { id: 'shard2/127.0.0.1:6004' }, reason: 'write' });
-    expect(manager.replicaOf('user-42', ReadPolicy.ReplicaPreferred)).toMatchObject({
+    expect(manager.writeTarget(manager.shardIdOf('alice'))).toMatchObject({ node: { id: 'shard2/127.0.0.1:6004' }, reason: 'write' });
+    expect(manager.readTargets(manager.shardIdOf('user-42'), ReadPolicy.ReplicaPreferred)[0]).toMatchObject({
       node: { id: 'shard0/127.0.0.1:6001', address: '127.0.0.1:6001' },
       reason: 'replica-read',
     });

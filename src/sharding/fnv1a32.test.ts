@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fnv1a32 } from './fnv1a32.js';
 import { shardIdFor } from './shard-id-for.js';
 
-// Golden vectors (CONTRACT §3). If one of these fails, the change re-shards
+// Golden vectors of the published hash. If one of these fails, the change re-shards
 // every existing user: do not "fix" the vector, fix the hash.
 describe('fnv1a32 golden vectors', () => {
   it.each([

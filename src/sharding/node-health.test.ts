@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type HealthPolicy } from './node-health.js';
+import type { HealthPolicy } from '../config/health-options.js';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable } from './node-health.js';
 
 const policy: HealthPolicy = { failuresToEject: 2, maxLagSeconds: null };
 
@@ -51,10 +52,5 @@ describe('node health', () => {
     let h = afterSuccess(INITIAL_HEALTH, 1, policy, { lag: { seconds: 1.5, bytes: 10 } });
     h = afterFailure(h, 2, policy, 'x');
     expect(h.lag).toEqual({ seconds: 1.5, bytes: 10 });
-  });
-
-  it('a node that says it is not in recovery is not used as a replica', () => {
-    const h = afterSuccess(INITIAL_HEALTH, 5, policy, { notAReplica: true });
-    expect(h).toMatchObject({ status: 'ejected', reason: 'not-a-replica' });
   });
 });

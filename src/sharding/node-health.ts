@@ -1,3 +1,4 @@
+import type { HealthPolicy } from '../config/health-options.js';
 import type { ReplicaLag } from './replica-lag.js';
 
 /** Why a node is not used. */
@@ -5,18 +6,7 @@ export type EjectReason =
   /** Probes or statements failed `failuresToEject` times in a row. */
   | 'unreachable'
   /** A replica further behind than `maxLagSeconds`. */
-  | 'lagging'
-  /** A "replica" that is not in recovery (promoted, or misconfigured): reads there would miss the real primary's writes. */
-  | 'not-a-replica';
-
-export interface HealthPolicy {
-  /** Consecutive failures (probes or statements) that eject a node. @default 2 */
-  readonly failuresToEject: number;
-  /** Replicas lagging more than this many seconds are ejected; null never ejects for lag. @default null */
-  readonly maxLagSeconds: number | null;
-}
-
-export const DEFAULT_HEALTH_POLICY: HealthPolicy = Object.freeze({ failuresToEject: 2, maxLagSeconds: null });
+  | 'lagging';
 
 /**
  * A node's health, a value. `unknown` (no probe yet) is servable: the gateway
@@ -51,17 +41,16 @@ export function isServable(health: NodeHealth): boolean {
   return health.status !== 'ejected';
 }
 
-/** A probe (or statement) succeeded. One success re-admits an ejected node, unless it lags or is not a replica. */
+/** A probe (or statement) succeeded. One success re-admits an ejected node, unless it lags. (Roles are decided apart: decide-shard-roles.ts.) */
 export function afterSuccess(
   prev: NodeHealth,
   now: number,
   policy: HealthPolicy,
-  observed: { lag?: ReplicaLag | null; notAReplica?: boolean } = {},
+  observed: { lag?: ReplicaLag | null } = {},
 ): NodeHealth {
   const lag = observed.lag === undefined ? prev.lag : observed.lag;
   let reason: EjectReason | null = null;
-  if (observed.notAReplica) reason = 'not-a-replica';
-  else if (policy.maxLagSeconds !== null && lag !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';
+  if (policy.maxLagSeconds !== null && lag !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';
   const status = reason === null ? 'healthy' : 'ejected';
   return {
     status,

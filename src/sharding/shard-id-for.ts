@@ -1,6 +1,6 @@
 import { fnv1a32 } from './fnv1a32.js';
 
-/** The shard that stores `key`: `fnv1a32(key) % shardCount` (CONTRACT §3). */
+/** The shard that stores `key`: `fnv1a32(key) % shardCount` (docs/architecture.md, "Routing"). */
 export function shardIdFor(key: string, shardCount: number): number {
   return fnv1a32(key) % shardCount;
 }

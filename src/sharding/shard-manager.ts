@@ -1,3 +1,4 @@
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from '../config/health-options.js';
 import type { Topology } from '../config/topology.js';
 import { chooseReadTargets } from './choose-read-targets.js';
 import {
@@ -12,17 +13,17 @@ import {
 import {
   afterFailure,
   afterSuccess,
-  DEFAULT_HEALTH_POLICY,
   INITIAL_HEALTH,
   isServable,
-  type HealthPolicy,
   type NodeHealth,
 } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
 import type { ReplicaLag } from './replica-lag.js';
+import { Scatter, type ScatterListener } from './scatter.js';
 import { buildShards, type NodeRole, type Shard, type ShardNode } from './shard.js';
 import { shardIdFor } from './shard-id-for.js';
+import { routeAll, routeKeys, type ShardRoute } from './shard-route.js';
 import { diffTopology, type TopologyChange } from './topology-change.js';
 
 export type HealthListener = (node: ShardNode, health: NodeHealth, previous: NodeHealth) => void;
@@ -35,7 +36,7 @@ export interface ProbeObservation {
 }
 
 /**
- * The seed's ShardManager: which shard holds a key, and which node of a shard
+ * The ShardManager of docs/architecture.md: which shard holds a key, and which node of a shard
  * serves a statement. It holds no connections (those live behind the
  * repository's door) and does no I/O: health and observed roles arrive from
  * the health checker and from failed statements, time from the caller. The
@@ -53,6 +54,11 @@ export class ShardManager {
   private readonly turns: number[];
   private readonly listeners: HealthListener[] = [];
   private readonly rolesListeners: RolesListener[] = [];
+  private readonly scatterListeners: ScatterListener[] = [];
+  /** Runs per-shard work over a route, all shards at once, and tells the `onScatter` listeners. */
+  readonly scatter = new Scatter((route) => {
+    for (const listener of this.scatterListeners) listener(route);
+  });
 
   constructor(topology: Topology, healthPolicy: HealthPolicy = DEFAULT_HEALTH_POLICY) {
     this.current = buildShards(topology);
@@ -76,6 +82,16 @@ export class ShardManager {
   /** `fnv1a32(key) % N`. */
   shardIdOf(key: string): number {
     return shardIdFor(key, this.shardCount);
+  }
+
+  /** The shards that hold `keys`, each with its keys. */
+  routeKeys(keys: Iterable<string>): ShardRoute {
+    return routeKeys(keys, this.shardCount);
+  }
+
+  /** Every shard: for reads whose answer may be anywhere. */
+  routeAll(): ShardRoute {
+    return routeAll(this.shardCount);
   }
 
   shard(shardId: number): Shard {
@@ -119,16 +135,6 @@ export class ShardManager {
     const turn = this.turns[shardId]!;
     this.turns[shardId] = (turn + 1) % 0x7fffffff;
     return chooseReadTargets(roles, policy, (n) => isServable(this.healthOf(n)), turn);
-  }
-
-  /** The seed's GetPrimaryDB(key). */
-  primaryOf(key: string): NodeTarget | null {
-    return this.writeTarget(this.shardIdOf(key));
-  }
-
-  /** The seed's GetReplicaDB(key): the first read candidate. */
-  replicaOf(key: string, policy: ReadPolicy): NodeTarget | null {
-    return this.readTargets(this.shardIdOf(key), policy)[0] ?? null;
   }
 
   /** False once the node is ejected for not answering (probes or statements). */
@@ -187,6 +193,11 @@ export class ShardManager {
   /** Called whenever a shard's roles are re-decided and something changed (write buffer, logs, metrics). */
   onRolesChange(listener: RolesListener): void {
     this.rolesListeners.push(listener);
+  }
+
+  /** Called with the route of every scatter (the cross-shard read counter). */
+  onScatter(listener: ScatterListener): void {
+    this.scatterListeners.push(listener);
   }
 
   /**

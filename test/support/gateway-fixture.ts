@@ -5,7 +5,7 @@ import { observeGateway, type Observability, type ObserveGatewayOptions } from '
 import { migrateAll } from '../../src/repository/migrations.js';
 import { createApp, type App } from '../../src/server/create-app.js';
 import { openShards, type Shards } from '../../src/server/open-shards.js';
-import { StatementRecorder } from './statement-recorder.js';
+import { StatementRecorder } from '../../testkit/statement-recorder.js';
 
 export interface GatewayFixture {
   shards: Shards;
@@ -24,12 +24,17 @@ export interface GqlResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
 }
 
-/** Options for tests: fast health rounds, quick ejection, short timeouts. */
+/**
+ * Options for tests: fast health rounds, quick ejection, short timeouts. A
+ * stopped node refuses connections at once, so the probe timeout only has to
+ * catch a stalled one; it is generous so that a busy machine's slow probe does
+ * not eject a healthy node and move reads a test expects on replicas.
+ */
 export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> = {}): GatewayOptions {
   const base = loadGatewayOptions({});
   return {
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
-    health: { ...base.health, intervalMs: 200, timeoutMs: 500, failuresToEject: 1, ...overrides },
+    health: { ...base.health, intervalMs: 200, timeoutMs: 1500, failuresToEject: 1, ...overrides },
     failover: base.failover,
   };
 }
@@ -47,11 +52,11 @@ export async function openGatewayFixture(
   const shards = openShards(loadTopologyFile(topologyPath), options, { observers: [recorder] });
   await migrateAll(shards.db);
   await shards.health.start();
-  const observability = observe ? observeGateway(shards, observe) : undefined;
+  const observability = observe ? observeGateway(shards, { poolMaxPerNode: options.pool.max, ...observe }) : undefined;
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
-    ...(observability ? { plugins: observability.plugins, hooks: observability.hooks } : {}),
+    ...(observability ? { plugins: observability.plugins } : {}),
   });
   recorder.reset();
   return {

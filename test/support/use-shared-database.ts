@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { requireClusterSpec } from '../../src/cluster/cluster-files.js';
 import { clusterNodes, topologyOf } from '../../src/cluster/cluster-layout.js';
-import { createDatabaseIfMissing, waitForDatabase } from '../../src/repository/cluster-admin.js';
+import { createDatabaseIfMissing, waitForDatabase } from '../../src/cluster/cluster-admin.js';
+import { startThrowawayCluster } from '../../testkit/throwaway-cluster.js';
 
 export interface SharedDatabase {
-  /** A topology file (CONTRACT §2) naming `dbname` on the shared cluster. */
+  /** A topology file naming `dbname` on the shared cluster. */
   topologyPath: string;
   topology: unknown;
   dbname: string;
@@ -18,9 +19,12 @@ export interface SharedDatabase {
  * cluster booted by test/global-setup.ts: test files share the PostgreSQL
  * processes but not the data. It exists on every replica when this returns.
  * The test runs its migrations itself; everything goes when the run ends.
+ *
+ * A project without test/global-setup.ts (the end-to-end tests) gets a
+ * cluster of the same shape for this test file, deleted when it ends.
  */
 export async function useSharedDatabase(prefix: string): Promise<SharedDatabase> {
-  const dir = inject('sharedClusterDir');
+  const dir = inject('sharedClusterDir') ?? (await ownCluster());
   const spec = await requireClusterSpec(dir);
   const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40);
   const dbname = `t_${clean}_${randomBytes(5).toString('hex')}`;
@@ -33,4 +37,11 @@ export async function useSharedDatabase(prefix: string): Promise<SharedDatabase>
   const topologyPath = join(topologies, `${dbname}.json`);
   await writeFile(topologyPath, `${JSON.stringify(topology, null, 2)}\n`);
   return { topologyPath, topology, dbname };
+}
+
+let own: Promise<string> | null = null;
+
+function ownCluster(): Promise<string> {
+  own ??= startThrowawayCluster({ shards: 3, replicas: 1 }).then((cluster) => cluster.dir);
+  return own;
 }

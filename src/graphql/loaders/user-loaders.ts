@@ -2,8 +2,8 @@ import DataLoader from 'dataloader';
 import type { User } from '../../repository/user.js';
 import type { UserRepository } from '../../repository/user-repository.js';
 import { readPolicyFor, type ReadConsistency, type ReadPolicy } from '../../sharding/read-policy.js';
-import { scatter } from '../../sharding/scatter.js';
-import { groupKeysByShard } from '../../sharding/shard-id-for.js';
+import type { ShardManager } from '../../sharding/shard-manager.js';
+import { keysOn } from '../../sharding/shard-route.js';
 
 /**
  * Per-request user loaders, one per consistency (EVENTUAL reads replicas,
@@ -20,14 +20,13 @@ export class UserLoaders {
 
   constructor(
     private readonly users: UserRepository,
-    /** Read when a batch runs, not when the request starts: a gateway may adopt a new layout in between. */
-    private readonly shardCount: () => number,
+    private readonly manager: ShardManager,
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
     let loader = this.loaders.get(consistency);
     if (!loader) {
-      loader = new DataLoader(batchLoadUsers(this.users, this.shardCount, readPolicyFor(consistency)));
+      loader = new DataLoader(batchLoadUsers(this.users, this.manager, readPolicyFor(consistency)));
       this.loaders.set(consistency, loader);
     }
     return loader;
@@ -39,11 +38,10 @@ export class UserLoaders {
  * exist, and the shard's error for ids on a shard that could not answer (so
  * the other shards' users still resolve).
  */
-export function batchLoadUsers(users: UserRepository, shardCount: number | (() => number), policy: ReadPolicy) {
+export function batchLoadUsers(users: UserRepository, manager: ShardManager, policy: ReadPolicy) {
   return async (keys: readonly string[]): Promise<(User | null | Error)[]> => {
-    const groups = groupKeysByShard(keys, typeof shardCount === 'function' ? shardCount() : shardCount);
-    const shardIds = [...groups.keys()];
-    const results = await scatter(shardIds, (shardId) => users.getManyOnShard(shardId, groups.get(shardId)!, policy));
+    const route = manager.routeKeys(keys);
+    const results = await manager.scatter.settled(route, (shardId) => users.getManyOnShard(shardId, keysOn(route, shardId), policy));
     const found = new Map<string, User>();
     const failed = new Map<number, Error>();
     for (const result of results) {
@@ -54,7 +52,7 @@ export function batchLoadUsers(users: UserRepository, shardCount: number | (() =
       const user = found.get(key);
       if (user) return user;
       if (failed.size > 0) {
-        const error = failed.get(users.shardIdOf(key));
+        const error = failed.get(manager.shardIdOf(key));
         if (error) return error;
       }
       return null;

@@ -1,7 +1,7 @@
 import type { SortDirection, SortKey, User } from '../../repository/user.js';
 import { readPolicyFor, type ReadConsistency } from '../../sharding/read-policy.js';
-import { allOrThrow, scatter } from '../../sharding/scatter.js';
 import { shardIdFor } from '../../sharding/shard-id-for.js';
+import { shardIdsOf } from '../../sharding/shard-route.js';
 import type { GatewayContext } from '../context.js';
 import { compareSortKeys } from './compare-sort-keys.js';
 import { mergeOwnedPages } from './merge-owned-pages.js';
@@ -29,13 +29,13 @@ export async function fetchUsersPage(
   args: { first: number; after: SortKey | null; direction: SortDirection; consistency: ReadConsistency },
 ): Promise<UsersPage> {
   const policy = readPolicyFor(args.consistency);
-  const shardIds = ctx.manager.allShards().map((s) => s.id);
-  const shardCount = ctx.manager.shardCount;
-  ctx.hooks.crossShardQuery('users');
-  const pages = allOrThrow(
-    await scatter(shardIds, (shardId) =>
-      ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
-    ),
+  const { manager } = ctx;
+  // The route and the shard count of one moment: a gateway may adopt a new layout while the pages are read.
+  const route = manager.routeAll();
+  const shardIds = shardIdsOf(route);
+  const shardCount = manager.shardCount;
+  const pages = await manager.scatter.all(route, (shardId) =>
+    ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
   );
   const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
   // Rows a shard does not own under the layout the pages were read with are a reshard's copies (or originals not yet cleaned up).
@@ -50,10 +50,8 @@ export async function fetchUsersPage(
       endCursor: edges.at(-1)?.cursor ?? (merged.resumeAfter ? cursorOf(merged.resumeAfter) : null),
     },
     totalCount: async () => {
-      ctx.hooks.crossShardQuery('users.totalCount');
       // The shards as they are now: the gateway may have adopted a new layout since the page was read.
-      const now = ctx.manager.allShards().map((s) => s.id);
-      const counts = allOrThrow(await scatter(now, (shardId) => ctx.users.countOnShard(shardId, policy)));
+      const counts = await manager.scatter.all(manager.routeAll(), (shardId) => ctx.users.countOnShard(shardId, policy));
       return counts.reduce((a, b) => a + b, 0);
     },
   };

@@ -42,7 +42,7 @@ describe('schema', () => {
     expect(readFileSync('schema/schema.graphql', 'utf8')).toBe(printGatewaySchema());
   });
 
-  it('serves exactly the SDL of CONTRACT §5 (types, fields, arguments, defaults, nullability)', () => {
+  it('serves exactly the public SDL of test/fixtures/contract-schema.graphql (types, fields, arguments, defaults, nullability)', () => {
     const contractSdl = readFileSync('test/fixtures/contract-schema.graphql', 'utf8');
     const contract = lexicographicSortSchema(buildSchema(`directive @key(fields: String!) repeatable on OBJECT | INTERFACE\n${contractSdl}`));
     // Field order is not part of the contract; compare both sorted.

@@ -1,11 +1,11 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { trackChild } from './cleanup.js';
+import { trackChild } from '../testkit/cleanup-at-exit.js';
 import type { LoadResult, LoadSpec } from './load-spec.js';
 
 const RUN_LOAD = fileURLToPath(new URL('./run-load.js', import.meta.url));
 
-/** One load round from a fresh child process (dist/bench/run-load.js). */
+/** One load round from a fresh child process (dist-bench/bench/run-load.js). */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const child = fork(RUN_LOAD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   trackChild(child);

@@ -1,4 +1,4 @@
-import { isPortFree } from './is-port-free.js';
+import { isPortFree } from '../src/cluster/is-port-free.js';
 
 /*
  * Below Linux's ephemeral range (32768-60999), so that outgoing connections

@@ -1,9 +1,11 @@
 import pg from 'pg';
+import { computeReplicaLag, type ReplicaLag } from '../sharding/replica-lag.js';
 
 /*
- * The few administrative statements the local development cluster needs
- * (src/cluster). They live here because src/repository is the only place
- * that talks SQL. Each call opens a short-lived connection as `postgres` to
+ * The few administrative statements the local development cluster needs.
+ * Apart from the gateway's door (src/repository), this is the only module
+ * that talks to PostgreSQL: the launcher must create databases and watch
+ * replication before any topology exists for the gateway to open. Each call opens a short-lived connection as `postgres` to
  * the `postgres` database of one node on 127.0.0.1 (the dev cluster trusts
  * local connections) and closes it: these run a handful of times per
  * `cluster up` or `status`, where a pool would only leave connections behind.
@@ -73,7 +75,7 @@ export async function createDatabaseIfMissing(primaryPort: number, dbname: strin
       return true;
     } catch (err) {
       // 42P04 duplicate_database: someone else created it in between, which is what we wanted.
-      if ((err as { code?: string }).code === '42P04') return false;
+      if (err instanceof pg.DatabaseError && err.code === '42P04') return false;
       throw err;
     }
   });
@@ -100,20 +102,15 @@ export async function waitForDatabase(replicaPort: number, dbname: string, timeo
   }
 }
 
-export interface ReplicaLag {
-  /** 0 when everything received is replayed; else the age of the last replayed transaction; null when unknown. */
-  readonly seconds: number | null;
-  /** WAL bytes the replica has yet to replay compared to the primary; null when the primary is not reachable. */
-  readonly bytes: number | null;
-}
-
 /**
- * Replication lag of a replica. Seconds alone would mislead on an idle
- * cluster (no transaction replayed for an hour is not an hour of lag), hence
- * 0 once everything received is replayed. `<=` rather than `=`: after a
- * restart the receive position starts at the streaming start point, behind
- * the replay position, while the replica is in fact caught up. Bytes compare
- * the replay position to the primary's current WAL position, read first.
+ * Replication lag of a replica, computed as the gateway's health checker
+ * computes it (src/sharding/replica-lag.ts): seconds are 0 once everything
+ * received is replayed, since on an idle cluster the last replayed
+ * transaction gets old without the replica falling behind (`<=` rather than
+ * `=`: after a restart the receive position starts behind the replay
+ * position while the replica is in fact caught up). Bytes compare the replay
+ * position to the primary's current WAL position, read first; null when the
+ * primary cannot be reached.
  */
 export async function replicaLag(replicaPort: number, primaryPort: number | null): Promise<ReplicaLag> {
   let primaryLsn: string | null = null;
@@ -127,18 +124,16 @@ export async function replicaLag(replicaPort: number, primaryPort: number | null
       primaryLsn = null;
     }
   }
-  return withAdminClient(replicaPort, async (c) => {
-    const { rows } = await c.query<{ seconds: string | null; bytes: string | null }>(
-      `SELECT CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-                   ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::text AS seconds,
-              pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::text AS bytes`,
-      [primaryLsn],
+  const probe = await withAdminClient(replicaPort, async (c) => {
+    const { rows } = await c.query<{ in_recovery: boolean; lsn: string | null; replay_lag_seconds: number | null }>(
+      `SELECT pg_is_in_recovery() AS in_recovery,
+              pg_last_wal_replay_lsn()::text AS lsn,
+              CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
+                   ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds`,
     );
-    const row = rows[0];
-    const seconds = row?.seconds == null ? null : Math.max(0, Number(row.seconds));
-    const bytes = row?.bytes == null ? null : Math.max(0, Number(row.bytes));
-    return { seconds, bytes };
+    return rows[0]!;
   });
+  return computeReplicaLag({ lsn: probe.lsn, replayLagSeconds: probe.replay_lag_seconds }, primaryLsn);
 }
 
 function assertDbname(dbname: string): void {

@@ -1,12 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { destroyClustersSync } from '../cluster/kill-cluster-sync.js';
+import { destroyClustersSync } from '../src/cluster/kill-cluster-sync.js';
 
 /*
- * What the bench started — its PostgreSQL clusters and its child processes —
- * killed and deleted however the run ends: an error, Ctrl-C, SIGTERM from a
- * test runner. The normal path stops everything gracefully first and
- * unregisters it; these synchronous handlers are the safety net, because
- * 'exit' and signal handlers cannot wait.
+ * Throw-away clusters and child processes started by this process, killed
+ * (by pid) and deleted when it ends however it ends: a failing test, an
+ * uncaught error, Ctrl-C, or a test runner terminating the worker. The normal
+ * path stops everything gracefully first and unregisters it; these handlers
+ * are the safety net, synchronous because 'exit' cannot wait.
  */
 
 const clusterDirs = new Set<string>();
@@ -22,13 +22,14 @@ export function untrackClusterDir(dir: string): void {
   clusterDirs.delete(dir);
 }
 
+/** A child that must not outlive this process. Forgotten once it exits. */
 export function trackChild(child: ChildProcess): void {
   children.add(child);
   child.once('exit', () => children.delete(child));
   install();
 }
 
-/** Kill every tracked child (by its pid) and cluster, and delete the clusters' directories. */
+/** Kill every tracked child (SIGKILL, by pid) and cluster, and delete the clusters' directories. */
 export function cleanUpSync(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -43,10 +44,12 @@ function install(): void {
   installed = true;
   process.on('exit', cleanUpSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`\nbench: ${signal}, stopping servers and clusters...\n`);
+    const handler = () => {
       cleanUpSync();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
+      process.off(signal, handler);
+      // Someone else (vitest, the bench) handles this signal: let them. Otherwise die of it as we would have.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
   }
 }

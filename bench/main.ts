@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult, ScenarioResult, TracingResult } from './bench-result.js';
 import { BENCH_HELP, BenchUsageError, parseBenchArgs, type BenchOptions } from './bench-options.js';
-import { bootCluster, destroyCluster, prepareData, serverVersion, type BenchCluster } from './bench-cluster.js';
-import { cleanUpSync } from './cleanup.js';
+import { cleanUpSync } from '../testkit/cleanup-at-exit.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { prepareData, serverVersion } from './bench-cluster.js';
 import { measureSides, warmUp, type MeasureOptions, type Side } from './measure.js';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
@@ -34,14 +35,14 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
   const started = Date.now();
   const loadAtStart = loadavg()[0]!;
   const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
-  const clusters: BenchCluster[] = [];
+  const clusters: ThrowawayCluster[] = [];
   const servers: ServerProcess[] = [];
   let sink: OtlpSink | null = null;
   try {
     progress(`booting the gateway's cluster (${SHARDS} shards x (primary + ${REPLICAS} replica)) and the baseline's single PostgreSQL...`);
     const [gatewayCluster, baselineCluster] = await Promise.all([
-      bootCluster('gateway', SHARDS, REPLICAS).then((c) => (clusters.push(c), c)),
-      bootCluster('baseline', 1, 0).then((c) => (clusters.push(c), c)),
+      startThrowawayCluster({ name: 'bench-gateway', shards: SHARDS, replicas: REPLICAS }).then((c) => (clusters.push(c), c)),
+      startThrowawayCluster({ name: 'bench-baseline', shards: 1, replicas: 0 }).then((c) => (clusters.push(c), c)),
     ]);
     progress(`seeding ${opts.users} users into both (same migrations, same users)...`);
     const [usersPerShard] = await Promise.all([prepareData(gatewayCluster, opts.users), prepareData(baselineCluster, opts.users)]);
@@ -231,7 +232,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     progress('stopping servers and clusters...');
     await Promise.all(servers.map((s) => s.stop().catch(() => {})));
     await sink?.close();
-    await Promise.all(clusters.map((c) => destroyCluster(c.dir).catch(() => {})));
+    await Promise.all(clusters.map((c) => c.destroy().catch(() => {})));
   }
 }
 

@@ -1,5 +1,5 @@
-import { demoUser } from '../cli/seed-demo-users.js';
-import { shardIdFor } from '../sharding/shard-id-for.js';
+import { demoUser } from '../src/cli/seed-demo-users.js';
+import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { SEQ_PLACEHOLDER } from './load-spec.js';
 
 /*

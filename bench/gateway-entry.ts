@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { loadGatewayOptions } from '../config/gateway-options.js';
-import { loadTopologyFile } from '../config/load-topology.js';
-import { createLogger } from '../observability/logger.js';
-import { startTracing } from '../observability/start-tracing.js';
-import { startGateway } from '../server/start-gateway.js';
+import { loadGatewayOptions } from '../src/config/gateway-options.js';
+import { loadTopologyFile } from '../src/config/load-topology.js';
+import { createLogger } from '../src/observability/logger.js';
+import { startTracing } from '../src/observability/start-tracing.js';
+import { startGateway } from '../src/server/start-gateway.js';
 import { serveOverIpc, failOverIpc } from './serve-over-ipc.js';
-import { StatementCounter } from './statement-counter.js';
+import { StatementRecorder } from '../testkit/statement-recorder.js';
 
 /*
  * The gateway as the bench runs it: a child process of its own (so its RSS
@@ -13,7 +13,7 @@ import { StatementCounter } from './statement-counter.js';
  * starts it — startTracing, then startGateway, with the same options from
  * the environment (SHARDGATE_POOL_MAX, OTEL_*) — plus a StatementObserver on its Database that counts statements.
  *
- *   node dist/bench/gateway-entry.js --config topology.json [--port 0]
+ *   node dist-bench/bench/gateway-entry.js --config topology.json [--port 0]
  */
 async function run(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string', default: '0' } } });
@@ -27,13 +27,11 @@ async function run(): Promise<void> {
     host: '127.0.0.1',
     tracing,
   });
-  const counter = new StatementCounter();
+  const counter = new StatementRecorder({ keep: false });
   gateway.shards.db.addObserver(counter);
   serveOverIpc(gateway.port, {
     statements: () => counter.count,
-    resetStatements: () => {
-      counter.count = 0;
-    },
+    resetStatements: () => counter.reset(),
     close: () => gateway.close(),
   });
 }

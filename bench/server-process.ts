@@ -1,11 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { trackChild } from './cleanup.js';
+import { trackChild } from '../testkit/cleanup-at-exit.js';
 import { isChildMessage, type ChildMessage, type ParentMessage, type ServerStats } from './ipc-protocol.js';
 
 export interface ServerProcessOptions {
   /** Shown in messages: "gateway", "baseline"... */
   readonly name: string;
-  /** A compiled entry under dist/bench/. */
+  /** A compiled entry under dist-bench/bench/. */
   readonly script: string;
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;

@@ -1,4 +1,4 @@
-import type { StatementEvent, StatementObserver } from '../../src/repository/statement-observer.js';
+import type { StatementEvent, StatementObserver, StatementOutcome } from '../src/repository/statement-observer.js';
 
 export interface RecordedStatement {
   nodeId: string;
@@ -10,15 +10,30 @@ export interface RecordedStatement {
   outcome?: string;
 }
 
+export interface StatementRecorderOptions {
+  /** Keep every statement, not only the count. Off under load, where the list would grow without bound. @default true */
+  readonly keep?: boolean;
+}
+
 /**
- * Sits at the repository's door and records every statement: where it went,
- * why, and how many keys it carried. Tests use it to prove batching and
- * routing, the way Vitess tests swap in a recording fake.
+ * Sits at the repository's door and counts, and by default records, every
+ * statement (health probes do not pass there): where it went, why, and how
+ * many keys it carried. Tests use it to prove batching and routing, the way
+ * Vitess tests swap in a recording fake; the bench counts statements per
+ * request with it.
  */
 export class StatementRecorder implements StatementObserver {
   readonly statements: RecordedStatement[] = [];
+  count = 0;
+  private readonly keep: boolean;
+
+  constructor(options: StatementRecorderOptions = {}) {
+    this.keep = options.keep ?? true;
+  }
 
   onStart(event: StatementEvent) {
+    this.count++;
+    if (!this.keep) return undefined;
     const entry: RecordedStatement = {
       nodeId: event.target.node.id,
       shardId: event.target.node.shardId,
@@ -28,13 +43,14 @@ export class StatementRecorder implements StatementObserver {
       batchSize: event.batchSize,
     };
     this.statements.push(entry);
-    return (outcome: { outcome: string }) => {
+    return (outcome: StatementOutcome) => {
       entry.outcome = outcome.outcome;
     };
   }
 
   reset(): void {
     this.statements.length = 0;
+    this.count = 0;
   }
 
   /** Statements other than transaction control, optionally of one name. */

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadTopologyFile } from '../config/load-topology.js';
+import { loadTopologyFile } from '../src/config/load-topology.js';
 import { countingDb, createBaselineYoga } from './baseline-server.js';
 import { failOverIpc, serveOverIpc } from './serve-over-ipc.js';
 
@@ -11,7 +11,7 @@ import { failOverIpc, serveOverIpc } from './serve-over-ipc.js';
  * one-shard topology (the bench's unsharded PostgreSQL). The pool gets the
  * same size as each of the gateway's pools (SHARDGATE_POOL_MAX).
  *
- *   node dist/bench/baseline-entry.js --config topology.json [--port 0]
+ *   node dist-bench/bench/baseline-entry.js --config topology.json [--port 0]
  */
 async function run(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string', default: '0' } } });
