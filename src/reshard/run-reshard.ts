@@ -379,14 +379,11 @@ class ReshardRun {
     if (!recorded) {
       await this.savePhase('paused');
       this.log('cutover: pausing writes on the old shards (gateways hold and retry them)');
-      await Promise.all(this.plan.oldDatabase.map((db) => this.pauseWrites(this.stores[db]!)));
+      // Counted from the first refusal on: a shard refuses writes from its own pause on.
       pausedAt = this.clock();
-      let applied = 0;
-      for (;;) {
-        const n = await this.applyChanges();
-        applied += n;
-        if (n === 0 && (await this.backlog()) === 0) break;
-      }
+      await Promise.all(this.plan.oldDatabase.map((db) => this.pauseWrites(this.stores[db]!)));
+      // Nothing can be added now (the pause waited for the writes in flight): one pass to the end of each log drains it.
+      const applied = await this.applyChanges();
       const drainedAt = this.clock();
       await this.options.beforeVerify?.();
       const verifyStarted = this.clock();
@@ -403,7 +400,7 @@ class ReshardRun {
       const replicasFrom = this.clock();
       await this.waitForNewReplicas();
       this.log(
-        `cutover: ${applied} last change(s) applied in ${drainedAt - pausedAt} ms, verified in ${this.verifyMs} ms, ` +
+        `cutover: paused and ${applied} last change(s) applied in ${drainedAt - pausedAt} ms, verified in ${this.verifyMs} ms, ` +
           `new replicas caught up in ${this.clock() - replicasFrom} ms`,
       );
     } else {
