@@ -144,6 +144,18 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('--help, and a clear refusal of missing or equal-sized layouts', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out.join('\n')).toMatch(/Usage: shardgate reshard --from OLD --to NEW \[--dry-run\]/);
+    const missing = await runCli(['--from', fromPath]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/--from OLD and --to NEW are required/);
+    const same = await runCli(['--from', fromPath, '--to', fromPath]);
+    expect(same.code).toBe(1);
+    expect(same.err).toMatch(/both have 2 shard\(s\)/);
+  });
+
   it('--dry-run prints the plan and changes nothing', async () => {
     const before = await usersByDatabase(primaries.slice(0, 2));
     const run = await runCli(['--from', fromPath, '--to', toPath, '--dry-run']);

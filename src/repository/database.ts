@@ -11,7 +11,7 @@ import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools, type PoolLease } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
-import { SELECT_LATEST_LAYOUT } from './reshard-statements.js';
+import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 
@@ -271,6 +271,9 @@ export class Database {
   async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
     const pool = this.pools.probePool(node);
     if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
+    // Asked first, so that a database that was never resharded logs no error each interval.
+    const present = await pool.query<{ present: boolean }>({ text: LAYOUT_TABLE_PRESENT.text, query_timeout: timeoutMs } as pg.QueryConfig);
+    if (!present.rows[0]?.present) return null;
     try {
       const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
       return result.rows[0] ?? null;

@@ -204,6 +204,13 @@ export const SAVE_COPY_PROGRESS = statement(
 
 export const DELETE_OTHER_JOBS = statement('reshard_jobs_forget', 'DELETE', 'DELETE FROM shardgate_reshard WHERE job_id <> $1', false);
 
+export const LAYOUT_TABLE_PRESENT = statement(
+  'reshard_layout_present',
+  'SELECT',
+  "SELECT to_regclass('shardgate_layout') IS NOT NULL AS present",
+  false,
+);
+
 export const SELECT_LATEST_LAYOUT = statement(
   'reshard_layout_latest',
   'SELECT',
