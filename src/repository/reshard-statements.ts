@@ -225,8 +225,6 @@ export const INSERT_LAYOUT = statement(
   false,
 );
 
-export const SELECT_GUARD = statement('reshard_guard_read', 'SELECT', 'SELECT state, shard_count, shard_id FROM shardgate_layout_guard', false);
-
 /** Sets the guard unless it is already there (a resumed run keeps what the first one set). */
 export const INIT_GUARD = statement(
   'reshard_guard_init',

@@ -19,7 +19,6 @@ import {
   SCAN_USER_IDS,
   SCAN_USERS,
   SELECT_CHANGES,
-  SELECT_GUARD,
   SELECT_JOBS,
   SELECT_LATEST_LAYOUT,
   SELECT_USERS_BY_IDS,
@@ -140,15 +139,6 @@ export class ReshardStore {
   async latestLayout(): Promise<RecordedLayoutRow | null> {
     const { rows } = await this.one<{ epoch: number; topology: unknown }>(SELECT_LATEST_LAYOUT, []);
     return rows[0] ? { epoch: rows[0].epoch, topology: rows[0].topology } : null;
-  }
-
-  async guard(): Promise<GuardState | null> {
-    return this.tx(async (tx) => {
-      const { rows } = await tx.execute<{ state: GuardState['state']; shard_count: number | null; shard_id: number | null }>(SELECT_GUARD, []);
-      const row = rows[0];
-      if (!row) return null;
-      return row.state === 'active' ? { state: 'active', shardCount: row.shard_count!, shardId: row.shard_id! } : { state: row.state };
-    });
   }
 
   /** Sets the guard only if this database has none yet. */

@@ -192,7 +192,7 @@ class ReshardRun {
     );
   }
 
-  private async readState(): Promise<{ phase: Phase | null; toEpoch: number; otherJobs: JobRow[]; latestLayout: { epoch: number; topology: unknown } | null; jobs: (JobRow | null)[] }> {
+  private async readState(): Promise<{ phase: Phase | null; toEpoch: number; otherJobs: JobRow[]; latestLayout: { epoch: number; topology: unknown } | null }> {
     const exists = await Promise.all(this.stores.map((s) => s.objectsExist()));
     const jobs = await Promise.all(this.stores.map((s, i) => (exists[i]!.job ? s.jobs() : Promise.resolve([]))));
     const layouts = await Promise.all(this.stores.map((s, i) => (exists[i]!.layout ? s.latestLayout() : Promise.resolve(null))));
@@ -202,7 +202,7 @@ class ReshardRun {
     const otherJobs = jobs.flat().filter((j) => j.jobId !== this.jobId);
     let latestLayout: { epoch: number; topology: unknown } | null = null;
     for (const layout of layouts) if (layout && (!latestLayout || layout.epoch > latestLayout.epoch)) latestLayout = layout;
-    return { phase, toEpoch, otherJobs, latestLayout, jobs: ours };
+    return { phase, toEpoch, otherJobs, latestLayout };
   }
 
   private isNewLayout(recorded: unknown): boolean {
