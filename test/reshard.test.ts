@@ -232,6 +232,13 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
     }
     expect(failures(load)).toEqual([]);
     expect(load.records.filter((r) => r.op.startsWith('read')).length).toBeGreaterThan(50);
+    // Writes did meet the pause (refused by the guard at the door) and still none failed: they were held and sent again.
+    const counted = await gateway!.observability.metrics.registry.getSingleMetricAsString('shardgate_shard_queries_total');
+    const refusedWrites = counted
+      .split('\n')
+      .filter((line) => /operation="(INSERT|UPDATE)"/.test(line) && /outcome="error"/.test(line))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    expect(refusedWrites).toBeGreaterThan(0);
     await expectPlacedOnce(primaries, seeded, load);
     const tampered = await sql<{ name: string }>(primaries[2]!, 'SELECT name FROM users WHERE user_id = $1', [seeded.find((id) => shardIdFor(id, 3) === 2)]);
     expect(tampered[0]!.name).not.toBe('tampered');
