@@ -144,8 +144,8 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
     const { exitCode, out } = await cli(['status', '--dir', dir]);
     expect(exitCode).toBe(0);
     expect(out).toHaveLength(5);
-    expect(out[0]).toMatch(/^SHARD\s+ROLE\s+PORT\s+STATE\s+PID\s+LAG$/);
-    expect(out[2]).toMatch(new RegExp(`^0\\s+replica 0\\s+${spec.basePort + 1}\\s+up\\s+\\d+\\s+\\d`));
+    expect(out[0]).toMatch(/^SHARD\s+ROLE\s+PORT\s+STATE\s+TL\s+PID\s+LAG\s+NOTE$/);
+    expect(out[2]).toMatch(new RegExp(`^0\\s+replica\\s+${spec.basePort + 1}\\s+up\\s+1\\s+\\d+\\s+\\d`));
   });
 
   it('gives a clean one-line error for bad flags and unknown clusters', async () => {

@@ -33,9 +33,13 @@ describe('GraphQL over HTTP (real server)', () => {
     });
     expect(post.status).toBe(200);
     expect(await post.json()).toEqual({ data: { createUser: { userId: 'http-1', shardId: 2 } } });
-    const get = await fetch(`${base}/graphql?query=${encodeURIComponent('{ user(userId: "http-1", consistency: STRONG) { userId } }')}`);
+    // A GET runs only with a header no browser sends cross-site without a preflight (CSRF).
+    const preflighted = { 'x-graphql-yoga-csrf': '1' };
+    const getUrl = `${base}/graphql?query=${encodeURIComponent('{ user(userId: "http-1", consistency: STRONG) { userId } }')}`;
+    const get = await fetch(getUrl, { headers: preflighted });
     expect(await get.json()).toEqual({ data: { user: { userId: 'http-1' } } });
-    const mutationViaGet = await fetch(`${base}/graphql?query=${encodeURIComponent('mutation { deleteUser(userId: "http-1") }')}`);
+    expect((await fetch(getUrl)).status).toBe(403);
+    const mutationViaGet = await fetch(`${base}/graphql?query=${encodeURIComponent('mutation { deleteUser(userId: "http-1") }')}`, { headers: preflighted });
     expect(mutationViaGet.status).toBe(405);
   });
 

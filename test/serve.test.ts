@@ -121,7 +121,12 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
         }
         agent.destroy();
       });
-      await new Promise((r) => setTimeout(r, 700));
+      // Every client has had answers on its kept-alive connection (bounded: a busy machine is slow).
+      const warm = Date.now() + 20_000;
+      while (Array.from({ length: 8 }, (_, c) => answers.filter((a) => a.userId.startsWith(`drain-${c}-`)).length).some((n) => n < 3)) {
+        if (Date.now() > warm) throw new Error('the clients did not get going');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const killedAt = Date.now();
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

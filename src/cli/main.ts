@@ -13,7 +13,9 @@ export const MAIN_HELP = `Usage: shardgate <command> [options]
 A GraphQL gateway over PostgreSQL sharded by user id.
 
 Commands:
-  cluster up|down|status   a local development cluster (real PostgreSQL, streaming replication)
+  cluster up|down|status|failover
+                           a local development cluster (real PostgreSQL, streaming replication,
+                           optionally synchronous or run by Patroni)
   migrate --config F       create or upgrade the schema on every shard primary
   seed --config F          insert demo users (idempotent)
   serve --config F         run the gateway (GraphQL, GraphiQL, /healthz, /readyz, /metrics)

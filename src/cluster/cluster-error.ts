@@ -10,6 +10,8 @@ export type ClusterErrorCode =
   | 'LAYOUT_MISMATCH'
   | 'NOT_A_CLUSTER'
   | 'PORT_IN_USE'
+  | 'ROLE_CONFLICT'
+  | 'NOT_READY'
   | 'PERMISSION'
   | 'COMMAND_FAILED'
   | 'TIMEOUT';

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ClusterError } from './cluster-error.js';
-import { type ClusterSpec, DEFAULT_DBNAME, topologyOf } from './cluster-layout.js';
+import { type ClusterSpec, DEFAULT_DBNAME, type HaMode, topologyOf } from './cluster-layout.js';
 
 /*
  * `D/cluster.json` remembers the spec a cluster was created with, so that
- * `up`, `down` and `status` on D need only D. `D/topology.json` is the
- * gateway's topology file.
+ * `up`, `down` and `status` on D need only D, and the roles the last
+ * switchover left, so that `up` after a `down` starts every node in its
+ * current role. `D/topology.json` is the gateway's topology file.
  */
 
 interface ClusterFile {
@@ -17,6 +18,10 @@ interface ClusterFile {
   readonly basePort: number;
   readonly fsync: boolean;
   readonly dbname: string;
+  /** Absent in files written before these existed: false, 'none', every shard's member 0. */
+  readonly synchronous?: boolean;
+  readonly ha?: HaMode;
+  readonly primaries?: readonly number[];
 }
 
 export function clusterFilePath(dir: string): string {
@@ -67,7 +72,20 @@ function parseClusterFile(text: string, file: string, dir: string): ClusterSpec 
     basePort: data.basePort as number,
     fsync: data.fsync !== false,
     dbname: typeof data.dbname === 'string' ? data.dbname : DEFAULT_DBNAME,
+    synchronous: data.synchronous === true,
+    ha: data.ha === 'patroni' ? 'patroni' : 'none',
+    primaries: parsePrimaries(data.primaries, data.shards as number, data.replicas as number, file),
   };
+}
+
+function parsePrimaries(value: unknown, shards: number, replicas: number, file: string): number[] {
+  if (value === undefined) return Array.from({ length: shards }, () => 0);
+  const ok =
+    Array.isArray(value) &&
+    value.length === shards &&
+    value.every((m) => typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= replicas);
+  if (!ok) throw new ClusterError('NOT_A_CLUSTER', `${file}: primaries must name one member (0..${replicas}) per shard`);
+  return [...(value as number[])];
 }
 
 /** Like readClusterSpec, but a missing cluster is an error naming D. */
@@ -87,8 +105,23 @@ export async function writeClusterSpec(spec: ClusterSpec): Promise<void> {
     basePort: spec.basePort,
     fsync: spec.fsync !== false,
     dbname: spec.dbname ?? DEFAULT_DBNAME,
+    synchronous: spec.synchronous === true,
+    ha: spec.ha ?? 'none',
+    primaries: Array.from({ length: spec.shards }, (_, i) => spec.primaries?.[i] ?? 0),
   };
   await writeAtomically(clusterFilePath(spec.dir), `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/**
+ * Record that the shard's primary is now `member`, in cluster.json and in
+ * topology.json, and return the updated spec.
+ */
+export async function recordPrimary(spec: ClusterSpec, shardId: number, member: number): Promise<ClusterSpec> {
+  const primaries = Array.from({ length: spec.shards }, (_, i) => (i === shardId ? member : (spec.primaries?.[i] ?? 0)));
+  const updated: ClusterSpec = { ...spec, primaries };
+  await writeClusterSpec(updated);
+  await writeTopology(updated);
+  return updated;
 }
 
 /** Write D/topology.json and return its path. */

@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { countStreamingReplicas, createDatabaseIfMissing, waitForDatabase } from './cluster-admin.js';
+import { setSynchronousStandbyNames, streamingStandbyNames } from './cluster-role-admin.js';
 import { assertPortsFree } from './assert-ports-free.js';
 import { ClusterError } from './cluster-error.js';
 import { readClusterSpec, writeClusterSpec, writeTopology } from './cluster-files.js';
@@ -9,17 +10,19 @@ import {
   type ClusterSpec,
   DEFAULT_DBNAME,
   clusterNodes,
-  lastPort,
+  lastPgPort,
   layoutDifferences,
   nodeOf,
+  shardMembers,
   shardDir,
   socketDir,
   validateSpec,
 } from './cluster-layout.js';
 import { type ClusterNodeStatus, clusterStatus } from './cluster-status.js';
 import { type PgBinaries, findPgBinaries } from './find-pg-binaries.js';
-import { socketDirFor } from './node-config.js';
-import { cloneReplica, initPrimary, isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
+import { socketDirFor, synchronousStandbyNames } from './node-config.js';
+import { cloneReplica, hasStandbySignal, initPrimary, isNodeCreated, startPgNode, stopPgNode } from './node-control.js';
+import { patroniUp } from './patroni-up.js';
 import { assertReachableByPg, giveToPg } from './pg-owner.js';
 import { runningPostmasterPid } from './postmaster-process.js';
 import { settleAll } from '../util/settle-all.js';
@@ -43,18 +46,29 @@ export async function clusterUp(
 ): Promise<{ topologyPath: string; nodes: ClusterNodeStatus[] }> {
   const progress = opts.onProgress ?? (() => {});
   const dir = resolve(spec.dir);
-  const wanted: ClusterSpec = { ...spec, dir, fsync: spec.fsync !== false, dbname: spec.dbname ?? DEFAULT_DBNAME };
+  const wanted: ClusterSpec = {
+    ...spec,
+    dir,
+    fsync: spec.fsync !== false,
+    dbname: spec.dbname ?? DEFAULT_DBNAME,
+    synchronous: spec.synchronous === true,
+    ha: spec.ha ?? 'none',
+  };
   validateSpec(wanted);
   const bins = await findPgBinaries();
   // Before anything is created: a D that PostgreSQL could not reach must not be left half made.
   await assertReachableByPg(dir);
   const cluster = await adoptOrCreate(wanted, progress);
   await prepareDirectories(cluster);
+  if (cluster.ha === 'patroni') {
+    const topologyPath = await patroniUp(bins, cluster, progress);
+    return { topologyPath, nodes: await clusterStatus(dir) };
+  }
 
   const nodes = clusterNodes(cluster);
   await assertPortsFree(nodes.filter((n) => runningPostmasterPid(n.dataDir) === null));
 
-  const socket = socketDirFor(socketDir(dir), lastPort(cluster));
+  const socket = socketDirFor(socketDir(dir), lastPgPort(cluster));
   await settleAll(
     Array.from({ length: cluster.shards }, (_, shardId) => bringUpShard(bins, cluster, shardId, socket, progress)),
   );
@@ -68,8 +82,31 @@ export async function clusterUp(
   progress(`ensuring database "${dbname}" on every primary...`);
   await settleAll(primaries.map((p) => createDatabaseIfMissing(p.port, dbname)));
   await settleAll(nodes.filter((n) => n.role === 'replica').map((r) => waitForDatabase(r.port, dbname)));
+  if (cluster.synchronous === true) {
+    progress('requiring a replica for every commit (synchronous_standby_names)...');
+    await settleAll(
+      Array.from({ length: cluster.shards }, async (_, shardId) => {
+        const names = shardMembers(cluster, shardId).filter((n) => n.role === 'replica').map((n) => n.name);
+        const primary = nodeOf(cluster, shardId, 'primary');
+        // Names no standby presents would stop every commit of the shard: refuse instead.
+        const streaming = await streamingStandbyNames(primary.port);
+        const unnamed = names.filter((n) => !streaming.includes(n));
+        if (unnamed.length > 0) {
+          throw new ClusterError(
+            'COMMAND_FAILED',
+            `shard ${shardId}: no standby streams from port ${primary.port} as ${unnamed.join(', ')}, so synchronous replication would ` +
+              'stop its writes; restart the cluster (`cluster down`, then `cluster up --synchronous`) so every node presents its name',
+          );
+        }
+        await setSynchronousStandbyNames(primary.port, synchronousStandbyNames(names));
+      }),
+    );
+  }
   const topologyPath = await writeTopology(cluster);
-  progress(`cluster up: ${cluster.shards} shard(s) x (1 primary + ${cluster.replicas} replica(s)); topology in ${topologyPath}`);
+  const mode = cluster.synchronous === true ? 'synchronous' : 'asynchronous';
+  progress(
+    `cluster up: ${cluster.shards} shard(s) x (1 primary + ${cluster.replicas} replica(s)), ${mode} replication; topology in ${topologyPath}`,
+  );
   return { topologyPath, nodes: await clusterStatus(dir) };
 }
 
@@ -87,6 +124,14 @@ async function adoptOrCreate(wanted: ClusterSpec, progress: (line: string) => vo
     }
     if (existing.fsync !== wanted.fsync) {
       progress(`note: keeping fsync ${existing.fsync === false ? 'off' : 'on'}, chosen when the cluster was created`);
+    }
+    if (wanted.synchronous === true && existing.synchronous !== true) {
+      // Only a setting on each primary: an existing cluster can be made synchronous (not back).
+      const updated = { ...existing, synchronous: true };
+      validateSpec(updated);
+      await writeClusterSpec(updated);
+      progress('turning synchronous replication on');
+      return updated;
     }
     return existing;
   }
@@ -126,6 +171,13 @@ async function bringUpShard(
   const primary = nodeOf(spec, shardId, 'primary');
   const fsync = spec.fsync !== false;
   const freshPrimary = !(await isNodeCreated(primary));
+  if (freshPrimary && primary.member !== 0) {
+    // A switchover made it the primary: its data is the shard's, and no replica can stand in for it silently.
+    throw new ClusterError(
+      'NOT_A_CLUSTER',
+      `${primary.label} (${primary.dataDir}) is missing or incomplete; the shard's data is gone: delete ${spec.dir} and start over`,
+    );
+  }
   if (freshPrimary) {
     progress(`initdb ${primary.label}...`);
     await initPrimary(bins, primary, { fsync, socketDir: socket, replicas: spec.replicas });
@@ -139,6 +191,13 @@ async function bringUpShard(
         await stopPgNode(bins, replica);
         progress(`cloning ${replica.label} from port ${primary.port}...`);
         await cloneReplica(bins, replica, primary, fsync);
+      } else if (runningPostmasterPid(replica.dataDir) === null && !(await hasStandbySignal(replica))) {
+        // An old primary that a switchover could not turn into a standby: started as it is, it would be a second primary.
+        throw new ClusterError(
+          'ROLE_CONFLICT',
+          `${replica.label} (${replica.dataDir}) is not a standby (no standby.signal), so starting it would make a second primary; ` +
+            `delete that directory and run \`cluster up\` again to clone it afresh from the primary`,
+        );
       }
       await startIfStopped(bins, replica, progress);
     }),

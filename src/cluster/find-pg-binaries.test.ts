@@ -16,7 +16,7 @@ it('says what to install when the programs are missing', async () => {
     await expect(findPgBinaries({ path: empty, versionedRoots: [empty] })).rejects.toMatchObject({
       name: 'ClusterError',
       code: 'MISSING_BINARIES',
-      message: expect.stringMatching(/initdb, pg_ctl, pg_basebackup, postgres.*apt-get install -y postgresql/),
+      message: expect.stringMatching(/initdb, pg_ctl, pg_basebackup, postgres, pg_rewind, pg_controldata.*apt-get install -y postgresql/),
     });
   } finally {
     await rm(empty, { recursive: true });

@@ -12,6 +12,9 @@ export interface PgBinaries {
   readonly pgCtl: string;
   readonly pgBasebackup: string;
   readonly postgres: string;
+  /** Turns an old primary into a replica of the new one after a switchover. */
+  readonly pgRewind: string;
+  readonly pgControldata: string;
   /** Major version, e.g. 15. */
   readonly version: number;
 }
@@ -24,13 +27,13 @@ export interface FindPgBinariesOptions {
 }
 
 export const MIN_PG_VERSION = 15;
-const PROGRAMS = ['initdb', 'pg_ctl', 'pg_basebackup', 'postgres'] as const;
+const PROGRAMS = ['initdb', 'pg_ctl', 'pg_basebackup', 'postgres', 'pg_rewind', 'pg_controldata'] as const;
 
 /**
- * Find initdb, pg_ctl, pg_basebackup and postgres: first on PATH, then under
+ * Find initdb, pg_ctl, pg_basebackup, postgres, pg_rewind and pg_controldata: first on PATH, then under
  * `/usr/lib/postgresql/<version>/bin` (highest version first).
  *
- * All four are taken from one directory, so that a pg_basebackup of one
+ * All are taken from one directory, so that a pg_basebackup of one
  * version never clones a server of another. A PATH entry that is a symlink
  * (e.g. /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb) counts
  * by its target directory; Debian's /usr/bin/pg_basebackup wrapper script
@@ -90,13 +93,14 @@ async function versionedBinDirs(root: string): Promise<string[]> {
 }
 
 async function completeSetIn(dir: string): Promise<PgBinaries | null> {
-  const [initdb, pgCtl, pgBasebackup, postgres] = PROGRAMS.map((p) => join(dir, p)) as [string, string, string, string];
-  for (const file of [initdb, pgCtl, pgBasebackup, postgres]) {
+  const files = PROGRAMS.map((p) => join(dir, p));
+  for (const file of files) {
     if (!(await isExecutable(file))) return null;
   }
+  const [initdb, pgCtl, pgBasebackup, postgres, pgRewind, pgControldata] = files as [string, string, string, string, string, string];
   const version = await majorVersion(postgres);
   if (version === null) return null;
-  return { initdb, pgCtl, pgBasebackup, postgres, version };
+  return { initdb, pgCtl, pgBasebackup, postgres, pgRewind, pgControldata, version };
 }
 
 /** `postgres (PostgreSQL) 15.13 (Debian 15.13-0+deb12u1)` -> 15. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { pgHbaConfig, primaryConfig, quote, replicaConfig, socketDirFor } from './node-config.js';
+import { missingNodeSettings, pgHbaConfig, primaryConfig, quote, replicaConfig, socketDirFor, synchronousStandbyNames } from './node-config.js';
 
 describe('primaryConfig', () => {
-  const base = { port: 54320, socketDir: '/c/run', replicas: 1 };
+  const base = { port: 54320, name: 'shard0_node0', socketDir: '/c/run', replicas: 1 };
 
   it('listens on loopback only, keeps sockets in the cluster and enables replication', () => {
     const conf = primaryConfig({ ...base, fsync: true });
@@ -11,19 +11,41 @@ describe('primaryConfig', () => {
     expect(conf).toContain("unix_socket_directories = '/c/run'");
     expect(conf).toContain('wal_level = replica');
     expect(conf).toContain('hot_standby = on');
+    expect(conf).toContain("cluster_name = 'shard0_node0'");
     expect(conf).not.toContain('fsync = off');
+  });
+
+  it('keeps what pg_rewind needs, even on throw-away clusters', () => {
+    for (const fsync of [true, false]) {
+      const conf = primaryConfig({ ...base, fsync });
+      expect(conf).toContain('wal_log_hints = on');
+      expect(conf).not.toContain('full_page_writes = off');
+    }
   });
 
   it('turns durability off only when asked, and never loses a commit to a server crash', () => {
     const conf = primaryConfig({ ...base, fsync: false });
     expect(conf).toContain('fsync = off');
     expect(conf).not.toContain('synchronous_commit');
-    expect(conf).toContain('full_page_writes = off');
   });
 });
 
-it('gives a replica its own port, set after the copied primary settings', () => {
-  expect(replicaConfig(54321)).toMatch(/port = 54321\n$/);
+it('gives a replica its own port and name, set after the copied primary settings', () => {
+  expect(replicaConfig(54321, 'shard0_node1')).toMatch(/port = 54321\ncluster_name = 'shard0_node1'\n$/);
+});
+
+it('adds what an older node lacks for switchovers, once', () => {
+  const old = "port = 54321\nfull_page_writes = off\n";
+  const added = missingNodeSettings(old, 'shard0_node1');
+  expect(added).toContain("cluster_name = 'shard0_node1'");
+  expect(added).toContain('wal_log_hints = on');
+  expect(added).toContain('full_page_writes = on');
+  expect(missingNodeSettings(old + added, 'shard0_node1')).toBe('');
+});
+
+it('waits for any one standby, quoting each name', () => {
+  expect(synchronousStandbyNames(['shard0_node1', 'shard0_node2'])).toBe('ANY 1 ("shard0_node1", "shard0_node2")');
+  expect(synchronousStandbyNames([])).toBe('');
 });
 
 it('trusts loopback for databases and replication, nothing else', () => {

@@ -14,6 +14,8 @@ const MAX_SOCKET_PATH = 107;
 
 export interface PrimaryConfigOptions {
   readonly port: number;
+  /** The node's name (ClusterNode.name): its application_name when it streams, for synchronous_standby_names. */
+  readonly name: string;
   /** '' for no unix socket at all. */
   readonly socketDir: string;
   readonly fsync: boolean;
@@ -27,9 +29,13 @@ export function primaryConfig(o: PrimaryConfigOptions): string {
     // Only loopback: this is a local development cluster with trust authentication.
     "listen_addresses = '127.0.0.1'",
     `port = ${o.port}`,
+    // A walreceiver without application_name in primary_conninfo presents this name to its primary.
+    `cluster_name = ${quote(o.name)}`,
     // Inside the cluster directory: /var/run/postgresql may not exist or be writable.
     `unix_socket_directories = ${quote(o.socketDir)}`,
     'wal_level = replica',
+    // pg_rewind, which turns an old primary into a replica of the new one after a switchover, needs it.
+    'wal_log_hints = on',
     `max_wal_senders = ${o.replicas + 5}`,
     // Keeps enough WAL for a replica stopped for a while (failure tests) to catch up by streaming.
     "wal_keep_size = '256MB'",
@@ -45,15 +51,37 @@ export function primaryConfig(o: PrimaryConfigOptions): string {
   if (!o.fsync) {
     // Throw-away clusters only: a machine crash may corrupt the data, which is
     // fine for tests. synchronous_commit stays on: a crashed or killed server
-    // (not machine) must keep every commit it acknowledged, as the fault tests check.
-    lines.push('fsync = off', 'full_page_writes = off');
+    // (not machine) must keep every commit it acknowledged, as the fault tests
+    // check, and a synchronous cluster's commits must wait for the replica.
+    // full_page_writes stays on too: pg_rewind refuses to work without it.
+    lines.push('fsync = off');
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Appended after the primary's settings copied by pg_basebackup: the replica listens on its own port. */
-export function replicaConfig(port: number): string {
-  return `\n${REPLICA_MARKER}\nport = ${port}\n`;
+/** Appended after the primary's settings copied by pg_basebackup: the replica has its own port and name. */
+export function replicaConfig(port: number, name: string): string {
+  return `\n${REPLICA_MARKER}\nport = ${port}\ncluster_name = ${quote(name)}\n`;
+}
+
+/**
+ * What a node created by an older shardgate lacks for synchronous
+ * replication and pg_rewind, appended (later settings win) before it starts;
+ * '' when its configuration has it all.
+ */
+export function missingNodeSettings(conf: string, name: string): string {
+  if (/^\s*cluster_name\s*=/m.test(conf)) return '';
+  return `\n# shardgate: settings added for switchovers\ncluster_name = ${quote(name)}\nwal_log_hints = on\nfull_page_writes = on\n`;
+}
+
+/**
+ * The value of synchronous_standby_names for a primary whose standbys are
+ * `names`: any one of them must have a commit before it is acknowledged.
+ * '' (no synchronous standby) when there are none.
+ */
+export function synchronousStandbyNames(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  return `ANY 1 (${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')})`;
 }
 
 /**

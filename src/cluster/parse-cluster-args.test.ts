@@ -10,7 +10,18 @@ describe('parseClusterArgs', () => {
       replicas: 0,
       basePort: 6000,
       noFsync: true,
+      synchronous: false,
+      ha: undefined,
     });
+  });
+
+  it('parses --synchronous and --ha', () => {
+    expect(parseClusterArgs(['up', '--dir', 'D', '--synchronous', '--ha', 'patroni'])).toMatchObject({ kind: 'up', synchronous: true, ha: 'patroni' });
+    expect(parseClusterArgs(['up', '--dir', 'D', '--ha=none'])).toMatchObject({ ha: 'none' });
+  });
+
+  it('parses failover', () => {
+    expect(parseClusterArgs(['failover', '--dir', 'D', '--shard', '2'])).toEqual({ kind: 'failover', dir: 'D', shard: 2 });
   });
 
   it('leaves options not given undefined, so an existing cluster keeps its layout', () => {
@@ -26,7 +37,7 @@ describe('parseClusterArgs', () => {
     expect(parseClusterArgs(argv)).toMatchObject({ kind: 'help', text: expect.stringContaining('Usage: shardgate cluster <command>') });
   });
 
-  it.each(['up', 'down', 'status'])('gives help for %s, even without --dir', (sub) => {
+  it.each(['up', 'down', 'status', 'failover'])('gives help for %s, even without --dir', (sub) => {
     expect(parseClusterArgs([sub, '--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining(`Usage: shardgate cluster ${sub}`) });
   });
 
@@ -38,6 +49,10 @@ describe('parseClusterArgs', () => {
     [['status', '--dir', 'D', 'extra'], expect.stringMatching(/^cluster status: unexpected argument 'extra'/)],
     [['down', '--dir', 'D', '--shards', '2'], expect.stringMatching(/^cluster down: unknown option '--shards'/)],
     [['frobnicate'], expect.stringMatching(/^cluster: unknown command "frobnicate"/)],
+    [['up', '--dir', 'D', '--ha', 'pacemaker'], 'cluster up: --ha expects none or patroni, got "pacemaker" (see `shardgate cluster up --help`)'],
+    [['failover', '--dir', 'D'], 'cluster failover: --shard S is required (see `shardgate cluster failover --help`)'],
+    [['failover', '--dir', 'D', '--shard', 'one'], 'cluster failover: --shard expects a shard number, got "one" (see `shardgate cluster failover --help`)'],
+    [['status', '--dir', 'D', '--synchronous'], expect.stringMatching(/^cluster status: unknown option '--synchronous'/)],
   ])('refuses %j with one line', (argv, message) => {
     const result = parseClusterArgs(argv);
     expect(result).toEqual({ kind: 'usage-error', message });

@@ -4,6 +4,11 @@ export interface PoolOptions {
   readonly max: number;
   /** Give up connecting (or waiting for a free connection) after this long. @default 1000 */
   readonly connectTimeoutMs: number;
+  /**
+   * Statements that may wait for a free connection of one node; one more
+   * fails at once with SHARD_OVERLOADED instead of queueing. @default 500
+   */
+  readonly queueMax: number;
   /** Server-side `statement_timeout`; the client gives up 500 ms later. @default 5000 */
   readonly statementTimeoutMs: number;
   /** Close connections idle this long. @default 30000 */
@@ -15,6 +20,7 @@ export interface PoolOptions {
 export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
   max: 10,
   connectTimeoutMs: 1000,
+  queueMax: 500,
   statementTimeoutMs: 5000,
   idleTimeoutMs: 30_000,
   applicationName: 'shardgate',

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { DomainError, ShardUnavailableError } from '../repository/errors.js';
+import { DomainError, OperationTooComplexError, ShardOverloadedError, ShardUnavailableError } from '../repository/errors.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
 export class BadUserInputError extends DomainError {
@@ -22,11 +22,18 @@ export class BadUserInputError extends DomainError {
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
-  if (err instanceof ShardUnavailableError) {
-    extensions.shardId = err.shardId;
-    if (err.reason) extensions.reason = err.reason;
+  if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError) extensions.shardId = err.shardId;
+  if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;
+  if (err instanceof OperationTooComplexError) {
+    extensions.limit = err.limit;
+    extensions.max = err.max;
   }
-  const message = err instanceof ShardUnavailableError ? `Shard ${err.shardId} is unavailable.` : err.message;
+  const message =
+    err instanceof ShardUnavailableError
+      ? `Shard ${err.shardId} is unavailable.`
+      : err instanceof ShardOverloadedError
+        ? `Shard ${err.shardId} is overloaded; retry later.`
+        : err.message;
   return new GraphQLError(message, {
     nodes: template.nodes,
     source: template.source,

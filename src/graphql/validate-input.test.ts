@@ -24,6 +24,18 @@ describe('input validation', () => {
     fails(() => validUserId('userId', 'a\u007fb'), 'userId');
   });
 
+  it('every string: well-formed Unicode and no control characters; userId not blank', () => {
+    fails(() => validUserId('userId', 'bad-\ud800-x'), 'userId');
+    fails(() => validUserId('userId', '\udc00'), 'userId');
+    fails(() => validUserId('userId', '   '), 'userId');
+    fails(() => validUserId('userId', '\u3000'), 'userId');
+    expect(validUserId('userId', ' a ')).toBe(' a ');
+    expect(validUserId('userId', '😀')).toBe('😀');
+    fails(() => validName('input.name', 'a\u0000b'), 'input.name');
+    fails(() => validName('input.name', 'x\ud83d'), 'input.name');
+    fails(() => validEmail('input.email', 'a\u0001@b'), 'input.email');
+  });
+
   it('email must be local@domain', () => {
     expect(validEmail('input.email', 'a@b')).toBe('a@b');
     for (const bad of ['', 'ab', '@b', 'a@', 'a b@c', 'a@b@c']) fails(() => validEmail('input.email', bad), 'input.email');

@@ -6,6 +6,8 @@ export const MAX_IDS = 500;
 export const MAX_PAGE_SIZE = 100;
 
 const CONTROL = /\p{Cc}/u;
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // `local@domain`: one @, neither side empty, no whitespace or control characters.
 const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
 
@@ -16,17 +18,25 @@ function charLength(s: string): number {
   return n;
 }
 
+/**
+ * Every string argument: not empty, at most 255 characters, well-formed
+ * Unicode (a lone surrogate would be stored as U+FFFD, so two different
+ * values could become one), and no control characters (PostgreSQL refuses
+ * NUL outright; the others have no place in a name, an email or an id).
+ */
 function text(field: string, value: string): string {
   if (value.length === 0) throw new BadUserInputError(field, 'must not be empty');
   if (value.length > MAX_TEXT_LENGTH && charLength(value) > MAX_TEXT_LENGTH) {
     throw new BadUserInputError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
   }
+  if (LONE_SURROGATE.test(value)) throw new BadUserInputError(field, 'must be well-formed Unicode (it contains a lone surrogate)');
+  if (CONTROL.test(value)) throw new BadUserInputError(field, 'must not contain control characters');
   return value;
 }
 
 export function validUserId(field: string, value: string): string {
   text(field, value);
-  if (CONTROL.test(value)) throw new BadUserInputError(field, 'must not contain control characters');
+  if (value.trim().length === 0) throw new BadUserInputError(field, 'must not be blank');
   return value;
 }
 

@@ -6,10 +6,11 @@ import type { NodeProbe } from '../sharding/replica-lag.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
+import { NodeAdmission, type Release } from './admission.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
-import { ShardUnavailableError, SqlError, type Delivery } from './errors.js';
+import { ShardOverloadedError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
-import { NodePools, type PoolLease } from './node-pools.js';
+import { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements.js';
 import { statement, type Statement } from './statement.js';
@@ -18,7 +19,7 @@ import type { StatementEvent, StatementObserver, StatementOutcome } from './stat
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
   readonly batchSize?: number;
-  /** The request's scope (its deadline bounds the wait for a primary). */
+  /** The request this statement serves: its statement budget is charged before anything is sent; its deadline bounds the wait for a primary. */
   readonly scope?: RequestScope;
 }
 
@@ -102,7 +103,9 @@ export class Database {
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
   private readonly writeBuffer: WriteBuffer | null;
-  private readonly leases = new WeakMap<pg.PoolClient, PoolLease>();
+  /** Per connection checked out: gives back its pool lease and its admission permit. */
+  private readonly leases = new WeakMap<pg.PoolClient, Release>();
+  private readonly connectWaitMs: number;
   private closed = false;
 
   constructor(
@@ -116,7 +119,11 @@ export class Database {
     this.writeBuffer = options.writeBuffer ?? null;
     const onConnectionError = (node: ShardNode, err: Error) =>
       this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
-    this.pools = new NodePools((node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError));
+    this.connectWaitMs = poolOptions.connectTimeoutMs;
+    this.pools = new NodePools(
+      (node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError),
+      (node) => new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax),
+    );
     this.pools.reconcile(manager.allNodes());
   }
 
@@ -287,12 +294,14 @@ export class Database {
   poolStats(): PoolStats[] {
     return this.manager.allNodes().flatMap((node) => {
       const pool = this.pools.pool(node);
-      if (!pool) return [];
+      const admission = this.pools.admission(node);
+      if (!pool || !admission) return [];
       return {
         node,
         active: pool.totalCount - pool.idleCount,
         idle: pool.idleCount,
-        waiting: pool.waitingCount,
+        // Statements wait at the door's admission, never inside the pool.
+        waiting: admission.waiting + pool.waitingCount,
       };
     });
   }
@@ -300,10 +309,12 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pools.closeAll();
+    await this.pools.closeAll((node) => new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
   }
 
   private async runOn<R extends object>(target: NodeTarget, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
+    // Over budget: refused before it is observed or sent, so it costs nothing.
+    options?.scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
     let client: pg.PoolClient;
     try {
@@ -338,7 +349,12 @@ export class Database {
     }
   }
 
-  /** Checks a connection out; give it back with `release`. */
+  /**
+   * Checks a connection of the target node out, with the admission permit
+   * that goes with it; give both back with `release`. Waiting for the permit
+   * is pressure (SHARD_OVERLOADED, the node stays healthy); failing to
+   * connect once admitted is a node failure, and the statement was never sent.
+   */
   private async connect(target: NodeTarget): Promise<pg.PoolClient> {
     if (this.closed) throw new ShardUnavailableError(target.node.shardId, 'the gateway is shutting down');
     const lease = this.pools.checkout(target.node);
@@ -346,11 +362,22 @@ export class Database {
       // Removed by a topology reload after this statement was routed: it went nowhere.
       throw new ShardUnavailableError(target.node.shardId, `${target.node.id} left the topology`, { delivery: 'not-sent' });
     }
+    let permit: Release;
+    try {
+      permit = await lease.admission.acquire(this.connectWaitMs);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
     try {
       const client = await lease.pool.connect();
-      this.leases.set(client, lease);
+      this.leases.set(client, () => {
+        permit();
+        lease.release();
+      });
       return client;
     } catch (err) {
+      permit();
       lease.release();
       throw this.unavailable(target, err, 'not-sent');
     }
@@ -359,7 +386,7 @@ export class Database {
   /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
   private release(client: pg.PoolClient, broken: Error | undefined): void {
     client.release(broken ?? connectionErrorOf(client));
-    this.leases.get(client)?.release();
+    this.leases.get(client)?.();
     this.leases.delete(client);
   }
 
@@ -439,7 +466,7 @@ function failureOutcome(err: unknown): StatementOutcome {
   return {
     rowCount: null,
     error: err,
-    outcome: err instanceof ShardUnavailableError ? 'unavailable' : 'error',
+    outcome: err instanceof ShardUnavailableError ? 'unavailable' : err instanceof ShardOverloadedError ? 'overloaded' : 'error',
     ...sqlStateOutcome(err),
   };
 }

@@ -65,3 +65,37 @@ export class SqlError extends Error {
     super(`statement ${statementName} failed with SQLSTATE ${sqlState}`, options);
   }
 }
+
+/**
+ * Too many statements already wait for a connection of the node the
+ * operation needs: refused at once (load shedding), or it waited longer than
+ * a connection wait may last. Pressure, not failure: the node is not
+ * reported unhealthy.
+ */
+export class ShardOverloadedError extends DomainError {
+  override readonly name = 'ShardOverloadedError';
+  readonly code = 'SHARD_OVERLOADED';
+  constructor(
+    readonly shardId: number,
+    /** What happened (for logs, never for clients). */
+    readonly detail: string,
+  ) {
+    super(`shard ${shardId} is overloaded`);
+  }
+}
+
+/** Which limit an operation went over. */
+export type OperationLimit = 'depth' | 'aliases' | 'tokens' | 'statements' | 'representations';
+
+/** An operation over one of the request limits: refused before it runs, or stopped at the door once it sends too many statements. */
+export class OperationTooComplexError extends DomainError {
+  override readonly name = 'OperationTooComplexError';
+  readonly code = 'OPERATION_TOO_COMPLEX';
+  constructor(
+    readonly limit: OperationLimit,
+    readonly max: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

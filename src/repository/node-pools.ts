@@ -1,9 +1,13 @@
 import type pg from 'pg';
 import type { ShardNode } from '../sharding/shard.js';
+import type { NodeAdmission } from './admission.js';
 
 interface Entry {
+  readonly node: ShardNode;
   readonly pool: pg.Pool;
   readonly probePool: pg.Pool;
+  /** Who may ask the pool for a connection, and the bounded queue of who waits. */
+  readonly admission: NodeAdmission;
   /** Connections checked out or being waited for. */
   inFlight: number;
   retired: boolean;
@@ -12,6 +16,7 @@ interface Entry {
 /** One use of a node's pool; `release` exactly once, when its connection is given back (or was never obtained). */
 export interface PoolLease {
   readonly pool: pg.Pool;
+  readonly admission: NodeAdmission;
   release(): void;
 }
 
@@ -27,7 +32,10 @@ export class NodePools {
   private readonly draining = new Set<Entry>();
   private readonly closing: Promise<void>[] = [];
 
-  constructor(private readonly open: (node: ShardNode, probe: boolean) => pg.Pool) {}
+  constructor(
+    private readonly open: (node: ShardNode, probe: boolean) => pg.Pool,
+    private readonly openAdmission: (node: ShardNode) => NodeAdmission,
+  ) {}
 
   /** Opens pools for `nodes` that have none; retires the pools of nodes not among them. */
   reconcile(nodes: readonly ShardNode[]): void {
@@ -43,7 +51,14 @@ export class NodePools {
     }
     for (const node of nodes) {
       if (!this.live.has(node.key)) {
-        this.live.set(node.key, { pool: this.open(node, false), probePool: this.open(node, true), inFlight: 0, retired: false });
+        this.live.set(node.key, {
+          node,
+          pool: this.open(node, false),
+          probePool: this.open(node, true),
+          admission: this.openAdmission(node),
+          inFlight: 0,
+          retired: false,
+        });
       }
     }
   }
@@ -56,6 +71,7 @@ export class NodePools {
     let released = false;
     return {
       pool: entry.pool,
+      admission: entry.admission,
       release: () => {
         if (released) return;
         released = true;
@@ -70,6 +86,10 @@ export class NodePools {
     return this.live.get(node.key)?.pool ?? null;
   }
 
+  admission(node: ShardNode): NodeAdmission | null {
+    return this.live.get(node.key)?.admission ?? null;
+  }
+
   probePool(node: ShardNode): pg.Pool | null {
     return this.live.get(node.key)?.probePool ?? null;
   }
@@ -79,9 +99,10 @@ export class NodePools {
     return this.draining.size;
   }
 
-  /** Ends every pool (shutdown), including those still draining. */
-  async closeAll(): Promise<void> {
+  /** Ends every pool (shutdown), including those still draining; statements still waiting for admission get `refusal`. */
+  async closeAll(refusal: (node: ShardNode) => Error): Promise<void> {
     const all = [...this.live.values(), ...this.draining];
+    for (const entry of all) entry.admission.refuseAll(refusal(entry.node));
     this.live.clear();
     this.draining.clear();
     await Promise.all([...this.closing, ...all.flatMap((e) => [e.pool.end().catch(() => {}), e.probePool.end().catch(() => {})])]);

@@ -1,8 +1,42 @@
+import { OperationTooComplexError } from './errors.js';
+
 /**
- * What one GraphQL request carries down to every statement it causes,
- * created once per request and passed in QueryOptions.
+ * How many statements one request may send. The estimate made before
+ * execution should keep a request well inside it; this is the backstop at
+ * the door for whatever the estimate could not foresee (retries on another
+ * node, a resolver that asks more than expected).
+ */
+export class StatementBudget {
+  private sent = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Statements counted so far (refused ones included). */
+  get used(): number {
+    return this.sent;
+  }
+
+  /** Counts one statement, or throws OPERATION_TOO_COMPLEX (limit `statements`) when it would go over. */
+  take(): void {
+    this.sent++;
+    if (this.sent > this.max) {
+      throw new OperationTooComplexError('statements', this.max, `The operation sent more than ${this.max} SQL statements and was stopped.`);
+    }
+  }
+}
+
+/**
+ * What one GraphQL request carries down to every statement it sends. Created
+ * once per request with the GraphQL context and passed through the
+ * repository in QueryOptions; the door reads it.
  */
 export interface RequestScope {
-  /** Absolute deadline of the request (ms since the epoch, the Date.now clock): no statement or wait runs past it. */
+  readonly requestId: string;
+  readonly statements: StatementBudget;
+  /** Absolute deadline of the request (ms since the epoch, the Date.now clock), when it has one: no wait runs past it (the failover buffer included). */
   readonly deadline?: number;
+}
+
+export function createRequestScope(requestId: string, maxStatements: number): RequestScope {
+  return { requestId, statements: new StatementBudget(maxStatements) };
 }

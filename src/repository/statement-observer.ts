@@ -14,8 +14,8 @@ export interface StatementOutcome {
   /** Set when the statement failed. */
   readonly error?: unknown;
   readonly sqlState?: string;
-  /** `ok`, `error` (refused by PostgreSQL), or `unavailable` (the node could not serve). */
-  readonly outcome: 'ok' | 'error' | 'unavailable';
+  /** `ok`, `error` (refused by PostgreSQL), `unavailable` (the node could not serve), or `overloaded` (shed before it was sent: too many waited for the node). */
+  readonly outcome: 'ok' | 'error' | 'unavailable' | 'overloaded';
 }
 
 /**

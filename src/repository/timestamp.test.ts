@@ -25,4 +25,14 @@ describe('timestamps', () => {
     expect(isTimestamp('2026-13-45T21:07:00.123456Z')).toBe(false);
     expect(isTimestamp("2026-11-23T21:07:00.123456Z' OR 1=1")).toBe(false);
   });
+
+  it('is a real instant: no February 30th, no 24:00, no year 0', () => {
+    expect(isTimestamp('2024-02-29T00:00:00.000000Z')).toBe(true);
+    expect(isTimestamp('2026-02-29T00:00:00.000000Z')).toBe(false);
+    expect(isTimestamp('2026-02-30T00:00:00.000000Z')).toBe(false);
+    expect(isTimestamp('2026-04-31T00:00:00.000000Z')).toBe(false);
+    expect(isTimestamp('2026-01-01T24:00:00.000000Z')).toBe(false);
+    expect(isTimestamp('0000-01-01T00:00:00.000000Z')).toBe(false);
+    expect(isTimestamp('0001-01-01T00:00:00.000000Z')).toBe(true);
+  });
 });

@@ -24,8 +24,15 @@ export function timestampFromPg(text: string): Timestamp {
   return `${date.toISOString().slice(0, 23)}000Z`;
 }
 
+/**
+ * Canonical form and a real instant: `Date.parse` alone accepts
+ * 2026-02-30 (as March 2nd) and 24:00, which PostgreSQL refuses; the
+ * instant must print back as itself. Years 0001..9999.
+ */
 export function isTimestamp(value: string): value is Timestamp {
-  return CANONICAL.test(value) && !Number.isNaN(Date.parse(value.slice(0, 23) + 'Z'));
+  if (!CANONICAL.test(value) || value.startsWith('0000')) return false;
+  const ms = Date.parse(`${value.slice(0, 23)}Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === value.slice(0, 23);
 }
 
 /** ISO 8601 with milliseconds, what the GraphQL DateTime scalar shows. */

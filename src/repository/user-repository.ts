@@ -1,7 +1,8 @@
 import type { ReadPolicy } from '../sharding/read-policy.js';
-import type { Database } from './database.js';
+import type { Database, QueryOptions } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
 import { LayoutRetry } from './layout-retry.js';
+import type { RequestScope } from './request-scope.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
 import {
@@ -37,7 +38,19 @@ export class UserRepository {
     private readonly db: Database,
     /** Sends a write again, routed afresh, when a reshard's layout guard refused it. @default none: such a write fails */
     private readonly layout: LayoutRetry = new LayoutRetry(() => null),
+    /** The request every statement of this instance serves (see forRequest). */
+    private readonly scope?: RequestScope,
   ) {}
+
+  /** The same repository, charging every statement to `scope` (one GraphQL request). */
+  forRequest(scope: RequestScope): UserRepository {
+    return new UserRepository(this.db, this.layout, scope);
+  }
+
+  private options(extra?: QueryOptions): QueryOptions | undefined {
+    if (!this.scope) return extra;
+    return { ...extra, scope: this.scope };
+  }
 
   shardIdOf(userId: string): number {
     return this.db.manager.shardIdOf(userId);
@@ -45,42 +58,52 @@ export class UserRepository {
 
   /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
   create(user: NewUser): Promise<User> {
-    return this.layout.run(async () => {
-      const shardId = this.shardIdOf(user.userId);
-      try {
-        const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email]);
-        return toUser(rows[0]!, shardId);
-      } catch (err) {
-        if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
-        throw err;
-      }
-    }, () => this.shardIdOf(user.userId));
+    return this.layout.run(
+      async () => {
+        const shardId = this.shardIdOf(user.userId);
+        try {
+          const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], this.options());
+          return toUser(rows[0]!, shardId);
+        } catch (err) {
+          if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
+          throw err;
+        }
+      },
+      () => this.shardIdOf(user.userId),
+      this.scope?.deadline,
+    );
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
   update(userId: string, patch: UserPatch): Promise<User> {
-    return this.layout.run(async () => {
-      const shardId = this.shardIdOf(userId);
-      const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null]);
-      if (rows.length === 0) throw new UserNotFoundError(userId);
-      return toUser(rows[0]!, shardId);
-    }, () => this.shardIdOf(userId));
+    return this.layout.run(
+      async () => {
+        const shardId = this.shardIdOf(userId);
+        const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
+        if (rows.length === 0) throw new UserNotFoundError(userId);
+        return toUser(rows[0]!, shardId);
+      },
+      () => this.shardIdOf(userId),
+      this.scope?.deadline,
+    );
   }
 
   /** → primary. True when the user existed. */
   delete(userId: string): Promise<boolean> {
-    return this.layout.run(async () => {
-      const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId]);
-      return rowCount > 0;
-    }, () => this.shardIdOf(userId));
+    return this.layout.run(
+      async () => {
+        const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], this.options());
+        return rowCount > 0;
+      },
+      () => this.shardIdOf(userId),
+      this.scope?.deadline,
+    );
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
   async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
-    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], {
-      batchSize: userIds.length,
-    });
+    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], this.options({ batchSize: userIds.length }));
     return rows.map((r) => toUser(r, shardId));
   }
 
@@ -93,12 +116,12 @@ export class UserRepository {
     const { after, direction, limit } = page;
     const result =
       after === null
-        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit])
+        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], this.options())
         : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
             after.createdAt,
             after.userId,
             limit,
-          ]);
+          ], this.options());
     return result.rows.map((r) => toUser(r, shardId));
   }
 
@@ -107,16 +130,17 @@ export class UserRepository {
     for (const u of users) {
       if (this.shardIdOf(u.userId) !== shardId) throw new RangeError(`user ${u.userId} does not live on shard ${shardId}`);
     }
-    const { rowCount } = await this.db.write(shardId, INSERT_USERS_BULK, [
-      users.map((u) => u.userId),
-      users.map((u) => u.name),
-      users.map((u) => u.email),
-    ]);
+    const { rowCount } = await this.db.write(
+      shardId,
+      INSERT_USERS_BULK,
+      [users.map((u) => u.userId), users.map((u) => u.name), users.map((u) => u.email)],
+      this.options(),
+    );
     return rowCount;
   }
 
   async countOnShard(shardId: number, policy: ReadPolicy): Promise<number> {
-    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, []);
+    const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], this.options());
     return Number(rows[0]!.n);
   }
 

@@ -1,11 +1,19 @@
-import { randomUUID } from 'node:crypto';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
+import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { Shards } from './open-shards.js';
-import { toClientError, useErrorPolicy } from './error-policy.js';
+import { corsPolicy } from './cors-policy.js';
+import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
+import { requestIdOf, useRequestId } from './request-id.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
+import { useIntrospectionSwitch } from './use-introspection-switch.js';
+import { useOperationLimits } from './use-operation-limits.js';
+import { useOverloadShedding } from './use-overload-shedding.js';
+import { useRequestErrorCodes } from './use-request-error-codes.js';
+import { useTrustedDocuments } from './use-trusted-documents.js';
 
 export interface AppDeps {
   readonly shards: Shards;
@@ -14,14 +22,14 @@ export interface AppDeps {
   readonly plugins?: readonly Plugin[];
   /** The query GraphiQL opens with. */
   readonly graphiqlDefaultQuery?: string;
+  /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
+  readonly safety?: RequestSafetyOptions;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GatewayContext> & {
   /** Flip /readyz to 503 before shutting down, so load balancers stop sending. */
   markShuttingDown(): void;
 };
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const DEFAULT_GRAPHIQL_QUERY = `# shardgate: users sharded by fnv1a32(userId) % shards
 query Overview {
@@ -41,6 +49,7 @@ query Overview {
  */
 export function createApp(deps: AppDeps): App {
   const { shards, logger } = deps;
+  const safety = deps.safety ?? DEFAULT_REQUEST_SAFETY;
   let shuttingDown = false;
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema: gatewaySchema(),
@@ -56,21 +65,41 @@ export function createApp(deps: AppDeps): App {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
-      error: (...args) => logger.error(args.length === 1 ? args[0] : args),
+      // toClientError has logged what it masks, with the request id; yoga would log it again.
+      error: (...args) => (args.length === 1 && alreadyLogged(args[0]) ? undefined : logger.error(args.length === 1 ? args[0] : args)),
     },
     maskedErrors: {
       // Safety net for errors raised outside execution; useErrorPolicy has already handled execution errors.
       maskError: (error) => toClientError(error, null, logger),
     },
-    context: ({ request }) => {
-      const incoming = request.headers.get('x-request-id');
-      return createGatewayContext({
-        requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+    // Request safety: bodies over the limit answer 413 before they are read
+    // whole; no multipart (there are no uploads, and browsers send it
+    // cross-site without a preflight); CORS only for listed origins.
+    maxRequestBodySize: safety.limits.maxBodyBytes,
+    multipart: false,
+    cors: corsPolicy(safety.corsOrigins),
+    context: ({ request }) =>
+      createGatewayContext({
+        requestId: requestIdOf(request),
         users: shards.users,
         manager: shards.manager,
-      });
-    },
-    plugins: [useHealthEndpoints(shards.manager, () => shuttingDown), ...(deps.plugins ?? []), useErrorPolicy(logger)],
+        maxStatements: safety.limits.maxStatements,
+      }),
+    plugins: [
+      useRequestId(),
+      useHealthEndpoints(shards.manager, () => shuttingDown),
+      // A request a browser could send cross-site without a preflight (a
+      // form, text/plain, a plain GET) runs nothing: 403. GraphiQL and
+      // routers send application/json.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
+      useOperationLimits(safety.limits),
+      useIntrospectionSwitch(safety.introspection),
+      useRequestErrorCodes({ suggestions: safety.introspection }),
+      ...(deps.plugins ?? []),
+      useOverloadShedding(logger),
+      useErrorPolicy(logger),
+    ],
   });
   return Object.assign(yoga, {
     markShuttingDown: () => {

@@ -4,8 +4,16 @@ import type { Logger } from 'pino';
 import { DomainError } from '../repository/errors.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { domainErrorToGraphQL } from '../graphql/errors.js';
+import { currentRequestId } from './request-id.js';
 
 export const INTERNAL_MESSAGE = 'Unexpected error.';
+
+const logged = new WeakSet<object>();
+
+/** Whether toClientError has already logged this error (so yoga's own error log can skip it). */
+export function alreadyLogged(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && logged.has(error);
+}
 
 /**
  * What a client may see of an error. Domain errors become their stable code;
@@ -13,7 +21,8 @@ export const INTERNAL_MESSAGE = 'Unexpected error.';
  * are; everything else is masked — no stack, SQL or credentials — and
  * logged with the request id, which the client also gets to quote.
  */
-export function toClientError(error: unknown, requestId: string | null, logger: Logger): GraphQLError {
+export function toClientError(error: unknown, knownRequestId: string | null, logger: Logger): GraphQLError {
+  const requestId = knownRequestId ?? currentRequestId();
   const graphqlError = isGraphQLError(error) ? error : null;
   const original = graphqlError?.originalError ?? error;
   if (original instanceof DomainError) {
@@ -25,10 +34,13 @@ export function toClientError(error: unknown, requestId: string | null, logger: 
   }
   if (graphqlError?.extensions.code === 'INTERNAL_SERVER_ERROR') return graphqlError;
   logger.error({ err: original, requestId, path: graphqlError?.path }, 'unexpected error while executing GraphQL');
+  if (typeof original === 'object' && original !== null) logged.add(original);
+  if (graphqlError) logged.add(graphqlError);
   return new GraphQLError(INTERNAL_MESSAGE, {
     nodes: graphqlError?.nodes,
     path: graphqlError?.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+    // `unexpected` (yoga strips it from the body) makes a response with no data a 500.
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}), unexpected: true },
   });
 }
 

@@ -66,6 +66,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     shards,
     logger,
     plugins: observability.plugins,
+    safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
   });
   const { server, drain } = createDrainableServer(app);

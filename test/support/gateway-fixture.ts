@@ -36,6 +36,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
     pool: { ...base.pool, max: 4, connectTimeoutMs: 1000, statementTimeoutMs: 5000 },
     health: { ...base.health, intervalMs: 200, timeoutMs: 1500, failuresToEject: 1, ...overrides },
     failover: base.failover,
+    safety: base.safety,
   };
 }
 
@@ -56,6 +57,7 @@ export async function openGatewayFixture(
   const app = createApp({
     shards,
     logger: pino({ level: 'silent' }),
+    safety: options.safety,
     ...(observability ? { plugins: observability.plugins } : {}),
   });
   recorder.reset();

@@ -1,5 +1,6 @@
 import { isTimestamp } from '../../repository/timestamp.js';
 import type { SortDirection, SortKey } from '../../repository/user.js';
+import { validUserId } from '../validate-input.js';
 
 /**
  * The opaque cursor of `users`: the sort key of the last user seen and the
@@ -19,13 +20,31 @@ export function encodeUserCursor(cursor: UserCursor): string {
   );
 }
 
-/** The cursor, or null when the text is not one this gateway made. */
+/**
+ * The cursor, or null when the text is not one this gateway made. Checked
+ * in full after decoding, so a forged cursor is refused here and never
+ * reaches PostgreSQL: the bytes must be valid UTF-8 and encode back to the
+ * same text, the instant must be real, and the userId must be one
+ * `createUser` would accept.
+ */
 export function decodeUserCursor(text: string): UserCursor | null {
   if (text.length === 0 || text.length > 1400 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  const bytes = Buffer.from(text, 'base64url');
+  const decoded = bytes.toString('utf8');
+  // Invalid UTF-8 decodes to U+FFFD; a non-canonical base64url text decodes like another.
+  if (!Buffer.from(decoded, 'utf8').equals(bytes) || bytes.toString('base64url') !== text) return null;
   const parts = /^v1\|([ad])\|([^|]+)\|(.+)$/s.exec(decoded);
   if (!parts) return null;
   const [, dir, createdAt, userId] = parts as unknown as [string, string, string, string];
-  if (!isTimestamp(createdAt) || userId.length === 0 || [...userId].length > 255) return null;
+  if (!isTimestamp(createdAt) || !isValidUserId(userId)) return null;
   return { direction: dir === 'a' ? 'asc' : 'desc', createdAt, userId };
+}
+
+function isValidUserId(userId: string): boolean {
+  try {
+    validUserId('after', userId);
+    return true;
+  } catch {
+    return false;
+  }
 }

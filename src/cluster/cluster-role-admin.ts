@@ -1,0 +1,137 @@
+import pg from 'pg';
+
+/*
+ * What the local development cluster (src/cluster) asks a node about its
+ * role, and the settings a switchover changes. Like cluster-admin.ts: one
+ * short-lived connection as `postgres` to the `postgres` database of a node
+ * on 127.0.0.1, closed after the call.
+ */
+
+const HOST = '127.0.0.1';
+const CONNECT_TIMEOUT_MS = 3_000;
+
+async function withNode<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({
+    host: HOST,
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: 30_000,
+    application_name: 'shardgate-cluster-admin',
+  });
+  // A node shut down while the client is open emits 'error'; the awaited call fails anyway.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** What a running node says about itself. */
+export interface ObservedNode {
+  /** pg_is_in_recovery(): a standby (or a node still replaying after a crash). */
+  readonly inRecovery: boolean;
+  /**
+   * The timeline it writes (a primary) or receives (a standby that streams);
+   * for a standby that does not stream, the timeline of its last restartpoint.
+   */
+  readonly timeline: number;
+  /** pg_control_system().system_identifier: equal on every node cloned from one initdb. */
+  readonly systemIdentifier: string;
+}
+
+export async function observeNode(port: number): Promise<ObservedNode> {
+  return withNode(port, async (c) => {
+    // A primary's current WAL file name starts with its timeline in 8 hex digits.
+    const { rows } = await c.query<{ in_recovery: boolean; timeline: number; system_identifier: string }>(
+      `SELECT pg_is_in_recovery() AS in_recovery,
+              CASE WHEN pg_is_in_recovery()
+                   THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (pg_control_checkpoint()).timeline_id)
+                   ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+              END AS timeline,
+              (pg_control_system()).system_identifier::text AS system_identifier`,
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error(`node at ${HOST}:${port} returned no row`);
+    return { inRecovery: row.in_recovery, timeline: Number(row.timeline), systemIdentifier: row.system_identifier };
+  });
+}
+
+/** The settings a switchover depends on. */
+export interface RewindSettings {
+  readonly walLogHints: boolean;
+  readonly dataChecksums: boolean;
+  readonly fullPageWrites: boolean;
+}
+
+export async function rewindSettings(port: number): Promise<RewindSettings> {
+  return withNode(port, async (c) => {
+    const { rows } = await c.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('wal_log_hints', 'data_checksums', 'full_page_writes')",
+    );
+    const on = (name: string) => rows.find((r) => r.name === name)?.setting === 'on';
+    return { walLogHints: on('wal_log_hints'), dataChecksums: on('data_checksums'), fullPageWrites: on('full_page_writes') };
+  });
+}
+
+/** application_name of every standby streaming from this primary now. */
+export async function streamingStandbyNames(primaryPort: number): Promise<string[]> {
+  return withNode(primaryPort, async (c) => {
+    const { rows } = await c.query<{ name: string }>(
+      "SELECT application_name AS name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1",
+    );
+    return rows.map((r) => r.name);
+  });
+}
+
+/**
+ * Set synchronous_standby_names on a primary (postgresql.auto.conf) and
+ * reload; '' resets it, so that commits wait for no standby.
+ */
+export async function setSynchronousStandbyNames(port: number, value: string): Promise<void> {
+  await withNode(port, async (c) => {
+    // ALTER SYSTEM takes no parameters: the value is quoted as a string literal.
+    if (value === '') await c.query('ALTER SYSTEM RESET synchronous_standby_names');
+    else await c.query(`ALTER SYSTEM SET synchronous_standby_names = ${literal(value)}`);
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+/**
+ * What a freshly promoted primary must forget: the synchronous standbys of
+ * the old primary (its commits would wait for standbys that are not there)
+ * and the connection to the primary it used to follow.
+ */
+export async function forgetStandbySettings(port: number): Promise<void> {
+  await withNode(port, async (c) => {
+    await c.query('ALTER SYSTEM RESET synchronous_standby_names');
+    await c.query('ALTER SYSTEM RESET primary_conninfo');
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+/** The synchronous_standby_names the node runs with now. */
+export async function currentSynchronousStandbyNames(port: number): Promise<string> {
+  return withNode(port, async (c) => {
+    const { rows } = await c.query<{ v: string }>('SELECT current_setting($1) AS v', ['synchronous_standby_names']);
+    return rows[0]?.v ?? '';
+  });
+}
+
+/** True when a standby has received WAL beyond `lsn` (e.g. its old primary's shutdown checkpoint). */
+export async function receivedPast(standbyPort: number, lsn: string): Promise<boolean> {
+  return withNode(standbyPort, async (c) => {
+    const { rows } = await c.query<{ past: boolean | null }>(
+      'SELECT greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) > $1::pg_lsn AS past',
+      [lsn],
+    );
+    return rows[0]?.past === true;
+  });
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,52 @@
+import { parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { estimateStatements, STATEMENTS_PER_MUTATION } from './estimate-statements.js';
+
+const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string, shards = 3) =>
+  estimateStatements(parse(query), operationName, variables, shards);
+
+describe('estimateStatements', () => {
+  it('users: one per shard per alias, and as many again with totalCount (in fragments too)', () => {
+    expect(estimate('{ users { edges { cursor } } }').statements).toBe(3);
+    expect(estimate('{ users { totalCount } }').statements).toBe(6);
+    expect(estimate('{ a: users { totalCount } b: users(first: 1) { pageInfo { hasNextPage } } }').statements).toBe(9);
+    expect(estimate('{ users { ...F } } fragment F on UserConnection { totalCount }').statements).toBe(6);
+    expect(estimate('{ users { totalCount } }', undefined, undefined, 16).statements).toBe(32);
+  });
+
+  it('the same response key twice is one resolver call', () => {
+    expect(estimate('{ users { totalCount } users { edges { cursor } } }').statements).toBe(6);
+  });
+
+  it('shards costs a statement per shard only with userCount', () => {
+    expect(estimate('{ shards { id nodes { address } } }').statements).toBe(0);
+    expect(estimate('{ shards { userCount } x: shards { ... on Shard { userCount } } }').statements).toBe(6);
+  });
+
+  it('id lookups batch per consistency: at most one per shard, never more than the ids', () => {
+    expect(estimate('{ user(userId: "a") { userId } }').statements).toBe(1);
+    expect(estimate('{ a: user(userId: "a") { userId } b: user(userId: "b") { userId } }').statements).toBe(2);
+    expect(estimate('query($ids: [ID!]!) { a: usersByIds(userIds: $ids) { userId } b: usersByIds(userIds: $ids) { userId } }', { ids: ['1', '2', '3', '4'] }).statements).toBe(3);
+    expect(estimate('{ a: user(userId: "a") { userId } b: user(userId: "b", consistency: STRONG) { userId } }').statements).toBe(2);
+    expect(estimate('query($c: ReadConsistency) { a: usersByIds(userIds: ["1","2","3"]) { userId } b: usersByIds(userIds: ["4","5","6"], consistency: $c) { userId } }', { c: 'STRONG' }).statements).toBe(6);
+    expect(estimate('{ usersByIds(userIds: []) { userId } }').statements).toBe(0);
+  });
+
+  it('_entities: representations counted, lookups batched with EVENTUAL ones', () => {
+    const q = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId } } user(userId: "x") { userId } }';
+    expect(estimate(q, { r: Array.from({ length: 10 }, (_, i) => ({ __typename: 'User', userId: `${i}` })) })).toEqual({ statements: 3, representations: 10 });
+    expect(estimate('{ _entities(representations: [{__typename: "User", userId: "1"}]) { __typename } }')).toEqual({ statements: 1, representations: 1 });
+  });
+
+  it('mutations cost STATEMENTS_PER_MUTATION each; introspection and _service nothing', () => {
+    expect(estimate('mutation { a: deleteUser(userId: "a") b: deleteUser(userId: "b") __typename }').statements).toBe(2 * STATEMENTS_PER_MUTATION);
+    expect(estimate('{ __typename _service { sdl } __schema { types { name } } }').statements).toBe(0);
+  });
+
+  it('skips what @skip/@include leave out, and picks the named operation', () => {
+    expect(estimate('query($s: Boolean) { users @skip(if: $s) { totalCount } }', { s: true }).statements).toBe(0);
+    expect(estimate('{ users @include(if: false) { totalCount } }').statements).toBe(0);
+    expect(estimate('query A { users { totalCount } } query B { shards { id } }', undefined, 'B').statements).toBe(0);
+    expect(estimate('query A { users { totalCount } } query B { shards { id } }').statements).toBe(0);
+  });
+});

@@ -1,0 +1,184 @@
+import {
+  Kind,
+  type DirectiveNode,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+export interface StatementEstimate {
+  /** SQL statements the operation may send at most, for this shard count. */
+  readonly statements: number;
+  /** Representations asked of `_entities`, over every `_entities` field. */
+  readonly representations: number;
+}
+
+/** A mutation field: its write, and at most one statement more. */
+export const STATEMENTS_PER_MUTATION = 2;
+
+type Variables = Readonly<Record<string, unknown>> | null | undefined;
+
+/**
+ * The most SQL statements an operation can send, from its document and
+ * variables and the live shard count, before anything runs:
+ * - each `users` field (each alias) asks every shard once, and once more for
+ *   `totalCount`;
+ * - each `shards` field that selects `userCount` counts every shard;
+ * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
+ *   lands in one batch: at most one statement per shard, and never more than
+ *   the number of ids;
+ * - each mutation field costs STATEMENTS_PER_MUTATION.
+ * Fields under `@skip(if: true)`/`@include(if: false)` cost nothing; other
+ * fields are counted whatever their arguments, so the estimate never falls
+ * short of what execution does. Returns zeros when the operation to run
+ * cannot be found (execution then fails without sending anything).
+ */
+export function estimateStatements(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Variables,
+  shardCount: number,
+): StatementEstimate {
+  const operation = selectOperation(document, operationName);
+  if (!operation) return { statements: 0, representations: 0 };
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const vars = variables ?? {};
+  const rootFields = collectFields([operation.selectionSet], fragments, vars);
+
+  if (operation.operation === 'mutation') {
+    let statements = 0;
+    for (const [, nodes] of rootFields) if (!nodes[0]!.name.value.startsWith('__')) statements += STATEMENTS_PER_MUTATION;
+    return { statements, representations: 0 };
+  }
+
+  let statements = 0;
+  let representations = 0;
+  const idsByConsistency = new Map<string, number>();
+  const addIds = (consistency: string, n: number) => idsByConsistency.set(consistency, (idsByConsistency.get(consistency) ?? 0) + n);
+  for (const [, nodes] of rootFields) {
+    const field = nodes[0]!;
+    const subFields = () => collectFields(nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), fragments, vars);
+    switch (field.name.value) {
+      case 'users': {
+        statements += shardCount;
+        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'totalCount')) statements += shardCount;
+        break;
+      }
+      case 'shards': {
+        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'userCount')) statements += shardCount;
+        break;
+      }
+      case 'user':
+        addIds(consistencyOf(field, vars), 1);
+        break;
+      case 'usersByIds':
+        addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));
+        break;
+      case '_entities': {
+        const n = listLength(argument(field, 'representations'), vars);
+        representations += n;
+        addIds('EVENTUAL', n);
+        break;
+      }
+      default:
+        // _service, __typename, __schema, __type: no SQL.
+        break;
+    }
+  }
+  for (const ids of idsByConsistency.values()) statements += Math.min(shardCount, ids);
+  return { statements, representations };
+}
+
+function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operationName) return operations.find((o) => o.name?.value === operationName) ?? null;
+  return operations.length === 1 ? operations[0]! : null;
+}
+
+/**
+ * The fields of merged selection sets by response key, fragments flattened,
+ * as execution groups them (same key, one resolver call).
+ */
+function collectFields(
+  selectionSets: readonly SelectionSetNode[],
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  vars: Readonly<Record<string, unknown>>,
+): Map<string, FieldNode[]> {
+  const fields = new Map<string, FieldNode[]>();
+  const visitedFragments = new Set<string>();
+  const stack = [...selectionSets].reverse();
+  while (stack.length > 0) {
+    const set = stack.pop()!;
+    for (const selection of set.selections) {
+      if (!included(selection.directives, vars)) continue;
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        const list = fields.get(key);
+        if (list) list.push(selection);
+        else fields.set(key, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        stack.push(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (fragment && !visitedFragments.has(name)) {
+          visitedFragments.add(name);
+          stack.push(fragment.selectionSet);
+        }
+      }
+    }
+  }
+  return fields;
+}
+
+function included(directives: readonly DirectiveNode[] | undefined, vars: Readonly<Record<string, unknown>>): boolean {
+  for (const directive of directives ?? []) {
+    const name = directive.name.value;
+    if (name !== 'skip' && name !== 'include') continue;
+    const arg = directive.arguments?.find((a) => a.name.value === 'if');
+    const value = arg ? literal(arg.value, vars) : undefined;
+    if (typeof value !== 'boolean') continue;
+    if ((name === 'skip' && value) || (name === 'include' && !value)) return false;
+  }
+  return true;
+}
+
+function argument(field: FieldNode, name: string): ValueNode | undefined {
+  return field.arguments?.find((a) => a.name.value === name)?.value;
+}
+
+function consistencyOf(field: FieldNode, vars: Readonly<Record<string, unknown>>): string {
+  const node = argument(field, 'consistency');
+  const value = node ? literal(node, vars) : undefined;
+  return typeof value === 'string' ? value : 'EVENTUAL';
+}
+
+/** Items of a list argument; a single value counts as a list of one (input coercion makes it one). */
+function listLength(node: ValueNode | undefined, vars: Readonly<Record<string, unknown>>): number {
+  if (!node) return 0;
+  if (node.kind === Kind.LIST) return node.values.length;
+  if (node.kind === Kind.VARIABLE) {
+    const value = vars[node.name.value];
+    if (Array.isArray(value)) return value.length;
+    return value === undefined || value === null ? 0 : 1;
+  }
+  return node.kind === Kind.NULL ? 0 : 1;
+}
+
+/** The value of a literal or variable, for enums, strings and booleans; undefined otherwise. */
+function literal(node: ValueNode, vars: Readonly<Record<string, unknown>>): unknown {
+  switch (node.kind) {
+    case Kind.VARIABLE:
+      return vars[node.name.value];
+    case Kind.BOOLEAN:
+    case Kind.ENUM:
+    case Kind.STRING:
+      return node.value;
+    default:
+      return undefined;
+  }
+}
