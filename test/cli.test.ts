@@ -30,7 +30,7 @@ describe('shardgate CLI', () => {
     expect(unknown.err).toContain('unknown command "frobnicate"');
     const flag = shardgate('serve', '--prot', '4000');
     expect(flag.code).toBe(2);
-    expect(flag.err).toMatch(/^error: serve: Unknown option '--prot'/);
+    expect(flag.err).toMatch(/^error: serve: unknown option '--prot'/);
     const port = shardgate('serve', '--config', 'x.json', '--port', 'abc');
     expect(port.code).toBe(2);
     expect(port.err.trim()).toBe('error: --port: expected an integer, got "abc"');

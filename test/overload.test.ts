@@ -40,7 +40,7 @@ async function holdPrimary(): Promise<{ release: () => Promise<void> }> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const held = shards.db.transaction(2, () => gate);
-  await eventually(() => shards.db.poolStats().some((s) => s.node.id === 'shard2/primary' && s.active === 1), 5000, 'the held connection');
+  await eventually(() => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.active === 1), 5000, 'the held connection');
   return {
     release: async () => {
       open();
@@ -57,16 +57,16 @@ describe('pool pressure is not node failure', () => {
     const hold = await holdPrimary();
     try {
       const waiting = create(userOn(2, 'queued'));
-      await eventually(() => shards.db.poolStats().some((s) => s.node.id === 'shard2/primary' && s.waiting === 1), 5000, 'one waiting statement');
+      await eventually(() => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.waiting === 1), 5000, 'one waiting statement');
       recorder.reset();
       logged.length = 0;
       const shed = await create(userOn(2, 'shed'));
       // Refused at once: the first waiter is still queued (it would have timed out otherwise).
-      expect(shards.db.poolStats().find((s) => s.node.id === 'shard2/primary')!.waiting).toBe(1);
+      expect(shards.db.poolStats().find((s) => s.node.id === shards.manager.shard(2).primary.id)!.waiting).toBe(1);
       expect(shed.status).toBe(503);
       expect(shed.headers.get('retry-after')).toBe('1');
       expect(shed.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'SHARD_OVERLOADED', shardId: 2 } })]);
-      expect(recorder.statements).toEqual([expect.objectContaining({ nodeId: 'shard2/primary', outcome: 'overloaded' })]);
+      expect(recorder.statements).toEqual([expect.objectContaining({ nodeId: shards.manager.shard(2).primary.id, outcome: 'overloaded' })]);
       expect(logged.filter((l) => l.msg === 'request shed: shards overloaded')).toHaveLength(1);
       expect(shards.manager.isServable(shards.manager.shard(2).primary)).toBe(true);
       expect((await send(app, { url: 'http://gateway.test/readyz' })).status).toBe(200);

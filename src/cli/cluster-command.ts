@@ -7,7 +7,7 @@ import {
   DEFAULT_REPLICAS,
   DEFAULT_SHARDS,
   parseClusterArgs,
-} from '../cluster/parse-cluster-args.js';
+} from './parse-cluster-args.js';
 import type { CliIo } from './cli-io.js';
 
 /**

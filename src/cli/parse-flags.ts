@@ -3,14 +3,24 @@ import { UsageError } from './cli-io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** `node:util` parseArgs, strict, with its errors turned into one-line UsageErrors. */
-export function parseFlags<T extends Options>(argv: string[], options: T, command: string) {
+/**
+ * Every command's flags: `node:util` parseArgs, strict, no positionals, with
+ * `-h/--help`; its errors become one-line UsageErrors naming the command.
+ */
+export function parseFlags<T extends Options>(argv: readonly string[], options: T, command: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${command}: ${message} (see \`shardgate ${command} --help\`)`);
+    throw new UsageError(`${command}: ${flagErrorMessage(err)} (see \`shardgate ${command} --help\`)`);
   }
+}
+
+/** parseArgs's message, first sentence only: the rest goes on about '--' conventions. */
+export function flagErrorMessage(err: unknown): string {
+  const message = (err as Error).message.split('\n')[0]!;
+  const end = message.search(/\.(\s|$)/);
+  const sentence = end === -1 ? message : message.slice(0, end);
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
 }
 
 /** An integer flag within bounds, or a UsageError naming the flag. */

@@ -1,5 +1,6 @@
-import { parseArgs } from 'node:util';
-import type { HaMode } from './cluster-layout.js';
+import type { HaMode } from '../cluster/cluster-layout.js';
+import { UsageError } from './cli-io.js';
+import { parseFlags } from './parse-flags.js';
 
 /** What `shardgate cluster ...` was asked to do; a usage problem is a value, not an exception. */
 export type ClusterCommand =
@@ -126,13 +127,10 @@ export function parseClusterArgs(argv: readonly string[]): ClusterCommand {
   });
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      strict: true,
-      allowPositionals: false,
-      options: {
+    ({ values } = parseFlags(
+      rest,
+      {
         dir: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
         ...(sub === 'up'
           ? {
               shards: { type: 'string' },
@@ -145,10 +143,11 @@ export function parseClusterArgs(argv: readonly string[]): ClusterCommand {
           : {}),
         ...(sub === 'failover' ? { shard: { type: 'string' } } : {}),
       },
-    }));
+      `cluster ${sub}`,
+    ));
   } catch (err) {
-    // Node's messages go on about '--' conventions; the first sentence is the useful part.
-    return fail(firstSentence((err as Error).message));
+    if (!(err instanceof UsageError)) throw err;
+    return { kind: 'usage-error', message: err.message };
   }
   if (values['help'] === true) return { kind: 'help', text: HELP[sub] };
   const dir = values['dir'];
@@ -184,10 +183,4 @@ export function parseClusterArgs(argv: readonly string[]): ClusterCommand {
     synchronous: values['synchronous'] === true,
     ha,
   };
-}
-
-function firstSentence(message: string): string {
-  const end = message.search(/\.(\s|$)/);
-  const sentence = end === -1 ? message : message.slice(0, end);
-  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
 }
