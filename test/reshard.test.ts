@@ -268,12 +268,16 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       const onShard2 = seeded.find((id) => shardIdFor(id, 3) === 2 && shardIdFor(id, 2) === 0)!;
       const post = (query: string, variables: Record<string, unknown>) =>
         fetch(late.url.replace('localhost', '127.0.0.1'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) }).then(
-          (r) => r.json() as Promise<{ data?: any; errors?: unknown[] }>,
+          (r) => r.json() as Promise<{ data?: any; errors?: unknown[]; extensions?: Record<string, unknown> }>,
         );
       const read = await post('query($u: ID!) { user(userId: $u, consistency: STRONG) { userId shardId } }', { u: onShard2 });
       expect(read).toEqual({ data: { user: { userId: onShard2, shardId: 2 } } });
       const created = await post('mutation($i: CreateUserInput!) { createUser(input: $i) { shardId } }', { i: { userId: 'late-gateway-user', name: 'L', email: 'l@example.com' } });
-      expect(created).toEqual({ data: { createUser: { shardId: shardIdFor('late-gateway-user', 3) } } });
+      // A write answers with its consistency token too.
+      expect(created).toEqual({
+        data: { createUser: { shardId: shardIdFor('late-gateway-user', 3) } },
+        extensions: { consistencyToken: expect.any(String) },
+      });
       const shards = await post('{ shards { id } }', {});
       expect(shards).toEqual({ data: { shards: [{ id: 0 }, { id: 1 }, { id: 2 }] } });
     } finally {
