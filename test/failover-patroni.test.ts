@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
-import { measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
+import { createUserThrough, measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
 
 // shardgate beside a real orchestrator: every node run by Patroni with a local
 // etcd. Roles are read from PostgreSQL itself, so the gateway follows whatever
@@ -29,12 +29,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-const createUser = async (userId: string) => {
-  const r = await fx.gql(`mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`, {
-    u: { userId, name: 'N', email: 'n@x.io' },
-  });
-  return r.errors ? { ok: false, code: String(r.errors[0]!.extensions?.code ?? r.errors[0]!.message) } : { ok: true, code: null };
-};
+const createUser = (userId: string) => createUserThrough(fx)(userId);
 
 /** How many of `userIds` each node of the shard holds, read from whichever node is primary now. */
 async function storedCounts(userIds: readonly string[]): Promise<Map<string, number>> {
