@@ -4,7 +4,7 @@ import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture
 import { clusterNode, crashNode, dropSynchronousStandbys, makeSynchronous, promoteNode } from './support/manual-failover.js';
 import { select, parsePrometheusText } from './support/prometheus-text.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
-import { measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
+import { createUserThrough, measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
 
 // A crash of a synchronous shard's primary, promoted by hand the way an
 // operator or an orchestrator does it, under a steady write load: shardgate
@@ -25,12 +25,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-const createUser = async (userId: string) => {
-  const r = await fx.gql(`mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`, {
-    u: { userId, name: 'N', email: 'n@x.io' },
-  });
-  return r.errors ? { ok: false, code: String(r.errors[0]!.extensions?.code ?? r.errors[0]!.message) } : { ok: true, code: null };
-};
+const createUser = (userId: string) => createUserThrough(fx)(userId);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,7 @@ import { processIo, UsageError, type CliIo } from './cli-io.js';
 import { runClusterCommand } from './cluster-command.js';
 import { runDevCommand } from './dev-command.js';
 import { runMigrateCommand } from './migrate-command.js';
+import { runReshardCommand } from './reshard-command.js';
 import { runSeedCommand } from './seed-command.js';
 import { runServeCommand } from './serve-command.js';
 
@@ -18,6 +19,8 @@ Commands:
   migrate --config F       create or upgrade the schema on every shard primary
   seed --config F          insert demo users (idempotent)
   serve --config F         run the gateway (GraphQL, GraphiQL, /healthz, /readyz, /metrics)
+  reshard --from OLD --to NEW [--dry-run]
+                           move users to a new shard count while gateways serve
   dev                      what \`npm start\` runs: cluster + migrate + seed + serve
 
 Run \`shardgate <command> --help\` for a command's options.`;
@@ -27,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   migrate: runMigrateCommand,
   seed: runSeedCommand,
   serve: runServeCommand,
+  reshard: runReshardCommand,
   dev: runDevCommand,
 };
 

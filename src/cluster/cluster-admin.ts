@@ -16,7 +16,8 @@ const CONNECT_TIMEOUT_MS = 3_000;
 /** Database names go into CREATE DATABASE, which cannot take a parameter. */
 const DBNAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
-async function withAdminClient<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived admin connection to the `postgres` database of the node on `port`, closed after `work`. */
+export async function withAdminClient<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     host: HOST,
     port,

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withAdminClient } from './cluster-admin.js';
 
 /*
  * What the local development cluster (src/cluster) asks a node about its
@@ -6,29 +6,6 @@ import pg from 'pg';
  * short-lived connection as `postgres` to the `postgres` database of a node
  * on 127.0.0.1, closed after the call.
  */
-
-const HOST = '127.0.0.1';
-const CONNECT_TIMEOUT_MS = 3_000;
-
-async function withNode<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
-    host: HOST,
-    port,
-    user: 'postgres',
-    database: 'postgres',
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: 30_000,
-    application_name: 'shardgate-cluster-admin',
-  });
-  // A node shut down while the client is open emits 'error'; the awaited call fails anyway.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /** What a running node says about itself. */
 export interface ObservedNode {
@@ -44,7 +21,7 @@ export interface ObservedNode {
 }
 
 export async function observeNode(port: number): Promise<ObservedNode> {
-  return withNode(port, async (c) => {
+  return withAdminClient(port, async (c) => {
     // A primary's current WAL file name starts with its timeline in 8 hex digits.
     const { rows } = await c.query<{ in_recovery: boolean; timeline: number; system_identifier: string }>(
       `SELECT pg_is_in_recovery() AS in_recovery,
@@ -55,7 +32,7 @@ export async function observeNode(port: number): Promise<ObservedNode> {
               (pg_control_system()).system_identifier::text AS system_identifier`,
     );
     const row = rows[0];
-    if (row === undefined) throw new Error(`node at ${HOST}:${port} returned no row`);
+    if (row === undefined) throw new Error(`node at 127.0.0.1:${port} returned no row`);
     return { inRecovery: row.in_recovery, timeline: Number(row.timeline), systemIdentifier: row.system_identifier };
   });
 }
@@ -68,7 +45,7 @@ export interface RewindSettings {
 }
 
 export async function rewindSettings(port: number): Promise<RewindSettings> {
-  return withNode(port, async (c) => {
+  return withAdminClient(port, async (c) => {
     const { rows } = await c.query<{ name: string; setting: string }>(
       "SELECT name, setting FROM pg_settings WHERE name IN ('wal_log_hints', 'data_checksums', 'full_page_writes')",
     );
@@ -79,7 +56,7 @@ export async function rewindSettings(port: number): Promise<RewindSettings> {
 
 /** application_name of every standby streaming from this primary now. */
 export async function streamingStandbyNames(primaryPort: number): Promise<string[]> {
-  return withNode(primaryPort, async (c) => {
+  return withAdminClient(primaryPort, async (c) => {
     const { rows } = await c.query<{ name: string }>(
       "SELECT application_name AS name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1",
     );
@@ -92,7 +69,7 @@ export async function streamingStandbyNames(primaryPort: number): Promise<string
  * reload; '' resets it, so that commits wait for no standby.
  */
 export async function setSynchronousStandbyNames(port: number, value: string): Promise<void> {
-  await withNode(port, async (c) => {
+  await withAdminClient(port, async (c) => {
     // ALTER SYSTEM takes no parameters: the value is quoted as a string literal.
     if (value === '') await c.query('ALTER SYSTEM RESET synchronous_standby_names');
     else await c.query(`ALTER SYSTEM SET synchronous_standby_names = ${literal(value)}`);
@@ -106,7 +83,7 @@ export async function setSynchronousStandbyNames(port: number, value: string): P
  * and the connection to the primary it used to follow.
  */
 export async function forgetStandbySettings(port: number): Promise<void> {
-  await withNode(port, async (c) => {
+  await withAdminClient(port, async (c) => {
     await c.query('ALTER SYSTEM RESET synchronous_standby_names');
     await c.query('ALTER SYSTEM RESET primary_conninfo');
     await c.query('SELECT pg_reload_conf()');
@@ -115,7 +92,7 @@ export async function forgetStandbySettings(port: number): Promise<void> {
 
 /** The synchronous_standby_names the node runs with now. */
 export async function currentSynchronousStandbyNames(port: number): Promise<string> {
-  return withNode(port, async (c) => {
+  return withAdminClient(port, async (c) => {
     const { rows } = await c.query<{ v: string }>('SELECT current_setting($1) AS v', ['synchronous_standby_names']);
     return rows[0]?.v ?? '';
   });
@@ -123,7 +100,7 @@ export async function currentSynchronousStandbyNames(port: number): Promise<stri
 
 /** True when a standby has received WAL beyond `lsn` (e.g. its old primary's shutdown checkpoint). */
 export async function receivedPast(standbyPort: number, lsn: string): Promise<boolean> {
-  return withNode(standbyPort, async (c) => {
+  return withAdminClient(standbyPort, async (c) => {
     const { rows } = await c.query<{ past: boolean | null }>(
       'SELECT greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) > $1::pg_lsn AS past',
       [lsn],

@@ -50,7 +50,7 @@ export function observeGateway(
 ): Observability {
   const { db, manager, countUsers } = gateway;
   const userCounts = new ShardUserCounts(
-    manager.allShards().map((s) => s.id),
+    () => manager.allShards().map((s) => s.id),
     countUsers,
     {
       ...(options.userCountMaxAgeMs !== undefined ? { maxAgeMs: options.userCountMaxAgeMs } : {}),

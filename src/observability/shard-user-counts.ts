@@ -20,7 +20,8 @@ export class ShardUserCounts {
   private readonly clock: () => number;
 
   constructor(
-    private readonly shardIds: readonly number[],
+    /** A function when the shard set may change (a gateway adopting a reshard's layout). */
+    private readonly shardIds: readonly number[] | (() => readonly number[]),
     private readonly count: (shardId: number) => Promise<number>,
     options: ShardUserCountsOptions = {},
   ) {
@@ -34,7 +35,9 @@ export class ShardUserCounts {
     const now = this.clock();
     if (this.countedAt !== null && now - this.countedAt < this.maxAgeMs) return Promise.resolve();
     this.countedAt = now;
-    this.round = Promise.allSettled(this.shardIds.map(async (id) => this.counts.set(id, await this.count(id)))).then(() => {
+    const ids = typeof this.shardIds === 'function' ? this.shardIds() : this.shardIds;
+    for (const id of [...this.counts.keys()]) if (!ids.includes(id)) this.counts.delete(id);
+    this.round = Promise.allSettled(ids.map(async (id) => this.counts.set(id, await this.count(id)))).then(() => {
       this.round = null;
     });
     return this.round;

@@ -18,6 +18,7 @@ import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
+import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
@@ -43,6 +44,12 @@ export interface Rows<R> {
 /** A statement runner bound to one checked-out primary connection. */
 export interface Transaction {
   execute<R extends object>(stmt: Statement, params: readonly unknown[]): Promise<Rows<R>>;
+}
+
+/** A layout recorded by `shardgate reshard`: its epoch and topology document (without passwords). */
+export interface RecordedLayout {
+  readonly epoch: number;
+  readonly topology: unknown;
 }
 
 export interface PoolStats {
@@ -89,6 +96,7 @@ const PROBE = statement(
    FROM s`,
 );
 const READ_ONLY_TRANSACTION = '25006';
+const UNDEFINED_TABLE = '42P01';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -313,6 +321,26 @@ export class Database {
     if (row.lsn === null || row.timeline === null) throw new Error(`${node.id} is not replaying WAL`);
     const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
     return { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() };
+  }
+
+  /**
+   * The latest layout `shardgate reshard` recorded on `node` (a primary), or
+   * null when none was (no table yet). On the probe connection, not observed:
+   * like a probe, it is not traffic.
+   */
+  async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
+    const pool = this.pools.probePool(node);
+    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
+    // Asked first, so that a database that was never resharded logs no error each interval.
+    const present = await pool.query<{ present: boolean }>({ text: LAYOUT_TABLE_PRESENT.text, query_timeout: timeoutMs } as pg.QueryConfig);
+    if (!present.rows[0]?.present) return null;
+    try {
+      const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
+      return result.rows[0] ?? null;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === UNDEFINED_TABLE) return null;
+      throw err;
+    }
   }
 
   /** Connection counts per node, for the pool gauges. */

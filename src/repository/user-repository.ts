@@ -1,6 +1,7 @@
 import type { ReadPolicy } from '../sharding/read-policy.js';
 import type { Database, QueryOptions } from './database.js';
 import { SqlError, UserAlreadyExistsError, UserNotFoundError } from './errors.js';
+import { LayoutRetry } from './layout-retry.js';
 import type { RequestScope } from './request-scope.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
@@ -35,13 +36,15 @@ const UNIQUE_VIOLATION = '23505';
 export class UserRepository {
   constructor(
     private readonly db: Database,
+    /** Sends a write again, routed afresh, when a reshard's layout guard refused it. @default none: such a write fails */
+    private readonly layout: LayoutRetry = new LayoutRetry(() => null),
     /** The request every statement of this instance serves (see forRequest). */
     private readonly scope?: RequestScope,
   ) {}
 
   /** The same repository, charging every statement to `scope` (one GraphQL request). */
   forRequest(scope: RequestScope): UserRepository {
-    return new UserRepository(this.db, scope);
+    return new UserRepository(this.db, this.layout, scope);
   }
 
   private options(extra?: QueryOptions): QueryOptions | undefined {
@@ -54,29 +57,47 @@ export class UserRepository {
   }
 
   /** → primary. Throws UserAlreadyExistsError when the userId is taken. */
-  async create(user: NewUser): Promise<User> {
-    const shardId = this.shardIdOf(user.userId);
-    try {
-      const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], this.options());
-      return toUser(rows[0]!, shardId);
-    } catch (err) {
-      if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
-      throw err;
-    }
+  create(user: NewUser): Promise<User> {
+    return this.layout.run(
+      async () => {
+        const shardId = this.shardIdOf(user.userId);
+        try {
+          const { rows } = await this.db.write<UserRow>(shardId, INSERT_USER, [user.userId, user.name, user.email], this.options());
+          return toUser(rows[0]!, shardId);
+        } catch (err) {
+          if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION) throw new UserAlreadyExistsError(user.userId);
+          throw err;
+        }
+      },
+      () => this.shardIdOf(user.userId),
+      this.scope?.deadline,
+    );
   }
 
   /** → primary. Throws UserNotFoundError when there is no such user. */
-  async update(userId: string, patch: UserPatch): Promise<User> {
-    const shardId = this.shardIdOf(userId);
-    const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
-    if (rows.length === 0) throw new UserNotFoundError(userId);
-    return toUser(rows[0]!, shardId);
+  update(userId: string, patch: UserPatch): Promise<User> {
+    return this.layout.run(
+      async () => {
+        const shardId = this.shardIdOf(userId);
+        const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
+        if (rows.length === 0) throw new UserNotFoundError(userId);
+        return toUser(rows[0]!, shardId);
+      },
+      () => this.shardIdOf(userId),
+      this.scope?.deadline,
+    );
   }
 
   /** → primary. True when the user existed. */
-  async delete(userId: string): Promise<boolean> {
-    const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], this.options());
-    return rowCount > 0;
+  delete(userId: string): Promise<boolean> {
+    return this.layout.run(
+      async () => {
+        const { rowCount } = await this.db.write(this.shardIdOf(userId), DELETE_USER, [userId], this.options());
+        return rowCount > 0;
+      },
+      () => this.shardIdOf(userId),
+      this.scope?.deadline,
+    );
   }
 
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */

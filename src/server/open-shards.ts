@@ -1,13 +1,16 @@
+import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
 import { Database } from '../repository/database.js';
 import type { StatementObserver } from '../repository/statement-observer.js';
+import { LayoutRetry } from '../repository/layout-retry.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { ShardManager } from '../sharding/shard-manager.js';
 import type { TopologyChange } from '../sharding/topology-change.js';
 import { WriteBuffer } from '../sharding/write-buffer.js';
+import { LayoutWatcher } from './layout-watcher.js';
 
 export interface Shards {
   readonly manager: ShardManager;
@@ -22,6 +25,14 @@ export interface Shards {
    * Throws (changing nothing) when the shard count differs.
    */
   reconfigure(topology: Topology): Promise<TopologyChange>;
+  /** Follows the layout recorded by `shardgate reshard` (started by the gateway, after the health checker). */
+  readonly layout: LayoutWatcher;
+  /**
+   * Swaps in a layout recorded by `shardgate reshard`, which may change the
+   * shard count (its users were moved before it was recorded): pools open
+   * for new nodes, removed ones drain, every shard is probed at once.
+   */
+  adoptLayout(topology: Topology): Promise<void>;
   /** Users stored on a shard, counted on a replica when one is healthy (the users-per-shard gauge). */
   countUsers(shardId: number): Promise<number>;
   /** Stops health checks and closes every pool. Idempotent. */
@@ -37,7 +48,13 @@ export interface Shards {
 export function openShards(
   topology: Topology,
   options: GatewayOptions,
-  extras: { observers?: readonly StatementObserver[]; log?: (event: string, fields: Record<string, unknown>) => void; clock?: () => number } = {},
+  extras: {
+    observers?: readonly StatementObserver[];
+    log?: (event: string, fields: Record<string, unknown>) => void;
+    clock?: () => number;
+    /** Where layout adoptions are logged. */
+    logger?: Logger;
+  } = {},
 ): Shards {
   const clock = extras.clock ?? Date.now;
   const manager = new ShardManager(topology, options.health);
@@ -61,21 +78,36 @@ export function openShards(
     timeoutMs: options.health.timeoutMs,
     clock,
   }));
+  const adoptLayout = async (next: Topology) => {
+    manager.reconfigure(next, clock(), { allowShardCountChange: true });
+    db.reconcilePools();
+    await Promise.all(manager.allShards().map((s) => checker.probeShardNow(s.id)));
+  };
+  const layout = new LayoutWatcher({ manager, db, adoptLayout }, topology, {
+    intervalMs: options.health.intervalMs,
+    timeoutMs: options.health.timeoutMs,
+    pollMs: Math.min(100, options.health.intervalMs),
+    clock,
+    ...(extras.logger ? { logger: extras.logger } : {}),
+  });
   let closing: Promise<void> | null = null;
-  const users = new UserRepository(db);
+  const users = new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock }));
   return {
     manager,
     db,
     users,
     health: checker,
     writeBuffer,
+    layout,
+    adoptLayout,
     countUsers: (shardId) => users.countOnShard(shardId, ReadPolicy.ReplicaPreferred),
     async reconfigure(next) {
       const change = manager.reconfigure(next, clock());
       db.reconcilePools();
+      layout.reloaded(next);
       await Promise.all(change.shards.map((s) => checker.probeShardNow(s.shardId)));
       return change;
     },
-    close: () => (closing ??= checker.stop().then(() => db.close())),
+    close: () => (closing ??= Promise.all([checker.stop(), layout.stop()]).then(() => db.close())),
   };
 }

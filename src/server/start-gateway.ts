@@ -44,6 +44,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const { logger } = opts;
   const shards = openShards(opts.topology, opts.options, {
     log: (event, fields) => logger.warn(fields, event),
+    logger,
   });
   shards.manager.onHealthChange((node, health, previous) => {
     if (health.status !== previous.status) {
@@ -54,6 +55,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   });
   logRoleChanges(shards.manager, logger);
   await shards.health.start();
+  // A layout recorded by `shardgate reshard` wins over the file, from the first request on.
+  await shards.layout.start();
   const observability = observeGateway(shards, {
     tracer: opts.tracing?.tracer ?? null,
     processMetrics: true,

@@ -44,7 +44,6 @@ export interface ProbeObservation {
  * nodes reports.
  */
 export class ShardManager {
-  readonly shardCount: number;
   readonly healthPolicy: HealthPolicy;
   private current: readonly Shard[];
   // Keyed by ShardNode.key, so that a reloaded topology keeps what it knew of an unchanged node.
@@ -63,12 +62,16 @@ export class ShardManager {
 
   constructor(topology: Topology, healthPolicy: HealthPolicy = DEFAULT_HEALTH_POLICY) {
     this.current = buildShards(topology);
-    this.shardCount = this.current.length;
     this.healthPolicy = healthPolicy;
     this.turns = this.current.map(() => 0);
     this.memories = this.current.map(() => initialRoleMemory<string>());
     this.decisions = [];
     for (const shard of this.current) this.decisions.push(this.decide(shard, 0).roles);
+  }
+
+  /** N in `fnv1a32(key) % N`: fixed, except when a gateway adopts a recorded layout of another shard count (resharding). */
+  get shardCount(): number {
+    return this.current.length;
   }
 
   /** The shards as configured (the topology file); see `rolesOf` for who is primary now. */
@@ -202,17 +205,35 @@ export class ShardManager {
    * key) keep their health and observations; the roles are re-decided at once
    * (new nodes serve nothing until probed, unless no node of their shard ever
    * answered). Returns what changed; the caller opens and drains pools.
+   *
+   * `allowShardCountChange` is for a layout recorded by `shardgate reshard`
+   * (the users were moved before it was recorded): shards are added or
+   * removed, and a shard none of whose nodes was there before starts with no
+   * role history.
    */
-  reconfigure(topology: Topology, now: number): TopologyChange {
+  reconfigure(topology: Topology, now: number, options: { allowShardCountChange?: boolean } = {}): TopologyChange {
     const next = buildShards(topology);
-    if (next.length !== this.shardCount) {
+    if (next.length !== this.shardCount && !options.allowShardCountChange) {
       throw new RangeError(`the shard count cannot change while serving (have ${this.shardCount}, got ${next.length})`);
     }
     const change = diffTopology(this.current, next);
+    const previous = this.current;
     this.current = next;
     const keep = new Set(next.flatMap((s) => s.nodes.map((n) => n.key)));
     for (const key of [...this.health.keys()]) if (!keep.has(key)) this.health.delete(key);
     for (const key of [...this.observations.keys()]) if (!keep.has(key)) this.observations.delete(key);
+    if (next.length !== previous.length) {
+      this.turns.length = Math.min(this.turns.length, next.length);
+      this.memories.length = Math.min(this.memories.length, next.length);
+      this.decisions.length = Math.min(this.decisions.length, next.length);
+      for (const shard of next) {
+        const before = new Set(previous[shard.id]?.nodes.map((n) => n.key) ?? []);
+        if (shard.nodes.some((n) => before.has(n.key))) continue;
+        this.turns[shard.id] = 0;
+        this.memories[shard.id] = initialRoleMemory<string>();
+        this.decisions[shard.id] = this.decide(shard, now).roles;
+      }
+    }
     for (const shard of next) this.redecide(shard, now);
     return change;
   }

@@ -19,11 +19,13 @@ export interface TopologyChange {
   readonly added: readonly ShardNode[];
 }
 
-/** Compares two topologies of the same shard count node by node (by connection identity). Pure. */
+/** Compares two topologies node by node (by connection identity); a shard only on one side is all added or all removed. Pure. */
 export function diffTopology(before: readonly Shard[], after: readonly Shard[]): TopologyChange {
   const shards: ShardChange[] = [];
+  const none: Pick<Shard, 'nodes'> = { nodes: [] };
+  for (const gone of before.slice(after.length)) shards.push({ shardId: gone.id, added: [], removed: gone.nodes, roleChanged: [] });
   after.forEach((next, i) => {
-    const prev = before[i]!;
+    const prev = before[i] ?? none;
     const prevByKey = new Map(prev.nodes.map((n) => [n.key, n]));
     const nextKeys = new Set(next.nodes.map((n) => n.key));
     const added = next.nodes.filter((n) => !prevByKey.has(n.key));

@@ -30,8 +30,9 @@ export function parsePrometheusText(text: string): Exposition {
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const raw = m[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad sample value in ${JSON.stringify(line)}`);
+    // The exposition format spells NaN case-insensitively (prom-client writes `Nan` for an empty event-loop histogram).
+    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw.toLowerCase() === 'nan' ? NaN : Number(raw);
+    if (Number.isNaN(value) && raw.toLowerCase() !== 'nan') throw new Error(`bad sample value in ${JSON.stringify(line)}`);
     samples.push({ name: m[1]!, labels, value });
   }
   return { samples, types };

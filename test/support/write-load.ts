@@ -1,3 +1,4 @@
+import type { GatewayFixture } from './gateway-fixture.js';
 import { fnv1a32 } from '../../src/sharding/fnv1a32.js';
 
 export interface WriteRecord {
@@ -63,5 +64,15 @@ export function measureOutage(records: readonly WriteRecord[], shardId: number) 
     failed: failed.length,
     outageMs: firstFailure && recovered ? recovered.end - firstFailure.end : 0,
     firstFailure,
+  };
+}
+
+/** A write for `startWriteLoad`: createUser through the gateway, its outcome as the code of its first error. */
+export function createUserThrough(fx: { gql: GatewayFixture['gql'] }): (userId: string) => Promise<{ ok: boolean; code: string | null }> {
+  return async (userId) => {
+    const r = await fx.gql(`mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`, {
+      u: { userId, name: 'N', email: 'n@x.io' },
+    });
+    return r.errors ? { ok: false, code: String(r.errors[0]!.extensions?.code ?? r.errors[0]!.message) } : { ok: true, code: null };
   };
 }

@@ -1,8 +1,10 @@
 import type { SortDirection, SortKey, User } from '../../repository/user.js';
 import { readPolicyFor, type ReadConsistency } from '../../sharding/read-policy.js';
+import { shardIdFor } from '../../sharding/shard-id-for.js';
+import { shardIdsOf } from '../../sharding/shard-route.js';
 import type { GatewayContext } from '../context.js';
 import { compareSortKeys } from './compare-sort-keys.js';
-import { mergeSorted } from './merge-sorted.js';
+import { mergeOwnedPages } from './merge-owned-pages.js';
 import { encodeUserCursor } from './user-cursor.js';
 
 export interface UsersPage {
@@ -28,20 +30,27 @@ export async function fetchUsersPage(
 ): Promise<UsersPage> {
   const policy = readPolicyFor(args.consistency);
   const { manager } = ctx;
-  const pages = await manager.scatter.all(manager.routeAll(), (shardId) =>
+  // The route and the shard count of one moment: a gateway may adopt a new layout while the pages are read.
+  const route = manager.routeAll();
+  const shardIds = shardIdsOf(route);
+  const shardCount = manager.shardCount;
+  const pages = await manager.scatter.all(route, (shardId) =>
     ctx.users.pageOnShard(shardId, { after: args.after, direction: args.direction, limit: args.first + 1 }, policy),
   );
   const compare = args.direction === 'asc' ? compareSortKeys : (a: SortKey, b: SortKey) => compareSortKeys(b, a);
-  const merged = mergeSorted(pages, compare, args.first + 1);
-  const nodes = merged.slice(0, args.first);
-  const edges = nodes.map((node) => ({
-    node,
-    cursor: encodeUserCursor({ direction: args.direction, createdAt: node.createdAt, userId: node.userId }),
-  }));
+  // Rows a shard does not own under the layout the pages were read with are a reshard's copies (or originals not yet cleaned up).
+  const owns = (user: User, page: number) => shardIdFor(user.userId, shardCount) === shardIds[page];
+  const merged = mergeOwnedPages(pages, args.first + 1, owns, compare, args.first);
+  const cursorOf = (user: User) => encodeUserCursor({ direction: args.direction, createdAt: user.createdAt, userId: user.userId });
+  const edges = merged.items.map((node) => ({ node, cursor: cursorOf(node) }));
   return {
     edges,
-    pageInfo: { hasNextPage: merged.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: merged.hasNextPage,
+      endCursor: edges.at(-1)?.cursor ?? (merged.resumeAfter ? cursorOf(merged.resumeAfter) : null),
+    },
     totalCount: async () => {
+      // The shards as they are now: the gateway may have adopted a new layout since the page was read.
       const counts = await manager.scatter.all(manager.routeAll(), (shardId) => ctx.users.countOnShard(shardId, policy));
       return counts.reduce((a, b) => a + b, 0);
     },

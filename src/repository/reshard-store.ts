@@ -1,0 +1,252 @@
+import type { Database, Rows, Transaction } from './database.js';
+import type { Statement } from './statement.js';
+import { migrateShard } from './migrations.js';
+import {
+  COUNT_CHANGES,
+  COUNT_USERS,
+  DELETE_CHANGES,
+  DELETE_OTHER_JOBS,
+  DELETE_USERS,
+  DROP_CHANGE_CAPTURE,
+  INIT_GUARD,
+  INSERT_LAYOUT,
+  INSTALL_CHANGE_CAPTURE,
+  INSTALL_LAYOUT_OBJECTS,
+  LOCK_TIMEOUT,
+  OBJECTS_EXIST,
+  QUEUE_CHANGES,
+  SAVE_COPY_PROGRESS,
+  SCAN_USER_IDS,
+  SCAN_USERS,
+  SELECT_CHANGES,
+  SELECT_JOBS,
+  SELECT_LATEST_LAYOUT,
+  SELECT_USERS_BY_IDS,
+  SET_GUARD,
+  TAKE_LAYOUT_LOCK,
+  UPSERT_JOB,
+  UPSERT_USERS,
+  USER_DIGESTS,
+} from './reshard-statements.js';
+import type { Timestamp } from './timestamp.js';
+
+/** What the layout guard of one database lets gateways write. */
+export type GuardState =
+  | { readonly state: 'open' }
+  | { readonly state: 'active'; readonly shardCount: number; readonly shardId: number }
+  | { readonly state: 'paused' }
+  | { readonly state: 'retired' };
+
+export interface UserRow {
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly createdAt: Timestamp;
+}
+
+export interface JobRow {
+  readonly jobId: string;
+  readonly phase: string;
+  readonly toEpoch: number;
+  readonly copyCursor: string | null;
+  readonly copyDone: boolean;
+  readonly copied: number;
+}
+
+export interface RecordedLayoutRow {
+  readonly epoch: number;
+  readonly topology: unknown;
+}
+
+interface RawUser {
+  user_id: string;
+  name: string;
+  email: string;
+  created_at: Timestamp;
+}
+
+/**
+ * The statements `shardgate reshard` runs on one database (the primary of a
+ * shard of the old or the new layout), through the door, on the shard's
+ * primary: one statement, or one transaction. The Database must connect
+ * with application_name RESHARD_APPLICATION_NAME, so that the layout guard
+ * lets the tool through and the change capture ignores it.
+ */
+export class ReshardStore {
+  constructor(
+    private readonly db: Database,
+    private readonly shardId: number,
+  ) {}
+
+  /** Whether the reshard objects exist yet (read-only: for a dry run and for resuming). */
+  async objectsExist(): Promise<{ job: boolean; layout: boolean; changes: boolean }> {
+    return (await this.one<{ job: boolean; layout: boolean; changes: boolean }>(OBJECTS_EXIST, [])).rows[0]!;
+  }
+
+  /** The users table (the gateway's migrations), then the layout table, guard and job table. */
+  async installLayoutObjects(): Promise<void> {
+    await migrateShard(this.db, this.shardId);
+    await this.tx(async (tx) => {
+      for (const stmt of INSTALL_LAYOUT_OBJECTS) await tx.execute(stmt, []);
+    });
+  }
+
+  async installChangeCapture(): Promise<void> {
+    await this.tx(async (tx) => {
+      for (const stmt of INSTALL_CHANGE_CAPTURE) await tx.execute(stmt, []);
+    });
+  }
+
+  async dropChangeCapture(): Promise<void> {
+    await this.tx(async (tx) => {
+      for (const stmt of DROP_CHANGE_CAPTURE) await tx.execute(stmt, []);
+    });
+  }
+
+  async jobs(): Promise<JobRow[]> {
+    {
+      const { rows } = await this.one<{
+        job_id: string;
+        phase: string;
+        to_epoch: number;
+        copy_cursor: string | null;
+        copy_done: boolean;
+        copied: string;
+      }>(SELECT_JOBS, []);
+      return rows.map((r) => ({
+        jobId: r.job_id,
+        phase: r.phase,
+        toEpoch: r.to_epoch,
+        copyCursor: r.copy_cursor,
+        copyDone: r.copy_done,
+        copied: Number(r.copied),
+      }));
+    }
+  }
+
+  /** Records the job's phase here; a finished job of another layout change is forgotten. */
+  async saveJob(jobId: string, phase: string, toEpoch: number): Promise<void> {
+    await this.tx(async (tx) => {
+      await tx.execute(DELETE_OTHER_JOBS, [jobId]);
+      await tx.execute(UPSERT_JOB, [jobId, phase, toEpoch]);
+    });
+  }
+
+  async saveCopyProgress(jobId: string, cursor: string | null, copied: number, done: boolean): Promise<void> {
+    await this.one(SAVE_COPY_PROGRESS, [jobId, cursor, copied, done]);
+  }
+
+  async latestLayout(): Promise<RecordedLayoutRow | null> {
+    const { rows } = await this.one<{ epoch: number; topology: unknown }>(SELECT_LATEST_LAYOUT, []);
+    return rows[0] ? { epoch: rows[0].epoch, topology: rows[0].topology } : null;
+  }
+
+  /** Sets the guard only if this database has none yet. */
+  async initGuard(guard: GuardState): Promise<void> {
+    await this.one(INIT_GUARD, guardParams(guard));
+  }
+
+  /** Sets the guard now, without waiting for writes in flight (nothing may be writing under the old value's promise). */
+  async setGuard(guard: GuardState): Promise<void> {
+    await this.one(SET_GUARD, guardParams(guard));
+  }
+
+  /**
+   * Pauses gateway writes: waits (up to `lockTimeoutMs`) for every guarded
+   * write in flight to commit, then sets the guard to `paused` so that the
+   * next ones are refused. Afterwards no write can still be on its way.
+   */
+  async pauseWrites(lockTimeoutMs: number): Promise<void> {
+    await this.tx(async (tx) => {
+      await tx.execute(LOCK_TIMEOUT, [`${lockTimeoutMs}ms`]);
+      await tx.execute(TAKE_LAYOUT_LOCK, []);
+      await tx.execute(SET_GUARD, guardParams({ state: 'paused' }));
+    });
+  }
+
+  /**
+   * The switch of this database, in one transaction: its guard takes the new
+   * layout and the layout is recorded (what gateways adopt). Light on
+   * purpose: dropping the change capture would lock `users` against reads,
+   * so that waits for the cleanup.
+   */
+  async recordLayout(epoch: number, topology: unknown, guard: GuardState): Promise<void> {
+    await this.tx(async (tx) => {
+      await tx.execute(SET_GUARD, guardParams(guard));
+      await tx.execute(INSERT_LAYOUT, [epoch, JSON.stringify(topology)]);
+    });
+  }
+
+  /** Up to `limit` users after `cursor`, in user_id order. */
+  async scanUsers(cursor: string | null, limit: number): Promise<UserRow[]> {
+    return (await this.one<RawUser>(SCAN_USERS, [cursor, limit])).rows.map(toUserRow);
+  }
+
+  async scanUserIds(cursor: string | null, limit: number): Promise<string[]> {
+    return (await this.one<{ user_id: string }>(SCAN_USER_IDS, [cursor, limit])).rows.map((r) => r.user_id);
+  }
+
+  async usersByIds(userIds: readonly string[]): Promise<UserRow[]> {
+    if (userIds.length === 0) return [];
+    return (await this.one<RawUser>(SELECT_USERS_BY_IDS, [userIds])).rows.map(toUserRow);
+  }
+
+  /** Inserts or overwrites `rows` (and deletes `deleteIds`) in one transaction. */
+  async applyUsers(rows: readonly UserRow[], deleteIds: readonly string[] = []): Promise<void> {
+    if (rows.length === 0 && deleteIds.length === 0) return;
+    await this.tx(async (tx) => {
+      if (rows.length > 0) {
+        await tx.execute(UPSERT_USERS, [rows.map((r) => r.userId), rows.map((r) => r.name), rows.map((r) => r.email), rows.map((r) => r.createdAt)]);
+      }
+      if (deleteIds.length > 0) await tx.execute(DELETE_USERS, [deleteIds]);
+    });
+  }
+
+  async deleteUsers(userIds: readonly string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    return (await this.one(DELETE_USERS, [userIds])).rowCount;
+  }
+
+  async countUsers(): Promise<number> {
+    return Number((await this.one<{ n: string }>(COUNT_USERS, [])).rows[0]!.n);
+  }
+
+  /** The oldest captured changes: (seq, user_id). */
+  async changes(limit: number): Promise<{ seq: string; userId: string }[]> {
+    return (await this.one<{ seq: string; user_id: string }>(SELECT_CHANGES, [limit])).rows.map((r) => ({ seq: r.seq, userId: r.user_id }));
+  }
+
+  async forgetChanges(seqs: readonly string[]): Promise<void> {
+    if (seqs.length > 0) await this.one(DELETE_CHANGES, [seqs]);
+  }
+
+  async backlog(): Promise<number> {
+    return Number((await this.one<{ n: string }>(COUNT_CHANGES, [])).rows[0]!.n);
+  }
+
+  async queueChanges(userIds: readonly string[]): Promise<void> {
+    if (userIds.length > 0) await this.one(QUEUE_CHANGES, [userIds]);
+  }
+
+  /** Every user's digest (see USER_DIGESTS). */
+  async digests(): Promise<{ userId: string; digest: string }[]> {
+    return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({ userId: r.user_id, digest: r.digest }));
+  }
+
+  private tx<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(this.shardId, work);
+  }
+
+  /** One statement on the primary, in its own implicit transaction. */
+  private one<R extends object>(stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+    return this.db.write<R>(this.shardId, stmt, params);
+  }
+}
+
+function guardParams(guard: GuardState): [string, number | null, number | null] {
+  return guard.state === 'active' ? [guard.state, guard.shardCount, guard.shardId] : [guard.state, null, null];
+}
+
+function toUserRow(r: RawUser): UserRow {
+  return { userId: r.user_id, name: r.name, email: r.email, createdAt: r.created_at };
+}
