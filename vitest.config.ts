@@ -32,14 +32,17 @@ export default defineConfig({
       {
         extends: true,
         // Pure logic beside the code: no database, no cluster, about a second.
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'testkit/**/*.test.ts', 'test/layers.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'testkit/**/*.test.ts', 'test/layers.test.ts', 'test/format.test.ts'],
+        },
       },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...END_TO_END, 'test/layers.test.ts'],
+          exclude: [...END_TO_END, 'test/layers.test.ts', 'test/format.test.ts'],
           // One shared 3 x (primary + replica) cluster for the tests that only need data;
           // tests that stop nodes boot their own (testkit/throwaway-cluster.ts).
           globalSetup: ['test/global-setup.ts'],

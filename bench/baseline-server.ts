@@ -145,10 +145,11 @@ export function createBaselineYoga(db: CountingDb): YogaServerInstance<Record<st
         },
         Mutation: {
           createUser: async (_: unknown, { input }: { input: { userId: string; name: string; email: string } }) => {
-            const { rows } = await db.query<UserRow>(
-              `INSERT INTO users (user_id, name, email) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-              [input.userId, input.name, input.email],
-            );
+            const { rows } = await db.query<UserRow>(`INSERT INTO users (user_id, name, email) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+              input.userId,
+              input.name,
+              input.email,
+            ]);
             return toUser(rows[0]!);
           },
         },

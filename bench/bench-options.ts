@@ -94,7 +94,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new BenchUsageError(`--${name}: expected ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+      throw new BenchUsageError(
+        `--${name}: expected ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${JSON.stringify(raw)}`,
+      );
     }
     return n;
   };

@@ -54,7 +54,8 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     const env = serverEnv(opts);
     const profileDir = opts.profileDir ? resolve(opts.profileDir) : null;
     if (profileDir) await mkdir(profileDir, { recursive: true });
-    if (loadAtStart > cpus().length) progress(`warning: load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores: other work will skew the figures`);
+    if (loadAtStart > cpus().length)
+      progress(`warning: load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores: other work will skew the figures`);
     progress('starting the gateway and the baseline servers...');
     const gateway = await ServerProcess.start({
       name: 'gateway',
@@ -143,7 +144,9 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     }
 
     const tracing: TracingResult[] = [];
-    const tracingScenarios = opts.tracing ? all.filter((s) => TRACING_SCENARIOS.includes(s.id) && (!opts.scenarios || opts.scenarios.includes(s.id))) : [];
+    const tracingScenarios = opts.tracing
+      ? all.filter((s) => TRACING_SCENARIOS.includes(s.id) && (!opts.scenarios || opts.scenarios.includes(s.id)))
+      : [];
     if (tracingScenarios.length > 0) {
       sink = await startOtlpSink();
       progress(`tracing: a second gateway exporting OTLP/HTTP JSON to a discarding sink at ${sink.endpoint}...`);
@@ -190,7 +193,9 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
 
     let pinned: PinnedPhase | undefined;
     const pinnedScenarios = opts.pinned
-      ? all.filter((s) => PINNED_SCENARIOS.includes(s.id) && (!opts.scenarios || opts.scenarios.includes(s.id))).slice(0, opts.quick ? 1 : undefined)
+      ? all
+          .filter((s) => PINNED_SCENARIOS.includes(s.id) && (!opts.scenarios || opts.scenarios.includes(s.id)))
+          .slice(0, opts.quick ? 1 : undefined)
       : [];
     if (pinnedScenarios.length > 0) {
       const planned = planPinning(cpus().length, hasTaskset());
@@ -202,8 +207,14 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
         const pinnedServers = [gateway, baseline, ...(control ? [control] : [])];
         const pinAll = (p: PinningPlan | null) => {
           const every = allCpus(cpus().length);
-          pinPids(clusters.flatMap((c) => postgresPids(c.dir)), p?.databases ?? every);
-          pinPids(pinnedServers.map((s) => s.pid), p?.servers ?? every);
+          pinPids(
+            clusters.flatMap((c) => postgresPids(c.dir)),
+            p?.databases ?? every,
+          );
+          pinPids(
+            pinnedServers.map((s) => s.pid),
+            p?.servers ?? every,
+          );
         };
         progress(`pinned: PostgreSQL on CPU ${plan.databases}, the servers on CPU ${plan.servers}, the load generator on CPU ${plan.load}`);
         const results: PinnedResult[] = [];
@@ -232,7 +243,11 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     const memory = {
       gatewayRssMiB: gatewayStats.rssBytes / 2 ** 20,
       gatewayRssAtEndMiB: atEnd.rssBytes / 2 ** 20,
-      gatewayAtEnd: { heapUsedMiB: atEnd.heapUsedBytes / 2 ** 20, heapTotalMiB: atEnd.heapTotalBytes / 2 ** 20, externalMiB: atEnd.externalBytes / 2 ** 20 },
+      gatewayAtEnd: {
+        heapUsedMiB: atEnd.heapUsedBytes / 2 ** 20,
+        heapTotalMiB: atEnd.heapTotalBytes / 2 ** 20,
+        externalMiB: atEnd.externalBytes / 2 ** 20,
+      },
       settleSeconds,
       gatewayPeakRssMiB: gatewayStats.maxRssBytes / 2 ** 20,
       gatewayStartRssMiB: gatewayAtStart.rssBytes / 2 ** 20,
@@ -246,7 +261,12 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     return {
       meta: {
         date: new Date().toISOString(),
-        machine: { cores: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? 'unknown', memoryGiB: totalmem() / 2 ** 30, os: `${type()} ${release()}` },
+        machine: {
+          cores: cpuList.length,
+          cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+          memoryGiB: totalmem() / 2 ** 30,
+          os: `${type()} ${release()}`,
+        },
         node: process.version,
         postgres,
         command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
@@ -307,7 +327,11 @@ function tracingEnv(env: NodeJS.ProcessEnv, endpoint: string, quick: boolean): N
 async function walkPages(url: string, pages: number): Promise<string> {
   let after: string | null = null;
   for (let i = 0; i < pages; i++) {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: graphqlBody(PAGE_QUERY, { after }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: graphqlBody(PAGE_QUERY, { after }),
+    });
     const body = (await response.json()) as { data?: { users?: { pageInfo?: { endCursor?: string } } } };
     expectData(body, 'users', (page) => typeof (page as { pageInfo?: { endCursor?: unknown } }).pageInfo?.endCursor === 'string');
     after = body.data!.users!.pageInfo!.endCursor!;
@@ -323,7 +347,9 @@ async function walkPages(url: string, pages: number): Promise<string> {
  * RSS down by a quarter — or SETTLE_SECONDS, whichever comes first.
  */
 async function settle(gateway: ServerProcess, rssAtEnd: number, progress: (line: string) => void): Promise<number> {
-  progress(`gateway RSS ${(rssAtEnd / 2 ** 20).toFixed(1)} MiB right after the load; waiting up to ${SETTLE_SECONDS} s for V8's idle GC...`);
+  progress(
+    `gateway RSS ${(rssAtEnd / 2 ** 20).toFixed(1)} MiB right after the load; waiting up to ${SETTLE_SECONDS} s for V8's idle GC...`,
+  );
   const start = Date.now();
   while (Date.now() - start < SETTLE_SECONDS * 1000) {
     await new Promise((r) => setTimeout(r, 1000));

@@ -62,7 +62,9 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
         `  ${side.label.padEnd(11)} round ${round}/${opts.rounds}: ${result.rps.toFixed(0).padStart(6)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(
           1,
         )} ms, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req` +
-          (result.non2xx + result.errors + result.timeouts > 0 ? `, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` : ''),
+          (result.non2xx + result.errors + result.timeouts > 0
+            ? `, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`
+            : ''),
       );
     }
   }
@@ -70,7 +72,11 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
 }
 
 /** Unmeasured load on every side, so that the measured rounds run JIT-compiled code. */
-export async function warmUp(sides: readonly Side[], seconds: number, opts: Pick<MeasureOptions, 'connections' | 'unique' | 'loadCpus'>): Promise<void> {
+export async function warmUp(
+  sides: readonly Side[],
+  seconds: number,
+  opts: Pick<MeasureOptions, 'connections' | 'unique' | 'loadCpus'>,
+): Promise<void> {
   for (const side of sides) await load(side, seconds, opts);
 }
 

@@ -8,7 +8,11 @@ describe('summarizeProfile', () => {
     const profile: CpuProfile = {
       nodes: [
         { id: 1, hitCount: 50, callFrame: frame('(idle)', '') },
-        { id: 2, hitCount: 30, callFrame: frame('executeField', 'file:///app/node_modules/@graphql-tools/executor/esm/execution/execute.js', 332) },
+        {
+          id: 2,
+          hitCount: 30,
+          callFrame: frame('executeField', 'file:///app/node_modules/@graphql-tools/executor/esm/execution/execute.js', 332),
+        },
         { id: 3, hitCount: 15, callFrame: frame('runOn', 'file:///app/dist/repository/database.js', 133) },
         { id: 4, hitCount: 5, callFrame: frame('(garbage collector)', '') },
         { id: 5, callFrame: frame('(root)', '') },

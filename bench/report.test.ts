@@ -3,10 +3,29 @@ import type { BenchResult, MemoryResult, RoundResult, ScenarioResult, TracingRes
 import { evaluateTargets, formatReport, ratioOf, summarizeRounds } from './report.js';
 
 function round(rps: number, p50Ms = 2, p99Ms = 9, failures = 0, cpu = 500): RoundResult {
-  return { requests: rps * 5, durationSeconds: 5, rps, p50Ms, p99Ms, meanMs: p50Ms, non2xx: failures, errors: 0, timeouts: 0, serverCpuMicrosPerRequest: cpu, serverPreemptionsPerRequest: 0.1 };
+  return {
+    requests: rps * 5,
+    durationSeconds: 5,
+    rps,
+    p50Ms,
+    p99Ms,
+    meanMs: p50Ms,
+    non2xx: failures,
+    errors: 0,
+    timeouts: 0,
+    serverCpuMicrosPerRequest: cpu,
+    serverPreemptionsPerRequest: 0.1,
+  };
 }
 
-function scenario(id: string, gatewayRps: number, baselineRps: number | null, minRatio: number | null, statements = 3, expected = 3): ScenarioResult {
+function scenario(
+  id: string,
+  gatewayRps: number,
+  baselineRps: number | null,
+  minRatio: number | null,
+  statements = 3,
+  expected = 3,
+): ScenarioResult {
   const gateway = summarizeRounds('gateway', [round(gatewayRps)], statements);
   const baseline = baselineRps === null ? null : summarizeRounds('baseline', [round(baselineRps)], 1);
   return { id, title: `${id} title`, gateway, baseline, ratio: ratioOf(gateway, baseline), minRatio, expectedStatements: expected };
@@ -82,7 +101,11 @@ function minimalResult(): BenchResult {
 
 describe('evaluateTargets', () => {
   it('meets a ratio target at the limit and misses it below', () => {
-    const verdicts = evaluateTargets([scenario('point', 950, 1000, 0.95, 1, 1), scenario('page20', 790, 1000, 0.8)], [tracing(true)], memory);
+    const verdicts = evaluateTargets(
+      [scenario('point', 950, 1000, 0.95, 1, 1), scenario('page20', 790, 1000, 0.8)],
+      [tracing(true)],
+      memory,
+    );
     expect(verdicts.find((v) => v.name.startsWith('point:'))?.met).toBe(true);
     expect(verdicts.find((v) => v.name.startsWith('page20:'))?.met).toBe(false);
   });
@@ -113,16 +136,23 @@ describe('evaluateTargets', () => {
   it('reports failed requests', () => {
     const s = scenario('point', 1000, 1000, 0.95, 1, 1);
     const failing = { ...s, gateway: summarizeRounds('gateway', [round(1000, 2, 9, 7)], 1) };
-    expect(evaluateTargets([failing], [], memory).find((v) => v.name.startsWith('no failed'))).toMatchObject({ met: false, detail: 'gateway: 7' });
+    expect(evaluateTargets([failing], [], memory).find((v) => v.name.startsWith('no failed'))).toMatchObject({
+      met: false,
+      detail: 'gateway: 7',
+    });
   });
 });
 
 describe('formatReport', () => {
-  it('adds the pinned table with each server core\'s busy share, or says why the phase was skipped', () => {
+  it("adds the pinned table with each server core's busy share, or says why the phase was skipped", () => {
     const g = summarizeRounds('gateway', [round(2000, 2, 9, 0, 450)], 1);
     const b = summarizeRounds('baseline', [round(2500, 2, 9, 0, 380)], 1);
     const c = summarizeRounds('control', [round(2400, 2, 9, 0, 400)], 1);
-    const pinned = { plan: { databases: '0', servers: '1', load: '0' }, skipped: null, scenarios: [{ id: 'point', title: 'point title', gateway: g, baseline: b, control: c, ratio: 0.8 }] };
+    const pinned = {
+      plan: { databases: '0', servers: '1', load: '0' },
+      skipped: null,
+      scenarios: [{ id: 'point', title: 'point title', gateway: g, baseline: b, control: c, ratio: 0.8 }],
+    };
     const text = formatReport({ ...minimalResult(), pinned });
     expect(text).toContain('every PostgreSQL process on CPU 0, the server under load on CPU 1, the load generator on CPU 0');
     expect(text).toContain('| point title | 2000 | 2500 | 0.80 | 2400 | 450 / 400 / 380 | 90% / 95% | 0.10 / 0.10 |');
@@ -150,6 +180,8 @@ describe('formatReport', () => {
     expect(text).toContain('- [n/a] tracing off costs');
     expect(text).toContain('pool max 10 connections per PostgreSQL node on both sides');
     expect(text).not.toContain('Control:');
-    expect(text).toContain('Memory: gateway RSS 100.0 MiB at start, 170.0 MiB right after the last round, 120.0 MiB 20 s later (V8 had collected the garbage of the load)');
+    expect(text).toContain(
+      'Memory: gateway RSS 100.0 MiB at start, 170.0 MiB right after the last round, 120.0 MiB 20 s later (V8 had collected the garbage of the load)',
+    );
   });
 });

@@ -1,4 +1,13 @@
-import type { BenchResult, MemoryResult, PinnedPhase, RoundResult, ScenarioResult, SideResult, TargetVerdict, TracingResult } from './bench-result.js';
+import type {
+  BenchResult,
+  MemoryResult,
+  PinnedPhase,
+  RoundResult,
+  ScenarioResult,
+  SideResult,
+  TargetVerdict,
+  TracingResult,
+} from './bench-result.js';
 
 /*
  * Pure functions from measurements to figures, verdicts and Markdown: no
@@ -29,14 +38,21 @@ export function ratioOf(gateway: SideResult, baseline: SideResult | null): numbe
   return baseline && baseline.rps > 0 ? gateway.rps / baseline.rps : null;
 }
 
-export function evaluateTargets(scenarios: readonly ScenarioResult[], tracing: readonly TracingResult[], memory: MemoryResult): TargetVerdict[] {
+export function evaluateTargets(
+  scenarios: readonly ScenarioResult[],
+  tracing: readonly TracingResult[],
+  memory: MemoryResult,
+): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
   for (const s of scenarios) {
     if (s.minRatio === null) continue;
     verdicts.push({
       name: `${s.id}: gateway/baseline throughput >= ${s.minRatio.toFixed(2)}`,
       met: s.ratio === null ? null : s.ratio >= s.minRatio,
-      detail: s.ratio === null ? 'no baseline figure' : `ratio ${s.ratio.toFixed(2)} (${fmtRps(s.gateway.rps)} vs ${fmtRps(s.baseline!.rps)} req/s)`,
+      detail:
+        s.ratio === null
+          ? 'no baseline figure'
+          : `ratio ${s.ratio.toFixed(2)} (${fmtRps(s.gateway.rps)} vs ${fmtRps(s.baseline!.rps)} req/s)`,
     });
   }
   const wrong = scenarios.filter((s) => s.gateway.statementsPerRequest !== s.expectedStatements);
@@ -88,7 +104,9 @@ export function formatReport(result: BenchResult): string {
   const { meta } = result;
   const lines: string[] = [];
   lines.push(`Date: ${meta.date}`);
-  lines.push(`Machine: ${meta.machine.cores} cores (${meta.machine.cpuModel}), ${meta.machine.memoryGiB.toFixed(1)} GiB RAM, ${meta.machine.os}`);
+  lines.push(
+    `Machine: ${meta.machine.cores} cores (${meta.machine.cpuModel}), ${meta.machine.memoryGiB.toFixed(1)} GiB RAM, ${meta.machine.os}`,
+  );
   lines.push(`Node ${meta.node}, PostgreSQL ${meta.postgres}`);
   lines.push(
     `Command: \`${meta.command}\` (servers with NODE_ENV=${meta.nodeEnv}${meta.serverNodeOptions.length ? ` and node ${meta.serverNodeOptions.join(' ')}` : ''})`,
@@ -112,9 +130,7 @@ export function formatReport(result: BenchResult): string {
         s.minRatio === null ? '—' : `≥ ${s.minRatio.toFixed(2)} ${mark(s.ratio !== null && s.ratio >= s.minRatio)}`
       } | ${latency(s.gateway)} | ${s.baseline ? latency(s.baseline) : '—'} | ${cpu(s.gateway)} / ${s.baseline ? cpu(s.baseline) : '—'} | ${fmtStatements(
         s.gateway.statementsPerRequest,
-      )} (${s.expectedStatements}) | ${
-        s.baseline ? fmtStatements(s.baseline.statementsPerRequest) : '—'
-      } |`,
+      )} (${s.expectedStatements}) | ${s.baseline ? fmtStatements(s.baseline.statementsPerRequest) : '—'} |`,
     );
   }
   const controlled = result.scenarios.filter((s) => s.control && s.baseline);
@@ -192,7 +208,9 @@ export function formatReport(result: BenchResult): string {
     );
   }
   for (const t of result.tracing) {
-    lines.push(`- ${t.id}: off ${t.off.rounds.map((r) => fmtRps(r.rps)).join(', ')}; on ${t.on.rounds.map((r) => fmtRps(r.rps)).join(', ')}`);
+    lines.push(
+      `- ${t.id}: off ${t.off.rounds.map((r) => fmtRps(r.rps)).join(', ')}; on ${t.on.rounds.map((r) => fmtRps(r.rps)).join(', ')}`,
+    );
   }
   lines.push('');
   lines.push('Targets:');

@@ -155,7 +155,9 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
     {
       id: 'entities100',
       title: 'federation _entities, 100 representations',
-      gatewayBodies: entityBatches.map((ids) => graphqlBody(ENTITIES, { representations: ids.map((userId) => ({ __typename: 'User', userId })) })),
+      gatewayBodies: entityBatches.map((ids) =>
+        graphqlBody(ENTITIES, { representations: ids.map((userId) => ({ __typename: 'User', userId })) }),
+      ),
       baselineBodies: null,
       controlBodies: null,
       unique: false,
@@ -172,7 +174,12 @@ function isUser(value: unknown): boolean {
 
 function isPageOf20(value: unknown): boolean {
   const page = value as { edges?: { node?: unknown }[]; pageInfo?: { endCursor?: unknown } } | null;
-  return Array.isArray(page?.edges) && page.edges.length === 20 && page.edges.every((e) => isUser(e.node)) && typeof page.pageInfo?.endCursor === 'string';
+  return (
+    Array.isArray(page?.edges) &&
+    page.edges.length === 20 &&
+    page.edges.every((e) => isUser(e.node)) &&
+    typeof page.pageInfo?.endCursor === 'string'
+  );
 }
 
 /** Throws unless `body` is `{ data: { [field]: ok } }` without errors. */

@@ -18,7 +18,9 @@ function hasPostgres() {
   if (onPath('initdb') && onPath('pg_ctl') && onPath('pg_basebackup')) return true;
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return false;
-  return readdirSync(root).some((v) => Number(v) >= 15 && existsSync(`${root}/${v}/bin/initdb`) && existsSync(`${root}/${v}/bin/pg_basebackup`));
+  return readdirSync(root).some(
+    (v) => Number(v) >= 15 && existsSync(`${root}/${v}/bin/initdb`) && existsSync(`${root}/${v}/bin/pg_basebackup`),
+  );
 }
 
 // Patroni runs on the system's Python (/usr/bin/python3), not whatever python3 is first on PATH.

@@ -33,7 +33,9 @@ function cli(...args) {
 
 function portFree(port) {
   return new Promise((resolve) => {
-    const s = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    const s = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -68,13 +70,23 @@ try {
   cli('seed', '--config', from, '--count', String(USERS));
   console.log(`${t()} seeded ${USERS} users in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-  gateway = await startGateway({ topology: loadTopologyFile(from), options: loadGatewayOptions(), logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1' });
+  gateway = await startGateway({
+    topology: loadTopologyFile(from),
+    options: loadGatewayOptions(),
+    logger: pino({ level: 'silent' }),
+    port: 0,
+    host: '127.0.0.1',
+  });
   const url = `http://127.0.0.1:${gateway.port}/graphql`;
   const writes = [];
   const reads = [];
   let stopping = false;
   const post = async (query, variables) => {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = await r.json();
     return body.errors?.length ? body.errors.map((e) => e.extensions?.code ?? e.message).join(',') : null;
   };
@@ -83,7 +95,9 @@ try {
       for (let n = 0; !stopping; n++) {
         const userId = `bench-w${w}-${n}`;
         const start = Date.now();
-        const error = await post('mutation($i: CreateUserInput!) { createUser(input: $i) { userId } }', { i: { userId, name: 'B', email: `${userId}@example.com` } }).catch((e) => String(e));
+        const error = await post('mutation($i: CreateUserInput!) { createUser(input: $i) { userId } }', {
+          i: { userId, name: 'B', email: `${userId}@example.com` },
+        }).catch((e) => String(e));
         writes.push({ start, ms: Date.now() - start, error });
       }
     }),
@@ -121,8 +135,20 @@ try {
     copyRateUsersPerSecond: result.copyRate,
     writePauseMs: result.writePauseMs,
     verifyMs: result.verifyMs,
-    writes: { count: writes.length, failed: writes.filter((w) => w.error).length, p50: pct(wms, 50), p99: pct(wms, 99), max: wms.at(-1) ?? null },
-    reads: { count: reads.length, failed: reads.filter((r) => r.error).length, p50: pct(rms, 50), p99: pct(rms, 99), max: rms.at(-1) ?? null },
+    writes: {
+      count: writes.length,
+      failed: writes.filter((w) => w.error).length,
+      p50: pct(wms, 50),
+      p99: pct(wms, 99),
+      max: wms.at(-1) ?? null,
+    },
+    reads: {
+      count: reads.length,
+      failed: reads.filter((r) => r.error).length,
+      p50: pct(rms, 50),
+      p99: pct(rms, 99),
+      max: rms.at(-1) ?? null,
+    },
   };
   console.log(JSON.stringify(summary, null, 2));
   const failed = [...writes, ...reads].filter((x) => x.error).slice(0, 5);

@@ -57,17 +57,26 @@ try {
     () => ({ body: { query: `{ user(userId: "user-${seq % 2000}") { userId name } }` } }),
     () => ({ body: { query: '{ users(first: 20) { edges { cursor node { userId } } pageInfo { endCursor } } }' } }),
     () => ({ body: { query: 'query($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } }', variables: { ids: ids.slice(0, 50) } } }),
-    () => ({ body: { query: `mutation { createUser(input: {userId: "soak-${process.pid}-${seq++}", name: "S", email: "s@x.io"}) { userId } }` } }),
+    () => ({
+      body: { query: `mutation { createUser(input: {userId: "soak-${process.pid}-${seq++}", name: "S", email: "s@x.io"}) { userId } }` },
+    }),
   ];
   const hostile = [
     () => ({ body: { query: `{ ${aliases(5000, 'users(first: 100) { edges { node { userId } } }')} }` } }),
     () => ({ body: { query: `{ ${aliases(30, 'users(first: 100) { totalCount }')} }` } }),
     () => ({ body: { query: `query($ids: [ID!]!) { ${aliases(5000, 'usersByIds(userIds: $ids) { userId }')} }`, variables: { ids } } }),
-    () => ({ body: { query: 'query($ids: [ID!]!) { ' + aliases(30, 'usersByIds(userIds: $ids) { userId name email }') + ' }', variables: { ids } } }),
+    () => ({
+      body: { query: 'query($ids: [ID!]!) { ' + aliases(30, 'usersByIds(userIds: $ids) { userId name email }') + ' }', variables: { ids } },
+    }),
     () => ({ body: { query: `{ ${'... { '.repeat(5000)}__typename${' }'.repeat(5000)} }` } }),
     () => ({ body: { query: 'mutation { createUser(input: {userId: "x", name: "a\\u0000b", email: "n@x.io"}) { userId } }' } }),
-    () => ({ body: { query: `{ users(after: "${Buffer.from('v1|a|2026-02-30T00:00:00.000000Z|x').toString('base64url')}") { totalCount } }` } }),
-    () => ({ raw: new URLSearchParams({ query: 'mutation { deleteUser(userId: "user-1") }' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    () => ({
+      body: { query: `{ users(after: "${Buffer.from('v1|a|2026-02-30T00:00:00.000000Z|x').toString('base64url')}") { totalCount } }` },
+    }),
+    () => ({
+      raw: new URLSearchParams({ query: 'mutation { deleteUser(userId: "user-1") }' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }),
   ];
   const tally = new Map();
   const count = (kind, status) => tally.set(`${kind} ${status}`, (tally.get(`${kind} ${status}`) ?? 0) + 1);
@@ -88,14 +97,23 @@ try {
   const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))[1]) / 1024);
   const started = Date.now();
   const samples = [[0, rssMiB()]];
-  const sampler = setInterval(() => samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]), Math.max(5000, (minutes * 60_000) / 20));
+  const sampler = setInterval(
+    () => samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]),
+    Math.max(5000, (minutes * 60_000) / 20),
+  );
   await Promise.all(Array.from({ length: clients }, worker));
   clearInterval(sampler);
   samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]);
   const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
   console.log(`soak: ${minutes} min, ${clients} clients, ${Math.round(hostileShare * 100)}% hostile; /readyz at the end: ${ready}`);
   console.log('gateway RSS (s → MiB): ' + samples.map(([t, m]) => `${t}→${m}`).join(', '));
-  console.log('answers: ' + [...tally].sort().map(([k, v]) => `${k}: ${v}`).join(', '));
+  console.log(
+    'answers: ' +
+      [...tally]
+        .sort()
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+  );
 } finally {
   if (gateway && gateway.exitCode === null) {
     gateway.kill('SIGTERM');

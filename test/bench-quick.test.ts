@@ -27,7 +27,10 @@ function ensureBuilt(): void {
     );
   const newest = Math.max(...['src', 'bench', 'testkit'].map((dir) => newestSource(join(ROOT, dir))));
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
 }
 
 interface Run {
@@ -39,7 +42,11 @@ interface Run {
 function runQuickBench(out: string, tmp: string): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     // The bench's temp directories (its clusters) go under `tmp`, so the test can see that it removed them.
-    const child = spawn(process.execPath, [MAIN, '--quick', '--out', out], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, '--quick', '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

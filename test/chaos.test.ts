@@ -74,18 +74,22 @@ beforeAll(async () => {
 
   const port = await findFreePortRange(1);
   url = `http://127.0.0.1:${port}`;
-  gateway = spawn(process.execPath, ['bin/shardgate.js', 'serve', '--config', topologyPath, '--port', String(port), '--host', '127.0.0.1'], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      SHARDGATE_HEALTH_INTERVAL_MS: '200',
-      SHARDGATE_HEALTH_TIMEOUT_MS: '1000',
-      SHARDGATE_HEALTH_FAILURES_TO_EJECT: '2',
-      SHARDGATE_CONNECT_TIMEOUT_MS: '1000',
-      SHARDGATE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+  gateway = spawn(
+    process.execPath,
+    ['bin/shardgate.js', 'serve', '--config', topologyPath, '--port', String(port), '--host', '127.0.0.1'],
+    {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        SHARDGATE_HEALTH_INTERVAL_MS: '200',
+        SHARDGATE_HEALTH_TIMEOUT_MS: '1000',
+        SHARDGATE_HEALTH_FAILURES_TO_EJECT: '2',
+        SHARDGATE_CONNECT_TIMEOUT_MS: '1000',
+        SHARDGATE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   gateway.stdout!.on('data', (d) => (gatewayLog += d));
   gateway.stderr!.on('data', (d) => (gatewayLog += d));
   gateway.on('exit', (code, signal) => (exitedWith = `code ${code}, signal ${signal}`));
@@ -230,7 +234,10 @@ async function runCase(chaos: ChaosCase, idPrefix: string): Promise<void> {
   expect(health.answered).toBeGreaterThan(10);
 
   const failed = load.results.filter((r) => !r.ok);
-  expect(failed.filter((r) => r.transportError), 'the gateway left a request unanswered').toEqual([]);
+  expect(
+    failed.filter((r) => r.transportError),
+    'the gateway left a request unanswered',
+  ).toEqual([]);
   for (const r of failed) {
     expect(chaos.mayFail, `${r.op} failed: ${JSON.stringify(r.errors)}`).toContain(r.op);
     for (const e of r.errors) {
@@ -239,7 +246,10 @@ async function runCase(chaos: ChaosCase, idPrefix: string): Promise<void> {
     }
   }
   expect(failed.length, `failures: ${JSON.stringify(failed.slice(0, 5))}`).toBeLessThanOrEqual(chaos.maxFailures);
-  expect(failed.filter((r) => r.startedAt >= cleanFrom), 'requests failed after the fault was repaired').toEqual([]);
+  expect(
+    failed.filter((r) => r.startedAt >= cleanFrom),
+    'requests failed after the fault was repaired',
+  ).toEqual([]);
   expect(load.results.filter((r) => r.ok && r.op === 'create').length).toBeGreaterThan(0);
 
   await expectStoredExactlyOnce(load.acknowledged, idPrefix);
@@ -290,7 +300,8 @@ async function waitUntilServing(shards: readonly number[], idPrefix: string): Pr
         const read = await gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
         if (!read.errors && read.data?.user?.userId === userId) break;
       }
-      if (Date.now() > deadline) throw new Error(`shard ${shardId} did not come back: ${JSON.stringify(body.errors)}\n${gatewayLog.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`shard ${shardId} did not come back: ${JSON.stringify(body.errors)}\n${gatewayLog.slice(-3000)}`);
       await sleep(100);
     }
   }

@@ -7,7 +7,11 @@ import { useSharedDatabase } from './support/use-shared-database.js';
 
 // The real bin, as `npx shardgate` runs it (dist/ is built by `npm install` and by `npm test`'s pretest).
 function shardgate(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/shardgate.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const r = spawnSync(process.execPath, ['bin/shardgate.js', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
@@ -41,7 +45,15 @@ describe('shardgate CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardgate-cli-'));
     const file = join(dir, 'topology.json');
     const node = (port: unknown) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
-    writeFileSync(file, JSON.stringify({ shards: [{ shardId: 0, primary: node(5432), replicas: [] }, { shardId: 1, primary: node('5433'), replicas: [] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        shards: [
+          { shardId: 0, primary: node(5432), replicas: [] },
+          { shardId: 1, primary: node('5433'), replicas: [] },
+        ],
+      }),
+    );
     for (const command of ['migrate', 'serve', 'seed']) {
       const r = shardgate(command, '--config', file);
       expect(r.code, command).toBe(2);
@@ -51,7 +63,10 @@ describe('shardgate CLI', () => {
     const missing = shardgate('migrate', '--config', join(dir, 'nope.json'));
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no such topology file');
-    const none = spawnSync(process.execPath, ['bin/shardgate.js', 'migrate'], { encoding: 'utf8', env: { ...process.env, SHARDGATE_CONFIG: '' } });
+    const none = spawnSync(process.execPath, ['bin/shardgate.js', 'migrate'], {
+      encoding: 'utf8',
+      env: { ...process.env, SHARDGATE_CONFIG: '' },
+    });
     expect(none.stderr).toContain('--config F (or SHARDGATE_CONFIG) is required');
   });
 
@@ -78,7 +93,10 @@ describe('shardgate CLI', () => {
   it('says which shard is unavailable when a node cannot be reached', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardgate-cli-'));
     const file = join(dir, 'topology.json');
-    writeFileSync(file, JSON.stringify({ shards: [{ shardId: 0, primary: { host: '127.0.0.1', port: 1, user: 'postgres', dbname: 'x' } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ shards: [{ shardId: 0, primary: { host: '127.0.0.1', port: 1, user: 'postgres', dbname: 'x' } }] }),
+    );
     const r = shardgate('migrate', '--config', file);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: shard 0 is unavailable: shard0\/127\.0\.0\.1:1: ECONNREFUSED/);

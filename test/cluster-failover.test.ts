@@ -22,7 +22,14 @@ function cli(argv: string[]) {
 }
 
 async function connect(port: number, options: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shardgate', connectionTimeoutMillis: 5_000, ...options });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'shardgate',
+    connectionTimeoutMillis: 5_000,
+    ...options,
+  });
   client.on('error', () => {});
   await client.connect();
   return client;
@@ -65,7 +72,10 @@ describe('cluster up --synchronous', { timeout: TIMEOUT }, () => {
   it('requires the replica for every commit', async () => {
     const [row] = await query<{ names: string }>(first, "SELECT current_setting('synchronous_standby_names') AS names");
     expect(row?.names).toBe('ANY 1 ("shard0_node1")');
-    const replication = await query<{ application_name: string; sync_state: string }>(first, 'SELECT application_name, sync_state FROM pg_stat_replication');
+    const replication = await query<{ application_name: string; sync_state: string }>(
+      first,
+      'SELECT application_name, sync_state FROM pg_stat_replication',
+    );
     expect(replication).toEqual([{ application_name: 'shard0_node1', sync_state: 'quorum' }]);
     expect((await readClusterSpec(cluster.dir))?.synchronous).toBe(true);
   });
@@ -88,7 +98,12 @@ describe('cluster up --synchronous', { timeout: TIMEOUT }, () => {
       expect(acknowledged).toBe(false);
       await cluster.startNode(0, 'replica');
       await write; // released by the replica's return
-      expect(await eventually(() => query(second, 'SELECT id FROM ledger WHERE id = 1'), (r) => r.length === 1)).toEqual([{ id: 1 }]);
+      expect(
+        await eventually(
+          () => query(second, 'SELECT id FROM ledger WHERE id = 1'),
+          (r) => r.length === 1,
+        ),
+      ).toEqual([{ id: 1 }]);
     } finally {
       await writer.end();
       await watcher.end();
@@ -116,7 +131,10 @@ describe('cluster up --synchronous', { timeout: TIMEOUT }, () => {
       await watcher.end();
       await cluster.startNode(0, 'replica');
     }
-    await eventually(() => query(second, 'SELECT id FROM ledger WHERE id = 2'), (r) => r.length === 1);
+    await eventually(
+      () => query(second, 'SELECT id FROM ledger WHERE id = 2'),
+      (r) => r.length === 1,
+    );
   });
 });
 
@@ -136,7 +154,10 @@ describe('cluster failover (pg_ctl promote + pg_rewind)', { timeout: TIMEOUT }, 
     expect(byPort(after, second)).toMatchObject({ observedRole: 'primary', role: 'primary', timeline: 2, up: true });
     expect(byPort(after, first)).toMatchObject({ observedRole: 'replica', role: 'replica', timeline: 2, up: true });
     // The old primary streams from the new one, and the new primary's commits wait for it.
-    const replication = await query<{ application_name: string }>(second, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'");
+    const replication = await query<{ application_name: string }>(
+      second,
+      "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'",
+    );
     expect(replication).toEqual([{ application_name: 'shard0_node0' }]);
     const [sync] = await query<{ names: string }>(second, "SELECT current_setting('synchronous_standby_names') AS names");
     expect(sync?.names).toBe('ANY 1 ("shard0_node0")');
@@ -144,7 +165,12 @@ describe('cluster failover (pg_ctl promote + pg_rewind)', { timeout: TIMEOUT }, 
     const [count] = await query<{ n: number }>(second, 'SELECT count(*)::int AS n FROM ledger');
     expect(count?.n).toBe(102);
     await query(second, "INSERT INTO ledger VALUES (200, 'after failover')");
-    expect(await eventually(() => query(first, 'SELECT id FROM ledger WHERE id = 200'), (r) => r.length === 1)).toHaveLength(1);
+    expect(
+      await eventually(
+        () => query(first, 'SELECT id FROM ledger WHERE id = 200'),
+        (r) => r.length === 1,
+      ),
+    ).toHaveLength(1);
     await expect(query(first, "INSERT INTO ledger VALUES (201, 'x')")).rejects.toMatchObject({ code: '25006' });
   });
 
@@ -190,7 +216,9 @@ describe('cluster failover (pg_ctl promote + pg_rewind)', { timeout: TIMEOUT }, 
     try {
       const { exitCode, err } = await cli(['failover', '--dir', cluster.dir, '--shard', '0']);
       expect(exitCode).toBe(1);
-      expect(err).toEqual([expect.stringMatching(/^cluster failover: cannot switch shard 0 over: shard 0 replica 0 .* is not running.*nothing was changed$/)]);
+      expect(err).toEqual([
+        expect.stringMatching(/^cluster failover: cannot switch shard 0 over: shard 0 replica 0 .* is not running.*nothing was changed$/),
+      ]);
       expect(byPort(await cluster.status(), first)).toMatchObject({ observedRole: 'primary', timeline: 3 });
       expect((await cli(['failover', '--dir', cluster.dir, '--shard', '5'])).err).toEqual([
         'cluster failover: no shard 5: the cluster has shards 0..0',

@@ -65,7 +65,12 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
     const spec = await readClusterSpec(cluster.dir);
     expect(spec).toMatchObject({ ha: 'patroni', primaries: [0] });
     const ports = haPorts(spec!);
-    expect([ports.restApi(0, 0), ports.restApi(0, 1), ports.etcdClient, ports.etcdPeer]).toEqual([first + 2, first + 3, first + 4, first + 5]);
+    expect([ports.restApi(0, 0), ports.restApi(0, 1), ports.etcdClient, ports.etcdPeer]).toEqual([
+      first + 2,
+      first + 3,
+      first + 4,
+      first + 5,
+    ]);
     const health = (await (await fetch(`http://127.0.0.1:${ports.etcdClient}/health`)).json()) as { health: string };
     expect(health.health).toBe('true');
     const leader = (await (await fetch(`http://127.0.0.1:${ports.restApi(0, 0)}/patroni`)).json()) as { role: string; state: string };
@@ -90,7 +95,11 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
     console.info(`[measured] Patroni switchover: ${summary}`);
 
     const status = await cluster.status();
-    expect(byPort(status, second)).toMatchObject({ observedRole: 'primary', role: 'primary', patroni: { role: 'leader', state: 'running' } });
+    expect(byPort(status, second)).toMatchObject({
+      observedRole: 'primary',
+      role: 'primary',
+      patroni: { role: 'leader', state: 'running' },
+    });
     expect(byPort(status, first)).toMatchObject({ observedRole: 'replica', role: 'replica', timeline: before + 1 });
     expect((await readClusterSpec(cluster.dir))?.primaries).toEqual([1]);
     const [count] = await query<{ n: number }>(second, 'SELECT count(*)::int AS n FROM ledger');
@@ -100,7 +109,10 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
   it('promotes the replica when the leader’s postgres and Patroni are killed (-9); `up` rejoins the old leader', async () => {
     const timeline = byPort(await cluster.status(), second)?.timeline ?? 0;
     await query(second, "INSERT INTO ledger VALUES (500, 'before the crash')");
-    await eventually(() => query(first, 'SELECT id FROM ledger WHERE id = 500'), (r) => r.length === 1);
+    await eventually(
+      () => query(first, 'SELECT id FROM ledger WHERE id = 500'),
+      (r) => r.length === 1,
+    );
 
     const started = Date.now();
     const killed = await cluster.killNode(0, 'primary', 'SIGKILL');
@@ -127,7 +139,12 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
       () => query<{ name: string }>(first, "SELECT application_name AS name FROM pg_stat_replication WHERE state = 'streaming'"),
       (rows) => rows.some((r) => r.name === 'shard0_node1'),
     );
-    expect(await eventually(() => query(second, 'SELECT id FROM ledger WHERE id = 501'), (r) => r.length === 1)).toHaveLength(1);
+    expect(
+      await eventually(
+        () => query(second, 'SELECT id FROM ledger WHERE id = 501'),
+        (r) => r.length === 1,
+      ),
+    ).toHaveLength(1);
     expect(byPort(await cluster.status(), second)).toMatchObject({ observedRole: 'replica', timeline: timeline + 1 });
   });
 

@@ -126,7 +126,10 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
     expect(status[2]).toMatchObject({ up: false });
     expect(status[3]).toMatchObject({ up: true, lagBytes: null }); // no primary to compare with
     await startNode(dir, 1, 'primary');
-    await eventually(() => query(spec.basePort + 3, 'SELECT 1'), () => true);
+    await eventually(
+      () => query(spec.basePort + 3, 'SELECT 1'),
+      () => true,
+    );
     expect((await clusterStatus(dir))[2]).toMatchObject({ up: true });
   });
 
@@ -169,7 +172,9 @@ describe('local cluster: 2 shards x (primary + 1 replica)', { timeout: TIMEOUT }
     try {
       const { exitCode, err } = await cli(['up', '--dir', other, '--shards', '1', '--base-port', String(base), '--no-fsync']);
       expect(exitCode).toBe(1);
-      expect(err).toEqual([`cluster up: port ${base + 1} (shard 0 replica 0) is already in use on 127.0.0.1 by another process; stop it or choose another --base-port`]);
+      expect(err).toEqual([
+        `cluster up: port ${base + 1} (shard 0 replica 0) is already in use on 127.0.0.1 by another process; stop it or choose another --base-port`,
+      ]);
     } finally {
       blocker.close();
       await rm(other, { recursive: true, force: true });

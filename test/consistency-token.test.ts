@@ -68,7 +68,8 @@ async function setApplyDelay(delay: string): Promise<void> {
         await c.query('SELECT pg_reload_conf()');
       });
       await eventually(
-        () => onNode(replica.port, async (c) => (await c.query('SHOW recovery_min_apply_delay')).rows[0].recovery_min_apply_delay === delay),
+        () =>
+          onNode(replica.port, async (c) => (await c.query('SHOW recovery_min_apply_delay')).rows[0].recovery_min_apply_delay === delay),
         5_000,
         'the apply delay to take effect',
       );
@@ -90,7 +91,11 @@ beforeAll(async () => {
   a = await open();
   b = await open();
   // The schema must be on the replicas before the delay starts.
-  await eventually(async () => (await post(b, '{ users(first: 1) { totalCount } }')).errors === undefined, 15_000, 'schema on the replicas');
+  await eventually(
+    async () => (await post(b, '{ users(first: 1) { totalCount } }')).errors === undefined,
+    15_000,
+    'schema on the replicas',
+  );
   await setApplyDelay('300ms');
 });
 afterAll(async () => {
@@ -211,7 +216,11 @@ describe('a token from before a failover', () => {
     const replica = shard0.replicas[0]!;
     // The write must be on the replica before it is promoted (asynchronous replication may otherwise lose it).
     await eventually(
-      () => onNode(replica.port, async (c) => (await c.query(`SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok`, [lsnText(before.lsn)])).rows[0].ok),
+      () =>
+        onNode(
+          replica.port,
+          async (c) => (await c.query(`SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok`, [lsnText(before.lsn)])).rows[0].ok,
+        ),
       10_000,
       'the replica to replay the write',
     );
@@ -219,7 +228,11 @@ describe('a token from before a failover', () => {
     const bins = await findPgBinaries();
     const dataDir = nodeOf(await requireClusterSpec(cluster.dir), 0, 'replica', 0).dataDir;
     await runProgram(bins.pgCtl, ['promote', '-w', '-D', dataDir], { cwd: cluster.dir, what: 'promoting shard 0 replica 0' });
-    await eventually(() => onNode(replica.port, async (c) => (await c.query('SELECT pg_is_in_recovery() AS r')).rows[0].r === false), 15_000, 'promotion');
+    await eventually(
+      () => onNode(replica.port, async (c) => (await c.query('SELECT pg_is_in_recovery() AS r')).rows[0].r === false),
+      15_000,
+      'promotion',
+    );
 
     // A gateway that knows the new layout (a restart after the operator's change).
     const moved: Topology = { shards: topology.shards.map((s) => (s.shardId === 0 ? { ...s, primary: replica, replicas: [] } : s)) };

@@ -9,7 +9,19 @@
  * PostgreSQL primary.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,10 +123,7 @@ describe('docker-compose.yml', () => {
 
   it('passes `docker compose config` where Docker Compose v2 is installed', (ctx) => {
     const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
-    ctx.skip(
-      probe.status !== 0,
-      'Docker Compose v2 is not installed (`docker compose`); the schema check above still ran',
-    );
+    ctx.skip(probe.status !== 0, 'Docker Compose v2 is not installed (`docker compose`); the schema check above still ran');
     const config = spawnSync('docker', ['compose', '-f', composePath, 'config', '--quiet'], {
       encoding: 'utf8',
       cwd: repoRoot,

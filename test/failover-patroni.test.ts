@@ -36,7 +36,13 @@ async function storedCounts(userIds: readonly string[]): Promise<Map<string, num
   const counts = new Map<string, number>();
   for (const shard of cluster.topology.shards) {
     for (const node of [shard.primary, ...shard.replicas]) {
-      const client = new pg.Client({ host: node.host, port: node.port, user: 'postgres', database: 'shardgate', connectionTimeoutMillis: 3000 });
+      const client = new pg.Client({
+        host: node.host,
+        port: node.port,
+        user: 'postgres',
+        database: 'shardgate',
+        connectionTimeoutMillis: 3000,
+      });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -54,7 +60,10 @@ async function storedCounts(userIds: readonly string[]): Promise<Map<string, num
   return counts;
 }
 
-async function runUnderLoad(prefix: string, act: () => Promise<void>): Promise<{ records: WriteRecord[]; actStart: number; actEnd: number }> {
+async function runUnderLoad(
+  prefix: string,
+  act: () => Promise<void>,
+): Promise<{ records: WriteRecord[]; actStart: number; actEnd: number }> {
   const load = startWriteLoad(WRITERS, prefix, SHARDS, createUser);
   const okOn = (shard: number, after = 0) => load.records.filter((r) => r.ok && r.shardId === shard && r.start >= after).length;
   await eventually(() => okOn(0) >= 10 && okOn(1) >= 10, 30_000, 'a steady write load on every shard');

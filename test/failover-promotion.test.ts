@@ -146,11 +146,19 @@ describe('manual failover of a synchronous shard under write load', () => {
     await eventually(() => manager.exclusionOf(oldPrimary) === 'stale-primary', 10_000, 'the old primary seen as stale');
     expect(manager.observationOf(oldPrimary)).toMatchObject({ inRecovery: false, timeline: 1 });
     expect(manager.rolesOf(SHARD).timeline).toBe(2);
-    const rowsBefore = (await usersOn(oldPort, records.filter((r) => r.shardId === SHARD).map((r) => r.userId))).size;
+    const rowsBefore = (
+      await usersOn(
+        oldPort,
+        records.filter((r) => r.shardId === SHARD).map((r) => r.userId),
+      )
+    ).size;
 
     fx.recorder.reset();
     const load = startWriteLoad(WRITERS, 'back', 3, createUser);
-    const known = records.filter((r) => r.ok && r.shardId === SHARD).slice(0, 20).map((r) => r.userId);
+    const known = records
+      .filter((r) => r.ok && r.shardId === SHARD)
+      .slice(0, 20)
+      .map((r) => r.userId);
     for (let round = 0; round < 5; round++) {
       for (const consistency of ['EVENTUAL', 'STRONG']) {
         const r = await fx.gql(`query($ids: [ID!]!) { usersByIds(userIds: $ids, consistency: ${consistency}) { userId } }`, { ids: known });
@@ -159,7 +167,11 @@ describe('manual failover of a synchronous shard under write load', () => {
       }
       expect((await fx.gql('{ users(first: 5) { totalCount } }')).errors).toBeUndefined();
     }
-    await eventually(() => load.records.filter((r) => r.ok && r.shardId === SHARD).length >= 20, 15_000, 'writes during the old primary being back');
+    await eventually(
+      () => load.records.filter((r) => r.ok && r.shardId === SHARD).length >= 20,
+      15_000,
+      'writes during the old primary being back',
+    );
     const after = await load.stop();
 
     expect(after.filter((r) => !r.ok)).toEqual([]);
@@ -167,9 +179,19 @@ describe('manual failover of a synchronous shard under write load', () => {
     expect(toOld).toEqual([]);
     expect(fx.recorder.statements.filter((s) => s.shardId === SHARD).length).toBeGreaterThan(20);
     // And seen from the old primary itself: not one of the new writes landed there.
-    const landed = await usersOn(oldPort, after.filter((r) => r.shardId === SHARD).map((r) => r.userId));
+    const landed = await usersOn(
+      oldPort,
+      after.filter((r) => r.shardId === SHARD).map((r) => r.userId),
+    );
     expect(landed.size).toBe(0);
-    expect((await usersOn(oldPort, records.filter((r) => r.shardId === SHARD).map((r) => r.userId))).size).toBe(rowsBefore);
+    expect(
+      (
+        await usersOn(
+          oldPort,
+          records.filter((r) => r.shardId === SHARD).map((r) => r.userId),
+        )
+      ).size,
+    ).toBe(rowsBefore);
     expect((await fx.app.fetch('http://gateway.test/readyz')).status).toBe(200);
   });
 });

@@ -34,7 +34,10 @@ describe('replica failure', () => {
       const r = await fx.gql(`{ user(userId: "${userId}") { userId } }`);
       expect(r.errors).toBeUndefined();
       expect(r.data.user).toEqual({ userId });
-      return fx.recorder.of().filter((s) => s.outcome === 'ok').map((s) => `${s.role}:${s.reason}`);
+      return fx.recorder
+        .of()
+        .filter((s) => s.outcome === 'ok')
+        .map((s) => `${s.role}:${s.reason}`);
     };
     expect(await read()).toEqual(['replica:replica-read']);
 
@@ -78,7 +81,8 @@ describe('primary failure', () => {
     });
     return (await res.json()) as { data: any; errors?: any[] };
   };
-  const create = (userId: string) => post(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId shardId } }`);
+  const create = (userId: string) =>
+    post(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId shardId } }`);
 
   it('that shard answers SHARD_UNAVAILABLE after the failover buffer, other shards keep serving, /readyz names it, and writes resume without a restart', async () => {
     expect((await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status).toBe(200);

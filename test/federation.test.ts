@@ -21,10 +21,14 @@ beforeAll(async () => {
   running.push(fx);
   await seedDemoUsers(fx.shards.users, 3, SEEDED);
   // Replicas must have the seed: `_entities` reads with EVENTUAL consistency.
-  await eventually(async () => {
-    const r = await fx.gql('{ users(first: 0) { totalCount } }');
-    return r.data?.users.totalCount === SEEDED;
-  }, 15_000, 'seed on replicas');
+  await eventually(
+    async () => {
+      const r = await fx.gql('{ users(first: 0) { totalCount } }');
+      return r.data?.users.totalCount === SEEDED;
+    },
+    15_000,
+    'seed on replicas',
+  );
 });
 
 afterAll(async () => {
@@ -103,7 +107,14 @@ describe('the subgraph protocol, straight to shardgate', () => {
   });
 
   it('a bad representation fails alone: the others still resolve', async () => {
-    const reps = [user('user-3'), user(''), { __typename: 'User' }, user('a\u0000b'), { __typename: 'User', userId: { $ne: null } }, user('user-4')];
+    const reps = [
+      user('user-3'),
+      user(''),
+      { __typename: 'User' },
+      user('a\u0000b'),
+      { __typename: 'User', userId: { $ne: null } },
+      user('user-4'),
+    ];
     const r = await fx.gql(ENTITIES, { reps });
     expect(r.data._entities.map((u: { userId: string } | null) => u?.userId ?? null)).toEqual(['user-3', null, null, null, null, 'user-4']);
     expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.field])).toEqual(
@@ -182,7 +193,9 @@ describe('in a supergraph, behind @apollo/gateway', () => {
   it('joins orders to their users; the missing user is null; 61 references cost one statement per shard, in parallel', async () => {
     const requestsBefore = shardgate.requests;
     fx.recorder.reset();
-    const { result: r, events } = await withStatementTimeline(() => viaGateway('{ orders { id total user { userId name email shardId } } }'));
+    const { result: r, events } = await withStatementTimeline(() =>
+      viaGateway('{ orders { id total user { userId name email shardId } } }'),
+    );
     const statements = fx.recorder.of();
 
     expect(r.errors).toBeUndefined();

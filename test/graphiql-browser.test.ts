@@ -30,7 +30,16 @@ describe.skipIf(process.env.SHARDGATE_SKIP_BROWSER === '1')('GraphiQL in headles
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const external: string[] = [];
@@ -44,7 +53,7 @@ describe.skipIf(process.env.SHARDGATE_SKIP_BROWSER === '1')('GraphiQL in headles
     await page.click('.graphiql-execute-button');
     const result = page.locator('.graphiql-response');
     await result.getByText('"user-42"').waitFor({ timeout: 30_000 });
-    const text = (await result.innerText()).replace(/\u00a0/g, " ");
+    const text = (await result.innerText()).replace(/\u00a0/g, ' ');
     expect(text).toContain('"shardId": 0');
     expect(text).toMatch(/"name": "\w+ \w+"/);
     mkdirSync(ARTIFACTS, { recursive: true });

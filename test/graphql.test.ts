@@ -17,10 +17,14 @@ beforeAll(async () => {
   fx = await openGatewayFixture(db.topologyPath);
   await seedDemoUsers(fx.shards.users, 3, 400);
   // Replicas must have the seed before EVENTUAL reads are compared.
-  await eventually(async () => {
-    const r = await fx.gql('{ users(first: 0) { totalCount } }');
-    return r.data?.users.totalCount === 400;
-  }, 15_000, 'seed on replicas');
+  await eventually(
+    async () => {
+      const r = await fx.gql('{ users(first: 0) { totalCount } }');
+      return r.data?.users.totalCount === 400;
+    },
+    15_000,
+    'seed on replicas',
+  );
 });
 afterAll(async () => {
   await fx?.close();
@@ -103,14 +107,29 @@ describe('validation: BAD_USER_INPUT before any SQL', () => {
     ['empty userId', '{ user(userId: "") { userId } }', undefined, 'userId'],
     ['userId over 255', 'query($id: ID!) { user(userId: $id) { userId } }', { id: 'x'.repeat(256) }, 'userId'],
     ['control character in userId', 'query($id: ID!) { user(userId: $id) { userId } }', { id: 'a\u0007b' }, 'userId'],
-    ['more than 500 ids', 'query($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } }', { ids: Array.from({ length: 501 }, (_, i) => `u${i}`) }, 'userIds'],
+    [
+      'more than 500 ids',
+      'query($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } }',
+      { ids: Array.from({ length: 501 }, (_, i) => `u${i}`) },
+      'userIds',
+    ],
     ['first below 0', '{ users(first: -1) { totalCount } }', undefined, 'first'],
     ['first above 100', '{ users(first: 101) { totalCount } }', undefined, 'first'],
     ['malformed cursor', '{ users(after: "not-a-cursor") { totalCount } }', undefined, 'after'],
     ['bad email', 'mutation { createUser(input: {userId: "v1", name: "n", email: "nope"}) { userId } }', undefined, 'input.email'],
     ['empty name', 'mutation { createUser(input: {userId: "v2", name: "", email: "a@b"}) { userId } }', undefined, 'input.name'],
-    ['name over 255', 'mutation($n: String!) { createUser(input: {userId: "v3", name: $n, email: "a@b"}) { userId } }', { n: 'n'.repeat(256) }, 'input.name'],
-    ['control character in created userId', 'mutation($id: ID!) { createUser(input: {userId: $id, name: "n", email: "a@b"}) { userId } }', { id: 'tab\there' }, 'input.userId'],
+    [
+      'name over 255',
+      'mutation($n: String!) { createUser(input: {userId: "v3", name: $n, email: "a@b"}) { userId } }',
+      { n: 'n'.repeat(256) },
+      'input.name',
+    ],
+    [
+      'control character in created userId',
+      'mutation($id: ID!) { createUser(input: {userId: $id, name: "n", email: "a@b"}) { userId } }',
+      { id: 'tab\there' },
+      'input.userId',
+    ],
     ['bad email on update', 'mutation { updateUser(userId: "upd", input: {email: "x"}) { userId } }', undefined, 'input.email'],
     ['empty userId on delete', 'mutation { deleteUser(userId: "") }', undefined, 'userId'],
   ];
@@ -125,7 +144,9 @@ describe('validation: BAD_USER_INPUT before any SQL', () => {
 
   it('a cursor of the other order is refused', async () => {
     const page = await fx.gql('{ users(first: 1) { pageInfo { endCursor } } }');
-    const r = await fx.gql('query($c: String) { users(first: 1, after: $c, orderBy: CREATED_AT_DESC) { totalCount } }', { c: page.data.users.pageInfo.endCursor });
+    const r = await fx.gql('query($c: String) { users(first: 1, after: $c, orderBy: CREATED_AT_DESC) { totalCount } }', {
+      c: page.data.users.pageInfo.endCursor,
+    });
     expect(r.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 
@@ -167,7 +188,12 @@ describe('per-request, per-shard batching', () => {
     expect(fx.recorder.of().map((s) => s.role)).toEqual(['primary', 'primary', 'primary']);
     fx.recorder.reset();
     await fx.gql('{ e: user(userId: "user-1") { userId } s: user(userId: "user-1", consistency: STRONG) { userId } }');
-    expect(fx.recorder.of().map((s) => s.role).sort()).toEqual(['primary', 'replica']);
+    expect(
+      fx.recorder
+        .of()
+        .map((s) => s.role)
+        .sort(),
+    ).toEqual(['primary', 'replica']);
   });
 
   it('touches only the shards that hold the ids', async () => {
@@ -203,7 +229,12 @@ describe('users: scatter-gather with keyset cursors', () => {
       const r: any = await fx.gql(PAGE, { first, after, order, c: 'STRONG' });
       expect(r.errors).toBeUndefined();
       // Every page, however deep: one statement per shard, all three shards.
-      expect(fx.recorder.of().map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
+      expect(
+        fx.recorder
+          .of()
+          .map((s) => s.shardId)
+          .sort(),
+      ).toEqual([0, 1, 2]);
       seen.push(...r.data.users.edges.map((e: any) => e.node.userId));
       pages++;
       if (!r.data.users.pageInfo.hasNextPage) {
@@ -269,7 +300,12 @@ describe('users: scatter-gather with keyset cursors', () => {
     expect(r.data.users.edges).toEqual([]);
     expect(r.data.users.pageInfo).toEqual({ hasNextPage: true, endCursor: null });
     expect(r.data.users.totalCount).toBe((await allUsersSorted('asc')).length);
-    expect(fx.recorder.of('users_count').map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
+    expect(
+      fx.recorder
+        .of('users_count')
+        .map((s) => s.shardId)
+        .sort(),
+    ).toEqual([0, 1, 2]);
   });
 });
 
@@ -304,7 +340,12 @@ describe('errors', () => {
       });
       const body = await res.json();
       expect(body.errors).toEqual([
-        { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['user'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-123' } },
+        {
+          message: 'Unexpected error.',
+          locations: [{ line: 1, column: 3 }],
+          path: ['user'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-123' },
+        },
       ]);
       expect(JSON.stringify(body)).not.toMatch(/SELECT|users|42P01|stack/i);
       expect(logged.some((l) => l.requestId === 'req-123' && /42P01/.test(JSON.stringify(l)))).toBe(true);

@@ -42,7 +42,9 @@ describe('GraphQL over HTTP (real server)', () => {
     const get = await fetch(getUrl, { headers: preflighted });
     expect(await get.json()).toEqual({ data: { user: { userId: 'http-1' } } });
     expect((await fetch(getUrl)).status).toBe(403);
-    const mutationViaGet = await fetch(`${base}/graphql?query=${encodeURIComponent('mutation { deleteUser(userId: "http-1") }')}`, { headers: preflighted });
+    const mutationViaGet = await fetch(`${base}/graphql?query=${encodeURIComponent('mutation { deleteUser(userId: "http-1") }')}`, {
+      headers: preflighted,
+    });
     expect(mutationViaGet.status).toBe(405);
   });
 
@@ -53,7 +55,11 @@ describe('GraphQL over HTTP (real server)', () => {
     expect((await bad.json()).errors[0].message).toMatch(/Syntax Error/);
     const garbage = await fetch(`${base}/graphql`, { method: 'POST', headers, body: '\u0000{{{' });
     expect(garbage.status).toBe(400);
-    const wrongType = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ users(first: "ten") { totalCount } }' }) });
+    const wrongType = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: '{ users(first: "ten") { totalCount } }' }),
+    });
     expect(wrongType.status).toBe(400);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });

@@ -56,7 +56,8 @@ function violations(): string[] {
     const layer = file.split('/')[0]!;
     for (const spec of importsOf(path)) {
       if (spec === 'pg' || spec.startsWith('pg/')) {
-        if (!MAY_IMPORT_PG(file)) found.push(`${file} → ${spec}: only src/repository (and the dev cluster's src/cluster/*-admin.ts) may import pg`);
+        if (!MAY_IMPORT_PG(file))
+          found.push(`${file} → ${spec}: only src/repository (and the dev cluster's src/cluster/*-admin.ts) may import pg`);
         continue;
       }
       if (!spec.startsWith('.')) continue;
@@ -67,7 +68,8 @@ function violations(): string[] {
       }
       const targetLayer = target.split('/')[0]!;
       if (!(layer in ALLOWED)) found.push(`${file}: unknown layer ${layer} (add it to test/layers.test.ts)`);
-      else if (targetLayer !== layer && !ALLOWED[layer]!.includes(targetLayer)) found.push(`${file} → ${target}: ${layer} may not import ${targetLayer}`);
+      else if (targetLayer !== layer && !ALLOWED[layer]!.includes(targetLayer))
+        found.push(`${file} → ${target}: ${layer} may not import ${targetLayer}`);
     }
   }
   return [...new Set(found)];

@@ -23,9 +23,16 @@ async function scrape(): Promise<{ text: string; exposition: Exposition; content
 
 beforeAll(async () => {
   const db = await useSharedDatabase('metrics');
-  fx = await openGatewayFixture(db.topologyPath, testGatewayOptions({ timeoutMs: 2000, failuresToEject: 3 }), { userCountMaxAgeMs: 60_000, clock: () => now });
+  fx = await openGatewayFixture(db.topologyPath, testGatewayOptions({ timeoutMs: 2000, failuresToEject: 3 }), {
+    userCountMaxAgeMs: 60_000,
+    clock: () => now,
+  });
   await seedDemoUsers(fx.shards.users, 3, SEEDED);
-  await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === SEEDED, 15_000, 'seed on replicas');
+  await eventually(
+    async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === SEEDED,
+    15_000,
+    'seed on replicas',
+  );
 });
 afterAll(async () => {
   await fx?.close();
@@ -58,7 +65,8 @@ describe('/metrics', () => {
     expect((await fx.gql('{ user(userId: "x") { userId }')).errors).toHaveLength(1);
 
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => total(after.exposition, name, labels) - total(before.exposition, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      total(after.exposition, name, labels) - total(before.exposition, name, labels);
 
     const queries = 'shardgate_shard_queries_total';
     const expected: [string, string, string, string, number][] = [
@@ -75,12 +83,23 @@ describe('/metrics', () => {
     expect(delta(queries)).toBe(expected.reduce((sum, e) => sum + e[4], 0));
 
     // Each statement is timed once, by shard and role; the buckets are cumulative up to +Inf.
-    for (const [shard, role] of [['0', 'replica'], ['1', 'replica'], ['2', 'replica'], ['1', 'primary'], ['2', 'primary'], ['0', 'primary']]) {
-      expect(delta('shardgate_shard_query_duration_seconds_count', { shard: shard!, role: role! })).toBe(delta(queries, { shard: shard!, role: role! }));
+    for (const [shard, role] of [
+      ['0', 'replica'],
+      ['1', 'replica'],
+      ['2', 'replica'],
+      ['1', 'primary'],
+      ['2', 'primary'],
+      ['0', 'primary'],
+    ]) {
+      expect(delta('shardgate_shard_query_duration_seconds_count', { shard: shard!, role: role! })).toBe(
+        delta(queries, { shard: shard!, role: role! }),
+      );
       const buckets = select(after.exposition, 'shardgate_shard_query_duration_seconds_bucket', { shard: shard!, role: role! });
       const counts = buckets.map((b) => b.value);
       expect(counts).toEqual([...counts].sort((a, b) => a - b));
-      expect(buckets.find((b) => b.labels.le === '+Inf')?.value).toBe(total(after.exposition, 'shardgate_shard_query_duration_seconds_count', { shard: shard!, role: role! }));
+      expect(buckets.find((b) => b.labels.le === '+Inf')?.value).toBe(
+        total(after.exposition, 'shardgate_shard_query_duration_seconds_count', { shard: shard!, role: role! }),
+      );
     }
     expect(after.exposition.types.get('shardgate_shard_query_duration_seconds')).toBe('histogram');
 

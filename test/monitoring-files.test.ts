@@ -44,7 +44,10 @@ async function checkSyntax(name: string, exprs: readonly string[]) {
 
 interface UnitTests {
   rule_files: string[];
-  tests: { name: string; alert_rule_test?: { alertname: string; eval_time: string; exp_alerts: { exp_labels: Record<string, string> }[] }[] }[];
+  tests: {
+    name: string;
+    alert_rule_test?: { alertname: string; eval_time: string; exp_alerts: { exp_labels: Record<string, string> }[] }[];
+  }[];
 }
 
 describe('Prometheus rules (promtool)', () => {
@@ -72,8 +75,14 @@ describe('Prometheus rules (promtool)', () => {
     const checks = unit.tests.flatMap((t) => t.alert_rule_test ?? []);
     for (const { alert } of alertingRules()) {
       const mine = checks.filter((c) => c.alertname === alert);
-      expect(mine.some((c) => c.exp_alerts.length > 0), `${alert} fires in some unit test`).toBe(true);
-      expect(mine.some((c) => c.exp_alerts.length === 0), `${alert} is silent in some unit test`).toBe(true);
+      expect(
+        mine.some((c) => c.exp_alerts.length > 0),
+        `${alert} fires in some unit test`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => c.exp_alerts.length === 0),
+        `${alert} is silent in some unit test`,
+      ).toBe(true);
     }
   });
 
@@ -86,7 +95,10 @@ describe('Prometheus rules (promtool)', () => {
     cpSync(ALERT_UNIT_TESTS, join(dir, 'test/prometheus/alerts.test.yml'));
     const alerts = readFileSync(ALERTING_RULES, 'utf8');
     expect(alerts).toContain('expr: shardgate_node_up == 0\n');
-    writeFileSync(join(dir, 'docker/prometheus/alerts.yml'), alerts.replace('expr: shardgate_node_up == 0\n', 'expr: shardgate_node_up == 1\n'));
+    writeFileSync(
+      join(dir, 'docker/prometheus/alerts.yml'),
+      alerts.replace('expr: shardgate_node_up == 0\n', 'expr: shardgate_node_up == 1\n'),
+    );
     const result = await promtool(['test', 'rules', join(dir, 'test/prometheus/alerts.test.yml')]);
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toContain('ShardgateNodeDown');
@@ -145,7 +157,9 @@ describe('Prometheus rules (promtool)', () => {
       for (const part of ['**Fires when**', '**Means**', '**Do**']) expect(section, `${rule.alert}: ${part}`).toContain(part);
       expect(section, `${rule.alert}: the severity`).toContain(`\`${rule.labels?.severity}\``);
       // The table at the top agrees.
-      expect(operations, `${rule.alert} in the table`).toContain(`| [${rule.alert}](#${rule.alert.toLowerCase()}) | ${rule.labels?.severity} |`);
+      expect(operations, `${rule.alert} in the table`).toContain(
+        `| [${rule.alert}](#${rule.alert.toLowerCase()}) | ${rule.labels?.severity} |`,
+      );
     }
   });
 
@@ -174,7 +188,10 @@ describe('the README’s PromQL examples', () => {
   });
 
   it('parse (promtool), and so do the dashboard’s queries', async () => {
-    const readme = await checkSyntax('readme', readmePromql().map((e) => e.expr));
+    const readme = await checkSyntax(
+      'readme',
+      readmePromql().map((e) => e.expr),
+    );
     expect(readme.code, readme.stdout + readme.stderr).toBe(0);
     const panels = dashboardTargets().map((t) => grafanaToPromql(t.expr, { shards: ['0', '1'], rateInterval: '1m' }));
     const dashboardCheck = await checkSyntax('dashboard', panels);
@@ -200,7 +217,11 @@ describe('the Grafana dashboard', () => {
       expect(target.datasource, target.panel).toEqual({ type: 'prometheus', uid: '${datasource}' });
       // Only variables that exist (Grafana's own start with $__).
       for (const [, name] of target.expr.matchAll(/\$(\w+)/g)) {
-        if (!name?.startsWith('__')) expect(vars.map((v) => v.name), `${target.panel}: $${name}`).toContain(name);
+        if (!name?.startsWith('__'))
+          expect(
+            vars.map((v) => v.name),
+            `${target.panel}: $${name}`,
+          ).toContain(name);
       }
     }
   });
@@ -227,7 +248,12 @@ describe('the Grafana dashboard', () => {
     ]) {
       expect(reads(perShard, metric), `per shard: ${metric}`).toBe(true);
     }
-    for (const metric of ['shardgate_graphql_requests_total', 'shardgate_graphql_request_duration_seconds_bucket', 'shard:shardgate_shard_users:max', 'operation="SELECT"']) {
+    for (const metric of [
+      'shardgate_graphql_requests_total',
+      'shardgate_graphql_request_duration_seconds_bucket',
+      'shard:shardgate_shard_users:max',
+      'operation="SELECT"',
+    ]) {
       expect(reads(global, metric), `all shards: ${metric}`).toBe(true);
     }
   });
@@ -263,7 +289,10 @@ describe('Prometheus and Grafana in docker-compose.yml', () => {
     ports?: string[];
     depends_on?: Record<string, { condition: string }>;
   }
-  const compose = parseYaml(readFileSync(at('docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const compose = parseYaml(readFileSync(at('docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
   const prometheus = compose.services.prometheus ?? {};
   const grafana = compose.services.grafana ?? {};
   /** The host path mounted at `target`, for a bind mount. */
@@ -296,7 +325,9 @@ describe('Prometheus and Grafana in docker-compose.yml', () => {
     const datasources = parseYaml(readFileSync(at('docker/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
       datasources: { type: string; url: string; isDefault?: boolean }[];
     };
-    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }),
+    ]);
     const providers = parseYaml(readFileSync(at('docker/grafana/provisioning/dashboards/shardgate.yml'), 'utf8')) as {
       providers: { type: string; options: { path: string } }[];
     };

@@ -33,7 +33,11 @@ beforeAll(async () => {
   db = await useSharedDatabase('otlp');
   const fx = await openGatewayFixture(db.topologyPath);
   await seedDemoUsers(fx.shards.users, 3, 30);
-  await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 30, 15_000, 'seed on replicas');
+  await eventually(
+    async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 30,
+    15_000,
+    'seed on replicas',
+  );
   await fx.close();
   receiver = await startOtlpReceiver();
 });
@@ -49,7 +53,9 @@ afterEach(() => {
 async function tracedScatter(headers: Record<string, string> = {}) {
   const tracing = await startTracing();
   expect(tracing.enabled).toBe(true);
-  const fx = await openGatewayFixture(db.topologyPath, testGatewayOptions({ timeoutMs: 2000, failuresToEject: 3 }), { tracer: tracing.tracer });
+  const fx = await openGatewayFixture(db.topologyPath, testGatewayOptions({ timeoutMs: 2000, failuresToEject: 3 }), {
+    tracer: tracing.tracer,
+  });
   try {
     const r = await fx.gql('query Page { users(first: 3) { edges { node { userId } } } }', undefined, headers);
     expect(r.errors).toBeUndefined();
@@ -91,7 +97,11 @@ describe('OTLP/HTTP export, configured by OTEL_* variables', () => {
   });
 
   it('http/json to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces, named by OTEL_SERVICE_NAME, continuing a traceparent', async () => {
-    otelEnv({ OTEL_SERVICE_NAME: 'shardgate-json-test', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    otelEnv({
+      OTEL_SERVICE_NAME: 'shardgate-json-test',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     await tracedScatter({ traceparent: `00-${traceId}-b7ad6b7169203331-01` });
     const posts = receiver.requests.filter((r) => r.method === 'POST');
@@ -129,10 +139,14 @@ describe('OTLP/HTTP export, configured by OTEL_* variables', () => {
       // Nothing leaves before shutdown: what arrives was flushed by it.
       OTEL_BSP_SCHEDULE_DELAY: '600000',
     });
-    const child = spawn(process.execPath, ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', '0', '--host', '127.0.0.1'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', '0', '--host', '127.0.0.1'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let out = '';

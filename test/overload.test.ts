@@ -40,7 +40,11 @@ async function holdPrimary(): Promise<{ release: () => Promise<void> }> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const held = shards.db.transaction(2, () => gate);
-  await eventually(() => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.active === 1), 5000, 'the held connection');
+  await eventually(
+    () => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.active === 1),
+    5000,
+    'the held connection',
+  );
   return {
     release: async () => {
       open();
@@ -57,7 +61,11 @@ describe('pool pressure is not node failure', () => {
     const hold = await holdPrimary();
     try {
       const waiting = create(userOn(2, 'queued'));
-      await eventually(() => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.waiting === 1), 5000, 'one waiting statement');
+      await eventually(
+        () => shards.db.poolStats().some((s) => s.node.id === shards.manager.shard(2).primary.id && s.waiting === 1),
+        5000,
+        'one waiting statement',
+      );
       recorder.reset();
       logged.length = 0;
       const shed = await create(userOn(2, 'shed'));

@@ -38,7 +38,10 @@ const idOnShard = (shardId: number, prefix: string, skip = 0) => {
   for (let i = 0, found = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % SHARDS === shardId && found++ === skip) return `${prefix}-${i}`;
 };
 
-async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: { extensions?: { code?: string } }[] }> {
+async function gql(
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ data?: any; errors?: { extensions?: { code?: string } }[] }> {
   const response = await fetch(`${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -57,7 +60,9 @@ async function workload(): Promise<void> {
     const fresh = idOnShard(shard, 'workload');
     expect((await create(fresh)).errors).toBeUndefined();
     expect((await create(fresh)).errors?.[0]?.extensions?.code).toBe('USER_ALREADY_EXISTS');
-    expect((await gql('mutation($id: ID!) { updateUser(userId: $id, input: {name: "M"}) { userId } }', { id: seeded })).errors).toBeUndefined();
+    expect(
+      (await gql('mutation($id: ID!) { updateUser(userId: $id, input: {name: "M"}) { userId } }', { id: seeded })).errors,
+    ).toBeUndefined();
     expect((await gql('mutation($id: ID!) { deleteUser(userId: $id) }', { id: fresh })).errors).toBeUndefined();
     expect((await gql('query($id: ID!) { user(userId: $id) { userId } }', { id: seeded })).errors).toBeUndefined();
     expect((await gql('query($id: ID!) { user(userId: $id, consistency: STRONG) { userId } }', { id: seeded })).errors).toBeUndefined();
@@ -96,7 +101,8 @@ beforeAll(async () => {
   for (let i = 0; i < SEEDED; i++) expect((await create(`seed-${i}`)).errors).toBeUndefined();
   // The user counts are taken on replicas when first scraped: let them catch up first.
   await waitUntil(
-    async () => (await gql('{ shards { userCount } }')).data?.shards.reduce((n: number, s: { userCount: number }) => n + s.userCount, 0) === SEEDED,
+    async () =>
+      (await gql('{ shards { userCount } }')).data?.shards.reduce((n: number, s: { userCount: number }) => n + s.userCount, 0) === SEEDED,
     15_000,
     'the seeded users on the replicas',
   );
@@ -116,7 +122,8 @@ describe('a real Prometheus over a real gateway', () => {
   it('promtool check metrics finds no problem in the live /metrics after the workload', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     // The workload is in it: a refused duplicate on each shard, the pools' capacity, the process metrics.
-    for (const shard of ['0', '1']) expect(text).toContain(`shardgate_shard_queries_total{shard="${shard}",role="primary",operation="INSERT",outcome="error"} 1`);
+    for (const shard of ['0', '1'])
+      expect(text).toContain(`shardgate_shard_queries_total{shard="${shard}",role="primary",operation="INSERT",outcome="error"} 1`);
     expect(text).toMatch(/^shardgate_pool_connections_max\{shard="0",role="replica"\} 4$/m);
     expect(text).toContain('shardgate_process_cpu_seconds_total');
     const check = await promtool(['check', 'metrics'], { input: text });
@@ -155,9 +162,12 @@ describe('a real Prometheus over a real gateway', () => {
   it('every metric that the rules, the dashboard and the README read is one the gateway exports', async () => {
     const exported = new Set(await prometheus.api<string[]>('/api/v1/label/__name__/values'));
     const read = new Set(
-      [...alertingRules().map((a) => a.expr), ...recordingRules().map((r) => r.expr), ...dashboardTargets().map((t) => t.expr), ...readmePromql().map((e) => e.expr)].flatMap(
-        metricNamesIn,
-      ),
+      [
+        ...alertingRules().map((a) => a.expr),
+        ...recordingRules().map((r) => r.expr),
+        ...dashboardTargets().map((t) => t.expr),
+        ...readmePromql().map((e) => e.expr),
+      ].flatMap(metricNamesIn),
     );
     expect(read.size).toBeGreaterThan(10);
     const unknown = [...read].filter((name) => !exported.has(name));
@@ -166,7 +176,8 @@ describe('a real Prometheus over a real gateway', () => {
 
   it('stopping a replica makes ShardgateNodeDown pending for it, and then every README example returns data', async () => {
     const replica = gateway.shards.manager.shard(1).replicas[0]!;
-    const nodeAlerts = async () => (await prometheus.alerts()).filter((a) => ['ShardgateNodeDown', 'ShardgateShardWithoutPrimary'].includes(a.labels.alertname ?? ''));
+    const nodeAlerts = async () =>
+      (await prometheus.alerts()).filter((a) => ['ShardgateNodeDown', 'ShardgateShardWithoutPrimary'].includes(a.labels.alertname ?? ''));
     // Healthy: silent. (Waited for, not asserted at once: on a loaded machine a
     // health probe may time out now and then, and its pending alert clears.)
     await waitUntil(async () => (await nodeAlerts()).length === 0, 20_000, 'no node alert while every node runs');
@@ -184,7 +195,13 @@ describe('a real Prometheus over a real gateway', () => {
     const [alert] = await nodeAlerts();
     // Pending: true now, firing only after its `for:` (1 minute).
     expect(alert?.state).toBe('pending');
-    expect(alert?.labels).toMatchObject({ alertname: 'ShardgateNodeDown', severity: 'warning', shard: '1', role: 'replica', address: replica.address });
+    expect(alert?.labels).toMatchObject({
+      alertname: 'ShardgateNodeDown',
+      severity: 'warning',
+      shard: '1',
+      role: 'replica',
+      address: replica.address,
+    });
     expect(alert?.annotations.summary).toBe(`Shard 1: replica ${replica.address} is down`);
     expect(alert?.annotations.runbook_url).toBe('docs/operations.md#shardgatenodedown');
 

@@ -63,7 +63,9 @@ describe('UserRepository', () => {
     expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert' }]);
-    await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(UserAlreadyExistsError);
+    await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(
+      UserAlreadyExistsError,
+    );
     expect((await getOne(ReadPolicy.PrimaryOnly, 'alice'))!.name).toBe('Alice');
   });
 
@@ -75,7 +77,9 @@ describe('UserRepository', () => {
     await eventually(async () => (await getOne(ReadPolicy.ReplicaPreferred, 'user-42')) !== null, 10_000, 'replica read');
     fx.recorder.reset();
     expect(await getOne(ReadPolicy.ReplicaPreferred, 'user-42')).toMatchObject({ userId: 'user-42', name: 'Forty Two' });
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(0).replicas[0]!.id, role: 'replica', reason: 'replica-read' }]);
+    expect(fx.recorder.of()).toMatchObject([
+      { nodeId: fx.shards.manager.shard(0).replicas[0]!.id, role: 'replica', reason: 'replica-read' },
+    ]);
     expect(await getOne(ReadPolicy.ReplicaPreferred, 'nobody-here')).toBeNull();
   });
 
@@ -121,7 +125,12 @@ describe('UserRepository', () => {
     const keys = all.map((u) => `${u.createdAt}|${u.userId}`);
     expect([...keys].sort()).toEqual(keys);
     const desc = await fx.shards.users.pageOnShard(shardId, { after: all[5]!, direction: 'desc', limit: 10 }, ReadPolicy.PrimaryOnly);
-    expect(desc.map((u) => u.userId)).toEqual(all.slice(0, 5).reverse().map((u) => u.userId));
+    expect(desc.map((u) => u.userId)).toEqual(
+      all
+        .slice(0, 5)
+        .reverse()
+        .map((u) => u.userId),
+    );
   });
 
   it('stores SQL-looking input verbatim', async () => {

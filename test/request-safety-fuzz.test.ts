@@ -53,25 +53,49 @@ function checkAnswer(r: RawResponse, sent: unknown): void {
 
 /** Strings no argument accepts: a control character, a lone surrogate, or nothing. */
 const invalidString = fc.oneof(
-  fc.tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0, max: 0x1f }), fc.string({ maxLength: 8 })).map(([a, c, b]) => `${a}${String.fromCharCode(c)}${b}`),
-  fc.tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 8 })).map(([a, c, b]) => `${a}${String.fromCharCode(c)}${b}`),
+  fc
+    .tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0, max: 0x1f }), fc.string({ maxLength: 8 }))
+    .map(([a, c, b]) => `${a}${String.fromCharCode(c)}${b}`),
+  fc
+    .tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 8 }))
+    .map(([a, c, b]) => `${a}${String.fromCharCode(c)}${b}`),
   fc.constant(''),
 );
 /** Any string at all, full Unicode and broken UTF-16 included. */
-const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), invalidString, fc.constantFrom('user-1', 'user-2', '   ', "'; DROP TABLE users;--"));
+const anyString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  invalidString,
+  fc.constantFrom('user-1', 'user-2', '   ', "'; DROP TABLE users;--"),
+);
 
 const alias = fc.nat({ max: 1_000_000 }).map((n) => `a${n}`);
 const rootField = fc.oneof(
   anyString.map((s) => `user(userId: $s) { userId name }`),
-  fc.constantFrom('users(first: 5) { edges { cursor node { userId } } }', 'users(first: 1) { totalCount }', 'users(first: 101) { totalCount }', 'users(after: $s) { pageInfo { endCursor } }'),
-  fc.constantFrom('shards { id userCount }', 'shards { nodes { address role } }', '__typename', '_service { sdl }', 'usersByIds(userIds: [$s, $s]) { userId }'),
-  fc.constantFrom('user(userId: "x", consistency: STRONG) { userId }', '_entities(representations: [{__typename: "User", userId: $s}]) { ... on User { userId } }'),
+  fc.constantFrom(
+    'users(first: 5) { edges { cursor node { userId } } }',
+    'users(first: 1) { totalCount }',
+    'users(first: 101) { totalCount }',
+    'users(after: $s) { pageInfo { endCursor } }',
+  ),
+  fc.constantFrom(
+    'shards { id userCount }',
+    'shards { nodes { address role } }',
+    '__typename',
+    '_service { sdl }',
+    'usersByIds(userIds: [$s, $s]) { userId }',
+  ),
+  fc.constantFrom(
+    'user(userId: "x", consistency: STRONG) { userId }',
+    '_entities(representations: [{__typename: "User", userId: $s}]) { ... on User { userId } }',
+  ),
 );
 /** A query of random root fields, some aliased, the hostile string passed as a variable. */
-const queryDocument = fc.tuple(fc.array(fc.tuple(fc.option(alias, { nil: undefined }), rootField), { minLength: 1, maxLength: 40 }), anyString).map(([fields, s]) => ({
-  query: `query Q($s: String) { ${fields.map(([a, f]) => (a ? `${a}: ${f}` : f)).join(' ')} }`,
-  variables: { s },
-}));
+const queryDocument = fc
+  .tuple(fc.array(fc.tuple(fc.option(alias, { nil: undefined }), rootField), { minLength: 1, maxLength: 40 }), anyString)
+  .map(([fields, s]) => ({
+    query: `query Q($s: String) { ${fields.map(([a, f]) => (a ? `${a}: ${f}` : f)).join(' ')} }`,
+    variables: { s },
+  }));
 
 describe('fuzzed hostile requests (fast-check, seeded)', () => {
   it('random queries: a code on every error, never a crash, at most 64 statements, none when refused', async () => {
@@ -87,25 +111,27 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
   it('mutations with an invalid string anywhere change nothing and send no SQL', async () => {
     const before = await totalUsers();
     const field = fc.constantFrom('input.userId', 'input.name', 'input.email');
-    const mutation = fc.array(fc.tuple(field, invalidString, fc.constantFrom('create', 'update', 'delete')), { minLength: 1, maxLength: 5 }).map((ops) => {
-      const variables: Record<string, unknown> = {};
-      const defs: string[] = [];
-      const fields = ops.map(([which, bad, kind], i) => {
-        if (kind === 'create') {
-          variables[`v${i}`] = { userId: `fuzz-${i}`, name: 'Fuzz', email: `f${i}@x.io`, [which.slice(6)]: bad };
-          defs.push(`$v${i}: CreateUserInput!`);
-          return `m${i}: createUser(input: $v${i}) { userId }`;
-        }
-        // updateUser and deleteUser take the bad value as their userId, or as the new name/email.
-        variables[`u${i}`] = which === 'input.userId' || kind === 'delete' ? bad : `fuzz-${i}`;
-        defs.push(`$u${i}: ID!`);
-        if (kind === 'delete') return `m${i}: deleteUser(userId: $u${i})`;
-        variables[`p${i}`] = which === 'input.userId' ? { name: 'Fuzz' } : { [which.slice(6)]: bad };
-        defs.push(`$p${i}: UpdateUserInput!`);
-        return `m${i}: updateUser(userId: $u${i}, input: $p${i}) { userId }`;
+    const mutation = fc
+      .array(fc.tuple(field, invalidString, fc.constantFrom('create', 'update', 'delete')), { minLength: 1, maxLength: 5 })
+      .map((ops) => {
+        const variables: Record<string, unknown> = {};
+        const defs: string[] = [];
+        const fields = ops.map(([which, bad, kind], i) => {
+          if (kind === 'create') {
+            variables[`v${i}`] = { userId: `fuzz-${i}`, name: 'Fuzz', email: `f${i}@x.io`, [which.slice(6)]: bad };
+            defs.push(`$v${i}: CreateUserInput!`);
+            return `m${i}: createUser(input: $v${i}) { userId }`;
+          }
+          // updateUser and deleteUser take the bad value as their userId, or as the new name/email.
+          variables[`u${i}`] = which === 'input.userId' || kind === 'delete' ? bad : `fuzz-${i}`;
+          defs.push(`$u${i}: ID!`);
+          if (kind === 'delete') return `m${i}: deleteUser(userId: $u${i})`;
+          variables[`p${i}`] = which === 'input.userId' ? { name: 'Fuzz' } : { [which.slice(6)]: bad };
+          defs.push(`$p${i}: UpdateUserInput!`);
+          return `m${i}: updateUser(userId: $u${i}, input: $p${i}) { userId }`;
+        });
+        return { query: `mutation M(${defs.join(', ')}) { ${fields.join(' ')} }`, variables };
       });
-      return { query: `mutation M(${defs.join(', ')}) { ${fields.join(' ')} }`, variables };
-    });
     await fc.assert(
       fc.asyncProperty(mutation, async (payload) => {
         const r = await postJson(fx.app, payload);
@@ -121,21 +147,66 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
   });
 
   it('random JSON as variables: coerced or refused with BAD_USER_INPUT', async () => {
-    const query = 'query($ids: [ID!]!, $c: ReadConsistency, $f: Int, $a: String) { usersByIds(userIds: $ids, consistency: $c) { userId } users(first: $f, after: $a) { totalCount } }';
+    const query =
+      'query($ids: [ID!]!, $c: ReadConsistency, $f: Int, $a: String) { usersByIds(userIds: $ids, consistency: $c) { userId } users(first: $f, after: $a) { totalCount } }';
     await fc.assert(
-      fc.asyncProperty(fc.record({ ids: fc.jsonValue({ maxDepth: 2 }), c: fc.jsonValue({ maxDepth: 1 }), f: fc.jsonValue({ maxDepth: 1 }), a: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }), async (variables) => {
-        checkAnswer(await postJson(fx.app, { query, variables }), variables);
-      }),
+      fc.asyncProperty(
+        fc.record(
+          {
+            ids: fc.jsonValue({ maxDepth: 2 }),
+            c: fc.jsonValue({ maxDepth: 1 }),
+            f: fc.jsonValue({ maxDepth: 1 }),
+            a: fc.jsonValue({ maxDepth: 1 }),
+          },
+          { requiredKeys: [] },
+        ),
+        async (variables) => {
+          checkAnswer(await postJson(fx.app, { query, variables }), variables);
+        },
+      ),
       RUNS,
     );
   });
 
   it('token soup: refused with a code, nothing sent unless it is a valid operation', async () => {
-    const token = fc.constantFrom('{', '}', '(', ')', '...', 'users', 'user', 'a:', '$s', ':', '"s"', '"\\u0000"', '@skip(if: true)', 'query', 'mutation', 'fragment F', 'on', 'User', '[', ']', '!', '=', '#c\n', '1', 'true', 'userId', 'totalCount', 'deleteUser(userId: "x")', '__typename');
+    const token = fc.constantFrom(
+      '{',
+      '}',
+      '(',
+      ')',
+      '...',
+      'users',
+      'user',
+      'a:',
+      '$s',
+      ':',
+      '"s"',
+      '"\\u0000"',
+      '@skip(if: true)',
+      'query',
+      'mutation',
+      'fragment F',
+      'on',
+      'User',
+      '[',
+      ']',
+      '!',
+      '=',
+      '#c\n',
+      '1',
+      'true',
+      'userId',
+      'totalCount',
+      'deleteUser(userId: "x")',
+      '__typename',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(token, { maxLength: 60 }).map((t) => t.join(' ')), async (query) => {
-        checkAnswer(await postJson(fx.app, { query, variables: { s: 'x' } }), query);
-      }),
+      fc.asyncProperty(
+        fc.array(token, { maxLength: 60 }).map((t) => t.join(' ')),
+        async (query) => {
+          checkAnswer(await postJson(fx.app, { query, variables: { s: 'x' } }), query);
+        },
+      ),
       RUNS,
     );
     await expectStillServing(fx.app, fx.recorder);

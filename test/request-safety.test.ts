@@ -32,7 +32,10 @@ async function totalUsers(): Promise<number> {
 }
 
 /** Another app over its own pools, with some settings changed; a recorder at its door. */
-async function openVariant(safety: Partial<Omit<RequestSafetyOptions, 'limits'>> & { limits?: Partial<RequestSafetyOptions['limits']> }, extra: { logger?: pino.Logger } = {}) {
+async function openVariant(
+  safety: Partial<Omit<RequestSafetyOptions, 'limits'>> & { limits?: Partial<RequestSafetyOptions['limits']> },
+  extra: { logger?: pino.Logger } = {},
+) {
   const options = testGatewayOptions();
   const recorder = new StatementRecorder();
   const shards = openShards(loadTopologyFile(topologyPath), options, { observers: [recorder] });
@@ -59,7 +62,11 @@ beforeAll(async () => {
   topologyPath = db.topologyPath;
   fx = await openGatewayFixture(db.topologyPath);
   await seedDemoUsers(fx.shards.users, 3, 2000);
-  await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 2000, 20_000, 'seed on replicas');
+  await eventually(
+    async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 2000,
+    20_000,
+    'seed on replicas',
+  );
   fx.recorder.reset();
 });
 afterAll(async () => {
@@ -83,7 +90,11 @@ describe('limits before execution', () => {
 
   it('statements: users costs one per shard, totalCount as many again; over 64 is refused, at 64 or less it runs', async () => {
     const tooMany = await postJson(fx.app, { query: `{ ${aliases(11, 'users(first: 1) { totalCount }')} }` }); // 11 x (3 + 3) = 66
-    await expectRefused(fx.app, fx.recorder, tooMany, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'statements', max: 64 } });
+    await expectRefused(fx.app, fx.recorder, tooMany, {
+      status: 400,
+      code: 'OPERATION_TOO_COMPLEX',
+      extensions: { limit: 'statements', max: 64 },
+    });
     const pages = await postJson(fx.app, { query: `{ ${aliases(22, 'users(first: 100) { edges { cursor } }')} }` }); // 66
     await expectRefused(fx.app, fx.recorder, pages, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'statements' } });
     const fits = await postJson(fx.app, { query: `{ ${aliases(10, 'users(first: 1) { totalCount }')} }` }); // 60
@@ -103,7 +114,10 @@ describe('limits before execution', () => {
 
   it('id lookups of one consistency batch into at most one statement per shard: usersByIds(500 ids) x 30 aliases sends 3', async () => {
     const ids = Array.from({ length: 500 }, (_, i) => `user-${i}`);
-    const r = await postJson(fx.app, { query: `query($ids: [ID!]!) { ${aliases(30, 'usersByIds(userIds: $ids) { userId }')} }`, variables: { ids } });
+    const r = await postJson(fx.app, {
+      query: `query($ids: [ID!]!) { ${aliases(30, 'usersByIds(userIds: $ids) { userId }')} }`,
+      variables: { ids },
+    });
     expect(r.status).toBe(200);
     expect(r.body.data.a29).toHaveLength(500);
     expect(fx.recorder.of().length).toBe(3);
@@ -116,7 +130,11 @@ describe('limits before execution', () => {
       const representations = Array.from({ length: 101 }, (_, i) => ({ __typename: 'User', userId: `user-${i}` }));
       const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId } } }';
       const r = await postJson(small.app, { query, variables: { r: representations } });
-      await expectRefused(small.app, small.recorder, r, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'representations', max: 100 } });
+      await expectRefused(small.app, small.recorder, r, {
+        status: 400,
+        code: 'OPERATION_TOO_COMPLEX',
+        extensions: { limit: 'representations', max: 100 },
+      });
       const ok = await postJson(small.app, { query, variables: { r: representations.slice(0, 100) } });
       expect(ok.status).toBe(200);
       expect(ok.body.data._entities).toHaveLength(100);
@@ -125,7 +143,10 @@ describe('limits before execution', () => {
       await small.close();
     }
     const huge = Array.from({ length: 100_000 }, (_, i) => ({ __typename: 'User', userId: `u${i}` }));
-    const r = await postJson(fx.app, { query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId } } }', variables: { r: huge } });
+    const r = await postJson(fx.app, {
+      query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId } } }',
+      variables: { r: huge },
+    });
     await expectRefused(fx.app, fx.recorder, r, { status: 413 });
   });
 
@@ -161,7 +182,9 @@ describe('limits before execution', () => {
     try {
       const overflow = await postJson(lifted.app, { query: nested }, { 'x-request-id': 'deep-1' });
       expect(overflow.status, JSON.stringify(overflow.body)).toBe(500);
-      expect(overflow.body.errors).toEqual([{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'deep-1' } }]);
+      expect(overflow.body.errors).toEqual([
+        { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'deep-1' } },
+      ]);
       expect(lifted.recorder.statements).toEqual([]);
       expect(logged.filter((l) => JSON.stringify(l).includes('Maximum call stack'))).toHaveLength(1);
       expect(logged[0].requestId).toBe('deep-1');
@@ -175,7 +198,11 @@ describe('limits before execution', () => {
     const users = fx.shards.users.forRequest(createRequestScope('budget-test', 2));
     await users.countOnShard(0, ReadPolicy.PrimaryOnly);
     await users.countOnShard(1, ReadPolicy.PrimaryOnly);
-    await expect(users.countOnShard(2, ReadPolicy.PrimaryOnly)).rejects.toMatchObject({ code: 'OPERATION_TOO_COMPLEX', limit: 'statements', max: 2 });
+    await expect(users.countOnShard(2, ReadPolicy.PrimaryOnly)).rejects.toMatchObject({
+      code: 'OPERATION_TOO_COMPLEX',
+      limit: 'statements',
+      max: 2,
+    });
     expect(fx.recorder.of().map((s) => s.shardId)).toEqual([0, 1]);
     fx.recorder.reset();
   });
@@ -197,9 +224,16 @@ describe('CSRF and CORS', () => {
     multipart.set('operations', JSON.stringify({ query: mutation }));
     multipart.set('map', '{}');
     await expectRefused(fx.app, fx.recorder, await send(fx.app, { method: 'POST', headers: evil, body: multipart }), { status: 403 });
-    const textPlain = await send(fx.app, { method: 'POST', headers: { ...evil, 'content-type': 'text/plain' }, body: JSON.stringify({ query: mutation }) });
+    const textPlain = await send(fx.app, {
+      method: 'POST',
+      headers: { ...evil, 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: mutation }),
+    });
     await expectRefused(fx.app, fx.recorder, textPlain, { status: 403 });
-    const get = await send(fx.app, { url: `http://gateway.test/graphql?query=${encodeURIComponent('{ users(first: 1) { totalCount } }')}`, headers: evil });
+    const get = await send(fx.app, {
+      url: `http://gateway.test/graphql?query=${encodeURIComponent('{ users(first: 1) { totalCount } }')}`,
+      headers: evil,
+    });
     await expectRefused(fx.app, fx.recorder, get, { status: 403 });
     const getMutation = await send(fx.app, {
       url: `http://gateway.test/graphql?query=${encodeURIComponent(mutation)}`,
@@ -212,7 +246,10 @@ describe('CSRF and CORS', () => {
   it('GraphiQL (application/json) and routers (apollo-require-preflight) still work', async () => {
     const json = await postJson(fx.app, { query: '{ user(userId: "user-1") { userId } }' });
     expect(json.body).toEqual({ data: { user: { userId: 'user-1' } } });
-    const get = await send(fx.app, { url: `http://gateway.test/graphql?query=${encodeURIComponent('{ user(userId: "user-1") { userId } }')}`, headers: { 'apollo-require-preflight': 'true' } });
+    const get = await send(fx.app, {
+      url: `http://gateway.test/graphql?query=${encodeURIComponent('{ user(userId: "user-1") { userId } }')}`,
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(get.status).toBe(200);
     const page = await send(fx.app, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
@@ -220,7 +257,10 @@ describe('CSRF and CORS', () => {
   });
 
   it('CORS is off by default: no origin is echoed, with or without credentials', async () => {
-    const preflight = await send(fx.app, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await send(fx.app, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const post = await postJson(fx.app, { query: '{ __typename }' }, { origin: 'http://evil.example' });
     expect(post.headers.get('access-control-allow-origin')).toBeNull();
@@ -250,7 +290,10 @@ describe('introspection switch and trusted documents', () => {
       const typo = await postJson(closed.app, { query: '{ userz(userId: "a") { userId } }' });
       await expectRefused(closed.app, closed.recorder, typo, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' });
       expect(JSON.stringify(typo.body)).not.toMatch(/Did you mean|"user"/);
-      const enumTypo = await postJson(closed.app, { query: 'query($c: ReadConsistency) { user(userId: "a", consistency: $c) { userId } }', variables: { c: 'STRONGG' } });
+      const enumTypo = await postJson(closed.app, {
+        query: 'query($c: ReadConsistency) { user(userId: "a", consistency: $c) { userId } }',
+        variables: { c: 'STRONGG' },
+      });
       await expectRefused(closed.app, closed.recorder, enumTypo, { status: 400, code: 'BAD_USER_INPUT', extensions: { field: '$c' } });
       expect(JSON.stringify(enumTypo.body)).not.toMatch(/Did you mean|"STRONG"/);
       const service = await postJson(closed.app, { query: '{ __typename _service { sdl } }' });
@@ -267,9 +310,23 @@ describe('introspection switch and trusted documents', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trusted-'));
     const flat = join(dir, 'persisted-documents.json');
     // The still-serving probe is trusted too; it is sent as text, which runs only because its hash is listed.
-    writeFileSync(flat, JSON.stringify({ [sha256Hex(doc)]: doc, [sha256Hex(mutationDoc)]: mutationDoc, [sha256Hex(STILL_SERVING_QUERY)]: STILL_SERVING_QUERY }));
+    writeFileSync(
+      flat,
+      JSON.stringify({
+        [sha256Hex(doc)]: doc,
+        [sha256Hex(mutationDoc)]: mutationDoc,
+        [sha256Hex(STILL_SERVING_QUERY)]: STILL_SERVING_QUERY,
+      }),
+    );
     const apollo = join(dir, 'manifest.json');
-    writeFileSync(apollo, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: sha256Hex(doc), name: 'One', type: 'query', body: doc }] }));
+    writeFileSync(
+      apollo,
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [{ id: sha256Hex(doc), name: 'One', type: 'query', body: doc }],
+      }),
+    );
     expect([...loadTrustedDocuments(apollo).keys()]).toEqual([sha256Hex(doc)]);
 
     const trusted = await openVariant({ trustedDocuments: loadTrustedDocuments(flat) });
@@ -280,11 +337,16 @@ describe('introspection switch and trusted documents', () => {
       expect(byDocumentId.body).toEqual({ data: { user: { userId: 'user-1' } } });
       trusted.recorder.reset();
       const before = await totalUsers();
-      const unknown = await postJson(trusted.app, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex('{ shards { id } }') } } });
+      const unknown = await postJson(trusted.app, {
+        extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex('{ shards { id } }') } },
+      });
       await expectRefused(trusted.app, trusted.recorder, unknown, { status: 400, code: 'PERSISTED_QUERY_NOT_FOUND' });
       const text = await postJson(trusted.app, { query: 'mutation { deleteUser(userId: "user-3") }' });
       await expectRefused(trusted.app, trusted.recorder, text, { status: 400, code: 'PERSISTED_QUERY_NOT_FOUND' });
-      const swapped = await postJson(trusted.app, { query: 'mutation { deleteUser(userId: "user-3") }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(doc) } } });
+      const swapped = await postJson(trusted.app, {
+        query: 'mutation { deleteUser(userId: "user-3") }',
+        extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(doc) } },
+      });
       await expectRefused(trusted.app, trusted.recorder, swapped, { status: 400, code: 'PERSISTED_QUERY_NOT_FOUND' });
       expect(await totalUsers()).toBe(before);
     } finally {
@@ -328,7 +390,10 @@ describe('every input validated before SQL', () => {
       Buffer.concat([Buffer.from('v1|a|2026-01-01T00:00:00.000000Z|'), Buffer.from([0xff, 0xfe])]).toString('base64url'),
     ];
     for (const after of forged) {
-      const r = await postJson(fx.app, { query: 'query($a: String) { users(first: 1, after: $a) { edges { cursor } } }', variables: { a: after } });
+      const r = await postJson(fx.app, {
+        query: 'query($a: String) { users(first: 1, after: $a) { edges { cursor } } }',
+        variables: { a: after },
+      });
       await expectRefused(fx.app, fx.recorder, r, { status: 200, code: 'BAD_USER_INPUT', extensions: { field: 'after' } });
     }
   });
@@ -349,4 +414,3 @@ describe('every input validated before SQL', () => {
     }
   });
 });
-

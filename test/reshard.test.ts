@@ -128,7 +128,9 @@ async function expectPlacedOnce(primaries: readonly Primary[], seeded: readonly 
   expect(duplicates).toEqual([]);
   expect(misplaced).toEqual([]);
   expect(seeded.filter((id) => !seen.has(id))).toEqual([]);
-  const lost = [...load.acknowledged].filter(([id, name]) => seen.get(id)?.name !== name).map(([id, name]) => `${id}: ${name} → ${seen.get(id)?.name}`);
+  const lost = [...load.acknowledged]
+    .filter(([id, name]) => seen.get(id)?.name !== name)
+    .map(([id, name]) => `${id}: ${name} → ${seen.get(id)?.name}`);
   expect(lost).toEqual([]);
   expect(rows.length).toBe(seeded.length + load.acknowledged.size);
 }
@@ -144,7 +146,10 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
   let gateway: RunningGateway | null = null;
 
   beforeAll(async () => {
-    [old, added] = await Promise.all([startThrowawayCluster({ shards: 2, replicas: 1, name: 'reshard-old' }), startThrowawayCluster({ shards: 1, replicas: 1, name: 'reshard-new' })]);
+    [old, added] = await Promise.all([
+      startThrowawayCluster({ shards: 2, replicas: 1, name: 'reshard-old' }),
+      startThrowawayCluster({ shards: 1, replicas: 1, name: 'reshard-new' }),
+    ]);
     dir = await mkdtemp(join(tmpdir(), 'shardgate-reshard-'));
     fromPath = old.topologyPath;
     const from = old.topology as unknown as TopologyDoc;
@@ -184,7 +189,12 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
     expect(text).toMatch(new RegExp(`of ${USERS} users move`));
     expect(text).toMatch(/dry run: nothing was changed/);
     const objects = await Promise.all(
-      primaries.map((p) => sql<{ n: number }>(p, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'shardgate_layout%' OR relname LIKE 'shardgate_reshard%'")),
+      primaries.map((p) =>
+        sql<{ n: number }>(
+          p,
+          "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'shardgate_layout%' OR relname LIKE 'shardgate_reshard%'",
+        ),
+      ),
     );
     expect(objects.map((r) => r[0]!.n)).toEqual([0, 0, 0]);
     expect(await usersByDatabase(primaries.slice(0, 2))).toEqual(before);
@@ -218,16 +228,32 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
         inProcess(fromPath, toPath, {
           log,
           // A DBA's session, past the layout guard (the new shard takes no gateway writes before the switch).
-          beforeVerify: () => sql(primaries[2]!, `SET application_name = 'shardgate-reshard'; UPDATE users SET name = 'tampered' WHERE user_id = '${target}'`).then(() => undefined),
+          beforeVerify: () =>
+            sql(
+              primaries[2]!,
+              `SET application_name = 'shardgate-reshard'; UPDATE users SET name = 'tampered' WHERE user_id = '${target}'`,
+            ).then(() => undefined),
         }),
       ).rejects.toThrow(/cutover aborted: 1 user\(s\) differ/);
       expect(log.join('\n')).toContain(`user ${JSON.stringify(target)} differs`);
       expect(log.join('\n')).toMatch(/resuming job \w+ at phase "prepared"/);
-      const guards = await Promise.all(primaries.map((p) => sql<{ state: string; shard_count: number | null }>(p, 'SELECT state, shard_count FROM shardgate_layout_guard')));
-      expect(guards.map((g) => [g[0]!.state, g[0]!.shard_count])).toEqual([['active', 2], ['active', 2], ['paused', null]]);
+      const guards = await Promise.all(
+        primaries.map((p) =>
+          sql<{ state: string; shard_count: number | null }>(p, 'SELECT state, shard_count FROM shardgate_layout_guard'),
+        ),
+      );
+      expect(guards.map((g) => [g[0]!.state, g[0]!.shard_count])).toEqual([
+        ['active', 2],
+        ['active', 2],
+        ['paused', null],
+      ]);
       expect(await Promise.all(primaries.map(async (p) => (await sql(p, 'SELECT epoch FROM shardgate_layout')).length))).toEqual([0, 0, 0]);
       const before = load.records.length;
-      await eventually(() => load.records.slice(before).filter((r) => r.op === 'create' && r.ok).length >= 10, 60_000, 'writes to flow on the old layout');
+      await eventually(
+        () => load.records.slice(before).filter((r) => r.op === 'create' && r.ok).length >= 10,
+        60_000,
+        'writes to flow on the old layout',
+      );
       expect(gateway.shards.manager.shardCount).toBe(2);
 
       // 3. The same command again: the differing user is copied again, verified, switched; the running gateway follows.
@@ -239,11 +265,20 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       expect(text).toMatch(/verify: new shard 2: \d+ users, checksum [0-9a-f]{32} = old/);
       const pause = Number(/writes were paused for (\d+) ms/.exec(text)?.[1]);
       expect(pause).toBeGreaterThan(0);
-      console.log(`[reshard 2→3] write pause ${pause} ms; ${text.split('\n').filter((l) => l.startsWith('copy:') || l.startsWith('done')).join(' | ')}`);
+      console.log(
+        `[reshard 2→3] write pause ${pause} ms; ${text
+          .split('\n')
+          .filter((l) => l.startsWith('copy:') || l.startsWith('done'))
+          .join(' | ')}`,
+      );
       await eventually(() => gateway!.shards.manager.shardCount === 3, 30_000, 'the running gateway to adopt the new layout');
       expect(gateway.shards.layout.currentEpoch).toBe(1);
       const after = load.records.length;
-      await eventually(() => load.records.slice(after).filter((r) => r.op === 'create' && r.ok).length >= 20, 60_000, 'writes to flow on the new layout');
+      await eventually(
+        () => load.records.slice(after).filter((r) => r.op === 'create' && r.ok).length >= 20,
+        60_000,
+        'writes to flow on the new layout',
+      );
     } finally {
       await load.stop();
     }
@@ -257,7 +292,9 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
     expect(refusedWrites).toBeGreaterThan(0);
     await expectPlacedOnce(primaries, seeded, load);
-    const tampered = await sql<{ name: string }>(primaries[2]!, 'SELECT name FROM users WHERE user_id = $1', [seeded.find((id) => shardIdFor(id, 3) === 2)]);
+    const tampered = await sql<{ name: string }>(primaries[2]!, 'SELECT name FROM users WHERE user_id = $1', [
+      seeded.find((id) => shardIdFor(id, 3) === 2),
+    ]);
     expect(tampered[0]!.name).not.toBe('tampered');
   });
 
@@ -267,12 +304,16 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       expect(late.shards.manager.shardCount).toBe(3);
       const onShard2 = seeded.find((id) => shardIdFor(id, 3) === 2 && shardIdFor(id, 2) === 0)!;
       const post = (query: string, variables: Record<string, unknown>) =>
-        fetch(late.url.replace('localhost', '127.0.0.1'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) }).then(
-          (r) => r.json() as Promise<{ data?: any; errors?: unknown[]; extensions?: Record<string, unknown> }>,
-        );
+        fetch(late.url.replace('localhost', '127.0.0.1'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        }).then((r) => r.json() as Promise<{ data?: any; errors?: unknown[]; extensions?: Record<string, unknown> }>);
       const read = await post('query($u: ID!) { user(userId: $u, consistency: STRONG) { userId shardId } }', { u: onShard2 });
       expect(read).toEqual({ data: { user: { userId: onShard2, shardId: 2 } } });
-      const created = await post('mutation($i: CreateUserInput!) { createUser(input: $i) { shardId } }', { i: { userId: 'late-gateway-user', name: 'L', email: 'l@example.com' } });
+      const created = await post('mutation($i: CreateUserInput!) { createUser(input: $i) { shardId } }', {
+        i: { userId: 'late-gateway-user', name: 'L', email: 'l@example.com' },
+      });
       // A write answers with its consistency token too.
       expect(created).toEqual({
         data: { createUser: { shardId: shardIdFor('late-gateway-user', 3) } },
@@ -316,19 +357,29 @@ describe('reshard 3 → 2: the third shard leaves the layout', () => {
       expect(result.outcome).toBe('done');
       await eventually(() => gateway.shards.manager.shardCount === 2, 30_000, 'the running gateway to adopt the new layout');
       const after = load.records.length;
-      await eventually(() => load.records.slice(after).filter((r) => r.op === 'create' && r.ok).length >= 20, 60_000, 'writes to flow on the new layout');
+      await eventually(
+        () => load.records.slice(after).filter((r) => r.op === 'create' && r.ok).length >= 20,
+        60_000,
+        'writes to flow on the new layout',
+      );
     } finally {
       await load.stop();
       await gateway.close();
     }
-    console.log(`[reshard 3→2] write pause ${result!.writePauseMs} ms, copy ${result!.copied} users at ${result!.copyRate} users/s, total ${result!.totalMs} ms`);
+    console.log(
+      `[reshard 3→2] write pause ${result!.writePauseMs} ms, copy ${result!.copied} users at ${result!.copyRate} users/s, total ${result!.totalMs} ms`,
+    );
     expect(failures(load)).toEqual([]);
     const primaries = (cluster.topology as unknown as TopologyDoc).shards.map((s) => s.primary);
     await expectPlacedOnce(primaries.slice(0, 2), seeded, load);
     expect(await sql(primaries[2]!, 'SELECT 1 FROM users')).toEqual([]);
-    await expect(sql(primaries[2]!, "INSERT INTO users (user_id, name, email) VALUES ('stale', 'S', 's@example.com')")).rejects.toMatchObject({ code: 'SGL01' });
+    await expect(
+      sql(primaries[2]!, "INSERT INTO users (user_id, name, email) VALUES ('stale', 'S', 's@example.com')"),
+    ).rejects.toMatchObject({ code: 'SGL01' });
     // A gateway still on the old layout could only reach the old shard 0 with a user of the new shard 1: refused, to be retried.
     const elsewhere = Array.from({ length: 100 }, (_, i) => `stale-${i}`).find((id) => shardIdFor(id, 3) === 0 && shardIdFor(id, 2) === 1)!;
-    await expect(sql(primaries[0]!, "INSERT INTO users (user_id, name, email) VALUES ($1, 'S', 's@example.com')", [elsewhere])).rejects.toMatchObject({ code: 'SGL01' });
+    await expect(
+      sql(primaries[0]!, "INSERT INTO users (user_id, name, email) VALUES ($1, 'S', 's@example.com')", [elsewhere]),
+    ).rejects.toMatchObject({ code: 'SGL01' });
   });
 });

@@ -73,12 +73,17 @@ describe('observed roles on real nodes', () => {
       expect(gw.lines.filter((l) => l.level === 50 && l.node === node.address && l.reason === 'foreign-system')).toHaveLength(1);
       gw.recorder.reset();
       const userId = idOnShard(0, 'f');
-      expect((await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors).toBeUndefined();
+      expect(
+        (await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors,
+      ).toBeUndefined();
       for (let i = 0; i < 30; i++) expect((await gw.gql(`{ user(userId: "${userId}") { userId } }`)).errors).toBeUndefined();
       expect(gw.recorder.statements.filter((s) => s.nodeId === node.id)).toEqual([]);
       expect(new Set(gw.recorder.statements.filter((s) => s.role === 'replica').map((s) => s.nodeId)).size).toBe(2);
       const shards = await gw.gql('{ shards { id nodes { address healthy } } }');
-      expect(shards.data.shards[0].nodes.find((n: { address: string }) => n.address === node.address)).toEqual({ address: node.address, healthy: false });
+      expect(shards.data.shards[0].nodes.find((n: { address: string }) => n.address === node.address)).toEqual({
+        address: node.address,
+        healthy: false,
+      });
     } finally {
       await gw.close();
     }
@@ -110,7 +115,9 @@ describe('observed roles on real nodes', () => {
       expect(ready.status).toBe(503);
       expect((await ready.json()).unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
       // The other shard never noticed.
-      const other = await gw.gql(`mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`);
+      const other = await gw.gql(
+        `mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
+      );
       expect(other.errors).toBeUndefined();
 
       // An operator fences one of them out of the topology (a reload): the other takes the writes.

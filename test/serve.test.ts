@@ -12,7 +12,9 @@ async function gatewayConnections(node: Topology['shards'][number]['primary'], a
   client.on('error', () => {});
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
     return rows[0]!.n;
   } finally {
     await client.end();
@@ -25,10 +27,14 @@ describe('shardgate serve (a real process)', () => {
     const topology = db.topology as Topology;
     const port = await findFreePortRange(1);
     const applicationName = `sg-serve-${port}`;
-    const child = spawn(process.execPath, ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'], {
-      env: { ...process.env, LOG_LEVEL: 'silent', SHARDGATE_APPLICATION_NAME: applicationName },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent', SHARDGATE_APPLICATION_NAME: applicationName },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let stdout = '';
@@ -80,10 +86,14 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
     const migrated = spawn(process.execPath, ['bin/shardgate.js', 'migrate', '--config', db.topologyPath], { stdio: 'ignore' });
     expect(await new Promise((resolve) => migrated.on('exit', resolve))).toBe(0);
     const port = await findFreePortRange(1);
-    const child = spawn(process.execPath, ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'], {
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let stdout = '';
@@ -95,7 +105,12 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
       }
 
       // 8 clients, each on its own kept-alive connection, writing as fast as they are answered.
-      interface Answer { userId: string; status: number | null; connection: string | undefined; sentAt: number }
+      interface Answer {
+        userId: string;
+        status: number | null;
+        connection: string | undefined;
+        sentAt: number;
+      }
       const answers: Answer[] = [];
       let running = true;
       const clients = Array.from({ length: 8 }, async (_, c) => {
@@ -103,11 +118,20 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
         let seq = 0;
         while (running) {
           const userId = `drain-${c}-${seq++}`;
-          const body = JSON.stringify({ query: `mutation { createUser(input: { userId: "${userId}", name: "D", email: "d@example.com" }) { userId } }` });
+          const body = JSON.stringify({
+            query: `mutation { createUser(input: { userId: "${userId}", name: "D", email: "d@example.com" }) { userId } }`,
+          });
           const sentAt = Date.now();
           const answer = await new Promise<Answer>((resolve) => {
             const req = request(
-              { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+              {
+                host: '127.0.0.1',
+                port,
+                path: '/graphql',
+                method: 'POST',
+                agent,
+                headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+              },
               (res) => {
                 res.resume();
                 res.on('end', () => resolve({ userId, status: res.statusCode ?? null, connection: res.headers.connection, sentAt }));

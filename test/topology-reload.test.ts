@@ -22,7 +22,11 @@ let applicationName = '';
 
 const withoutReplicas = (doc: TopologyDoc): TopologyDoc => ({ shards: doc.shards.map((s) => ({ ...s, replicas: [] })) });
 const post = async (query: string) => {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
   return (await res.json()) as { data: any; errors?: { extensions?: { code?: string } }[] };
 };
 const metrics = async () => parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
@@ -46,7 +50,9 @@ async function gatewayConnections(port: number): Promise<number> {
   client.on('error', () => {});
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
     return rows[0]!.n;
   } finally {
     await client.end();
@@ -141,7 +147,9 @@ describe('SIGHUP reloads the topology file while serving', () => {
       const invalid = withoutReplicas(full) as unknown as { shards: { primary: { port: unknown } }[] };
       invalid.shards[1]!.primary.port = 'five';
       mark = await reload(invalid);
-      expect(logged(/^topology reload refused/, mark)[0]!.problems).toEqual([`${topologyPath}: shards[1].primary.port: expected an integer`]);
+      expect(logged(/^topology reload refused/, mark)[0]!.problems).toEqual([
+        `${topologyPath}: shards[1].primary.port: expected an integer`,
+      ]);
       mark = await reload('{ not json');
       expect(logged(/^topology reload refused/, mark)[0]!.msg).toMatch(/not valid JSON/);
       const stillThere = await post('{ shards { id nodes { role } } }');

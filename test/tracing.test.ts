@@ -27,7 +27,11 @@ beforeAll(async () => {
     tracer: provider.getTracer('shardgate-test'),
   });
   await seedDemoUsers(fx.shards.users, 3, 90);
-  await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 90, 15_000, 'seed on replicas');
+  await eventually(
+    async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 90,
+    15_000,
+    'seed on replicas',
+  );
 });
 afterAll(async () => {
   await fx?.close();
@@ -83,7 +87,9 @@ describe('spans per GraphQL operation and per shard statement', () => {
 
   it('a batched read over 3 shards: 3 CLIENT spans whose batch sizes sum to the ids', async () => {
     const ids = [...Array.from({ length: 10 }, (_, i) => `user-${i + 1}`), 'no-such-user'];
-    const r = await fx.gql('query Batch($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } a: user(userId: "user-20") { userId } }', { ids });
+    const r = await fx.gql('query Batch($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } a: user(userId: "user-20") { userId } }', {
+      ids,
+    });
     expect(r.errors).toBeUndefined();
     const { operation, statements } = spansOfRequest();
     expect(operation.name).toBe('query Batch');
@@ -101,7 +107,9 @@ describe('spans per GraphQL operation and per shard statement', () => {
     const { operation, statements } = spansOfRequest();
     expect(operation.name).toBe('query Page');
     expect(statements).toHaveLength(3);
-    expect(byShard(statements).map((s) => [s.attributes['shard.id'], s.attributes['shard.role'], s.attributes['db.operation.name']])).toEqual([
+    expect(
+      byShard(statements).map((s) => [s.attributes['shard.id'], s.attributes['shard.role'], s.attributes['db.operation.name']]),
+    ).toEqual([
       [0, 'replica', 'SELECT'],
       [1, 'replica', 'SELECT'],
       [2, 'replica', 'SELECT'],
@@ -119,7 +127,9 @@ describe('spans per GraphQL operation and per shard statement', () => {
 
   it('a mutation: the INSERT on the primary of fnv1a32(userId) % 3', async () => {
     const userId = idOnShard(1, 'traced');
-    const r = await fx.gql('mutation Create($id: ID!) { createUser(input: {userId: $id, name: "T", email: "t@example.com"}) { userId } }', { id: userId });
+    const r = await fx.gql('mutation Create($id: ID!) { createUser(input: {userId: $id, name: "T", email: "t@example.com"}) { userId } }', {
+      id: userId,
+    });
     expect(r.errors).toBeUndefined();
     const { operation, statements } = spansOfRequest();
     expect(operation.name).toBe('mutation Create');

@@ -6,7 +6,11 @@ import { StatementRecorder } from './statement-recorder.js';
 
 const node = { host: '127.0.0.1', port: 5432, user: 'postgres', password: '', dbname: 'x' };
 const [shard] = buildShards({ shards: [{ shardId: 0, primary: node, replicas: [{ ...node, port: 5433 }] }] });
-const event = (name: string): StatementEvent => ({ target: { node: shard!.replicas[0]!, role: 'replica', reason: 'replica-read' }, statement: statement(name, 'SELECT', 'SELECT 1'), batchSize: 2 });
+const event = (name: string): StatementEvent => ({
+  target: { node: shard!.replicas[0]!, role: 'replica', reason: 'replica-read' },
+  statement: statement(name, 'SELECT', 'SELECT 1'),
+  batchSize: 2,
+});
 
 describe('StatementRecorder', () => {
   it('records where each statement went and how it ended, and counts them', () => {
@@ -15,7 +19,15 @@ describe('StatementRecorder', () => {
     recorder.onStart(event('users_select_many'))?.({ rowCount: 1, outcome: 'ok' });
     expect(recorder.count).toBe(2);
     expect(recorder.of()).toEqual([
-      { nodeId: 'shard0/127.0.0.1:5433', shardId: 0, role: 'replica', reason: 'replica-read', statement: 'users_select_many', batchSize: 2, outcome: 'ok' },
+      {
+        nodeId: 'shard0/127.0.0.1:5433',
+        shardId: 0,
+        role: 'replica',
+        reason: 'replica-read',
+        statement: 'users_select_many',
+        batchSize: 2,
+        outcome: 'ok',
+      },
     ]);
     recorder.reset();
     expect([recorder.count, recorder.statements.length]).toEqual([0, 0]);

@@ -25,7 +25,13 @@ export async function waitForReplicaRows(node: NodeConfig, rows: number, timeout
 
 /** One short-lived connection to `node`, around the gateway. */
 export async function withClient<T>(node: NodeConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: node.host, port: node.port, user: node.user, password: node.password || undefined, database: node.dbname });
+  const client = new pg.Client({
+    host: node.host,
+    port: node.port,
+    user: node.user,
+    password: node.password || undefined,
+    database: node.dbname,
+  });
   // A node stopped under a connection (cleanup after a failure) must not crash the caller.
   client.on('error', () => {});
   await client.connect();

@@ -2,12 +2,7 @@ import { ClusterError } from '../cluster/cluster-error.js';
 import { readClusterSpec } from '../cluster/cluster-files.js';
 import { formatClusterStatus } from '../cluster/format-cluster-status.js';
 import { clusterDown, clusterFailover, clusterStatus, clusterUp } from '../cluster/local-cluster.js';
-import {
-  DEFAULT_BASE_PORT,
-  DEFAULT_REPLICAS,
-  DEFAULT_SHARDS,
-  parseClusterArgs,
-} from './parse-cluster-args.js';
+import { DEFAULT_BASE_PORT, DEFAULT_REPLICAS, DEFAULT_SHARDS, parseClusterArgs } from './parse-cluster-args.js';
 import type { CliIo } from './cli-io.js';
 
 /**

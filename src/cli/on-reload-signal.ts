@@ -11,16 +11,18 @@ export function onReloadSignal(reload: () => Promise<unknown>): () => void {
       again = true;
       return;
     }
-    running = reload().then(
-      () => {},
-      () => {},
-    ).finally(() => {
-      running = null;
-      if (again) {
-        again = false;
-        run();
-      }
-    });
+    running = reload()
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
   };
   process.on('SIGHUP', run);
   return () => {

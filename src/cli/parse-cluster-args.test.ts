@@ -16,7 +16,11 @@ describe('parseClusterArgs', () => {
   });
 
   it('parses --synchronous and --ha', () => {
-    expect(parseClusterArgs(['up', '--dir', 'D', '--synchronous', '--ha', 'patroni'])).toMatchObject({ kind: 'up', synchronous: true, ha: 'patroni' });
+    expect(parseClusterArgs(['up', '--dir', 'D', '--synchronous', '--ha', 'patroni'])).toMatchObject({
+      kind: 'up',
+      synchronous: true,
+      ha: 'patroni',
+    });
     expect(parseClusterArgs(['up', '--dir', 'D', '--ha=none'])).toMatchObject({ ha: 'none' });
   });
 
@@ -25,7 +29,13 @@ describe('parseClusterArgs', () => {
   });
 
   it('leaves options not given undefined, so an existing cluster keeps its layout', () => {
-    expect(parseClusterArgs(['up', '--dir=D'])).toMatchObject({ kind: 'up', shards: undefined, replicas: undefined, basePort: undefined, noFsync: false });
+    expect(parseClusterArgs(['up', '--dir=D'])).toMatchObject({
+      kind: 'up',
+      shards: undefined,
+      replicas: undefined,
+      basePort: undefined,
+      noFsync: false,
+    });
   });
 
   it('parses down and status', () => {
@@ -38,7 +48,10 @@ describe('parseClusterArgs', () => {
   });
 
   it.each(['up', 'down', 'status', 'failover'])('gives help for %s, even without --dir', (sub) => {
-    expect(parseClusterArgs([sub, '--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining(`Usage: shardgate cluster ${sub}`) });
+    expect(parseClusterArgs([sub, '--help'])).toMatchObject({
+      kind: 'help',
+      text: expect.stringContaining(`Usage: shardgate cluster ${sub}`),
+    });
   });
 
   it.each([
@@ -49,9 +62,15 @@ describe('parseClusterArgs', () => {
     [['status', '--dir', 'D', 'extra'], expect.stringMatching(/^cluster status: unexpected argument 'extra'/)],
     [['down', '--dir', 'D', '--shards', '2'], expect.stringMatching(/^cluster down: unknown option '--shards'/)],
     [['frobnicate'], expect.stringMatching(/^cluster: unknown command "frobnicate"/)],
-    [['up', '--dir', 'D', '--ha', 'pacemaker'], 'cluster up: --ha expects none or patroni, got "pacemaker" (see `shardgate cluster up --help`)'],
+    [
+      ['up', '--dir', 'D', '--ha', 'pacemaker'],
+      'cluster up: --ha expects none or patroni, got "pacemaker" (see `shardgate cluster up --help`)',
+    ],
     [['failover', '--dir', 'D'], 'cluster failover: --shard S is required (see `shardgate cluster failover --help`)'],
-    [['failover', '--dir', 'D', '--shard', 'one'], 'cluster failover: --shard expects a shard number, got "one" (see `shardgate cluster failover --help`)'],
+    [
+      ['failover', '--dir', 'D', '--shard', 'one'],
+      'cluster failover: --shard expects a shard number, got "one" (see `shardgate cluster failover --help`)',
+    ],
     [['status', '--dir', 'D', '--synchronous'], expect.stringMatching(/^cluster status: unknown option '--synchronous'/)],
   ])('refuses %j with one line', (argv, message) => {
     const result = parseClusterArgs(argv);

@@ -9,7 +9,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  */
 export function parseFlags<T extends Options>(argv: readonly string[], options: T, command: string) {
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (err) {
     throw new UsageError(`${command}: ${flagErrorMessage(err)} (see \`shardgate ${command} --help\`)`);
   }

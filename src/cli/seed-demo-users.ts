@@ -1,8 +1,42 @@
 import type { NewUser } from '../repository/user.js';
 import type { UserRepository } from '../repository/user-repository.js';
 
-const FIRST = ['Ada', 'Alan', 'Barbara', 'Donald', 'Edsger', 'Frances', 'Grace', 'John', 'Katherine', 'Leslie', 'Margaret', 'Niklaus', 'Radia', 'Tony', 'Whitfield', 'Yukihiro'];
-const LAST = ['Lovelace', 'Turing', 'Liskov', 'Knuth', 'Dijkstra', 'Allen', 'Hopper', 'McCarthy', 'Johnson', 'Lamport', 'Hamilton', 'Wirth', 'Perlman', 'Hoare', 'Diffie', 'Matsumoto'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Donald',
+  'Edsger',
+  'Frances',
+  'Grace',
+  'John',
+  'Katherine',
+  'Leslie',
+  'Margaret',
+  'Niklaus',
+  'Radia',
+  'Tony',
+  'Whitfield',
+  'Yukihiro',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Liskov',
+  'Knuth',
+  'Dijkstra',
+  'Allen',
+  'Hopper',
+  'McCarthy',
+  'Johnson',
+  'Lamport',
+  'Hamilton',
+  'Wirth',
+  'Perlman',
+  'Hoare',
+  'Diffie',
+  'Matsumoto',
+];
 
 /** The i-th demo user (1-based): deterministic, so seeding twice adds nothing. */
 export function demoUser(i: number): NewUser {

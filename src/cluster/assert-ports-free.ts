@@ -15,4 +15,3 @@ export async function assertPortsFree(nodes: readonly ClusterNode[]): Promise<vo
       'stop it or choose another --base-port',
   );
 }
-

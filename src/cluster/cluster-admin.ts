@@ -51,9 +51,7 @@ export async function pingNode(port: number): Promise<boolean> {
 /** How many standbys stream from this primary right now (pg_stat_replication in state `streaming`). */
 export async function countStreamingReplicas(primaryPort: number): Promise<number> {
   return withAdminClient(primaryPort, async (c) => {
-    const { rows } = await c.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'",
-    );
+    const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'");
     return rows[0]?.n ?? 0;
   });
 }

@@ -72,8 +72,10 @@ async function manualSwitchover(bins: PgBinaries, spec: ClusterSpec, shardId: nu
   try {
     // A clean stop sends the shutdown checkpoint to the standbys: once the candidate has it, it lacks nothing.
     const shutdownLsn = await checkpointLocation(bins, old);
-    await waitUntil(() => receivedPast(candidate.port, shutdownLsn), CATCH_UP_TIMEOUT_MS, () =>
-      `${candidate.label} did not receive the old primary's WAL up to ${shutdownLsn} within ${CATCH_UP_TIMEOUT_MS / 1000} s`,
+    await waitUntil(
+      () => receivedPast(candidate.port, shutdownLsn),
+      CATCH_UP_TIMEOUT_MS,
+      () => `${candidate.label} did not receive the old primary's WAL up to ${shutdownLsn} within ${CATCH_UP_TIMEOUT_MS / 1000} s`,
     );
     progress(`promoting ${candidate.label} (port ${candidate.port})...`);
     await promotePgNode(bins, candidate);
@@ -115,7 +117,8 @@ async function manualSwitchover(bins: PgBinaries, spec: ClusterSpec, shardId: nu
       return expected.every((name) => streaming.includes(name));
     },
     REJOIN_TIMEOUT_MS,
-    () => `the standbys (${expected.join(', ')}) do not all stream from port ${primary.port} after ${REJOIN_TIMEOUT_MS / 1000} s; see ${demoted.logFile}`,
+    () =>
+      `the standbys (${expected.join(', ')}) do not all stream from port ${primary.port} after ${REJOIN_TIMEOUT_MS / 1000} s; see ${demoted.logFile}`,
   );
   if (spec.synchronous === true) {
     // Until now the new primary acknowledged commits alone; from here on one standby must have each.
@@ -147,13 +150,16 @@ async function assertReady(old: ClusterNode, candidate: ClusterNode): Promise<vo
     notReady(`a node does not answer (${err.message})`),
   );
   if (o.inRecovery) notReady(`${old.label} (port ${old.port}) is in recovery, not a primary; see \`cluster status\``);
-  if (!c.inRecovery) notReady(`${candidate.label} (port ${candidate.port}) is not in recovery: there are two primaries; see \`cluster status\``);
+  if (!c.inRecovery)
+    notReady(`${candidate.label} (port ${candidate.port}) is not in recovery: there are two primaries; see \`cluster status\``);
   if (!(await streamingStandbyNames(old.port)).includes(candidate.name)) {
     notReady(`${candidate.label} (port ${candidate.port}) does not stream from port ${old.port}`);
   }
   const settings = await rewindSettings(old.port);
   if (!settings.walLogHints && !settings.dataChecksums) {
-    notReady(`port ${old.port} runs without wal_log_hints or data checksums, which pg_rewind needs (a cluster created by an older shardgate): recreate it`);
+    notReady(
+      `port ${old.port} runs without wal_log_hints or data checksums, which pg_rewind needs (a cluster created by an older shardgate): recreate it`,
+    );
   }
   if (!settings.fullPageWrites) notReady(`port ${old.port} runs with full_page_writes off, which pg_rewind cannot work with`);
 }

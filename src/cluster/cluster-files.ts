@@ -63,7 +63,10 @@ function parseClusterFile(text: string, file: string, dir: string): ClusterSpec 
   }
   const int = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
   if (!int(data.shards) || !int(data.replicas) || !int(data.basePort)) {
-    throw new ClusterError('NOT_A_CLUSTER', `${file} lacks shards, replicas or basePort; remove the directory and run \`cluster up\` again`);
+    throw new ClusterError(
+      'NOT_A_CLUSTER',
+      `${file} lacks shards, replicas or basePort; remove the directory and run \`cluster up\` again`,
+    );
   }
   return {
     dir: resolve(dir),
@@ -92,7 +95,10 @@ function parsePrimaries(value: unknown, shards: number, replicas: number, file: 
 export async function requireClusterSpec(dir: string): Promise<ClusterSpec> {
   const spec = await readClusterSpec(dir);
   if (spec === null) {
-    throw new ClusterError('NOT_A_CLUSTER', `no cluster in ${resolve(dir)} (no cluster.json); create one with \`shardgate cluster up --dir ${dir}\``);
+    throw new ClusterError(
+      'NOT_A_CLUSTER',
+      `no cluster in ${resolve(dir)} (no cluster.json); create one with \`shardgate cluster up --dir ${dir}\``,
+    );
   }
   return spec;
 }

@@ -63,7 +63,12 @@ describe('roles after a switchover', () => {
 
   it('keeps each member on its directory and port, and moves the roles', () => {
     expect(nodeOf(two, 1, 'primary')).toMatchObject({ member: 1, port: 54324, dataDir: '/c/shard-1/replica-0', label: 'shard 1 primary' });
-    expect(nodeOf(two, 1, 'replica', 0)).toMatchObject({ member: 0, port: 54323, dataDir: '/c/shard-1/primary', label: 'shard 1 replica 0' });
+    expect(nodeOf(two, 1, 'replica', 0)).toMatchObject({
+      member: 0,
+      port: 54323,
+      dataDir: '/c/shard-1/primary',
+      label: 'shard 1 replica 0',
+    });
     expect(nodeOf(two, 1, 'replica', 1)).toMatchObject({ member: 2, port: 54325 });
     expect(nodeOf(two, 2, 'replica', 1)).toMatchObject({ member: 1 });
     expect(memberOf(two, 2, 2)).toMatchObject({ role: 'primary', replicaIndex: null });
@@ -79,9 +84,15 @@ describe('roles after a switchover', () => {
 
   it('lists every node once, the primary of each shard first', () => {
     expect(clusterNodes(two).map((n) => `${n.shardId}:${n.member}:${n.role}`)).toEqual([
-      '0:0:primary', '0:1:replica', '0:2:replica',
-      '1:1:primary', '1:0:replica', '1:2:replica',
-      '2:2:primary', '2:0:replica', '2:1:replica',
+      '0:0:primary',
+      '0:1:replica',
+      '0:2:replica',
+      '1:1:primary',
+      '1:0:replica',
+      '1:2:replica',
+      '2:2:primary',
+      '2:0:replica',
+      '2:1:replica',
     ]);
   });
 });
@@ -116,7 +127,8 @@ describe('validateSpec', () => {
   it('refuses privileged ports', () => expect(invalid({ basePort: 80 })).toMatch(/^base port: /));
   it('refuses a range past 65535', () => expect(invalid({ basePort: 65534 })).toMatch(/last port \(65539\)/));
   it('refuses database names that would need quoting', () => expect(invalid({ dbname: 'Robert"); DROP' })).toMatch(/^dbname: /));
-  it('refuses synchronous replication without a replica', () => expect(invalid({ replicas: 0, synchronous: true })).toMatch(/^synchronous: /));
+  it('refuses synchronous replication without a replica', () =>
+    expect(invalid({ replicas: 0, synchronous: true })).toMatch(/^synchronous: /));
   it('refuses primaries that are not members', () => expect(invalid({ primaries: [0, 2, 0] })).toMatch(/^primaries: /));
   it('counts the Patroni ports in the range', () => expect(invalid({ basePort: 65530, ha: 'patroni' })).toMatch(/last port \(65543\)/));
 });

@@ -69,9 +69,7 @@ export async function clusterUp(
   await assertPortsFree(nodes.filter((n) => runningPostmasterPid(n.dataDir) === null));
 
   const socket = socketDirFor(socketDir(dir), lastPgPort(cluster));
-  await settleAll(
-    Array.from({ length: cluster.shards }, (_, shardId) => bringUpShard(bins, cluster, shardId, socket, progress)),
-  );
+  await settleAll(Array.from({ length: cluster.shards }, (_, shardId) => bringUpShard(bins, cluster, shardId, socket, progress)));
 
   const dbname = cluster.dbname ?? DEFAULT_DBNAME;
   const primaries = nodes.filter((n) => n.role === 'primary');
@@ -86,7 +84,9 @@ export async function clusterUp(
     progress('requiring a replica for every commit (synchronous_standby_names)...');
     await settleAll(
       Array.from({ length: cluster.shards }, async (_, shardId) => {
-        const names = shardMembers(cluster, shardId).filter((n) => n.role === 'replica').map((n) => n.name);
+        const names = shardMembers(cluster, shardId)
+          .filter((n) => n.role === 'replica')
+          .map((n) => n.name);
         const primary = nodeOf(cluster, shardId, 'primary');
         // Names no standby presents would stop every commit of the shard: refuse instead.
         const streaming = await streamingStandbyNames(primary.port);

@@ -47,7 +47,10 @@ it('says where a server disagrees with the layout (a promotion nobody recorded)'
 });
 
 it('adds Patroni’s view when there is one', () => {
-  const lines = formatClusterStatus([node({ patroni: { name: 'shard0_node0', role: 'leader', state: 'running', timeline: 1 } }), node({ ...replica, port: 54321 })]);
+  const lines = formatClusterStatus([
+    node({ patroni: { name: 'shard0_node0', role: 'leader', state: 'running', timeline: 1 } }),
+    node({ ...replica, port: 54321 }),
+  ]);
   expect(lines[0]).toMatch(/\sPATRONI\s+NOTE$/);
   expect(lines[1]).toContain('leader running');
   expect(lines[2]).toMatch(/\s-$/);
@@ -58,5 +61,10 @@ it('marks an unknown lag of a running replica', () => {
 });
 
 it('formats bytes', () => {
-  expect([formatBytes(0), formatBytes(1023), formatBytes(1536), formatBytes(5 * 1024 ** 3)]).toEqual(['0 B', '1023 B', '1.5 KiB', '5.0 GiB']);
+  expect([formatBytes(0), formatBytes(1023), formatBytes(1536), formatBytes(5 * 1024 ** 3)]).toEqual([
+    '0 B',
+    '1023 B',
+    '1.5 KiB',
+    '5.0 GiB',
+  ]);
 });

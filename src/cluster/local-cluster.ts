@@ -63,7 +63,12 @@ export async function clusterDown(dir: string, opts: ProgressOptions = {}): Prom
  * The node with this role. With Patroni, roles are Patroni's (which may
  * have failed over since the layout was written); otherwise the layout's.
  */
-async function resolveNode(dir: string, shardId: number, role: NodeRole, replicaIndex?: number): Promise<{ spec: ClusterSpec; node: ClusterNode }> {
+async function resolveNode(
+  dir: string,
+  shardId: number,
+  role: NodeRole,
+  replicaIndex?: number,
+): Promise<{ spec: ClusterSpec; node: ClusterNode }> {
   let spec = await requireClusterSpec(dir);
   if (spec.ha === 'patroni') spec = await adoptPatroniLeaders(spec);
   return { spec, node: nodeOf(spec, shardId, role, replicaIndex) };
@@ -100,7 +105,13 @@ export async function stopNode(dir: string, shardId: number, role: NodeRole, rep
  * first (SIGKILL), so that nothing restarts or hands over the node cleanly.
  * Returns the pids signalled. For crash tests.
  */
-export async function killNode(dir: string, shardId: number, role: NodeRole, signal: NodeJS.Signals = 'SIGKILL', replicaIndex?: number): Promise<number[]> {
+export async function killNode(
+  dir: string,
+  shardId: number,
+  role: NodeRole,
+  signal: NodeJS.Signals = 'SIGKILL',
+  replicaIndex?: number,
+): Promise<number[]> {
   const { spec, node } = await resolveNode(dir, shardId, role, replicaIndex);
   const killed: number[] = [];
   if (spec.ha === 'patroni') killed.push(...killDaemonSync(patroniPidFile(spec, node), patroniMarker(node)));

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { missingNodeSettings, pgHbaConfig, primaryConfig, quote, replicaConfig, socketDirFor, synchronousStandbyNames } from './node-config.js';
+import {
+  missingNodeSettings,
+  pgHbaConfig,
+  primaryConfig,
+  quote,
+  replicaConfig,
+  socketDirFor,
+  synchronousStandbyNames,
+} from './node-config.js';
 
 describe('primaryConfig', () => {
   const base = { port: 54320, name: 'shard0_node0', socketDir: '/c/run', replicas: 1 };
@@ -35,7 +43,7 @@ it('gives a replica its own port and name, set after the copied primary settings
 });
 
 it('adds what an older node lacks for switchovers, once', () => {
-  const old = "port = 54321\nfull_page_writes = off\n";
+  const old = 'port = 54321\nfull_page_writes = off\n';
   const added = missingNodeSettings(old, 'shard0_node1');
   expect(added).toContain("cluster_name = 'shard0_node1'");
   expect(added).toContain('wal_log_hints = on');
@@ -52,7 +60,10 @@ it('trusts loopback for databases and replication, nothing else', () => {
   const hosts = pgHbaConfig()
     .split('\n')
     .filter((l) => l.startsWith('host'));
-  expect(hosts).toEqual([expect.stringMatching(/^host\s+all\s+all\s+127\.0\.0\.1\/32\s+trust$/), expect.stringMatching(/^host\s+replication\s+all\s+127\.0\.0\.1\/32\s+trust$/)]);
+  expect(hosts).toEqual([
+    expect.stringMatching(/^host\s+all\s+all\s+127\.0\.0\.1\/32\s+trust$/),
+    expect.stringMatching(/^host\s+replication\s+all\s+127\.0\.0\.1\/32\s+trust$/),
+  ]);
 });
 
 it('drops the unix socket when its path would be too long for the kernel', () => {

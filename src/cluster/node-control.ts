@@ -48,7 +48,20 @@ export async function cloneReplica(bins: PgBinaries, node: ClusterNode, primary:
   await rm(node.dataDir, { recursive: true, force: true });
   // -R writes standby.signal and primary_conninfo; -X stream copies the WAL
   // written during the copy; --checkpoint=fast avoids waiting for a spread checkpoint.
-  const args = ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', node.dataDir, '-R', '-X', 'stream', '--checkpoint=fast'];
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-D',
+    node.dataDir,
+    '-R',
+    '-X',
+    'stream',
+    '--checkpoint=fast',
+  ];
   if (!fsync) args.push('--no-sync');
   await runProgram(bins.pgBasebackup, args, { cwd: dirname(node.dataDir), what: `cloning ${node.label} from port ${primary.port}` });
   await appendFile(join(node.dataDir, 'postgresql.conf'), replicaConfig(node.port, node.name));
@@ -139,7 +152,12 @@ export async function checkpointLocation(bins: PgBinaries, node: ClusterNode): P
  * source's postgresql.conf and pg_hba.conf, whose port and name are the
  * source's: the node's own files are put back afterwards.
  */
-export async function rewindPgNode(bins: PgBinaries, node: ClusterNode, source: ClusterNode, fsync: boolean): Promise<{ rewound: boolean }> {
+export async function rewindPgNode(
+  bins: PgBinaries,
+  node: ClusterNode,
+  source: ClusterNode,
+  fsync: boolean,
+): Promise<{ rewound: boolean }> {
   const own = await Promise.all(OWN_FILES.map((f) => readFile(join(node.dataDir, f))));
   const source_ = `host=127.0.0.1 port=${source.port} user=postgres dbname=postgres`;
   const args = ['-D', node.dataDir, '--source-server', source_, '-R'];

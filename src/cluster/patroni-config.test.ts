@@ -15,7 +15,12 @@ describe('patroniConfig', () => {
       name: 'shard1_node1',
       restapi: { listen: '127.0.0.1:30007', connect_address: '127.0.0.1:30007' },
       etcd3: { hosts: ['127.0.0.1:30008'] },
-      postgresql: { listen: '127.0.0.1:30003', connect_address: '127.0.0.1:30003', data_dir: '/c/shard-1/replica-0', bin_dir: options.binDir },
+      postgresql: {
+        listen: '127.0.0.1:30003',
+        connect_address: '127.0.0.1:30003',
+        data_dir: '/c/shard-1/replica-0',
+        bin_dir: options.binDir,
+      },
     });
   });
 

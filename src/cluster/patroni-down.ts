@@ -44,7 +44,10 @@ export async function startPatroniNode(spec: ClusterSpec, node: ClusterNode): Pr
   }
   const rest = haPorts(spec).restApi(node.shardId, node.member);
   if (!(await isPortFree(rest))) {
-    throw new ClusterError('PORT_IN_USE', `port ${rest} (Patroni REST API of ${node.label}) is already in use on 127.0.0.1 by another process`);
+    throw new ClusterError(
+      'PORT_IN_USE',
+      `port ${rest} (Patroni REST API of ${node.label}) is already in use on 127.0.0.1 by another process`,
+    );
   }
   // A postmaster whose Patroni was killed still runs: the new Patroni adopts it.
   if (runningPostmasterPid(node.dataDir) === null) await assertPortsFree([node]);

@@ -22,14 +22,20 @@ export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts
   const synced = await adoptPatroniLeaders(spec);
   const leader = await patroniLeader(synced, shardId);
   if (leader === null) {
-    throw new ClusterError('NOT_READY', `cannot switch shard ${shardId} over: Patroni reports no running leader; see \`cluster status\`; nothing was changed`);
+    throw new ClusterError(
+      'NOT_READY',
+      `cannot switch shard ${shardId} over: Patroni reports no running leader; see \`cluster status\`; nothing was changed`,
+    );
   }
   const old = memberOf(synced, shardId, leader);
   const candidate = nodeOf(synced, shardId, 'replica', 0);
   const members = await patroniMembers(synced);
   const c = members.get(candidate.name);
   if (c === undefined || !['running', 'streaming'].includes(c.state)) {
-    throw new ClusterError('NOT_READY', `cannot switch shard ${shardId} over: ${candidate.label} (port ${candidate.port}) is ${c?.state ?? 'unknown to Patroni'}; nothing was changed`);
+    throw new ClusterError(
+      'NOT_READY',
+      `cannot switch shard ${shardId} over: ${candidate.label} (port ${candidate.port}) is ${c?.state ?? 'unknown to Patroni'}; nothing was changed`,
+    );
   }
 
   progress(`patronictl switchover of shard ${shardId}: ${old.name} (port ${old.port}) -> ${candidate.name} (port ${candidate.port})...`);
@@ -70,7 +76,8 @@ export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts
   await waitForPatroniRole(updated, demoted, ['replica'], SWITCHOVER_TIMEOUT_MS);
   const deadline = Date.now() + SWITCHOVER_TIMEOUT_MS;
   while (!(await streamingStandbyNames(candidate.port).catch(() => [] as string[])).includes(demoted.name)) {
-    if (Date.now() > deadline) throw new ClusterError('TIMEOUT', `port ${demoted.port} does not stream from port ${candidate.port}; see ${demoted.logFile}`);
+    if (Date.now() > deadline)
+      throw new ClusterError('TIMEOUT', `port ${demoted.port} does not stream from port ${candidate.port}; see ${demoted.logFile}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const finished = now();

@@ -104,7 +104,12 @@ async function startEtcd(spec: ClusterSpec, programs: HaPrograms, progress: (lin
   );
 }
 
-async function bringUpPatroniShard(spec: ClusterSpec, shardId: number, programs: HaPrograms, progress: (line: string) => void): Promise<void> {
+async function bringUpPatroniShard(
+  spec: ClusterSpec,
+  shardId: number,
+  programs: HaPrograms,
+  progress: (line: string) => void,
+): Promise<void> {
   // The layout's primary first, alone, so that it (and no replica) takes the leader key.
   const leader = nodeOf(spec, shardId, 'primary');
   await startPatroni(spec, leader, programs, progress);
@@ -124,12 +129,19 @@ async function bringUpPatroniShard(spec: ClusterSpec, shardId: number, programs:
 async function startPatroni(spec: ClusterSpec, node: ClusterNode, programs: HaPrograms, progress: (line: string) => void): Promise<void> {
   const daemon = patroniDaemon(spec, node, programs);
   if (runningDaemonPid(daemon.pidFile, daemon.marker) !== null) return;
-  progress(`starting Patroni of ${node.label} (PostgreSQL port ${node.port}, REST API port ${haPorts(spec).restApi(node.shardId, node.member)})...`);
+  progress(
+    `starting Patroni of ${node.label} (PostgreSQL port ${node.port}, REST API port ${haPorts(spec).restApi(node.shardId, node.member)})...`,
+  );
   startDaemon(daemon);
 }
 
 /** Wait until the node's Patroni says it runs PostgreSQL in one of `roles`. */
-export async function waitForPatroniRole(spec: ClusterSpec, node: ClusterNode, roles: readonly string[], timeoutMs = START_TIMEOUT_MS): Promise<void> {
+export async function waitForPatroniRole(
+  spec: ClusterSpec,
+  node: ClusterNode,
+  roles: readonly string[],
+  timeoutMs = START_TIMEOUT_MS,
+): Promise<void> {
   const port = haPorts(spec).restApi(node.shardId, node.member);
   const daemonAlive = () => runningDaemonPid(patroniPidFile(spec, node), patroniMarker(node)) !== null;
   await waitFor(

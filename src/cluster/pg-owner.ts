@@ -24,7 +24,8 @@ export function pgOwner(): PgOwner {
     return cached;
   }
   try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     cached = { uid: id('-u'), gid: id('-g'), name: 'postgres' };
     return cached;
   } catch {

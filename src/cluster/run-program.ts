@@ -52,7 +52,8 @@ export function runProgram(file: string, args: readonly string[], options: RunOp
         resolve({ stdout, stderr });
         return;
       }
-      const why = lastMeaningfulLine(stderr) ?? lastMeaningfulLine(stdout) ?? (signal !== null ? `killed by ${signal}` : `exit code ${code}`);
+      const why =
+        lastMeaningfulLine(stderr) ?? lastMeaningfulLine(stdout) ?? (signal !== null ? `killed by ${signal}` : `exit code ${code}`);
       reject(new ClusterError('COMMAND_FAILED', `${options.what} failed: ${why}`));
     });
   });

@@ -15,7 +15,9 @@ describe('gateway options', () => {
       timeoutMs: 2500,
       consistencyWaitMs: 0,
     });
-    expect(() => loadGatewayOptions({ SHARDGATE_REQUEST_TIMEOUT_MS: '0' })).toThrow(/SHARDGATE_REQUEST_TIMEOUT_MS: expected an integer between 1 and 3600000/);
+    expect(() => loadGatewayOptions({ SHARDGATE_REQUEST_TIMEOUT_MS: '0' })).toThrow(
+      /SHARDGATE_REQUEST_TIMEOUT_MS: expected an integer between 1 and 3600000/,
+    );
     expect(() => loadGatewayOptions({ SHARDGATE_CONSISTENCY_WAIT_MS: '-5' })).toThrow(/SHARDGATE_CONSISTENCY_WAIT_MS/);
   });
 
@@ -28,13 +30,21 @@ describe('gateway options', () => {
   });
   it('reads the failover buffer settings: 0 turns buffering off', () => {
     expect(loadGatewayOptions({}).failover).toEqual({ bufferMs: 10_000, bufferMax: 1000 });
-    expect(loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '0', SHARDGATE_FAILOVER_BUFFER_MAX: '5' }).failover).toEqual({ bufferMs: 0, bufferMax: 5 });
-    expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MAX: '0' })).toThrow(/SHARDGATE_FAILOVER_BUFFER_MAX: expected an integer between 1 and 1000000/);
+    expect(loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '0', SHARDGATE_FAILOVER_BUFFER_MAX: '5' }).failover).toEqual({
+      bufferMs: 0,
+      bufferMax: 5,
+    });
+    expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MAX: '0' })).toThrow(
+      /SHARDGATE_FAILOVER_BUFFER_MAX: expected an integer between 1 and 1000000/,
+    );
     expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '-1' })).toThrow(/SHARDGATE_FAILOVER_BUFFER_MS/);
   });
 
   it('treats an empty variable as unset, and lists every bad variable at once', () => {
-    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({ max: 16, applicationName: 'shardgate' });
+    expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({
+      max: 16,
+      applicationName: 'shardgate',
+    });
     expect(loadGatewayOptions({ SHARDGATE_APPLICATION_NAME: 'api-7' }).pool.applicationName).toBe('api-7');
     const err = (() => {
       try {

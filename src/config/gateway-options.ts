@@ -6,7 +6,12 @@ import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-optio
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from './pool-options.js';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from './request-options.js';
-import { DEFAULT_OPERATION_LIMITS, DEFAULT_REQUEST_SAFETY, type OperationLimits, type RequestSafetyOptions } from './request-safety-options.js';
+import {
+  DEFAULT_OPERATION_LIMITS,
+  DEFAULT_REQUEST_SAFETY,
+  type OperationLimits,
+  type RequestSafetyOptions,
+} from './request-safety-options.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
 /** Tuning that is not topology: pools, timeouts, health checking, request deadlines and safety. From the environment, with defaults. */
@@ -54,7 +59,10 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) problems.push(...envProblems(parsed.error.issues, env));
   // The trusted documents file is read even when other variables are bad, so that one run names every problem.
-  const trustedDocuments = readTrustedDocuments(parsed.success ? parsed.data.SHARDGATE_TRUSTED_DOCUMENTS : env.SHARDGATE_TRUSTED_DOCUMENTS, problems);
+  const trustedDocuments = readTrustedDocuments(
+    parsed.success ? parsed.data.SHARDGATE_TRUSTED_DOCUMENTS : env.SHARDGATE_TRUSTED_DOCUMENTS,
+    problems,
+  );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
   const e = parsed.data;
   const pool: PoolOptions = {

@@ -39,7 +39,15 @@ describe('topology validation', () => {
   });
 
   it('sorts shards by id and defaults replicas to none', () => {
-    const t = parseTopology({ shards: [{ shardId: 1, primary: node(2) }, { shardId: 0, primary: node(1) }] }, {});
+    const t = parseTopology(
+      {
+        shards: [
+          { shardId: 1, primary: node(2) },
+          { shardId: 0, primary: node(1) },
+        ],
+      },
+      {},
+    );
     expect(t.shards.map((s) => [s.shardId, s.primary.port, s.replicas.length])).toEqual([
       [0, 1, 0],
       [1, 2, 0],
@@ -72,9 +80,7 @@ describe('topology validation', () => {
     expect(problems(dup)).toEqual(['shards[1].shardId: duplicate shard id 0 (also at shards[0])', 'shards: missing shard id(s) 1']);
     const gap = valid();
     gap.shards[1]!.shardId = 2;
-    expect(problems(gap)).toEqual([
-      'shards[1].shardId: shard id 2 is out of range: with 2 shard(s) the ids must be exactly 0..1',
-    ]);
+    expect(problems(gap)).toEqual(['shards[1].shardId: shard id 2 is out of range: with 2 shard(s) the ids must be exactly 0..1']);
     expect(problems({ shards: [] })).toEqual(['shards: expected at least one shard']);
     expect(problems({})).toEqual(['shards: is required']);
     expect(problems([])).toEqual(['(top level): expected a JSON object at the top level']);
@@ -83,7 +89,9 @@ describe('topology validation', () => {
   it('refuses one server listed twice in a shard', () => {
     const doc = valid();
     doc.shards[0]!.replicas = [{ ...doc.shards[0]!.primary }];
-    expect(() => parseTopology(doc, {})).toThrow(/^shards\[0\]\.replicas\[0\]\.port: .* is already listed in this shard \(at shards\[0\]\.primary\)$/);
+    expect(() => parseTopology(doc, {})).toThrow(
+      /^shards\[0\]\.replicas\[0\]\.port: .* is already listed in this shard \(at shards\[0\]\.primary\)$/,
+    );
   });
 
   it('checks ports and empty strings', () => {
@@ -118,7 +126,13 @@ describe('topology files', () => {
     expect(loadTopologyFile(json, {}).shards).toHaveLength(2);
     const yaml = join(dir, 'topology.yaml');
     writeFileSync(yaml, 'shards:\n  - shardId: 0\n    primary: { host: db0, port: 5432, user: app, dbname: shardgate }\n');
-    expect(loadTopologyFile(yaml, {}).shards[0]!.primary).toEqual({ host: 'db0', port: 5432, user: 'app', password: '', dbname: 'shardgate' });
+    expect(loadTopologyFile(yaml, {}).shards[0]!.primary).toEqual({
+      host: 'db0',
+      port: 5432,
+      user: 'app',
+      password: '',
+      dbname: 'shardgate',
+    });
   });
 
   it('prefixes problems with the file name, and reports syntax errors and missing files in one line', () => {

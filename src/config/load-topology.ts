@@ -84,4 +84,3 @@ export function loadTopologyFile(path: string, env: Env = process.env): Topology
   }
   return parseTopologyText(text, path, env);
 }
-

@@ -4,7 +4,11 @@ import { recordableTopology, sameNodes, topologyFromRecord } from './recorded-to
 
 const doc = {
   shards: [
-    { shardId: 0, primary: { host: 'a', port: 1, user: 'u', password: 'secret', dbname: 'd' }, replicas: [{ host: 'b', port: 2, user: 'u', passwordEnv: 'PW_B', dbname: 'd' }] },
+    {
+      shardId: 0,
+      primary: { host: 'a', port: 1, user: 'u', password: 'secret', dbname: 'd' },
+      replicas: [{ host: 'b', port: 2, user: 'u', passwordEnv: 'PW_B', dbname: 'd' }],
+    },
     { shardId: 1, primary: { host: 'c', port: 3, user: 'u', password: 'other', dbname: 'd' } },
   ],
 };
@@ -17,7 +21,10 @@ describe('recorded topology', () => {
   });
 
   it('takes passwords from the running topology by address and user, else from the environment', () => {
-    const running = parseTopology({ shards: [{ shardId: 0, primary: { host: 'a', port: 1, user: 'u', password: 'secret', dbname: 'x' } }] }, {});
+    const running = parseTopology(
+      { shards: [{ shardId: 0, primary: { host: 'a', port: 1, user: 'u', password: 'secret', dbname: 'x' } }] },
+      {},
+    );
     const t = topologyFromRecord(recordableTopology(doc), running, { PW_B: 'from-env', SHARDGATE_DB_PASSWORD: 'default' });
     expect(t.shards[0]!.primary.password).toBe('secret');
     expect(t.shards[0]!.replicas[0]!.password).toBe('from-env');

@@ -20,13 +20,17 @@ export function readTopologyDocument(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `${path}: no such topology file` : `${path}: cannot read (${code ?? (err as Error).message})`);
+    throw new ConfigError(
+      code === 'ENOENT' ? `${path}: no such topology file` : `${path}: cannot read (${code ?? (err as Error).message})`,
+    );
   }
   const ext = extname(path).toLowerCase();
   try {
     return ext === '.yaml' || ext === '.yml' ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${path}: not valid ${ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      `${path}: not valid ${ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -70,8 +74,7 @@ export function topologyFromRecord(recorded: unknown, running: Topology, env: En
 
 /** True when both list the same nodes (address, user, database) in the same shards and roles; passwords aside. */
 export function sameNodes(a: Topology, b: Topology): boolean {
-  const describe = (t: Topology) =>
-    JSON.stringify(t.shards.map((s) => [s.shardId, nodeKey(s.primary), s.replicas.map(nodeKey)]));
+  const describe = (t: Topology) => JSON.stringify(t.shards.map((s) => [s.shardId, nodeKey(s.primary), s.replicas.map(nodeKey)]));
   return describe(a) === describe(b);
 }
 

@@ -12,7 +12,14 @@ const loadRequestSafetyOptions = (env: Env) => loadGatewayOptions(env).safety;
 describe('request safety options', () => {
   it('has the documented defaults', () => {
     const o = loadRequestSafetyOptions({});
-    expect(o.limits).toEqual({ maxDepth: 8, maxAliases: 30, maxTokens: 2000, maxStatements: 64, maxRepresentations: 10_000, maxBodyBytes: 262_144 });
+    expect(o.limits).toEqual({
+      maxDepth: 8,
+      maxAliases: 30,
+      maxTokens: 2000,
+      maxStatements: 64,
+      maxRepresentations: 10_000,
+      maxBodyBytes: 262_144,
+    });
     expect(o).toMatchObject({ corsOrigins: [], introspection: true, trustedDocuments: null });
   });
 
@@ -48,7 +55,13 @@ describe('trusted documents', () => {
 
   it('reads both shapes: a flat hash → document object, and Apollo’s manifest', () => {
     expect([...parseTrustedDocuments({ [hash]: doc })]).toEqual([[hash, doc]]);
-    expect([...parseTrustedDocuments({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: hash, name: 'One', type: 'query', body: doc }] })]).toEqual([[hash, doc]]);
+    expect([
+      ...parseTrustedDocuments({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [{ id: hash, name: 'One', type: 'query', body: doc }],
+      }),
+    ]).toEqual([[hash, doc]]);
   });
 
   it('refuses ids that are not the sha256 of their document (e.g. the client preset’s sha1 default)', () => {

@@ -1,5 +1,11 @@
 import { GraphQLError } from 'graphql';
-import { DomainError, OperationTooComplexError, ShardOverloadedError, ShardTimeoutError, ShardUnavailableError } from '../repository/errors.js';
+import {
+  DomainError,
+  OperationTooComplexError,
+  ShardOverloadedError,
+  ShardTimeoutError,
+  ShardUnavailableError,
+} from '../repository/errors.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
 export class BadUserInputError extends DomainError {
@@ -22,7 +28,8 @@ export class BadUserInputError extends DomainError {
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions.field = err.field;
-  if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError) extensions.shardId = err.shardId;
+  if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError)
+    extensions.shardId = err.shardId;
   if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;
   if (err instanceof OperationTooComplexError) {
     extensions.limit = err.limit;

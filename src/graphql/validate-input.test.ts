@@ -48,8 +48,20 @@ describe('input validation', () => {
   });
 
   it('at most 500 ids, each a valid userId', () => {
-    expect(validUserIds('userIds', Array.from({ length: 500 }, (_, i) => `u${i}`))).toHaveLength(500);
-    fails(() => validUserIds('userIds', Array.from({ length: 501 }, (_, i) => `u${i}`)), 'userIds');
+    expect(
+      validUserIds(
+        'userIds',
+        Array.from({ length: 500 }, (_, i) => `u${i}`),
+      ),
+    ).toHaveLength(500);
+    fails(
+      () =>
+        validUserIds(
+          'userIds',
+          Array.from({ length: 501 }, (_, i) => `u${i}`),
+        ),
+      'userIds',
+    );
     fails(() => validUserIds('userIds', ['ok', '']), 'userIds');
   });
 

@@ -30,7 +30,8 @@ describe('GatewayMetrics', () => {
     const [s0, s1] = manager.allShards();
     // Nothing probed yet: not known to be up, but servable (a fresh gateway must not refuse reads).
     expect(await values(metrics, 'shardgate_node_up')).toContainEqual({ shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 0 });
-    for (const n of manager.allNodes()) manager.recordSuccess(n, 1, n.configuredRole === 'replica' ? { lag: { seconds: 0.5, bytes: 64 } } : {});
+    for (const n of manager.allNodes())
+      manager.recordSuccess(n, 1, n.configuredRole === 'replica' ? { lag: { seconds: 0.5, bytes: 64 } } : {});
     manager.recordFailure(s1!.replicas[0]!, 2, 'ECONNREFUSED');
     expect(await values(metrics, 'shardgate_node_up')).toEqual([
       { shard: '0', role: 'primary', address: '127.0.0.1:5000', value: 1 },
@@ -40,9 +41,19 @@ describe('GatewayMetrics', () => {
       { shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 0 },
     ]);
     // One failure of two needed: down, still served.
-    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({ shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 1 });
+    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({
+      shard: '1',
+      role: 'replica',
+      address: '127.0.0.1:5004',
+      value: 1,
+    });
     manager.recordFailure(s1!.replicas[0]!, 3, 'ECONNREFUSED');
-    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({ shard: '1', role: 'replica', address: '127.0.0.1:5004', value: 0 });
+    expect(await values(metrics, 'shardgate_node_serving')).toContainEqual({
+      shard: '1',
+      role: 'replica',
+      address: '127.0.0.1:5004',
+      value: 0,
+    });
     expect(await values(metrics, 'shardgate_replication_lag_seconds')).toEqual([
       { shard: '0', address: '127.0.0.1:5001', value: 0.5 },
       { shard: '0', address: '127.0.0.1:5002', value: 0.5 },

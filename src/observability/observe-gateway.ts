@@ -49,14 +49,10 @@ export function observeGateway(
   options: ObserveGatewayOptions = {},
 ): Observability {
   const { db, manager, countUsers } = gateway;
-  const userCounts = new ShardUserCounts(
-    () => manager.allShards().map((s) => s.id),
-    countUsers,
-    {
-      ...(options.userCountMaxAgeMs !== undefined ? { maxAgeMs: options.userCountMaxAgeMs } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
-    },
-  );
+  const userCounts = new ShardUserCounts(() => manager.allShards().map((s) => s.id), countUsers, {
+    ...(options.userCountMaxAgeMs !== undefined ? { maxAgeMs: options.userCountMaxAgeMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const metrics = new GatewayMetrics(
     {
       manager,

@@ -20,10 +20,14 @@ describe('ShardUserCounts', () => {
   it('keeps the last count of a shard that fails, and has none before its first success', async () => {
     let now = 0;
     let failing = new Set([1]);
-    const counts = new ShardUserCounts([0, 1], async (id) => {
-      if (failing.has(id)) throw new Error('down');
-      return 5 + id;
-    }, { maxAgeMs: 10, clock: () => now });
+    const counts = new ShardUserCounts(
+      [0, 1],
+      async (id) => {
+        if (failing.has(id)) throw new Error('down');
+        return 5 + id;
+      },
+      { maxAgeMs: 10, clock: () => now },
+    );
     await counts.refreshIfStale();
     expect(Object.fromEntries(counts.snapshot())).toEqual({ 0: 5 });
     failing = new Set();

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SqlError, ShardUnavailableError } from '../repository/errors.js';
 import { statement } from '../repository/statement.js';
-import { INSERT_USER, SELECT_USERS_BY_IDS, UPDATE_USER, DELETE_USER, COUNT_USERS, PAGE_AFTER_ASC, INSERT_USERS_BULK } from '../repository/user-statements.js';
+import {
+  INSERT_USER,
+  SELECT_USERS_BY_IDS,
+  UPDATE_USER,
+  DELETE_USER,
+  COUNT_USERS,
+  PAGE_AFTER_ASC,
+  INSERT_USERS_BULK,
+} from '../repository/user-statements.js';
 import { buildShards } from '../sharding/shard.js';
 import { collectionOf, statementFailure, statementSpan } from './statement-span.js';
 
@@ -57,36 +65,56 @@ describe('statementSpan', () => {
     expect(write.attributes).toMatchObject({ 'shard.role': 'primary', 'shard.route.reason': 'write', 'server.port': 5002 });
     expect(write.attributes).not.toHaveProperty('shard.replica.lag_seconds');
     expect(write.attributes).not.toHaveProperty('shard.batch.keys');
-    const fallback = statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'no-healthy-replica' }, statement: COUNT_USERS }, null);
+    const fallback = statementSpan(
+      { target: { node: shard1!.primary, role: 'primary', reason: 'no-healthy-replica' }, statement: COUNT_USERS },
+      null,
+    );
     expect(fallback.attributes['shard.route.reason']).toBe('no-healthy-replica');
   });
 
   it('shard.role is the role observed when routed, not the one configured (a promoted replica is primary)', () => {
-    const promoted = statementSpan({ target: { node: shard1!.replicas[0]!, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
+    const promoted = statementSpan(
+      { target: { node: shard1!.replicas[0]!, role: 'primary', reason: 'write' }, statement: INSERT_USER },
+      null,
+    );
     expect(promoted.attributes).toMatchObject({ 'shard.role': 'primary', 'server.port': 5003 });
     expect(promoted.attributes).not.toHaveProperty('shard.replica.lag_seconds');
   });
 
   it('transaction control is named by its operation alone', () => {
-    expect(statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') }, null).name).toBe('BEGIN');
+    expect(
+      statementSpan(
+        { target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: statement('begin', 'BEGIN', 'BEGIN') },
+        null,
+      ).name,
+    ).toBe('BEGIN');
   });
 });
 
 describe('statementFailure', () => {
   it('a SQLSTATE becomes error.type and db.response.status_code, never the message with its values', () => {
     const pgError = Object.assign(new Error('duplicate key value violates unique constraint; Key (user_id)=(alice)'), { code: '23505' });
-    const failure = statementFailure({ rowCount: null, outcome: 'error', sqlState: '23505', error: new SqlError('23505', 'users_insert', { cause: pgError }) });
+    const failure = statementFailure({
+      rowCount: null,
+      outcome: 'error',
+      sqlState: '23505',
+      error: new SqlError('23505', 'users_insert', { cause: pgError }),
+    });
     expect(failure).toEqual({ errorType: '23505', attributes: { 'error.type': '23505', 'db.response.status_code': '23505' } });
   });
 
-  it('an unavailable node: the SQLSTATE the door read from PostgreSQL\'s error, else the socket code, else the class', () => {
+  it("an unavailable node: the SQLSTATE the door read from PostgreSQL's error, else the socket code, else the class", () => {
     const timeout = new ShardUnavailableError(1, 'x', { cause: Object.assign(new Error('canceling statement'), { code: '57014' }) });
     expect(statementFailure({ rowCount: null, outcome: 'unavailable', sqlState: '57014', error: timeout }).attributes).toEqual({
       'error.type': '57014',
       'db.response.status_code': '57014',
     });
-    const refused = new ShardUnavailableError(1, 'x', { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5003'), { code: 'ECONNREFUSED' }) });
-    expect(statementFailure({ rowCount: null, outcome: 'unavailable', error: refused }).attributes).toEqual({ 'error.type': 'ECONNREFUSED' });
+    const refused = new ShardUnavailableError(1, 'x', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5003'), { code: 'ECONNREFUSED' }),
+    });
+    expect(statementFailure({ rowCount: null, outcome: 'unavailable', error: refused }).attributes).toEqual({
+      'error.type': 'ECONNREFUSED',
+    });
     const closed = new ShardUnavailableError(1, 'the gateway is shutting down');
     expect(statementFailure({ rowCount: null, outcome: 'unavailable', error: closed }).errorType).toBe('ShardUnavailableError');
   });

@@ -68,8 +68,7 @@ export function statementFailure(outcome: StatementOutcome): { errorType: string
   const causeCode = (cause as { code?: unknown } | null | undefined)?.code;
   // The door sets the SQLSTATE of whatever PostgreSQL sent; the cause's code is otherwise a socket error's.
   const sqlState = outcome.sqlState;
-  const errorType =
-    sqlState ?? (typeof causeCode === 'string' ? causeCode : outcome.error instanceof Error ? outcome.error.name : 'Error');
+  const errorType = sqlState ?? (typeof causeCode === 'string' ? causeCode : outcome.error instanceof Error ? outcome.error.name : 'Error');
   return {
     errorType,
     attributes: {

@@ -21,7 +21,9 @@ export function useMetrics({ metrics, endpoint = '/metrics', records = new Opera
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== endpoint) return;
       const body = await metrics.scrape();
-      endResponse(new fetchAPI.Response(body, { status: 200, headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } }));
+      endResponse(
+        new fetchAPI.Response(body, { status: 200, headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } }),
+      );
     },
     onParams({ paramsHandler, setParamsHandler }) {
       setParamsHandler(async (payload) => {

@@ -38,7 +38,7 @@ describe('NodeAdmission', () => {
     (await admission.acquire(100))();
   });
 
-  it('a wait cut short by the caller\'s own limit fails with the caller\'s error; a full queue is still SHARD_OVERLOADED', async () => {
+  it("a wait cut short by the caller's own limit fails with the caller's error; a full queue is still SHARD_OVERLOADED", async () => {
     vi.useFakeTimers();
     const admission = new NodeAdmission(0, 1, 1);
     const held = await admission.acquire(100);

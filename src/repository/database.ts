@@ -261,7 +261,10 @@ export class Database {
         const slot: WriteSlot = await attempt.next(failed);
         // The request's deadline, not the buffer's limit, ended the wait: the client's budget ran out.
         if (!slot.ok && slot.why === 'expired' && remaining(scope?.deadline, this.clock()) <= 0) {
-          throw new ShardTimeoutError(shardId, lastError ? `${lastError.detail} (no primary before the deadline)` : 'no primary before the deadline');
+          throw new ShardTimeoutError(
+            shardId,
+            lastError ? `${lastError.detail} (no primary before the deadline)` : 'no primary before the deadline',
+          );
         }
         if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
         try {
@@ -406,7 +409,12 @@ export class Database {
     }
   }
 
-  private async runOnClient<R extends object>(client: pg.PoolClient, target: NodeTarget, stmt: Statement, params: readonly unknown[]): Promise<Rows<R>> {
+  private async runOnClient<R extends object>(
+    client: pg.PoolClient,
+    target: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+  ): Promise<Rows<R>> {
     const finish = this.start({ target, statement: stmt });
     try {
       const result = await this.query<R>(client, target, stmt, params);
@@ -442,7 +450,9 @@ export class Database {
       const deadlineFirst = left <= this.connectWaitMs;
       permit = await lease.admission.acquire(
         Math.min(this.connectWaitMs, left),
-        deadlineFirst ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`) : undefined,
+        deadlineFirst
+          ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`)
+          : undefined,
       );
     } catch (err) {
       lease.release();
@@ -498,9 +508,10 @@ export class Database {
     const ms = remaining(scope?.deadline, this.clock());
     if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
     try {
-      const config: pg.QueryConfig = stmt.prepare === false
-        ? { text: stmt.text, values: params as unknown[] }
-        : { name: stmt.name, text: stmt.text, values: params as unknown[] };
+      const config: pg.QueryConfig =
+        stmt.prepare === false
+          ? { text: stmt.text, values: params as unknown[] }
+          : { name: stmt.name, text: stmt.text, values: params as unknown[] };
       // Queued in this order on the connection: the position is read after the write has committed.
       const write = client.query<R>(config);
       const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
@@ -549,13 +560,12 @@ export class Database {
     const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
     if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
     this.log('node could not serve', { node: target.node.id, detail });
-    
+
     return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
   }
 
   /** No node of the shard may serve the statement (no primary, a split brain, no replica for a read). */
   private noNode(shardId: number): ShardUnavailableError {
-    
     const reason = this.manager.noWriteReason(shardId);
     return new ShardUnavailableError(shardId, reason === 'SPLIT_BRAIN' ? 'split brain: more than one primary' : 'no node can serve', {
       ...(reason === 'SPLIT_BRAIN' ? { reason } : {}),
@@ -563,7 +573,11 @@ export class Database {
   }
 
   /** The write found no primary in time (or no room to wait); `last` is what its own attempt met, if it made one. */
-  private noPrimary(shardId: number, slot: Extract<WriteSlot, { ok: false }>, last: ShardUnavailableError | undefined): ShardUnavailableError {
+  private noPrimary(
+    shardId: number,
+    slot: Extract<WriteSlot, { ok: false }>,
+    last: ShardUnavailableError | undefined,
+  ): ShardUnavailableError {
     const why =
       slot.reason === 'SPLIT_BRAIN'
         ? 'split brain: more than one primary'

@@ -50,11 +50,7 @@ function guardedClient(onError: (err: Error) => void): new (config?: string | pg
  * an `'error'` listener for its whole life (see `guardedClient`), and so does
  * the pool itself: a connection dying never crashes the process.
  */
-export function createNodePool(
-  node: ShardNode,
-  options: PoolOptions,
-  onConnectionError: (node: ShardNode, err: Error) => void,
-): pg.Pool {
+export function createNodePool(node: ShardNode, options: PoolOptions, onConnectionError: (node: ShardNode, err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
     Client: guardedClient((err) => onConnectionError(node, err)),
     host: node.config.host,

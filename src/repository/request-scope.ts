@@ -22,7 +22,11 @@ export class StatementBudget {
   take(): void {
     this.sent++;
     if (this.sent > this.max) {
-      throw new OperationTooComplexError('statements', this.max, `The operation sent more than ${this.max} SQL statements and was stopped.`);
+      throw new OperationTooComplexError(
+        'statements',
+        this.max,
+        `The operation sent more than ${this.max} SQL statements and was stopped.`,
+      );
     }
   }
 }

@@ -185,7 +185,12 @@ export const OBJECTS_EXIST = statement(
   false,
 );
 
-export const SELECT_JOBS = statement('reshard_jobs', 'SELECT', 'SELECT job_id, phase, to_epoch, copy_cursor, copy_done, copied FROM shardgate_reshard', false);
+export const SELECT_JOBS = statement(
+  'reshard_jobs',
+  'SELECT',
+  'SELECT job_id, phase, to_epoch, copy_cursor, copy_done, copied FROM shardgate_reshard',
+  false,
+);
 
 export const UPSERT_JOB = statement(
   'reshard_job_upsert',
@@ -261,7 +266,12 @@ export const SCAN_USER_IDS = statement(
   false,
 );
 
-export const SELECT_USERS_BY_IDS = statement('reshard_users_by_ids', 'SELECT', `SELECT ${COLUMNS} FROM users WHERE user_id = ANY($1::varchar[])`, false);
+export const SELECT_USERS_BY_IDS = statement(
+  'reshard_users_by_ids',
+  'SELECT',
+  `SELECT ${COLUMNS} FROM users WHERE user_id = ANY($1::varchar[])`,
+  false,
+);
 
 export const UPSERT_USERS = statement(
   'reshard_upsert',
@@ -283,7 +293,12 @@ export const SELECT_CHANGES = statement(
   false,
 );
 
-export const DELETE_CHANGES = statement('reshard_changes_done', 'DELETE', 'DELETE FROM shardgate_reshard_changes WHERE seq = ANY($1::int8[])', false);
+export const DELETE_CHANGES = statement(
+  'reshard_changes_done',
+  'DELETE',
+  'DELETE FROM shardgate_reshard_changes WHERE seq = ANY($1::int8[])',
+  false,
+);
 
 export const COUNT_CHANGES = statement('reshard_backlog', 'SELECT', 'SELECT count(*)::int8 AS n FROM shardgate_reshard_changes', false);
 

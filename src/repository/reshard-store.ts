@@ -196,7 +196,12 @@ export class ReshardStore {
     if (rows.length === 0 && deleteIds.length === 0) return;
     await this.tx(async (tx) => {
       if (rows.length > 0) {
-        await tx.execute(UPSERT_USERS, [rows.map((r) => r.userId), rows.map((r) => r.name), rows.map((r) => r.email), rows.map((r) => r.createdAt)]);
+        await tx.execute(UPSERT_USERS, [
+          rows.map((r) => r.userId),
+          rows.map((r) => r.name),
+          rows.map((r) => r.email),
+          rows.map((r) => r.createdAt),
+        ]);
       }
       if (deleteIds.length > 0) await tx.execute(DELETE_USERS, [deleteIds]);
     });
@@ -230,7 +235,10 @@ export class ReshardStore {
 
   /** Every user's digest (see USER_DIGESTS). */
   async digests(): Promise<{ userId: string; digest: string }[]> {
-    return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({ userId: r.user_id, digest: r.digest }));
+    return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({
+      userId: r.user_id,
+      digest: r.digest,
+    }));
   }
 
   private tx<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {

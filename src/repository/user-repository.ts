@@ -79,7 +79,12 @@ export class UserRepository {
     return this.layout.run(
       async () => {
         const shardId = this.shardIdOf(userId);
-        const { rows } = await this.db.write<UserRow>(shardId, UPDATE_USER, [userId, patch.name ?? null, patch.email ?? null], this.options());
+        const { rows } = await this.db.write<UserRow>(
+          shardId,
+          UPDATE_USER,
+          [userId, patch.name ?? null, patch.email ?? null],
+          this.options(),
+        );
         if (rows.length === 0) throw new UserNotFoundError(userId);
         return toUser(rows[0]!, shardId);
       },
@@ -103,7 +108,13 @@ export class UserRepository {
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
   async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
-    const { rows } = await this.db.read<UserRow>(shardId, policy, SELECT_USERS_BY_IDS, [userIds], this.options({ batchSize: userIds.length }));
+    const { rows } = await this.db.read<UserRow>(
+      shardId,
+      policy,
+      SELECT_USERS_BY_IDS,
+      [userIds],
+      this.options({ batchSize: userIds.length }),
+    );
     return rows.map((r) => toUser(r, shardId));
   }
 
@@ -117,11 +128,13 @@ export class UserRepository {
     const result =
       after === null
         ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], this.options())
-        : await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC, [
-            after.createdAt,
-            after.userId,
-            limit,
-          ], this.options());
+        : await this.db.read<UserRow>(
+            shardId,
+            policy,
+            direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC,
+            [after.createdAt, after.userId, limit],
+            this.options(),
+          );
     return result.rows.map((r) => toUser(r, shardId));
   }
 
@@ -143,7 +156,6 @@ export class UserRepository {
     const { rows } = await this.db.read<{ n: string }>(shardId, policy, COUNT_USERS, [], this.options());
     return Number(rows[0]!.n);
   }
-
 }
 
 function toUser(row: UserRow, shardId: number): User {

@@ -16,7 +16,6 @@ export const INSERT_USER = statement(
   `INSERT INTO users (user_id, name, email) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
 );
 
-
 export const SELECT_USERS_BY_IDS = statement(
   'users_select_many',
   'SELECT',

@@ -4,7 +4,9 @@ import { shardIdFor } from '../sharding/shard-id-for.js';
 import { belongsAfter, buildReshardPlan, countMoves, describePlan, emptyMoveCounts, moves } from './reshard-plan.js';
 
 const node = (port: number, dbname = 'shardgate') => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname });
-const topology = (...ports: number[]): Topology => ({ shards: ports.map((p, i) => ({ shardId: i, primary: node(p), replicas: [node(p + 1)] })) });
+const topology = (...ports: number[]): Topology => ({
+  shards: ports.map((p, i) => ({ shardId: i, primary: node(p), replicas: [node(p + 1)] })),
+});
 
 describe('buildReshardPlan', () => {
   it('matches shards by database: 2 → 3 reusing both old shards', () => {
@@ -20,11 +22,21 @@ describe('buildReshardPlan', () => {
 
   it('3 → 2: the third database leaves the layout', () => {
     const plan = buildReshardPlan(topology(5000, 5010, 5020), topology(5000, 5010));
-    expect(plan.databases.map((d) => [d.oldShard, d.newShard])).toEqual([[0, 0], [1, 1], [2, null]]);
+    expect(plan.databases.map((d) => [d.oldShard, d.newShard])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, null],
+    ]);
   });
 
   it('a database of another name on the same server is another database; a reused one may change shard id', () => {
-    const to: Topology = { shards: [{ shardId: 0, primary: node(5010), replicas: [] }, { shardId: 1, primary: node(5000, 'other'), replicas: [] }, { shardId: 2, primary: node(5000), replicas: [] }] };
+    const to: Topology = {
+      shards: [
+        { shardId: 0, primary: node(5010), replicas: [] },
+        { shardId: 1, primary: node(5000, 'other'), replicas: [] },
+        { shardId: 2, primary: node(5000), replicas: [] },
+      ],
+    };
     const plan = buildReshardPlan(topology(5000, 5010), to);
     expect(plan.databases.map((d) => [d.key, d.oldShard, d.newShard])).toEqual([
       ['127.0.0.1:5000/shardgate', 0, 2],
@@ -35,7 +47,9 @@ describe('buildReshardPlan', () => {
 
   it('refuses an unchanged shard count and a database listed twice', () => {
     expect(() => buildReshardPlan(topology(5000, 5010), topology(5000, 6000))).toThrow(/both have 2 shard\(s\)/);
-    expect(() => buildReshardPlan(topology(5000, 5010), topology(5000, 5010, 5000))).toThrow(/--to: shards 0 and 2 are the same database 127.0.0.1:5000\/shardgate/);
+    expect(() => buildReshardPlan(topology(5000, 5010), topology(5000, 5010, 5000))).toThrow(
+      /--to: shards 0 and 2 are the same database 127.0.0.1:5000\/shardgate/,
+    );
   });
 });
 
@@ -53,8 +67,19 @@ describe('moves and counts', () => {
 
   it('counts per old and new shard, and flags users that are not on their old shard', () => {
     const counts = emptyMoveCounts(plan);
-    for (const oldShard of [0, 1]) countMoves(plan, counts, oldShard, ids.filter((id) => shardIdFor(id, 2) === oldShard));
-    countMoves(plan, counts, 0, ['user-1'].filter((id) => shardIdFor(id, 2) === 1));
+    for (const oldShard of [0, 1])
+      countMoves(
+        plan,
+        counts,
+        oldShard,
+        ids.filter((id) => shardIdFor(id, 2) === oldShard),
+      );
+    countMoves(
+      plan,
+      counts,
+      0,
+      ['user-1'].filter((id) => shardIdFor(id, 2) === 1),
+    );
     expect(counts.total).toBe(3000);
     expect(counts.matrix.flat().reduce((a, b) => a + b, 0)).toBe(3000);
     const staying = counts.matrix[0]![0]! + counts.matrix[1]![1]!;

@@ -37,7 +37,9 @@ export function buildReshardPlan(from: Topology, to: Topology): ReshardPlan {
   const oldCount = from.shards.length;
   const newCount = to.shards.length;
   if (oldCount === newCount) {
-    throw new ReshardError(`--from and --to both have ${oldCount} shard(s): resharding changes the shard count (use SIGHUP to change nodes)`);
+    throw new ReshardError(
+      `--from and --to both have ${oldCount} shard(s): resharding changes the shard count (use SIGHUP to change nodes)`,
+    );
   }
   const databases: { key: string; primary: NodeConfig; oldShard: number | null; newShard: number | null }[] = [];
   const byKey = new Map<string, number>();

@@ -106,7 +106,12 @@ class ReshardRun {
     this.log = options.log;
     this.startedAt = this.clock();
     this.jobId = createHash('sha256')
-      .update(JSON.stringify({ from: this.plan.oldDatabase.map((i) => this.plan.databases[i]!.key), to: this.plan.newDatabase.map((i) => this.plan.databases[i]!.key) }))
+      .update(
+        JSON.stringify({
+          from: this.plan.oldDatabase.map((i) => this.plan.databases[i]!.key),
+          to: this.plan.newDatabase.map((i) => this.plan.databases[i]!.key),
+        }),
+      )
       .digest('hex')
       .slice(0, 16);
   }
@@ -125,7 +130,9 @@ class ReshardRun {
         return this.result('already-done', latest.epoch);
       }
       if (latest && !this.isOldLayout(latest.topology)) {
-        throw new ReshardError(`the layout the gateways use (epoch ${latest.epoch}, recorded in the databases) is not --from; pass the current layout as --from`);
+        throw new ReshardError(
+          `the layout the gateways use (epoch ${latest.epoch}, recorded in the databases) is not --from; pass the current layout as --from`,
+        );
       }
       this.toEpoch = (latest?.epoch ?? 0) + 1;
     } else if (phase === 'done') {
@@ -141,7 +148,10 @@ class ReshardRun {
     if (phase === null) {
       const misplaced = counts.misplaced.reduce((a, b) => a + b, 0);
       if (misplaced > 0) {
-        const where = counts.misplaced.map((n, i) => (n > 0 ? `old shard ${i}: ${n}` : null)).filter(Boolean).join(', ');
+        const where = counts.misplaced
+          .map((n, i) => (n > 0 ? `old shard ${i}: ${n}` : null))
+          .filter(Boolean)
+          .join(', ');
         throw new ReshardError(`${misplaced} user(s) are not on their shard of --from (${where}): is --from the layout the gateways use?`);
       }
     }
@@ -192,7 +202,12 @@ class ReshardRun {
     );
   }
 
-  private async readState(): Promise<{ phase: Phase | null; toEpoch: number; otherJobs: JobRow[]; latestLayout: { epoch: number; topology: unknown } | null }> {
+  private async readState(): Promise<{
+    phase: Phase | null;
+    toEpoch: number;
+    otherJobs: JobRow[];
+    latestLayout: { epoch: number; topology: unknown } | null;
+  }> {
     const exists = await Promise.all(this.stores.map((s) => s.objectsExist()));
     const jobs = await Promise.all(this.stores.map((s, i) => (exists[i]!.job ? s.jobs() : Promise.resolve([]))));
     const layouts = await Promise.all(this.stores.map((s, i) => (exists[i]!.layout ? s.latestLayout() : Promise.resolve(null))));
@@ -268,7 +283,9 @@ class ReshardRun {
         const store = this.stores[i]!;
         await store.installLayoutObjects();
         // Old shards accept their own users (what the gateways route to them now); a new database accepts nothing until the switch.
-        await store.initGuard(db.oldShard !== null ? { state: 'active', shardCount: this.plan.oldCount, shardId: db.oldShard } : { state: 'paused' });
+        await store.initGuard(
+          db.oldShard !== null ? { state: 'active', shardCount: this.plan.oldCount, shardId: db.oldShard } : { state: 'paused' },
+        );
         if (db.oldShard !== null) await store.installChangeCapture();
         await store.saveJob(this.jobId, 'prepared', this.toEpoch);
       }),
@@ -464,7 +481,8 @@ class ReshardRun {
   private async abort(failed: readonly ShardComparison[]): Promise<never> {
     const differences = failed.flatMap((c) => c.differences.map((d) => ({ ...d, shardId: c.shardId })));
     for (const d of differences.slice(0, SHOWN_DIFFERENCES)) {
-      const what = d.kind === 'missing' ? 'missing on the new shard' : d.kind === 'extra' ? 'on the new shard but not on the old ones' : 'differs';
+      const what =
+        d.kind === 'missing' ? 'missing on the new shard' : d.kind === 'extra' ? 'on the new shard but not on the old ones' : 'differs';
       this.log(`verify: new shard ${d.shardId}: user ${JSON.stringify(d.userId)} ${what}`);
     }
     if (differences.length > SHOWN_DIFFERENCES) this.log(`verify: ... and ${differences.length - SHOWN_DIFFERENCES} more`);
@@ -476,7 +494,9 @@ class ReshardRun {
     }
     await Promise.all([...byOwner].map(([owner, ids]) => this.stores[this.plan.oldDatabase[owner]!]!.queueChanges(ids)));
     await Promise.all(
-      this.plan.oldDatabase.map((db, oldShard) => this.stores[db]!.setGuard({ state: 'active', shardCount: this.plan.oldCount, shardId: oldShard })),
+      this.plan.oldDatabase.map((db, oldShard) =>
+        this.stores[db]!.setGuard({ state: 'active', shardCount: this.plan.oldCount, shardId: oldShard }),
+      ),
     );
     await this.savePhase(phaseAfter('cutover', 'aborted'));
     throw new ReshardError(
@@ -497,7 +517,10 @@ class ReshardRun {
         if (!target) return;
         for (const replica of shard.nodes.filter((n) => n.key !== primary.key)) {
           for (;;) {
-            const lsn = await shards.db.probe(replica, 2000).then((p) => p.lsn, () => null);
+            const lsn = await shards.db.probe(replica, 2000).then(
+              (p) => p.lsn,
+              () => null,
+            );
             if (lsn && parseLsn(lsn) >= parseLsn(target)) break;
             if (this.clock() > deadline) {
               this.log(`cutover: replica ${replica.address} of new shard ${shard.id} has not replayed the last changes; switching anyway`);
@@ -523,7 +546,8 @@ class ReshardRun {
     const order = this.plan.databases.map((_, i) => i).sort((a, b) => rank(a) - rank(b));
     for (const i of order) {
       const db = this.plan.databases[i]!;
-      const guard: GuardState = db.newShard !== null ? { state: 'active', shardCount: this.plan.newCount, shardId: db.newShard } : { state: 'retired' };
+      const guard: GuardState =
+        db.newShard !== null ? { state: 'active', shardCount: this.plan.newCount, shardId: db.newShard } : { state: 'retired' };
       await this.stores[i]!.recordLayout(this.toEpoch, this.options.recordedTo, guard);
     }
   }
@@ -536,7 +560,10 @@ class ReshardRun {
       await new Promise((r) => setTimeout(r, delay));
     }
     const sizes = await Promise.all(this.stores.map((s) => s.countUsers()));
-    const progress = this.progress('cleanup (users checked)', sizes.reduce((a, b) => a + b, 0));
+    const progress = this.progress(
+      'cleanup (users checked)',
+      sizes.reduce((a, b) => a + b, 0),
+    );
     let checked = 0;
     let deleted = 0;
     await Promise.all(

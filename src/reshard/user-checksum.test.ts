@@ -15,9 +15,27 @@ describe('checksums', () => {
   });
 
   it('equal sets compare equal; otherwise names every missing, extra and different user, sorted', () => {
-    const expected = new Map([['a', d(1)], ['b', d(2)], ['c', d(3)]]);
-    expect(compareShard(0, expected, new Map([['c', d(3)], ['a', d(1)], ['b', d(2)]]))).toMatchObject({ equal: true, differences: [] });
-    const actual = new Map([['a', d(1)], ['c', d(9)], ['z', d(5)]]);
+    const expected = new Map([
+      ['a', d(1)],
+      ['b', d(2)],
+      ['c', d(3)],
+    ]);
+    expect(
+      compareShard(
+        0,
+        expected,
+        new Map([
+          ['c', d(3)],
+          ['a', d(1)],
+          ['b', d(2)],
+        ]),
+      ),
+    ).toMatchObject({ equal: true, differences: [] });
+    const actual = new Map([
+      ['a', d(1)],
+      ['c', d(9)],
+      ['z', d(5)],
+    ]);
     const result = compareShard(2, expected, actual);
     expect(result.equal).toBe(false);
     expect(result.shardId).toBe(2);

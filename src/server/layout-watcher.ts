@@ -114,14 +114,20 @@ export class LayoutWatcher implements LayoutWaiter {
     } catch (err) {
       if (this.refused !== newer.epoch) {
         this.refused = newer.epoch;
-        this.options.logger?.error({ epoch: newer.epoch, error: (err as Error).message }, 'the recorded shard layout cannot be used; the running topology stays');
+        this.options.logger?.error(
+          { epoch: newer.epoch, error: (err as Error).message },
+          'the recorded shard layout cannot be used; the running topology stays',
+        );
       }
       return;
     }
     if (!sameNodes(topology, this.topology)) {
       const from = manager.shardCount;
       await this.shards.adoptLayout(topology);
-      this.options.logger?.warn({ epoch: newer.epoch, from, to: topology.shards.length }, `adopted the recorded shard layout (epoch ${newer.epoch}): ${topology.shards.length} shard(s)`);
+      this.options.logger?.warn(
+        { epoch: newer.epoch, from, to: topology.shards.length },
+        `adopted the recorded shard layout (epoch ${newer.epoch}): ${topology.shards.length} shard(s)`,
+      );
     }
     this.topology = topology;
     this.epoch = newer.epoch;

@@ -17,7 +17,10 @@ export function logRoleChanges(manager: ShardManager, logger: Logger): void {
     if (!roles.primary && roles.noWriteReason !== previous.noWriteReason) {
       if (roles.noWriteReason === 'SPLIT_BRAIN') {
         const claimants = [...roles.excluded].filter(([, r]) => r === 'split-brain').map(([n]) => n.address);
-        logger.error({ shard: shardId, nodes: claimants, timeline: roles.timeline }, 'split brain: more than one primary on the same timeline; the shard takes no writes');
+        logger.error(
+          { shard: shardId, nodes: claimants, timeline: roles.timeline },
+          'split brain: more than one primary on the same timeline; the shard takes no writes',
+        );
       } else {
         logger.warn({ shard: shardId, last: roles.memory.lastPrimary?.address ?? null }, 'shard has no primary; writes wait for one');
       }
@@ -33,7 +36,10 @@ export function logRoleChanges(manager: ShardManager, logger: Logger): void {
           'node belongs to another PostgreSQL system than the rest of its shard (a wrong address in the topology?); it serves nothing',
         );
       } else if (reason === 'stale-primary') {
-        logger.error({ ...fields, shardTimeline: roles.timeline }, 'an old primary is out of recovery on a superseded timeline; it serves nothing');
+        logger.error(
+          { ...fields, shardTimeline: roles.timeline },
+          'an old primary is out of recovery on a superseded timeline; it serves nothing',
+        );
       } else if (reason !== 'unobserved') {
         logger.warn(fields, 'node serves nothing');
       }

@@ -4,7 +4,8 @@ import { loadTopologyFile } from '../config/load-topology.js';
 import { describeTopologyChange, type TopologyChange } from '../sharding/topology-change.js';
 import type { Shards } from './open-shards.js';
 
-export type ReloadResult = { readonly ok: true; readonly change: TopologyChange; readonly summary: string[] } | { readonly ok: false; readonly message: string };
+export type ReloadResult =
+  { readonly ok: true; readonly change: TopologyChange; readonly summary: string[] } | { readonly ok: false; readonly message: string };
 
 /**
  * Re-reads the topology file and applies it while serving (SIGHUP). New

@@ -48,7 +48,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   });
   shards.manager.onHealthChange((node, health, previous) => {
     if (health.status !== previous.status) {
-      const fields = { node: node.id, address: node.address, from: previous.status, to: health.status, reason: health.reason, error: health.lastError };
+      const fields = {
+        node: node.id,
+        address: node.address,
+        from: previous.status,
+        to: health.status,
+        reason: health.reason,
+        error: health.lastError,
+      };
       if (health.status === 'ejected') logger.warn(fields, 'node ejected');
       else logger.info(fields, 'node health changed');
     }

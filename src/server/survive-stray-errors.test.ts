@@ -19,7 +19,10 @@ describe('strayErrorHandlers', () => {
   it('keeps serving after an uncaught lost connection', () => {
     const { logger, exit, onException } = setup();
     onException(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'uncaughtException');
-    onException(Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' }), 'uncaughtException');
+    onException(
+      Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' }),
+      'uncaughtException',
+    );
     expect(logger.error).toHaveBeenCalledTimes(2);
     expect(exit).not.toHaveBeenCalled();
   });

@@ -74,13 +74,23 @@ export function useOperationLimits(limits: OperationLimits): Plugin<GatewayConte
       if (estimate.representations > limits.maxRepresentations) {
         const max = limits.maxRepresentations;
         setResultAndStopExecution({
-          errors: [tooComplexError('representations', max, `_entities asks for ${estimate.representations} representations; at most ${max} per request.`)],
+          errors: [
+            tooComplexError(
+              'representations',
+              max,
+              `_entities asks for ${estimate.representations} representations; at most ${max} per request.`,
+            ),
+          ],
         });
       } else if (estimate.statements > limits.maxStatements) {
         const max = limits.maxStatements;
         setResultAndStopExecution({
           errors: [
-            tooComplexError('statements', max, `The operation could send ${estimate.statements} SQL statements over ${shardCount} shards; at most ${max} per request.`),
+            tooComplexError(
+              'statements',
+              max,
+              `The operation could send ${estimate.statements} SQL statements over ${shardCount} shards; at most ${max} per request.`,
+            ),
           ],
         });
       }

@@ -39,7 +39,10 @@ export function useOverloadShedding(logger: Logger): Plugin<GatewayContext> {
           if (overloaded.length === 0) return;
           const shards = [...new Set(overloaded.map((o) => o.shardId))].sort((a, b) => a - b);
           const shed = overloaded.length === result.errors.length && nothingAnswered(result);
-          logger.warn({ requestId, shards, errors: overloaded.length, shed }, shed ? 'request shed: shards overloaded' : 'shards overloaded');
+          logger.warn(
+            { requestId, shards, errors: overloaded.length, shed },
+            shed ? 'request shed: shards overloaded' : 'shards overloaded',
+          );
           if (!shed) return;
           setResult({
             ...result,

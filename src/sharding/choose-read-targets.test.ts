@@ -86,7 +86,9 @@ describe('ShardManager', () => {
   });
 
   it('routes keys with the hash', () => {
-    const three: Topology = { shards: [0, 1, 2].map((id) => ({ shardId: id, primary: node(6000 + id * 2), replicas: [node(6001 + id * 2)] })) };
+    const three: Topology = {
+      shards: [0, 1, 2].map((id) => ({ shardId: id, primary: node(6000 + id * 2), replicas: [node(6001 + id * 2)] })),
+    };
     const manager = new ShardManager(three);
     expect(manager.shardIdOf('alice')).toBe(2);
     expect(manager.writeTarget(manager.shardIdOf('alice'))).toMatchObject({ node: { id: 'shard2/127.0.0.1:6004' }, reason: 'write' });

@@ -18,7 +18,12 @@ describe('chooseTokenRead', () => {
   });
 
   it('waits for replicas that are behind, or whose position is not known yet', () => {
-    expect(chooseTokenRead(wanted, history, [{ node: 'r0', position: at(10n) }, { node: 'r1', position: null }])).toEqual({
+    expect(
+      chooseTokenRead(wanted, history, [
+        { node: 'r0', position: at(10n) },
+        { node: 'r1', position: null },
+      ]),
+    ).toEqual({
       kind: 'wait',
       candidates: ['r0', 'r1'],
     });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideShardRoles, initialRoleMemory, type NodeRoleInput, type RoleObservation, type ShardRoleMemory } from './decide-shard-roles.js';
+import {
+  decideShardRoles,
+  initialRoleMemory,
+  type NodeRoleInput,
+  type RoleObservation,
+  type ShardRoleMemory,
+} from './decide-shard-roles.js';
 
 const SYS = '7300000000000000001';
 const primary = (timeline: number, systemIdentifier = SYS): RoleObservation => ({ inRecovery: false, timeline, systemIdentifier });
@@ -88,10 +94,7 @@ describe('decideShardRoles', () => {
   });
 
   it('the old primary rejoining as a standby of the new one reads again', () => {
-    const [, rejoined] = rounds(
-      [input('a', primary(1)), input('b', primary(2))],
-      [input('a', standby(2)), input('b', primary(2))],
-    );
+    const [, rejoined] = rounds([input('a', primary(1)), input('b', primary(2))], [input('a', standby(2)), input('b', primary(2))]);
     expect(rejoined).toMatchObject({ primary: 'b', replicas: ['a'], primaryChanged: false });
   });
 

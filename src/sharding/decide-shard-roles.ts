@@ -107,11 +107,7 @@ export interface ShardRoles<N> {
  * changes nothing here), while a promotion elsewhere shows as a higher
  * timeline and wins.
  */
-export function decideShardRoles<N>(
-  nodes: readonly NodeRoleInput<N>[],
-  memory: ShardRoleMemory<N>,
-  now: number,
-): ShardRoles<N> {
+export function decideShardRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: ShardRoleMemory<N>, now: number): ShardRoles<N> {
   const observed = nodes.filter((n): n is NodeRoleInput<N> & { observation: RoleObservation } => n.observation !== null);
   if (observed.length === 0) return configuredRoles(nodes, memory, now);
 
@@ -154,7 +150,16 @@ export function decideShardRoles<N>(
 function configuredRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: ShardRoleMemory<N>, now: number): ShardRoles<N> {
   const primary = nodes.find((n) => n.configuredRole === 'primary')?.node ?? null;
   const replicas = nodes.filter((n) => n.configuredRole === 'replica').map((n) => n.node);
-  return finish(primary, primary === null ? 'NO_PRIMARY' : null, replicas, new Map(), memory.highestTimeline, memory.systemIdentifier, memory, now);
+  return finish(
+    primary,
+    primary === null ? 'NO_PRIMARY' : null,
+    replicas,
+    new Map(),
+    memory.highestTimeline,
+    memory.systemIdentifier,
+    memory,
+    now,
+  );
 }
 
 function finish<N>(

@@ -42,12 +42,7 @@ export function isServable(health: NodeHealth): boolean {
 }
 
 /** A probe (or statement) succeeded. One success re-admits an ejected node, unless it lags. (Roles are decided apart: decide-shard-roles.ts.) */
-export function afterSuccess(
-  prev: NodeHealth,
-  now: number,
-  policy: HealthPolicy,
-  observed: { lag?: ReplicaLag | null } = {},
-): NodeHealth {
+export function afterSuccess(prev: NodeHealth, now: number, policy: HealthPolicy, observed: { lag?: ReplicaLag | null } = {}): NodeHealth {
   const lag = observed.lag === undefined ? prev.lag : observed.lag;
   let reason: EjectReason | null = null;
   if (policy.maxLagSeconds !== null && lag !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';

@@ -4,7 +4,9 @@ import { ReadPolicy } from './read-policy.js';
 import { ShardManager } from './shard-manager.js';
 
 const node = (port: number) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
-const topology = (...ports: number[]): Topology => ({ shards: ports.map((p, i) => ({ shardId: i, primary: node(p), replicas: [node(p + 1)] })) });
+const topology = (...ports: number[]): Topology => ({
+  shards: ports.map((p, i) => ({ shardId: i, primary: node(p), replicas: [node(p + 1)] })),
+});
 const primary = { inRecovery: false, timeline: 1, systemIdentifier: 'a' };
 
 describe('ShardManager.reconfigure with a recorded layout of another shard count', () => {

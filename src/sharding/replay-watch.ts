@@ -40,7 +40,11 @@ export class ReplayWatch {
   }
 
   /** The first of `candidates` to reach `lsn` on the given history within `waitMs`, else null. */
-  waitFor(candidates: readonly ShardNode[], wanted: { lsn: bigint; systemId: bigint; timeline: number }, waitMs: number): Promise<ShardNode | null> {
+  waitFor(
+    candidates: readonly ShardNode[],
+    wanted: { lsn: bigint; systemId: bigint; timeline: number },
+    waitMs: number,
+  ): Promise<ShardNode | null> {
     const ready = candidates.find((n) => this.satisfies(n, wanted));
     if (ready) return Promise.resolve(ready);
     if (waitMs <= 0 || candidates.length === 0) return Promise.resolve(null);

@@ -47,6 +47,9 @@ describe('Scatter', () => {
       return shardId * 10;
     });
     expect(results.map((r) => r.shardId)).toEqual(route.kind === 'some' ? [...route.keysByShard.keys()] : []);
-    for (const r of results) expect(r).toEqual(r.shardId === 0 ? { shardId: 0, ok: false, error: new Error('down') } : { shardId: r.shardId, ok: true, value: r.shardId * 10 });
+    for (const r of results)
+      expect(r).toEqual(
+        r.shardId === 0 ? { shardId: 0, ok: false, error: new Error('down') } : { shardId: r.shardId, ok: true, value: r.shardId * 10 },
+      );
   });
 });

@@ -3,8 +3,7 @@ import { shardIdsOf, type ShardRoute } from './shard-route.js';
 
 /** One shard's part of a scatter: its value, or why it failed. */
 export type ShardResult<T> = { readonly shardId: number } & (
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: unknown }
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }
 );
 
 /** Told of every route a scatter runs (the cross-shard read counter listens). */
@@ -25,7 +24,9 @@ export class Scatter {
     const shardIds = this.start(route);
     const settled = await Promise.allSettled(shardIds.map((id) => fn(id)));
     return settled.map((s, i) =>
-      s.status === 'fulfilled' ? { shardId: shardIds[i]!, ok: true, value: s.value } : { shardId: shardIds[i]!, ok: false, error: s.reason },
+      s.status === 'fulfilled'
+        ? { shardId: shardIds[i]!, ok: true, value: s.value }
+        : { shardId: shardIds[i]!, ok: false, error: s.reason },
     );
   }
 

@@ -10,13 +10,7 @@ import {
   type ShardRoleMemory,
   type ShardRoles,
 } from './decide-shard-roles.js';
-import {
-  afterFailure,
-  afterSuccess,
-  INITIAL_HEALTH,
-  isServable,
-  type NodeHealth,
-} from './node-health.js';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type NodeHealth } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
 import type { ReplicaLag } from './replica-lag.js';
@@ -261,7 +255,11 @@ export class ShardManager {
   private decide(shard: Shard, now: number): { roles: ShardRoles<ShardNode>; memory: ShardRoleMemory<string> } {
     const byKey = new Map(shard.nodes.map((n) => [n.key, n]));
     const memory = this.memories[shard.id]!;
-    const inputs = shard.nodes.map((node) => ({ node: node.key, configuredRole: node.configuredRole, observation: this.observationOf(node) }));
+    const inputs = shard.nodes.map((node) => ({
+      node: node.key,
+      configuredRole: node.configuredRole,
+      observation: this.observationOf(node),
+    }));
     const decided = decideShardRoles(inputs, memory, now);
     const toNode = (key: string) => byKey.get(key)!;
     const excluded = new Map<ShardNode, ExclusionReason>();
@@ -272,7 +270,10 @@ export class ShardManager {
       replicas: decided.replicas.map(toNode),
       excluded,
       // The remembered last primary may have been removed by a reload; the node-keyed memory still counts changes right.
-      memory: { ...decided.memory, lastPrimary: decided.memory.lastPrimary === null ? null : (byKey.get(decided.memory.lastPrimary) ?? null) },
+      memory: {
+        ...decided.memory,
+        lastPrimary: decided.memory.lastPrimary === null ? null : (byKey.get(decided.memory.lastPrimary) ?? null),
+      },
     };
     return { roles, memory: decided.memory };
   }

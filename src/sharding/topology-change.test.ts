@@ -25,7 +25,10 @@ describe('diffTopology', () => {
     expect(change.shards.map((s) => s.shardId)).toEqual([0]);
     expect(change.added.map((n) => n.address)).toEqual(['10.0.0.1:5003']);
     expect(change.removed.map((n) => n.address)).toEqual(['10.0.0.1:5002']);
-    expect(change.shards[0]!.roleChanged.map((n) => `${n.address}:${n.configuredRole}`)).toEqual(['10.0.0.1:5001:primary', '10.0.0.1:5000:replica']);
+    expect(change.shards[0]!.roleChanged.map((n) => `${n.address}:${n.configuredRole}`)).toEqual([
+      '10.0.0.1:5001:primary',
+      '10.0.0.1:5000:replica',
+    ]);
     expect(describeTopologyChange(change)).toEqual([
       'shard 0: added 10.0.0.1:5003 (replica); removed 10.0.0.1:5002; now listed as primary: 10.0.0.1:5001, replica: 10.0.0.1:5000',
     ]);

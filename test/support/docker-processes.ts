@@ -47,7 +47,10 @@ export async function stopGroup(proc: GroupProcess, signal: NodeJS.Signals = 'SI
   if (!proc.hasExited()) {
     signalQuietly(proc.pid, signal);
     const timedOut = await Promise.race([
-      proc.exited.then(() => false, () => false),
+      proc.exited.then(
+        () => false,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
     ]);
     if (timedOut) signalQuietly(-proc.pid, 'SIGKILL');

@@ -57,7 +57,10 @@ export async function makeSynchronous(primaryPort: number): Promise<void> {
   );
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const rows = await adminQuery<{ n: number }>(primaryPort, "SELECT count(*)::int AS n FROM pg_stat_replication WHERE sync_state = 'sync'");
+    const rows = await adminQuery<{ n: number }>(
+      primaryPort,
+      "SELECT count(*)::int AS n FROM pg_stat_replication WHERE sync_state = 'sync'",
+    );
     if (rows[0]!.n > 0) return;
     if (Date.now() > deadline) throw new Error(`no synchronous standby on port ${primaryPort} after 15 s`);
     await new Promise((r) => setTimeout(r, 100));

@@ -89,7 +89,8 @@ export function decodeTraces(request: OtlpRequest): ExportedTraces {
   const body: Json = type.includes('json')
     ? JSON.parse(request.body.toString('utf8'))
     : ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(request.body), { longs: String, bytes: String, oneofs: false });
-  const hex = (id: unknown) => (typeof id !== 'string' || id === '' ? '' : type.includes('json') ? id : Buffer.from(id, 'base64').toString('hex'));
+  const hex = (id: unknown) =>
+    typeof id !== 'string' || id === '' ? '' : type.includes('json') ? id : Buffer.from(id, 'base64').toString('hex');
   const attributes = (list: Json[] | undefined) =>
     Object.fromEntries(
       (list ?? []).map((kv: Json) => {

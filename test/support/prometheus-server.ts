@@ -94,10 +94,14 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     running.set(started, dir);
     installExitHandler();
     try {
-      await waitUntil(async () => {
-        if (started.hasExited()) throw new Error(`prometheus exited:\n${started.output()}`);
-        return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
-      }, 30_000, 'Prometheus to be ready');
+      await waitUntil(
+        async () => {
+          if (started.hasExited()) throw new Error(`prometheus exited:\n${started.output()}`);
+          return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
+        },
+        30_000,
+        'Prometheus to be ready',
+      );
       proc = started;
     } catch (err) {
       await stopGroup(started, 'SIGTERM', 5_000);

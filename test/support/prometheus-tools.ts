@@ -8,7 +8,9 @@ export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
   const which = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   const path = which.stdout.trim();
   if (which.status !== 0 || path === '') {
-    throw new Error(`${name} is not installed: install the Debian package "${PROMETHEUS_PACKAGE}" (npm test does, as root, via scripts/ensure-system-deps.mjs)`);
+    throw new Error(
+      `${name} is not installed: install the Debian package "${PROMETHEUS_PACKAGE}" (npm test does, as root, via scripts/ensure-system-deps.mjs)`,
+    );
   }
   return path;
 }

@@ -50,7 +50,9 @@ export function startReshardLoad(url: string, opts: { clients: number; prefix: s
           op = 'create';
           userId = `${opts.prefix}-c${c}-${n}`;
           const name = `created ${n}`;
-          const body = await gql('mutation($i: CreateUserInput!) { createUser(input: $i) { userId } }', { i: { userId, name, email: `${userId}@example.com` } });
+          const body = await gql('mutation($i: CreateUserInput!) { createUser(input: $i) { userId } }', {
+            i: { userId, name, email: `${userId}@example.com` },
+          });
           if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
           else {
             acknowledged.set(userId, name);
@@ -60,7 +62,10 @@ export function startReshardLoad(url: string, opts: { clients: number; prefix: s
           op = 'update';
           userId = mine[n % mine.length]!;
           const name = `updated ${n}`;
-          const body = await gql('mutation($u: ID!, $n: String) { updateUser(userId: $u, input: { name: $n }) { name } }', { u: userId, n: name });
+          const body = await gql('mutation($u: ID!, $n: String) { updateUser(userId: $u, input: { name: $n }) { name } }', {
+            u: userId,
+            n: name,
+          });
           if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
           else acknowledged.set(userId, name);
         } else if (roll === 2) {
@@ -71,17 +76,21 @@ export function startReshardLoad(url: string, opts: { clients: number; prefix: s
           else if (body.data?.user?.userId !== userId) problem = 'not found';
         } else if (roll === 4) {
           op = 'page';
-          const body = await gql('query($d: UserOrder) { users(first: 50, orderBy: $d) { edges { node { userId } } } }', { d: n % 2 ? 'CREATED_AT_ASC' : 'CREATED_AT_DESC' });
+          const body = await gql('query($d: UserOrder) { users(first: 50, orderBy: $d) { edges { node { userId } } } }', {
+            d: n % 2 ? 'CREATED_AT_ASC' : 'CREATED_AT_DESC',
+          });
           const ids: string[] = body.data?.users?.edges?.map((e: { node: { userId: string } }) => e.node.userId) ?? [];
           if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
-          else if (new Set(ids).size !== ids.length) problem = `a user twice in one page: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(',')}`;
+          else if (new Set(ids).size !== ids.length)
+            problem = `a user twice in one page: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(',')}`;
         } else {
           op = 'read-strong';
           userId = mine[n % mine.length]!;
           const expected = acknowledged.get(userId);
           const body = await gql('query($u: ID!) { user(userId: $u, consistency: STRONG) { name } }', { u: userId });
           if (body.errors?.length) problem = body.errors.map((e) => e.extensions?.code ?? e.message).join(',');
-          else if (body.data?.user?.name !== expected) problem = `read ${JSON.stringify(body.data?.user?.name ?? null)}, expected ${JSON.stringify(expected)}`;
+          else if (body.data?.user?.name !== expected)
+            problem = `read ${JSON.stringify(body.data?.user?.name ?? null)}, expected ${JSON.stringify(expected)}`;
         }
       } catch (err) {
         problem = `transport: ${(err as Error).message}`;

@@ -26,7 +26,10 @@ export interface SharedDatabase {
 export async function useSharedDatabase(prefix: string): Promise<SharedDatabase> {
   const dir = inject('sharedClusterDir') ?? (await ownCluster());
   const spec = await requireClusterSpec(dir);
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 40);
   const dbname = `t_${clean}_${randomBytes(5).toString('hex')}`;
   const nodes = clusterNodes(spec);
   await Promise.all(nodes.filter((n) => n.role === 'primary').map((p) => createDatabaseIfMissing(p.port, dbname)));

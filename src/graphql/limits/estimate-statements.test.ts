@@ -26,20 +26,37 @@ describe('estimateStatements', () => {
   it('id lookups batch per consistency: at most one per shard, never more than the ids', () => {
     expect(estimate('{ user(userId: "a") { userId } }').statements).toBe(1);
     expect(estimate('{ a: user(userId: "a") { userId } b: user(userId: "b") { userId } }').statements).toBe(2);
-    expect(estimate('query($ids: [ID!]!) { a: usersByIds(userIds: $ids) { userId } b: usersByIds(userIds: $ids) { userId } }', { ids: ['1', '2', '3', '4'] }).statements).toBe(3);
+    expect(
+      estimate('query($ids: [ID!]!) { a: usersByIds(userIds: $ids) { userId } b: usersByIds(userIds: $ids) { userId } }', {
+        ids: ['1', '2', '3', '4'],
+      }).statements,
+    ).toBe(3);
     expect(estimate('{ a: user(userId: "a") { userId } b: user(userId: "b", consistency: STRONG) { userId } }').statements).toBe(2);
-    expect(estimate('query($c: ReadConsistency) { a: usersByIds(userIds: ["1","2","3"]) { userId } b: usersByIds(userIds: ["4","5","6"], consistency: $c) { userId } }', { c: 'STRONG' }).statements).toBe(6);
+    expect(
+      estimate(
+        'query($c: ReadConsistency) { a: usersByIds(userIds: ["1","2","3"]) { userId } b: usersByIds(userIds: ["4","5","6"], consistency: $c) { userId } }',
+        { c: 'STRONG' },
+      ).statements,
+    ).toBe(6);
     expect(estimate('{ usersByIds(userIds: []) { userId } }').statements).toBe(0);
   });
 
   it('_entities: representations counted, lookups batched with EVENTUAL ones', () => {
     const q = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId } } user(userId: "x") { userId } }';
-    expect(estimate(q, { r: Array.from({ length: 10 }, (_, i) => ({ __typename: 'User', userId: `${i}` })) })).toEqual({ statements: 3, representations: 10 });
-    expect(estimate('{ _entities(representations: [{__typename: "User", userId: "1"}]) { __typename } }')).toEqual({ statements: 1, representations: 1 });
+    expect(estimate(q, { r: Array.from({ length: 10 }, (_, i) => ({ __typename: 'User', userId: `${i}` })) })).toEqual({
+      statements: 3,
+      representations: 10,
+    });
+    expect(estimate('{ _entities(representations: [{__typename: "User", userId: "1"}]) { __typename } }')).toEqual({
+      statements: 1,
+      representations: 1,
+    });
   });
 
   it('mutations cost STATEMENTS_PER_MUTATION each; introspection and _service nothing', () => {
-    expect(estimate('mutation { a: deleteUser(userId: "a") b: deleteUser(userId: "b") __typename }').statements).toBe(2 * STATEMENTS_PER_MUTATION);
+    expect(estimate('mutation { a: deleteUser(userId: "a") b: deleteUser(userId: "b") __typename }').statements).toBe(
+      2 * STATEMENTS_PER_MUTATION,
+    );
     expect(estimate('{ __typename _service { sdl } __schema { types { name } } }').statements).toBe(0);
   });
 

@@ -66,7 +66,12 @@ export function estimateStatements(
   const addIds = (consistency: string, n: number) => idsByConsistency.set(consistency, (idsByConsistency.get(consistency) ?? 0) + n);
   for (const [, nodes] of rootFields) {
     const field = nodes[0]!;
-    const subFields = () => collectFields(nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), fragments, vars);
+    const subFields = () =>
+      collectFields(
+        nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
+        fragments,
+        vars,
+      );
     switch (field.name.value) {
       case 'users': {
         statements += shardCount;

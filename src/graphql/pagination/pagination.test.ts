@@ -13,7 +13,16 @@ describe('user cursors', () => {
 
   it('rejects anything it did not make', () => {
     const good = encodeUserCursor({ direction: 'asc', createdAt: '2026-11-23T21:07:00.123456Z', userId: 'u' });
-    for (const bad of ['', 'abc', '!!!', good + '=', Buffer.from('v1|a|yesterday|u').toString('base64url'), Buffer.from('v2|a|2026-11-23T21:07:00.123456Z|u').toString('base64url'), Buffer.from('v1|a|2026-11-23T21:07:00.123456Z|').toString('base64url'), 'A'.repeat(5000)]) {
+    for (const bad of [
+      '',
+      'abc',
+      '!!!',
+      good + '=',
+      Buffer.from('v1|a|yesterday|u').toString('base64url'),
+      Buffer.from('v2|a|2026-11-23T21:07:00.123456Z|u').toString('base64url'),
+      Buffer.from('v1|a|2026-11-23T21:07:00.123456Z|').toString('base64url'),
+      'A'.repeat(5000),
+    ]) {
       expect(decodeUserCursor(bad)).toBeNull();
     }
   });
@@ -38,7 +47,17 @@ describe('ordering', () => {
 describe('mergeSorted', () => {
   const cmp = (a: number, b: number) => a - b;
   it('merges sorted lists and stops at the limit', () => {
-    expect(mergeSorted([[1, 4, 7], [2, 5, 8], [3, 6, 9]], cmp, 5)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      mergeSorted(
+        [
+          [1, 4, 7],
+          [2, 5, 8],
+          [3, 6, 9],
+        ],
+        cmp,
+        5,
+      ),
+    ).toEqual([1, 2, 3, 4, 5]);
     expect(mergeSorted([[1, 4], [], [2]], cmp, 10)).toEqual([1, 2, 4]);
     expect(mergeSorted([], cmp, 3)).toEqual([]);
     expect(mergeSorted([[1]], cmp, 0)).toEqual([]);

@@ -15,9 +15,7 @@ export interface UserCursor extends SortKey {
 }
 
 export function encodeUserCursor(cursor: UserCursor): string {
-  return Buffer.from(`v1|${cursor.direction === 'asc' ? 'a' : 'd'}|${cursor.createdAt}|${cursor.userId}`, 'utf8').toString(
-    'base64url',
-  );
+  return Buffer.from(`v1|${cursor.direction === 'asc' ? 'a' : 'd'}|${cursor.createdAt}|${cursor.userId}`, 'utf8').toString('base64url');
 }
 
 /**

@@ -22,7 +22,10 @@ describe('examples/operations', () => {
     const schema = gatewaySchema();
     for (const file of files) {
       const errors = validate(schema, parse(readFileSync(join(DIR, file), 'utf8')));
-      expect(errors.map((e) => e.message), file).toEqual([]);
+      expect(
+        errors.map((e) => e.message),
+        file,
+      ).toEqual([]);
     }
   });
 });

@@ -13,7 +13,7 @@ const ShardNodeRef = builder.objectRef<ShardNode>('ShardNode').implement({
       resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'primary' ? 'PRIMARY' : 'REPLICA'),
     }),
     healthy: t.boolean({
-      description: 'serves statements now: the shard\'s primary, or a replica that follows it and answers',
+      description: "serves statements now: the shard's primary, or a replica that follows it and answers",
       resolve: (node, _args, ctx) => ctx.manager.isServable(node),
     }),
     replicationLagSeconds: t.float({

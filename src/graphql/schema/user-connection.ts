@@ -55,7 +55,10 @@ builder.queryFields((t) => ({
         const cursor = decodeUserCursor(args.after);
         if (!cursor) throw new BadUserInputError('after', 'not a cursor returned by this API');
         if (cursor.direction !== direction) {
-          throw new BadUserInputError('after', `this cursor belongs to orderBy ${cursor.direction === 'asc' ? 'CREATED_AT_ASC' : 'CREATED_AT_DESC'}`);
+          throw new BadUserInputError(
+            'after',
+            `this cursor belongs to orderBy ${cursor.direction === 'asc' ? 'CREATED_AT_ASC' : 'CREATED_AT_DESC'}`,
+          );
         }
         after = cursor;
       }
