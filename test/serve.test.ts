@@ -59,7 +59,8 @@ describe('shardgate serve (a real process)', () => {
 
       // Requests in flight when the signal arrives still get their answers.
       const inFlight = Array.from({ length: 20 }, (_, i) => query(i));
-      await new Promise((r) => setTimeout(r, 5));
+      // The signal lands while the burst is being served (a fixed delay raced the requests' arrival).
+      await Promise.race(inFlight.map((p) => p.catch(() => undefined)));
       child.kill('SIGTERM');
       const responses = await Promise.allSettled(inFlight);
       const answered = responses.filter((r) => r.status === 'fulfilled' && r.value.status === 200);
