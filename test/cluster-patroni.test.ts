@@ -1,13 +1,11 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runClusterCommand } from '../src/cli/cluster-command.js';
 import { readClusterSpec } from '../src/cluster/cluster-files.js';
 import { clusterNodes, haPorts } from '../src/cluster/cluster-layout.js';
 import { runningDaemonPid } from '../src/cluster/daemon-process.js';
-import type { ClusterNodeStatus } from '../src/cluster/local-cluster.js';
 import { etcdMarker, etcdPidFile, patroniMarker, patroniPidFile } from '../src/cluster/patroni-daemons.js';
 import { isProcessAlive, processWithChildren, runningPostmasterPid } from '../src/cluster/postmaster-process.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { byPort, cli, connect, eventuallyValue, query } from './support/cluster-command-helpers.js';
 
 // Real Patroni and etcd: one 1 x (primary + replica) cluster shared by the whole file, as each boot costs seconds.
 const TIMEOUT = 180_000;
@@ -18,35 +16,7 @@ let cluster: ThrowawayCluster;
 let first: number;
 let second: number;
 
-function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return runClusterCommand(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }).then((exitCode) => ({ exitCode, out, err }));
-}
-
-async function query<T extends pg.QueryResultRow>(port: number, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shardgate', connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe().catch(() => undefined);
-    if (last !== undefined && ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const byPort = (status: ClusterNodeStatus[], port: number) => status.find((n) => n.port === port);
+const eventually = <T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000) => eventuallyValue(probe, ok, timeoutMs);
 
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 1, replicas: 1, ha: 'patroni' });
