@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 // The real bin, as `npx shardgate` runs it (dist/ is built by `npm install` and by `npm test`'s pretest).
@@ -43,6 +43,7 @@ describe('shardgate CLI', () => {
 
   it('refuses a broken topology file naming the field path, with no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardgate-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'topology.json');
     const node = (port: unknown) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
     writeFileSync(
@@ -92,6 +93,7 @@ describe('shardgate CLI', () => {
 
   it('says which shard is unavailable when a node cannot be reached', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardgate-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'topology.json');
     writeFileSync(
       file,
