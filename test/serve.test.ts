@@ -27,23 +27,11 @@ describe('shardgate serve (a real process)', () => {
     const topology = db.topology as Topology;
     const port = await findFreePortRange(1);
     const applicationName = `sg-serve-${port}`;
-    const child = spawn(
-      process.execPath,
-      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'],
-      {
-        env: { ...process.env, LOG_LEVEL: 'silent', SHARDGATE_APPLICATION_NAME: applicationName },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited, stdout } = await startServe(db.topologyPath, port, {
+      LOG_LEVEL: 'silent',
+      SHARDGATE_APPLICATION_NAME: applicationName,
+    });
     try {
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      const deadline = Date.now() + 20_000;
-      while (!stdout.includes('GraphiQL:')) {
-        if (Date.now() > deadline) throw new Error(`serve did not start: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
       expect(stdout).toContain(`shardgate is serving 3 shard(s); GraphiQL: http://localhost:${port}/graphql`);
       const url = `http://127.0.0.1:${port}`;
       const ready = await fetch(`${url}/readyz`);
@@ -87,24 +75,8 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
     const migrated = spawn(process.execPath, ['bin/shardgate.js', 'migrate', '--config', db.topologyPath], { stdio: 'ignore' });
     expect(await new Promise((resolve) => migrated.on('exit', resolve))).toBe(0);
     const port = await findFreePortRange(1);
-    const child = spawn(
-      process.execPath,
-      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1'],
-      {
-        env: { ...process.env, LOG_LEVEL: 'silent' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited, stdout } = await startServe(db.topologyPath, port, { LOG_LEVEL: 'silent' });
     try {
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      const deadline = Date.now() + 20_000;
-      while (!stdout.includes('GraphiQL:')) {
-        if (Date.now() > deadline) throw new Error(`serve did not start: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-
       // 8 clients, each on its own kept-alive connection, writing as fast as they are answered.
       interface Answer {
         userId: string;
@@ -195,3 +167,27 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
     }
   });
 });
+
+/** A real `shardgate serve` on `port` of 127.0.0.1, once it says it serves; killed if it does not start. */
+async function startServe(topologyPath: string, port: number, env: Record<string, string>) {
+  const child = spawn(
+    process.execPath,
+    ['bin/shardgate.js', 'serve', '--config', topologyPath, '--port', String(port), '--host', '127.0.0.1'],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const deadline = Date.now() + 20_000;
+  while (!stdout.includes('GraphiQL:')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`serve did not start: ${stdout}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, exited, stdout };
+}
