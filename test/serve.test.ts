@@ -75,7 +75,7 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
     const migrated = spawn(process.execPath, ['bin/shardgate.js', 'migrate', '--config', db.topologyPath], { stdio: 'ignore' });
     expect(await new Promise((resolve) => migrated.on('exit', resolve))).toBe(0);
     const port = await findFreePortRange(1);
-    const { child, exited, stdout } = await startServe(db.topologyPath, port, { LOG_LEVEL: 'silent' });
+    const { child, exited } = await startServe(db.topologyPath, port, { LOG_LEVEL: 'silent' });
     try {
       // 8 clients, each on its own kept-alive connection, writing as fast as they are answered.
       interface Answer {
