@@ -4,6 +4,8 @@ import type { LoadResult } from './load-spec.js';
 export interface RoundResult extends LoadResult {
   /** The server process's CPU time (user + system, all threads) per 2xx response. */
   readonly serverCpuMicrosPerRequest: number;
+  /** The part of it spent in the kernel. */
+  readonly serverSystemCpuMicrosPerRequest: number;
   /** How often per response the server was preempted by another process (PostgreSQL, the load generator). */
   readonly serverPreemptionsPerRequest: number;
 }
@@ -20,6 +22,8 @@ export interface SideResult {
   readonly p99Ms: number;
   /** Mean over rounds of the server's CPU per request: throughput on a saturated machine follows it. */
   readonly cpuMicrosPerRequest: number;
+  /** The part of it spent in the kernel (system calls), mean over rounds. */
+  readonly systemCpuMicrosPerRequest: number;
   /** Mean over rounds of the server's involuntary context switches per request. */
   readonly preemptionsPerRequest: number;
   readonly rounds: readonly RoundResult[];

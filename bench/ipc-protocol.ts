@@ -19,6 +19,8 @@ export interface ServerStats {
   readonly externalBytes: number;
   /** CPU time of the whole process (user + system, every thread) since it started. */
   readonly cpuMicros: number;
+  /** The part of cpuMicros spent in the kernel (system calls: sockets, wake-ups). */
+  readonly systemCpuMicros: number;
   /** Times the process was descheduled while it could run: CPU taken by other processes. */
   readonly involuntaryContextSwitches: number;
   /** A global OpenTelemetry tracer provider is registered (an SDK is running). */

@@ -55,13 +55,14 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
       const result: RoundResult = {
         ...loaded,
         serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / requests,
+        serverSystemCpuMicrosPerRequest: (after.systemCpuMicros - before.systemCpuMicros) / requests,
         serverPreemptionsPerRequest: (after.involuntaryContextSwitches - before.involuntaryContextSwitches) / requests,
       };
       rounds[i]!.push(result);
       opts.progress(
         `  ${side.label.padEnd(11)} round ${round}/${opts.rounds}: ${result.rps.toFixed(0).padStart(6)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(
           1,
-        )} ms, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req` +
+        )} ms, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req (kernel ${result.serverSystemCpuMicrosPerRequest.toFixed(0)})` +
           (result.non2xx + result.errors + result.timeouts > 0
             ? `, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`
             : ''),

@@ -14,6 +14,7 @@ function round(rps: number, p50Ms = 2, p99Ms = 9, failures = 0, cpu = 500): Roun
     errors: 0,
     timeouts: 0,
     serverCpuMicrosPerRequest: cpu,
+    serverSystemCpuMicrosPerRequest: cpu / 4,
     serverPreemptionsPerRequest: 0.1,
   };
 }
@@ -165,7 +166,9 @@ describe('formatReport', () => {
   it('adds the control table when the gateway also ran on the baseline database', () => {
     const s = { ...scenario('page20', 600, 1200, 0.8), control: summarizeRounds('control', [round(1150, 2, 9, 0, 520)], 1) };
     const result = { ...minimalResult(), scenarios: [s] };
-    expect(formatReport(result)).toContain('| page20 title | 600 | 1150 | 1200 | 0.96 | 500 / 520 / 500 | 0.10 / 0.10 / 0.10 |');
+    expect(formatReport(result)).toContain(
+      '| page20 title | 600 | 1150 | 1200 | 0.96 | 500 / 520 / 500 | 125 / 130 / 125 | 0.10 / 0.10 / 0.10 |',
+    );
   });
 
   it('prints one table row per scenario, marks targets, and lists the verdicts', () => {

@@ -27,6 +27,7 @@ export function summarizeRounds(label: string, rounds: readonly RoundResult[], s
     p50Ms: mean((r) => r.p50Ms),
     p99Ms: mean((r) => r.p99Ms),
     cpuMicrosPerRequest: mean((r) => r.serverCpuMicrosPerRequest),
+    systemCpuMicrosPerRequest: mean((r) => r.serverSystemCpuMicrosPerRequest),
     preemptionsPerRequest: mean((r) => r.serverPreemptionsPerRequest),
     rounds,
     failures: rounds.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
@@ -141,14 +142,14 @@ export function formatReport(result: BenchResult): string {
     );
     lines.push('');
     lines.push(
-      '| scenario | gateway, 3 shards req/s | gateway, 1 database req/s | baseline req/s | 1 database / baseline | CPU µs/req 3 shards / 1 database / baseline | preemptions/req 3 shards / 1 database / baseline |',
+      '| scenario | gateway, 3 shards req/s | gateway, 1 database req/s | baseline req/s | 1 database / baseline | CPU µs/req 3 shards / 1 database / baseline | of which kernel µs/req | preemptions/req 3 shards / 1 database / baseline |',
     );
-    lines.push('|---|--:|--:|--:|--:|--:|--:|');
+    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
     for (const s of controlled) {
       const c = s.control!;
       const b = s.baseline!;
       lines.push(
-        `| ${s.title} | ${fmtRps(s.gateway.rps)} | ${fmtRps(c.rps)} | ${fmtRps(b.rps)} | ${(c.rps / b.rps).toFixed(2)} | ${cpu(s.gateway)} / ${cpu(c)} / ${cpu(b)} | ${[
+        `| ${s.title} | ${fmtRps(s.gateway.rps)} | ${fmtRps(c.rps)} | ${fmtRps(b.rps)} | ${(c.rps / b.rps).toFixed(2)} | ${cpu(s.gateway)} / ${cpu(c)} / ${cpu(b)} | ${kernel(s.gateway)} / ${kernel(c)} / ${kernel(b)} | ${[
           s.gateway,
           c,
           b,
@@ -273,6 +274,10 @@ function latency(side: SideResult): string {
 
 function cpu(side: SideResult): string {
   return Math.round(side.cpuMicrosPerRequest).toString();
+}
+
+function kernel(side: SideResult): string {
+  return Math.round(side.systemCpuMicrosPerRequest).toString();
 }
 
 function mib(n: number): string {

@@ -60,6 +60,7 @@ function currentStats(served: ServedProcess): ServerStats {
     heapTotalBytes: memory.heapTotal,
     externalBytes: memory.external,
     cpuMicros: cpu.user + cpu.system,
+    systemCpuMicros: cpu.system,
     involuntaryContextSwitches: usage.involuntaryContextSwitches,
     tracerRegistered: global?.trace !== undefined,
   };

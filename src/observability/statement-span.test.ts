@@ -7,8 +7,8 @@ import {
   UPDATE_USER,
   DELETE_USER,
   COUNT_USERS,
-  PAGE_AFTER_ASC,
   INSERT_USERS_BULK,
+  usersPageStatement,
 } from '../repository/user-statements.js';
 import { buildShards } from '../sharding/shard.js';
 import { collectionOf, statementFailure, statementSpan } from './statement-span.js';
@@ -23,7 +23,15 @@ const [, shard1] = buildShards({
 
 describe('collectionOf', () => {
   it('finds the table of every user statement, and none where there is no single table', () => {
-    for (const s of [INSERT_USER, SELECT_USERS_BY_IDS, UPDATE_USER, DELETE_USER, COUNT_USERS, PAGE_AFTER_ASC, INSERT_USERS_BULK]) {
+    for (const s of [
+      INSERT_USER,
+      SELECT_USERS_BY_IDS,
+      UPDATE_USER,
+      DELETE_USER,
+      COUNT_USERS,
+      usersPageStatement('asc', true, 21),
+      INSERT_USERS_BULK,
+    ]) {
       expect(collectionOf(s), s.name).toBe('users');
     }
     expect(collectionOf(statement('lock', 'SELECT', 'SELECT pg_advisory_xact_lock(1)'))).toBeNull();

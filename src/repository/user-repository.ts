@@ -10,12 +10,9 @@ import {
   DELETE_USER,
   INSERT_USER,
   INSERT_USERS_BULK,
-  PAGE_AFTER_ASC,
-  PAGE_AFTER_DESC,
-  PAGE_FIRST_ASC,
-  PAGE_FIRST_DESC,
   SELECT_USERS_BY_IDS,
   UPDATE_USER,
+  usersPageStatement,
 } from './user-statements.js';
 
 interface UserRow {
@@ -125,16 +122,14 @@ export class UserRepository {
     policy: ReadPolicy,
   ): Promise<User[]> {
     const { after, direction, limit } = page;
-    const result =
-      after === null
-        ? await this.db.read<UserRow>(shardId, policy, direction === 'asc' ? PAGE_FIRST_ASC : PAGE_FIRST_DESC, [limit], this.options())
-        : await this.db.read<UserRow>(
-            shardId,
-            policy,
-            direction === 'asc' ? PAGE_AFTER_ASC : PAGE_AFTER_DESC,
-            [after.createdAt, after.userId, limit],
-            this.options(),
-          );
+    const stmt = usersPageStatement(direction, after !== null, limit);
+    const result = await this.db.read<UserRow>(
+      shardId,
+      policy,
+      stmt,
+      after === null ? [] : [after.createdAt, after.userId],
+      this.options(),
+    );
     return result.rows.map((r) => toUser(r, shardId));
   }
 

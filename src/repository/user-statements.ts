@@ -1,4 +1,4 @@
-import { statement } from './statement.js';
+import { statement, type Statement } from './statement.js';
 
 /**
  * Every SQL statement about users. Parameterised only.
@@ -32,33 +32,45 @@ export const DELETE_USER = statement('users_delete', 'DELETE', 'DELETE FROM user
 
 export const COUNT_USERS = statement('users_count', 'SELECT', 'SELECT count(*)::int8 AS n FROM users');
 
-export const PAGE_FIRST_ASC = statement(
-  'users_page_first_asc',
-  'SELECT',
-  `SELECT ${COLUMNS} FROM users ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT $1`,
-);
+const PAGE_ORDER = {
+  asc: 'ORDER BY created_at ASC, user_id COLLATE "C" ASC',
+  desc: 'ORDER BY created_at DESC, user_id COLLATE "C" DESC',
+} as const;
 
-export const PAGE_FIRST_DESC = statement(
-  'users_page_first_desc',
-  'SELECT',
-  `SELECT ${COLUMNS} FROM users ORDER BY created_at DESC, user_id COLLATE "C" DESC LIMIT $1`,
-);
+const PAGE_AFTER = {
+  asc: 'WHERE (created_at, user_id COLLATE "C") > ($1::timestamptz, $2::varchar COLLATE "C")',
+  desc: 'WHERE (created_at, user_id COLLATE "C") < ($1::timestamptz, $2::varchar COLLATE "C")',
+} as const;
 
-export const PAGE_AFTER_ASC = statement(
-  'users_page_after_asc',
-  'SELECT',
-  `SELECT ${COLUMNS} FROM users
-   WHERE (created_at, user_id COLLATE "C") > ($1::timestamptz, $2::varchar COLLATE "C")
-   ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT $3`,
-);
+/** The largest page a statement may ask one shard for. */
+export const MAX_PAGE_ROWS = 1_000;
 
-export const PAGE_AFTER_DESC = statement(
-  'users_page_after_desc',
-  'SELECT',
-  `SELECT ${COLUMNS} FROM users
-   WHERE (created_at, user_id COLLATE "C") < ($1::timestamptz, $2::varchar COLLATE "C")
-   ORDER BY created_at DESC, user_id COLLATE "C" DESC LIMIT $3`,
-);
+const pageStatements = new Map<string, Statement>();
+
+/**
+ * The keyset page statement of one shard: its first `limit` rows in
+ * (created_at, user_id) order, from the start or strictly after `$1, $2`.
+ *
+ * The row count is part of the text, one prepared statement per page size,
+ * not a `$n` parameter: with `LIMIT $n` PostgreSQL cannot cache the plan
+ * (the generic plan's cost, estimated for an unknown limit, never beats the
+ * custom one), so every execution would be planned again, on every shard a
+ * page fans out to. The limit is a validated integer, never client text,
+ * and the page sizes a client may ask for are few, so the statements are too.
+ */
+export function usersPageStatement(direction: 'asc' | 'desc', afterCursor: boolean, limit: number): Statement {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
+    throw new RangeError(`a page holds 1 to ${MAX_PAGE_ROWS} rows, not ${limit}`);
+  }
+  const name = `users_page_${afterCursor ? 'after' : 'first'}_${direction}_${limit}`;
+  let stmt = pageStatements.get(name);
+  if (!stmt) {
+    const where = afterCursor ? `${PAGE_AFTER[direction]} ` : '';
+    stmt = statement(name, 'SELECT', `SELECT ${COLUMNS} FROM users ${where}${PAGE_ORDER[direction]} LIMIT ${limit}`);
+    pageStatements.set(name, stmt);
+  }
+  return stmt;
+}
 
 /** Bulk load for seeding and benchmarks: existing ids are skipped; clock_timestamp() gives each row its own time. */
 export const INSERT_USERS_BULK = statement(
