@@ -116,8 +116,6 @@ export class Database {
   private readonly clock: () => number;
   private readonly log: NonNullable<DatabaseOptions['log']>;
   private readonly writeBuffer: WriteBuffer | null;
-  /** Per connection checked out: gives back its pool lease and its admission permit. */
-  private readonly leases = new WeakMap<pg.PoolClient, Release>();
   private readonly connectWaitMs: number;
   private closed = false;
   /** Last known WAL positions of every node (probes, writes, token waits). */
@@ -211,7 +209,8 @@ export class Database {
   }
 
   private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const client = await this.connect(target);
+    const checkout = await this.connect(target);
+    const { client } = checkout;
     let broken: Error | undefined;
     let begun = false;
     const tx: Transaction = {
@@ -239,7 +238,7 @@ export class Database {
       if (begun && !broken) await tx.execute(ROLLBACK, []).catch(() => {});
       throw err;
     } finally {
-      this.release(client, broken);
+      this.release(checkout, broken);
     }
   }
 
@@ -382,9 +381,9 @@ export class Database {
     // estimate made before execution.
     scope?.statements.take();
     const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
-    let client: pg.PoolClient;
+    let checkout: Checkout;
     try {
-      client = await this.connect(target, scope);
+      checkout = await this.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
@@ -392,7 +391,7 @@ export class Database {
     let broken: Error | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
-      const result = await this.query<R>(client, target, stmt, params, scope, session !== undefined);
+      const result = await this.query<R>(checkout.client, target, stmt, params, scope, session !== undefined);
       if (result.position) {
         session?.recordWrite(result.position);
         this.positions.record(target.node, { ...result.position, at: this.clock() });
@@ -405,7 +404,7 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      this.release(client, broken);
+      this.release(checkout, broken);
     }
   }
 
@@ -435,7 +434,7 @@ export class Database {
    * deadline ran out first. Failing to connect once admitted is a node
    * failure, and the statement was never sent.
    */
-  private async connect(target: NodeTarget, scope?: RequestScope): Promise<pg.PoolClient> {
+  private async connect(target: NodeTarget, scope?: RequestScope): Promise<Checkout> {
     const { node } = target;
     if (this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
     const left = remaining(scope?.deadline, this.clock());
@@ -470,8 +469,7 @@ export class Database {
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
       const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
-      this.leases.set(client, giveBack);
-      return client;
+      return { client, giveBack };
     } catch (err) {
       // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
@@ -481,10 +479,9 @@ export class Database {
   }
 
   /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
-  private release(client: pg.PoolClient, broken: Error | undefined): void {
+  private release({ client, giveBack }: Checkout, broken: Error | undefined): void {
     client.release(broken ?? connectionErrorOf(client));
-    this.leases.get(client)?.();
-    this.leases.delete(client);
+    giveBack();
   }
 
   /**
@@ -603,6 +600,12 @@ export class Database {
       for (const f of finishers) f(outcome);
     };
   }
+}
+
+/** A connection checked out of a node's pool, and what gives back its pool lease and admission permit. */
+interface Checkout {
+  readonly client: pg.PoolClient;
+  readonly giveBack: Release;
 }
 
 function noop(): void {}

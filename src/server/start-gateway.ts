@@ -9,6 +9,7 @@ import { createApp, type App } from './create-app.js';
 import { createDrainableServer } from './drainable-server.js';
 import { logRoleChanges } from './log-role-changes.js';
 import { openShards, type Shards } from './open-shards.js';
+import { tuneHeapForServing } from './tune-heap-for-serving.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -42,6 +43,7 @@ export interface StartGatewayOptions {
 /** Opens the shards, probes every node once, and listens. */
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const { logger } = opts;
+  tuneHeapForServing();
   const shards = openShards(opts.topology, opts.options, {
     log: (event, fields) => logger.warn(fields, event),
     logger,
