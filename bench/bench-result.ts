@@ -6,6 +6,8 @@ export interface RoundResult extends LoadResult {
   readonly serverCpuMicrosPerRequest: number;
   /** The part of it spent in the kernel. */
   readonly serverSystemCpuMicrosPerRequest: number;
+  /** CPU of every PostgreSQL process the server's cluster runs, per 2xx response; null when not measured. */
+  readonly databaseCpuMicrosPerRequest: number | null;
   /** How often per response the server was preempted by another process (PostgreSQL, the load generator). */
   readonly serverPreemptionsPerRequest: number;
 }
@@ -24,6 +26,8 @@ export interface SideResult {
   readonly cpuMicrosPerRequest: number;
   /** The part of it spent in the kernel (system calls), mean over rounds. */
   readonly systemCpuMicrosPerRequest: number;
+  /** Mean over rounds of the databases' CPU per request (every process of the side's cluster); null when not measured. */
+  readonly databaseCpuMicrosPerRequest: number | null;
   /** Mean over rounds of the server's involuntary context switches per request. */
   readonly preemptionsPerRequest: number;
   readonly rounds: readonly RoundResult[];

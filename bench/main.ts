@@ -102,9 +102,11 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     const chosen = opts.scenarios ? all.filter((s) => opts.scenarios!.includes(s.id)) : all;
 
     const sidesOf = (s: Scenario): Side[] => [
-      { label: 'gateway', server: gateway, bodies: s.gatewayBodies },
-      ...(s.baselineBodies ? [{ label: 'baseline', server: baseline, bodies: s.baselineBodies }] : []),
-      ...(control && s.controlBodies ? [{ label: 'control', server: control, bodies: s.controlBodies }] : []),
+      { label: 'gateway', server: gateway, bodies: s.gatewayBodies, databaseDirs: [gatewayCluster.dir] },
+      ...(s.baselineBodies ? [{ label: 'baseline', server: baseline, bodies: s.baselineBodies, databaseDirs: [baselineCluster.dir] }] : []),
+      ...(control && s.controlBodies
+        ? [{ label: 'control', server: control, bodies: s.controlBodies, databaseDirs: [baselineCluster.dir] }]
+        : []),
     ];
     const measure = (s: Scenario): MeasureOptions => ({
       durationSeconds: opts.durationSeconds,

@@ -1,4 +1,5 @@
 import type { RoundResult, SideResult } from './bench-result.js';
+import { databaseCpuMicrosBetween, snapshotDatabaseCpu } from './database-cpu.js';
 import { runLoad } from './load.js';
 import { SEQ_PLACEHOLDER } from './load-spec.js';
 import { summarizeRounds } from './report.js';
@@ -9,6 +10,8 @@ export interface Side {
   readonly label: string;
   readonly server: ServerProcess;
   readonly bodies: readonly string[];
+  /** The clusters whose PostgreSQL processes serve this side, for database CPU per request. */
+  readonly databaseDirs?: readonly string[];
 }
 
 export interface MeasureOptions {
@@ -48,14 +51,17 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
     if (round % 2 === 0) order.reverse();
     for (const i of order) {
       const side = sides[i]!;
+      const dbBefore = side.databaseDirs ? snapshotDatabaseCpu(side.databaseDirs) : null;
       const before = await side.server.stats();
       const loaded = await load(side, opts.durationSeconds, opts);
       const after = await side.server.stats();
+      const dbAfter = side.databaseDirs ? snapshotDatabaseCpu(side.databaseDirs) : null;
       const requests = Math.max(1, loaded.requests);
       const result: RoundResult = {
         ...loaded,
         serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / requests,
         serverSystemCpuMicrosPerRequest: (after.systemCpuMicros - before.systemCpuMicros) / requests,
+        databaseCpuMicrosPerRequest: dbBefore && dbAfter ? databaseCpuMicrosBetween(dbBefore, dbAfter) / requests : null,
         serverPreemptionsPerRequest: (after.involuntaryContextSwitches - before.involuntaryContextSwitches) / requests,
       };
       rounds[i]!.push(result);
@@ -63,6 +69,7 @@ export async function measureSides(sides: readonly Side[], opts: MeasureOptions)
         `  ${side.label.padEnd(11)} round ${round}/${opts.rounds}: ${result.rps.toFixed(0).padStart(6)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(
           1,
         )} ms, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req (kernel ${result.serverSystemCpuMicrosPerRequest.toFixed(0)})` +
+          (result.databaseCpuMicrosPerRequest === null ? '' : `, databases ${result.databaseCpuMicrosPerRequest.toFixed(0)} µs/req`) +
           (result.non2xx + result.errors + result.timeouts > 0
             ? `, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`
             : ''),

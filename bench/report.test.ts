@@ -15,6 +15,7 @@ function round(rps: number, p50Ms = 2, p99Ms = 9, failures = 0, cpu = 500): Roun
     timeouts: 0,
     serverCpuMicrosPerRequest: cpu,
     serverSystemCpuMicrosPerRequest: cpu / 4,
+    databaseCpuMicrosPerRequest: cpu / 2,
     serverPreemptionsPerRequest: 0.1,
   };
 }
@@ -167,7 +168,7 @@ describe('formatReport', () => {
     const s = { ...scenario('page20', 600, 1200, 0.8), control: summarizeRounds('control', [round(1150, 2, 9, 0, 520)], 1) };
     const result = { ...minimalResult(), scenarios: [s] };
     expect(formatReport(result)).toContain(
-      '| page20 title | 600 | 1150 | 1200 | 0.96 | 500 / 520 / 500 | 125 / 130 / 125 | 0.10 / 0.10 / 0.10 |',
+      '| page20 title | 600 | 1150 | 1200 | 0.96 | 500 / 520 / 500 | 125 / 130 / 125 | 250 / 260 / 250 | 0.10 / 0.10 / 0.10 |',
     );
   });
 
@@ -176,7 +177,7 @@ describe('formatReport', () => {
     const tracings = [tracing(false)];
     const result: BenchResult = { ...minimalResult(), scenarios, tracing: tracings, targets: evaluateTargets(scenarios, tracings, memory) };
     const text = formatReport(result);
-    expect(text).toContain('| point title | 1000 | 1000 | 1.00 | ≥ 0.95 ✓ | 2.0 / 9.0 | 2.0 / 9.0 | 500 / 500 | 1 (1) | 1 |');
+    expect(text).toContain('| point title | 1000 | 1000 | 1.00 | ≥ 0.95 ✓ | 2.0 / 9.0 | 2.0 / 9.0 | 500 / 500 | 250 / 250 | 1 (1) | 1 |');
     expect(text).toContain('| entities100 title | 400 | — | — | — |');
     expect(text).toContain('| point, tracing off vs on | 1000 | tracing not available |');
     expect(text).toContain('- [met] point: gateway/baseline throughput >= 0.95');

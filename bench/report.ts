@@ -28,6 +28,9 @@ export function summarizeRounds(label: string, rounds: readonly RoundResult[], s
     p99Ms: mean((r) => r.p99Ms),
     cpuMicrosPerRequest: mean((r) => r.serverCpuMicrosPerRequest),
     systemCpuMicrosPerRequest: mean((r) => r.serverSystemCpuMicrosPerRequest),
+    databaseCpuMicrosPerRequest: rounds.some((r) => r.databaseCpuMicrosPerRequest === null)
+      ? null
+      : mean((r) => r.databaseCpuMicrosPerRequest!),
     preemptionsPerRequest: mean((r) => r.serverPreemptionsPerRequest),
     rounds,
     failures: rounds.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
@@ -122,14 +125,14 @@ export function formatReport(result: BenchResult): string {
   );
   lines.push('');
   lines.push(
-    '| scenario | gateway req/s | baseline req/s | ratio | target | gateway p50 / p99 ms | baseline p50 / p99 ms | CPU µs/req gateway / baseline | SQL/req gateway (expected) | SQL/req baseline |',
+    '| scenario | gateway req/s | baseline req/s | ratio | target | gateway p50 / p99 ms | baseline p50 / p99 ms | CPU µs/req gateway / baseline | database CPU µs/req gateway / baseline | SQL/req gateway (expected) | SQL/req baseline |',
   );
-  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of result.scenarios) {
     lines.push(
       `| ${s.title} | ${fmtRps(s.gateway.rps)} | ${s.baseline ? fmtRps(s.baseline.rps) : '—'} | ${s.ratio === null ? '—' : s.ratio.toFixed(2)} | ${
         s.minRatio === null ? '—' : `≥ ${s.minRatio.toFixed(2)} ${mark(s.ratio !== null && s.ratio >= s.minRatio)}`
-      } | ${latency(s.gateway)} | ${s.baseline ? latency(s.baseline) : '—'} | ${cpu(s.gateway)} / ${s.baseline ? cpu(s.baseline) : '—'} | ${fmtStatements(
+      } | ${latency(s.gateway)} | ${s.baseline ? latency(s.baseline) : '—'} | ${cpu(s.gateway)} / ${s.baseline ? cpu(s.baseline) : '—'} | ${dbCpu(s.gateway)} / ${s.baseline ? dbCpu(s.baseline) : '—'} | ${fmtStatements(
         s.gateway.statementsPerRequest,
       )} (${s.expectedStatements}) | ${s.baseline ? fmtStatements(s.baseline.statementsPerRequest) : '—'} |`,
     );
@@ -142,14 +145,14 @@ export function formatReport(result: BenchResult): string {
     );
     lines.push('');
     lines.push(
-      '| scenario | gateway, 3 shards req/s | gateway, 1 database req/s | baseline req/s | 1 database / baseline | CPU µs/req 3 shards / 1 database / baseline | of which kernel µs/req | preemptions/req 3 shards / 1 database / baseline |',
+      '| scenario | gateway, 3 shards req/s | gateway, 1 database req/s | baseline req/s | 1 database / baseline | CPU µs/req 3 shards / 1 database / baseline | of which kernel µs/req | database CPU µs/req 3 shards / 1 database / baseline | preemptions/req 3 shards / 1 database / baseline |',
     );
-    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const s of controlled) {
       const c = s.control!;
       const b = s.baseline!;
       lines.push(
-        `| ${s.title} | ${fmtRps(s.gateway.rps)} | ${fmtRps(c.rps)} | ${fmtRps(b.rps)} | ${(c.rps / b.rps).toFixed(2)} | ${cpu(s.gateway)} / ${cpu(c)} / ${cpu(b)} | ${kernel(s.gateway)} / ${kernel(c)} / ${kernel(b)} | ${[
+        `| ${s.title} | ${fmtRps(s.gateway.rps)} | ${fmtRps(c.rps)} | ${fmtRps(b.rps)} | ${(c.rps / b.rps).toFixed(2)} | ${cpu(s.gateway)} / ${cpu(c)} / ${cpu(b)} | ${kernel(s.gateway)} / ${kernel(c)} / ${kernel(b)} | ${dbCpu(s.gateway)} / ${dbCpu(c)} / ${dbCpu(b)} | ${[
           s.gateway,
           c,
           b,
@@ -274,6 +277,10 @@ function latency(side: SideResult): string {
 
 function cpu(side: SideResult): string {
   return Math.round(side.cpuMicrosPerRequest).toString();
+}
+
+function dbCpu(side: SideResult): string {
+  return side.databaseCpuMicrosPerRequest === null ? '—' : Math.round(side.databaseCpuMicrosPerRequest).toString();
 }
 
 function kernel(side: SideResult): string {
