@@ -80,7 +80,8 @@ function expectScatterTrace(traces: ExportedTraces, serviceName: string) {
   for (const s of children) {
     expect(s.traceId).toBe(operation!.traceId);
     expect(s.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.namespace': db.dbname, 'db.operation.name': 'SELECT' });
-    expect(s.attributes['db.query.text']).toMatch(/^SELECT .* FROM users .*LIMIT \$1$/);
+    // The page size is written into the statement (one cached plan per size) and shown sanitized.
+    expect(s.attributes['db.query.text']).toMatch(/^SELECT .* FROM users .*LIMIT \?$/);
   }
   const lastStart = children.map((s) => s.startNs).reduce((a, b) => (a > b ? a : b));
   const firstEnd = children.map((s) => s.endNs).reduce((a, b) => (a < b ? a : b));

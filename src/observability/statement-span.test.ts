@@ -67,6 +67,19 @@ describe('statementSpan', () => {
     expect(JSON.stringify(span)).not.toContain('secret');
   });
 
+  it("a page shows its size as ?, not the request's value: every size of one page shape is one text", () => {
+    const target = { node: shard1!.replicas[0]!, role: 'replica' as const, reason: 'replica-read' as const };
+    const small = statementSpan({ target, statement: usersPageStatement('desc', true, 4) }, null);
+    const large = statementSpan({ target, statement: usersPageStatement('desc', true, 101) }, null);
+    expect(small.attributes['db.query.text']).toBe(
+      'SELECT user_id, name, email, created_at FROM users ' +
+        'WHERE (created_at, user_id COLLATE "C") < ($1::timestamptz, $2::varchar COLLATE "C") ' +
+        'ORDER BY created_at DESC, user_id COLLATE "C" DESC LIMIT ?',
+    );
+    expect(large.attributes['db.query.text']).toBe(small.attributes['db.query.text']);
+    expect(small.name).toBe('SELECT users');
+  });
+
   it('a write to a primary has no lag and no batch size; a read the primary served says why', () => {
     const write = statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
     expect(write.name).toBe('INSERT users');

@@ -30,7 +30,8 @@ export function collectionOf(stmt: Statement): string | null {
 
 /**
  * What the CLIENT span of one statement says: where it went and why, never a
- * parameter value (the text is the constant with `$n` placeholders).
+ * parameter value (the text is the constant with `$n` placeholders, and `?`
+ * for a page size written into it: see Statement.reportedText).
  * `lag` is what the health checker last measured for the node, if a replica.
  */
 export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): StatementSpan {
@@ -42,7 +43,7 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
     [SpanAttr.DB_SYSTEM_NAME]: DB_SYSTEM_POSTGRESQL,
     [SpanAttr.DB_NAMESPACE]: node.config.dbname,
     [SpanAttr.DB_OPERATION_NAME]: stmt.operation,
-    [SpanAttr.DB_QUERY_TEXT]: stmt.text,
+    [SpanAttr.DB_QUERY_TEXT]: stmt.reportedText,
     [SpanAttr.DB_QUERY_SUMMARY]: summary,
     [SpanAttr.SERVER_ADDRESS]: node.config.host,
     [SpanAttr.SERVER_PORT]: node.config.port,

@@ -7,6 +7,11 @@ describe('usersPageStatement', () => {
     expect(first.name).toBe('users_page_first_asc_21');
     expect(first.text).toBe('SELECT user_id, name, email, created_at FROM users ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT 21');
     expect(first.text).not.toMatch(/\$\d/);
+    // Spans show the size sanitized: no request value, and one text per page shape.
+    expect(first.reportedText).toBe(
+      'SELECT user_id, name, email, created_at FROM users ORDER BY created_at ASC, user_id COLLATE "C" ASC LIMIT ?',
+    );
+    expect(usersPageStatement('asc', false, 101).reportedText).toBe(first.reportedText);
 
     const after = usersPageStatement('desc', true, 101);
     expect(after.name).toBe('users_page_after_desc_101');
@@ -15,6 +20,7 @@ describe('usersPageStatement', () => {
         'WHERE (created_at, user_id COLLATE "C") < ($1::timestamptz, $2::varchar COLLATE "C") ' +
         'ORDER BY created_at DESC, user_id COLLATE "C" DESC LIMIT 101',
     );
+    expect(after.reportedText).toBe(after.text.replace(/101$/, '?'));
   });
 
   it('gives the same statement object for the same page, and a distinct name for every distinct text', () => {

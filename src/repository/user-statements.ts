@@ -57,6 +57,8 @@ const pageStatements = new Map<string, Statement>();
  * custom one), so every execution would be planned again, on every shard a
  * page fans out to. The limit is a validated integer, never client text,
  * and the page sizes a client may ask for are few, so the statements are too.
+ * Spans show the size as `?` (Statement.reportedText): it comes from the
+ * request, and every size of one page shape is one query text there.
  */
 export function usersPageStatement(direction: 'asc' | 'desc', afterCursor: boolean, limit: number): Statement {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
@@ -65,8 +67,8 @@ export function usersPageStatement(direction: 'asc' | 'desc', afterCursor: boole
   const name = `users_page_${afterCursor ? 'after' : 'first'}_${direction}_${limit}`;
   let stmt = pageStatements.get(name);
   if (!stmt) {
-    const where = afterCursor ? `${PAGE_AFTER[direction]} ` : '';
-    stmt = statement(name, 'SELECT', `SELECT ${COLUMNS} FROM users ${where}${PAGE_ORDER[direction]} LIMIT ${limit}`);
+    const shape = `SELECT ${COLUMNS} FROM users ${afterCursor ? `${PAGE_AFTER[direction]} ` : ''}${PAGE_ORDER[direction]} LIMIT`;
+    stmt = statement(name, 'SELECT', `${shape} ${limit}`, true, `${shape} ?`);
     pageStatements.set(name, stmt);
   }
   return stmt;
