@@ -50,7 +50,9 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: END_TO_END },
+        // The browser and live-Prometheus tests take a database on the same kind of shared cluster,
+        // booted and destroyed (awaited) by the run, not by each test file's worker on its way out.
+        test: { name: 'e2e', include: END_TO_END, globalSetup: ['test/global-setup.ts'] },
       },
     ],
   },

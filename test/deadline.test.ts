@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +15,7 @@ const SLOW_SHARD = 1;
 let fx: GatewayFixture;
 let proxy: StallProxy;
 let topology: Topology;
+let tempDir: string | undefined;
 /** Holds the locks. */
 let admin: pg.Client;
 /** Reads pg_stat_activity outside admin's transaction, which would freeze what it sees at its first look. */
@@ -41,7 +42,8 @@ beforeAll(async () => {
   topology = {
     shards: direct.shards.map((s) => (s.shardId === SLOW_SHARD ? { ...s, primary: { ...s.primary, port: proxy.port } } : s)),
   };
-  const path = join(await mkdtemp(join(tmpdir(), 'shardgate-deadline-')), 'topology.json');
+  tempDir = await mkdtemp(join(tmpdir(), 'shardgate-deadline-'));
+  const path = join(tempDir, 'topology.json');
   await writeFile(path, JSON.stringify(topology));
   // Probes that never answer while stalled must not eject the node during the test: that is what SHARD_TIMEOUT is not about.
   fx = await openGatewayFixture(path, testGatewayOptions({ failuresToEject: 1000 }));
@@ -57,6 +59,7 @@ afterAll(async () => {
   await watcher?.end();
   await fx?.close();
   await proxy?.close();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
 });
 
 const update = (userId: string, headers: Record<string, string>) =>

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { loadTopologyFile, parseTopology, parseTopologyText } from './load-topology.js';
 
@@ -119,6 +119,7 @@ describe('topology validation', () => {
 
 describe('topology files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shardgate-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loads JSON and YAML', () => {
     const json = join(dir, 'topology.json');

@@ -5,7 +5,6 @@ import { inject } from 'vitest';
 import { requireClusterSpec } from '../../src/cluster/cluster-files.js';
 import { clusterNodes, topologyOf } from '../../src/cluster/cluster-layout.js';
 import { createDatabaseIfMissing, waitForDatabase } from '../../src/cluster/cluster-admin.js';
-import { startThrowawayCluster } from '../../testkit/throwaway-cluster.js';
 
 export interface SharedDatabase {
   /** A topology file naming `dbname` on the shared cluster. */
@@ -19,12 +18,11 @@ export interface SharedDatabase {
  * cluster booted by test/global-setup.ts: test files share the PostgreSQL
  * processes but not the data. It exists on every replica when this returns.
  * The test runs its migrations itself; everything goes when the run ends.
- *
- * A project without test/global-setup.ts (the end-to-end tests) gets a
- * cluster of the same shape for this test file, deleted when it ends.
+ * Every project whose tests use it has test/global-setup.ts.
  */
 export async function useSharedDatabase(prefix: string): Promise<SharedDatabase> {
-  const dir = inject('sharedClusterDir') ?? (await ownCluster());
+  const dir = inject('sharedClusterDir');
+  if (!dir) throw new Error('no shared cluster: the vitest project must have test/global-setup.ts as its globalSetup');
   const spec = await requireClusterSpec(dir);
   const clean = prefix
     .toLowerCase()
@@ -40,11 +38,4 @@ export async function useSharedDatabase(prefix: string): Promise<SharedDatabase>
   const topologyPath = join(topologies, `${dbname}.json`);
   await writeFile(topologyPath, `${JSON.stringify(topology, null, 2)}\n`);
   return { topologyPath, topology, dbname };
-}
-
-let own: Promise<string> | null = null;
-
-function ownCluster(): Promise<string> {
-  own ??= startThrowawayCluster({ shards: 3, replicas: 1 }).then((cluster) => cluster.dir);
-  return own;
 }
