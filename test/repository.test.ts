@@ -3,12 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { ShardUnavailableError, UserAlreadyExistsError, UserNotFoundError } from '../src/repository/errors.js';
 import { migrateAll } from '../src/repository/migrations.js';
+import { statement } from '../src/repository/statement.js';
+import { usersPageStatement } from '../src/repository/user-statements.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 let fx: GatewayFixture;
+const PLANS = statement(
+  'test_plans',
+  'SELECT',
+  'SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name = ANY($1::text[])',
+  false,
+);
 let topology: Topology;
 
 /** One user by id, through the repository's per-shard lookup, by `policy`. */
@@ -131,6 +139,27 @@ describe('UserRepository', () => {
         .reverse()
         .map((u) => u.userId),
     );
+  });
+
+  it('PostgreSQL plans a page statement once per connection, not at every execution (the size is part of the statement)', async () => {
+    const first = usersPageStatement('asc', false, 4);
+    const after = usersPageStatement('asc', true, 4);
+    const plans = await fx.shards.db.transaction(0, async (tx) => {
+      // One connection: pg_prepared_statements describes this session's statements.
+      for (let i = 0; i < 8; i++) {
+        await tx.execute(first, []);
+        await tx.execute(after, ['1970-01-01T00:00:00.000000Z', 'a']);
+      }
+      const { rows } = await tx.execute<{ name: string; generic_plans: string; custom_plans: string }>(PLANS, [[first.name, after.name]]);
+      return new Map(rows.map((r) => [r.name, { generic: Number(r.generic_plans), custom: Number(r.custom_plans) }]));
+    });
+    // No parameter decides the plan: one generic plan from the start.
+    expect(plans.get(first.name)!.custom).toBe(0);
+    expect(plans.get(first.name)!.generic).toBeGreaterThanOrEqual(8);
+    // The cursor's parameters: PostgreSQL tries 5 custom plans, then keeps the generic one
+    // (with `LIMIT $3` it planned every execution again: custom plans only).
+    expect(plans.get(after.name)!.custom).toBeLessThanOrEqual(5);
+    expect(plans.get(after.name)!.generic).toBeGreaterThanOrEqual(3);
   });
 
   it('stores SQL-looking input verbatim', async () => {

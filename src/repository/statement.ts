@@ -3,8 +3,9 @@ export type DbOperation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'DDL' | 'B
 
 /**
  * A SQL statement known at build time. Every statement the gateway sends is
- * one of these constants: values only ever travel as `$n` parameters, and
- * the text is safe to show in spans (`db.query.text`).
+ * one of these: values travel as `$n` parameters (a page's validated row
+ * count alone is written into its text, see usersPageStatement), and
+ * `reportedText` is safe to show in spans (`db.query.text`).
  */
 export interface Statement {
   /** Stable name; also the name of the server-side prepared statement. */

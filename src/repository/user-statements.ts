@@ -1,7 +1,8 @@
 import { statement, type Statement } from './statement.js';
 
 /**
- * Every SQL statement about users. Parameterised only.
+ * Every SQL statement about users. Parameterised only, but for a page's
+ * validated row count (see usersPageStatement).
  *
  * Ordering uses `user_id COLLATE "C"` (byte order) so that the merge of the
  * shards' pages in JavaScript (code point order, the same for UTF-8) agrees
