@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseCpuMicrosBetween } from './database-cpu.js';
+import { databaseCpuMicrosBetween, snapshotDatabaseCpu } from './database-cpu.js';
 
 describe('databaseCpuMicrosBetween', () => {
   it('sums what each process present at the end spent since the start; a new process counts whole', () => {
@@ -19,5 +19,9 @@ describe('databaseCpuMicrosBetween', () => {
 
   it('is zero for two snapshots of nothing', () => {
     expect(databaseCpuMicrosBetween(new Map(), new Map())).toBe(0);
+  });
+
+  it('a snapshot of no readable PostgreSQL process is null (not measured), not zero', () => {
+    expect(snapshotDatabaseCpu([])).toBeNull();
   });
 });

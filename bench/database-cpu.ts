@@ -9,15 +9,17 @@ export type DatabaseCpuSnapshot = ReadonlyMap<number, number>;
  * postmasters, backends, walsenders, walreceivers, startup and background
  * processes. From /proc/<pid>/schedstat (nanoseconds on CPU; PostgreSQL
  * processes have one thread). A process that exits between the listing and
- * the read is left out.
+ * the read is left out. Null when none could be read (no PostgreSQL
+ * running, or a kernel without /proc/<pid>/schedstat): not measured, rather
+ * than a misleading zero.
  */
-export function snapshotDatabaseCpu(dirs: readonly string[]): DatabaseCpuSnapshot {
+export function snapshotDatabaseCpu(dirs: readonly string[]): DatabaseCpuSnapshot | null {
   const out = new Map<number, number>();
   for (const pid of dirs.flatMap((dir) => postgresPids(dir))) {
     const ns = cpuNanosOf(pid);
     if (ns !== null) out.set(pid, ns);
   }
-  return out;
+  return out.size > 0 ? out : null;
 }
 
 /**
