@@ -4,22 +4,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { findFreePortRange } from '../testkit/free-port-range.js';
+import { gatewayConnections } from './support/gateway-connections.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
-
-/** Connections the gateway holds on a node, seen from PostgreSQL itself. */
-async function gatewayConnections(node: Topology['shards'][number]['primary'], applicationName: string): Promise<number> {
-  const client = new pg.Client({ host: node.host, port: node.port, user: node.user, database: 'postgres' });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
-      applicationName,
-    ]);
-    return rows[0]!.n;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('shardgate serve (a real process)', () => {
   it('serves, then on SIGTERM finishes in-flight requests, closes every pool and exits 0', async () => {

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePortRange } from '../testkit/free-port-range.js';
 import type { Topology } from '../src/config/topology.js';
 import { eventually, openGatewayFixture } from './support/gateway-fixture.js';
 import { parsePrometheusText, total } from './support/prometheus-text.js';
+import { gatewayConnections } from './support/gateway-connections.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 
 // SIGHUP to a real `shardgate serve`: replicas added and removed while
@@ -45,20 +45,6 @@ async function reload(doc: unknown | string): Promise<number> {
   await eventually(() => logged(/^topology reload/, mark).length > 0, 10_000, 'the reload to be logged');
   return mark;
 }
-async function gatewayConnections(port: number): Promise<number> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
-      applicationName,
-    ]);
-    return rows[0]!.n;
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   const db = await useSharedDatabase('reload');
   full = db.topology as TopologyDoc;
@@ -124,7 +110,7 @@ describe('SIGHUP reloads the topology file while serving', () => {
           { address: `127.0.0.1:${full.shards[i]!.replicas[0]!.port}`, role: 'REPLICA', healthy: true },
         ]);
       }
-      expect(await gatewayConnections(full.shards[0]!.replicas[0]!.port)).toBeGreaterThan(0);
+      expect(await gatewayConnections(full.shards[0]!.replicas[0]!, applicationName)).toBeGreaterThan(0);
 
       // Remove them again under the same load: requests in flight on them finish, then their pools close.
       const before = requests;
@@ -132,7 +118,11 @@ describe('SIGHUP reloads the topology file while serving', () => {
       expect(logged(/^topology reloaded/, mark)[0]!.msg).toMatch(/shard 0: removed 127\.0\.0\.1:\d+/);
       await eventually(() => requests > before + 100, 20_000, 'load after removing the replicas');
       for (const shard of full.shards) {
-        await eventually(async () => (await gatewayConnections(shard.replicas[0]!.port)) === 0, 10_000, 'the removed pools to close');
+        await eventually(
+          async () => (await gatewayConnections(shard.replicas[0]!, applicationName)) === 0,
+          10_000,
+          'the removed pools to close',
+        );
       }
       const afterRemoval = await replicaReads();
       await eventually(() => requests > before + 200, 20_000, 'more load');
