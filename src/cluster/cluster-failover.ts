@@ -1,4 +1,5 @@
 import {
+  checkpointAfterPromotion,
   forgetStandbySettings,
   observeNode,
   receivedPast,
@@ -93,6 +94,7 @@ async function manualSwitchover(bins: PgBinaries, spec: ClusterSpec, shardId: nu
 
   const demoted = memberOf(updated, shardId, old.member);
   const primary = memberOf(updated, shardId, candidate.member);
+  await checkpointAfterPromotion(primary.port);
   let rewound: boolean;
   try {
     progress(`rewinding port ${demoted.port} with pg_rewind to follow port ${primary.port}...`);

@@ -78,6 +78,20 @@ export async function setSynchronousStandbyNames(port: number, value: string): P
 }
 
 /**
+ * A checkpoint on a freshly promoted primary, so that its control file names
+ * its new timeline. pg_rewind reads the source's timeline there: right after
+ * a fast promotion (its first checkpoint is only requested, and late under
+ * load) it still names the old one, and the rewound node is given a minimum
+ * recovery point on a timeline the new primary's history does not contain,
+ * so it refuses to start ("requested timeline 3 does not contain minimum
+ * recovery point ... on timeline 1"). PostgreSQL's pg_rewind documentation
+ * asks for this CHECKPOINT.
+ */
+export async function checkpointAfterPromotion(port: number): Promise<void> {
+  await withAdminClient(port, (c) => c.query('CHECKPOINT'));
+}
+
+/**
  * What a freshly promoted primary must forget: the synchronous standbys of
  * the old primary (its commits would wait for standbys that are not there)
  * and the connection to the primary it used to follow.
