@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSERT_USER } from '../src/repository/user-statements.js';
 import type { RunningGateway } from '../src/server/start-gateway.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 import { eventually, openGatewayFixture, startTestGateway, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
@@ -57,6 +61,57 @@ describe('replica failure', () => {
     await cluster.startNode(1, 'replica');
     await eventually(() => fx.shards.manager.isServable(fx.shards.manager.shard(1).replicas[0]!), 15_000, 're-admission');
     expect(await read()).toEqual(['replica:replica-read']);
+  });
+});
+
+describe('a pooled connection that broke a moment ago', () => {
+  // Shard 0's primary through a proxy whose cut closes the gateway's sockets at once.
+  let proxy: TcpProxy;
+  let proxied: GatewayFixture;
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(cluster.topology.shards[0]!.primary.port);
+    const topology = structuredClone(cluster.topology) as unknown as { shards: { primary: { port: number } }[] };
+    topology.shards[0]!.primary.port = proxy.port;
+    const path = join(cluster.dir, 'proxied-primary-0.json');
+    await writeFile(path, JSON.stringify(topology));
+    proxied = await openGatewayFixture(path);
+  });
+  afterAll(async () => {
+    await proxied?.close();
+    await proxy?.close();
+  });
+
+  const create = (userId: string) =>
+    proxied.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`);
+
+  /**
+   * Resets every connection through the proxy, then blocks this thread long
+   * enough for the kernel to deliver the resets: the gateway has not read
+   * them when its next statement goes out, so writing it fails (a write's
+   * ECONNRESET). What a pooled connection meets when its node died a moment
+   * before the statement was sent.
+   */
+  function resetUnnoticed(): void {
+    proxy.reset();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+
+  it('a write with nothing pipelined behind it, whose bytes could not be written, is retried on a new connection and succeeds', async () => {
+    await proxied.shards.db.write(0, INSERT_USER, [idOnShard(0, 'cut-warm'), 'W', 'w@x.io']);
+    expect(proxy.connections).toBeGreaterThan(0);
+    const userId = idOnShard(0, 'after-cut');
+    resetUnnoticed();
+    const { rows } = await proxied.shards.db.write<{ user_id: string }>(0, INSERT_USER, [userId, 'N', 'n@x.io']);
+    expect(rows.map((r) => r.user_id)).toEqual([userId]);
+  });
+
+  it('a GraphQL write, its WAL position pipelined behind it, answers SHARD_UNAVAILABLE (whether it was applied is unknown); the next one succeeds', async () => {
+    expect((await create(idOnShard(0, 'gql-warm'))).errors).toBeUndefined();
+    expect(proxy.connections).toBeGreaterThan(0);
+    resetUnnoticed();
+    const failed = await create(idOnShard(0, 'gql-after-cut'));
+    expect(failed.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0 });
+    expect((await create(idOnShard(0, 'gql-after-cut-2'))).errors).toBeUndefined();
   });
 });
 

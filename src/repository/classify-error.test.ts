@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, isConnectionLoss, sqlStateOf } from './classify-error.js';
+import { classifyFailure, deliveryOfFailure, isConnectionLoss, sqlStateOf } from './classify-error.js';
 
 /** What pg raises when PostgreSQL answers with an error. */
 const pgError = (code: string) => Object.assign(new pg.DatabaseError('refused', 0, 'error'), { code });
@@ -51,5 +51,32 @@ describe('isConnectionLoss', () => {
     expect(isConnectionLoss(pgError('23505'))).toBe(false);
     expect(isConnectionLoss(undefined)).toBe(false);
     expect(isConnectionLoss('ECONNRESET')).toBe(false);
+  });
+});
+
+describe('deliveryOfFailure', () => {
+  /** What node raises when a socket write fails. */
+  const socketError = (code: string, syscall: string) => Object.assign(new Error(`${syscall} ${code}`), { code, errno: -32, syscall });
+
+  it('a statement whose own write failed never reached PostgreSQL', () => {
+    expect(deliveryOfFailure(socketError('EPIPE', 'write'), false)).toBe('not-sent');
+    expect(deliveryOfFailure(socketError('ECONNRESET', 'write'), false)).toBe('not-sent');
+  });
+
+  it('with a statement pipelined behind it, the failed write may be the follower: unknown', () => {
+    expect(deliveryOfFailure(socketError('EPIPE', 'write'), true)).toBe('unknown');
+  });
+
+  it('a connection that broke while the answer was awaited may have applied it: unknown', () => {
+    expect(deliveryOfFailure(socketError('ECONNRESET', 'read'), false)).toBe('unknown');
+    expect(deliveryOfFailure(new Error('Connection terminated unexpectedly'), false)).toBe('unknown');
+    expect(deliveryOfFailure(pgError('57P01'), false)).toBe('unknown');
+    expect(deliveryOfFailure({ code: 'EPIPE' }, false)).toBe('unknown');
+    expect(deliveryOfFailure(undefined, false)).toBe('unknown');
+  });
+
+  it('a standby refusing a write applied nothing, pipelined or not', () => {
+    expect(deliveryOfFailure(pgError('25006'), false)).toBe('read-only');
+    expect(deliveryOfFailure(pgError('25006'), true)).toBe('read-only');
   });
 });

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Delivery } from './errors.js';
 
 /**
  * Whether a failed statement means "this node cannot serve now" (try another
@@ -56,4 +57,27 @@ export function isConnectionLoss(err: unknown): boolean {
   if (sqlState !== undefined) return sqlState.startsWith('08') || sqlState.startsWith('57');
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && SOCKET_ERRNO.test(code);
+}
+
+const READ_ONLY_TRANSACTION = '25006';
+
+/**
+ * Whether a statement that failed with a node-level error can have been
+ * applied. `read-only`: a standby refused it (25006), nothing was written.
+ * `not-sent`: writing it to the socket failed (EPIPE or ECONNRESET from a
+ * `write`, typically a pooled connection whose backend died a moment before,
+ * its end not yet read). Writes go out in order and stop at the first that
+ * fails, so the statement's closing Sync never left this process, and
+ * PostgreSQL commits an implicit transaction only at its Sync; a broken
+ * connection rolls back an explicit one. That holds only while this statement
+ * is the last thing queued on the connection: with another statement
+ * pipelined behind it (`followedOnWire`), the failed write may be the
+ * follower's, after this statement's Sync went out. Anything else (the
+ * connection ended or reset while the answer was awaited) is `unknown`.
+ */
+export function deliveryOfFailure(err: unknown, followedOnWire: boolean): Delivery {
+  if (sqlStateOf(err) === READ_ONLY_TRANSACTION) return 'read-only';
+  const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
+  if (!followedOnWire && syscall === 'write' && (code === 'EPIPE' || code === 'ECONNRESET')) return 'not-sent';
+  return 'unknown';
 }

@@ -11,7 +11,7 @@ import { ReplayWatch } from '../sharding/replay-watch.js';
 import { TokenRouter } from '../sharding/token-router.js';
 import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
 import { NodeAdmission, type Release } from './admission.js';
-import { classifyFailure, sqlStateOf } from './classify-error.js';
+import { classifyFailure, deliveryOfFailure, sqlStateOf } from './classify-error.js';
 import { remaining } from './deadline.js';
 import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
 import { connectionErrorOf, createNodePool } from './node-pool.js';
@@ -95,7 +95,6 @@ const PROBE = statement(
                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
    FROM s`,
 );
-const READ_ONLY_TRANSACTION = '25006';
 const UNDEFINED_TABLE = '42P01';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
@@ -202,7 +201,9 @@ export class Database {
    * Runs `fn` in one transaction on the shard's primary: ROLLBACK on error,
    * connection always released. Like a write, it waits for a primary; it is
    * run again (so `fn` may run twice) only when nothing of it can have been
-   * applied: no connection, a failed BEGIN, or a standby's refusal (25006).
+   * applied: no connection, a failed BEGIN, a standby's refusal (25006), or
+   * a connection found broken before a statement could be written to it (the
+   * transaction dies with the connection).
    */
   async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
     return this.onPrimary(shardId, options?.scope, (target) => this.transactionOn(target, fn));
@@ -522,7 +523,7 @@ export class Database {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
-      throw this.unavailable(target, err, (err as { code?: unknown }).code === READ_ONLY_TRANSACTION ? 'read-only' : 'unknown');
+      throw this.unavailable(target, err, deliveryOfFailure(err, withPosition));
     }
   }
 

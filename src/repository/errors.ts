@@ -8,9 +8,10 @@ export abstract class DomainError extends Error {
 
 /**
  * Whether a failed statement reached a node: `not-sent` (no connection could
- * be made), `read-only` (a standby refused it, SQLSTATE 25006: nothing was
- * written), `unknown` (the connection broke after it was sent: it may have
- * been applied). Only the first two may be retried elsewhere.
+ * be made, or the connection was found broken before the statement could be
+ * written to it), `read-only` (a standby refused it, SQLSTATE 25006: nothing
+ * was written), `unknown` (the connection broke after it was sent: it may
+ * have been applied). Only the first two may be retried elsewhere.
  */
 export type Delivery = 'not-sent' | 'read-only' | 'unknown';
 

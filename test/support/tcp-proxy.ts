@@ -42,6 +42,15 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  /** Like `cut`, but the gateway's side of each connection gets a TCP reset (RST) rather than an orderly close (FIN). */
+  reset(): void {
+    for (const [a, b] of this.pairs) {
+      a.resetAndDestroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+  }
+
   stall(): void {
     this.stalled = true;
     for (const [a, b] of this.pairs) {
