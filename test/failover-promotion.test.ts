@@ -97,17 +97,30 @@ describe('manual failover of a synchronous shard under write load', () => {
     console.log(
       `[failover manual] writes=${records.length} shard${SHARD}: ${outage.writes} writes, ${outage.failed} failed, outage(first failed→first ok)=${outage.outageMs} ms, ` +
         `crash→first ok write=${firstAfter.end - crashStarted} ms (1000 ms of it waiting to promote), pg_ctl promote→first ok write=${firstAfter.end - promoting} ms, ` +
-        `longest write=${longest} ms, buffered writes sent=${await metric('shardgate_buffered_writes_total', { shard: String(SHARD), outcome: 'sent' })}`,
+        `longest write=${longest} ms, buffered writes sent=${await metric('shardgate_buffered_writes_total', { shard: String(SHARD), outcome: 'sent' })}, ` +
+        `failed (start..end after the crash, ms)=${shardWrites
+          .filter((r) => !r.ok)
+          .map((r) => `${r.start - crashDone}..${r.end - crashDone} ${r.code}`)
+          .join(', ')}`,
     );
 
     // Resumed on the new primary within a few seconds of the promotion.
     expect(firstAfter.end - promoting).toBeLessThan(5_000);
-    // Only writes in flight at the crash may fail, and only as SHARD_UNAVAILABLE.
+    // Only writes that met a connection the crash broke may fail, and only as
+    // SHARD_UNAVAILABLE: one in flight at the crash, or one sent on a pooled
+    // connection in the moment between the node's death and the gateway
+    // reading its end (whether such a write was applied is unknown, so it is
+    // not retried). That moment is not the test's `crashDone`: pg_ctl returns
+    // up to 100 ms after the backends died, and under load the gateway may
+    // read a connection's end a few ms after pg_ctl returned. So the bound is
+    // causal, not a clock: each broken connection fails at most one write
+    // before it is destroyed, and every failure comes before the promotion
+    // (a write that waits for it never fails).
     const failed = shardWrites.filter((r) => !r.ok);
-    expect(failed.length).toBeLessThanOrEqual(WRITERS);
+    expect(failed.length).toBeLessThanOrEqual(testGatewayOptions().pool.max);
     for (const r of failed) {
       expect(r.code).toBe('SHARD_UNAVAILABLE');
-      expect(r.start).toBeLessThanOrEqual(crashDone);
+      expect(r.end).toBeLessThan(promoting);
     }
     // Other shards never noticed.
     expect(records.filter((r) => r.shardId !== SHARD && !r.ok)).toEqual([]);
