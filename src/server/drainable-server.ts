@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { InFlightResponses } from './in-flight-responses.js';
 
 export interface DrainableServer {
   readonly server: Server;
@@ -20,7 +21,7 @@ const SHUTTING_DOWN_BODY = JSON.stringify({
 /** An HTTP server for `handler` that can be drained without starting anything new. */
 export function createDrainableServer(handler: RequestListener): DrainableServer {
   let draining = false;
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = new InFlightResponses();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (draining) {
       res.writeHead(503, {
@@ -32,19 +33,18 @@ export function createDrainableServer(handler: RequestListener): DrainableServer
       res.end(SHUTTING_DOWN_BODY);
       return;
     }
-    inFlight.add(res);
-    res.on('close', () => inFlight.delete(res));
+    inFlight.track(res);
     handler(req, res);
   });
   let drained: Promise<void> | null = null;
   const drain = (graceMs: number) =>
     (drained ??= new Promise<void>((resolve) => {
       draining = true;
-      for (const res of inFlight) {
+      inFlight.forEach((res) => {
         if (!res.headersSent) res.setHeader('connection', 'close');
         // Headers already on the wire promised keep-alive: close once this response is done.
         else res.once('finish', () => res.socket?.end());
-      }
+      });
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       cut.unref();
       server.close(() => {
