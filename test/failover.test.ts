@@ -65,7 +65,7 @@ describe('replica failure', () => {
 });
 
 describe('a pooled connection that broke a moment ago', () => {
-  // Shard 0's primary through a proxy whose cut closes the gateway's sockets at once.
+  // Shard 0's primary through a proxy that can reset the gateway's connections at once.
   let proxy: TcpProxy;
   let proxied: GatewayFixture;
   beforeAll(async () => {

@@ -42,10 +42,10 @@ export class InFlightResponses {
     }
   }
 
+  /** Called once per entry (`once('close')`). */
   private unlink(entry: Entry): void {
     if (entry.prev) entry.prev.next = entry.next;
-    else if (this.head === entry) this.head = entry.next;
-    else return; // already unlinked
+    else this.head = entry.next;
     if (entry.next) entry.next.prev = entry.prev;
     entry.prev = entry.next = null;
     this.count--;
