@@ -1,5 +1,6 @@
 import { settleAll } from '../util/settle-all.js';
 import type { Database } from './database.js';
+import { ORDERS_MIGRATION } from './orders/order-migrations.js';
 import { statement, type Statement } from './statement.js';
 
 /**
@@ -39,6 +40,7 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
       ),
     ],
   },
+  ORDERS_MIGRATION,
 ];
 
 const CREATE_VERSIONS = statement(

@@ -4,6 +4,8 @@ import type { Topology } from '../config/topology.js';
 import { Database } from '../repository/database.js';
 import type { StatementObserver } from '../repository/statement-observer.js';
 import { LayoutRetry } from '../repository/layout-retry.js';
+import { OrderRepository } from '../repository/orders/order-repository.js';
+import { ShardDoor } from '../repository/shard-door.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
@@ -16,6 +18,8 @@ export interface Shards {
   readonly manager: ShardManager;
   readonly db: Database;
   readonly users: UserRepository;
+  /** Orders, on their owners' shards, through the same door. */
+  readonly orders: OrderRepository;
   readonly health: HealthChecker;
   /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
@@ -42,7 +46,7 @@ export interface Shards {
 /**
  * Wires the layers: topology → ShardManager (routing, health, observed roles)
  * → Database (the door, one pool per node, the write buffer) →
- * UserRepository, plus the health checker that probes through the door.
+ * UserRepository and OrderRepository, plus the health checker that probes through the door.
  * Health checking is not started here.
  */
 export function openShards(
@@ -91,11 +95,14 @@ export function openShards(
     ...(extras.logger ? { logger: extras.logger } : {}),
   });
   let closing: Promise<void> | null = null;
-  const users = new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock }));
+  const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
+  const users = new UserRepository(db, layoutRetry);
+  const orders = new OrderRepository(new ShardDoor(db, layoutRetry));
   return {
     manager,
     db,
     users,
+    orders,
     health: checker,
     writeBuffer,
     layout,

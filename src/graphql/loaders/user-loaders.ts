@@ -21,12 +21,24 @@ export class UserLoaders {
   constructor(
     private readonly users: UserRepository,
     private readonly manager: ShardManager,
+    /** Users read from primaries are added here, so that their orders are read from primaries too. */
+    private readonly strongReads?: WeakSet<object>,
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
     let loader = this.loaders.get(consistency);
     if (!loader) {
-      loader = new DataLoader(batchLoadUsers(this.users, this.manager, readPolicyFor(consistency)));
+      const load = batchLoadUsers(this.users, this.manager, readPolicyFor(consistency));
+      const strong = consistency === 'STRONG' ? this.strongReads : undefined;
+      loader = new DataLoader(
+        strong
+          ? async (keys: readonly string[]) => {
+              const users = await load(keys);
+              for (const user of users) if (user && !(user instanceof Error)) strong.add(user);
+              return users;
+            }
+          : load,
+      );
       this.loaders.set(consistency, loader);
     }
     return loader;
