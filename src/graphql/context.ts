@@ -2,6 +2,7 @@ import type { RequestScope } from '../repository/request-scope.js';
 import type { OrderRepository } from '../repository/orders/order-repository.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
+import { PendingReads } from './loaders/pending-reads.js';
 import { RequestLoaders } from './loaders/shard-batch-loader.js';
 import { UserLoaders } from './loaders/user-loaders.js';
 
@@ -20,6 +21,8 @@ export interface GatewayContext {
   readonly batches: RequestLoaders;
   /** Objects read from primaries (`STRONG`): what hangs off them is read from primaries too. */
   readonly strongReads: WeakSet<object>;
+  /** Reads that may bring more parents for a nested batch: nested batches wait for them (see PendingReads). */
+  readonly pending: PendingReads;
 }
 
 export function createGatewayContext(deps: {
@@ -31,14 +34,16 @@ export function createGatewayContext(deps: {
   const { scope } = deps;
   const users = deps.users.forRequest(scope);
   const strongReads = new WeakSet<object>();
+  const pending = new PendingReads();
   return {
     requestId: scope.requestId,
     scope,
     users,
     manager: deps.manager,
-    loaders: new UserLoaders(users, deps.manager, strongReads),
+    loaders: new UserLoaders(users, deps.manager, strongReads, pending),
     orders: deps.orders.forRequest(scope),
     batches: new RequestLoaders(),
     strongReads,
+    pending,
   };
 }

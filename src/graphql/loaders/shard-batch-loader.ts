@@ -12,6 +12,14 @@ export interface ShardBatch<K, V> {
   load(shardId: number, keys: readonly K[]): Promise<ReadonlyMap<string, V>>;
   /** The answer for a key the shard does not have. */
   readonly missing: V;
+  /**
+   * When the batch is sent. @default DataLoader's: once the current tick's
+   * loads are queued. A nested batch passes PendingReads.whenIdle, a read
+   * that may bring more parents passes none and is tracked (`track`).
+   */
+  readonly schedule?: (dispatch: () => void) => void;
+  /** Counts each batch as a read in flight (see PendingReads). */
+  readonly track?: <T>(work: Promise<T>) => Promise<T>;
 }
 
 /**
@@ -40,12 +48,13 @@ export function shardBatchLoader<K, V>(manager: ShardManager, batch: ShardBatch<
         else idsByOwner.set(owner, [id]);
       }
       const route = manager.routeKeys(idsByOwner.keys());
-      const results = await manager.scatter.settled(route, (shardId) =>
+      const scatter = manager.scatter.settled(route, (shardId) =>
         batch.load(
           shardId,
           keysOn(route, shardId).flatMap((owner) => idsByOwner.get(owner)!.map((id) => byId.get(id)!)),
         ),
       );
+      const results = await (batch.track ? batch.track(scatter) : scatter);
       const found = new Map<string, V>();
       const failed = new Map<number, Error>();
       for (const result of results) {
@@ -62,7 +71,7 @@ export function shardBatchLoader<K, V>(manager: ShardManager, batch: ShardBatch<
         return batch.missing;
       });
     },
-    { cacheKeyFn: idOf },
+    { cacheKeyFn: idOf, ...(batch.schedule ? { batchScheduleFn: batch.schedule } : {}) },
   );
 }
 

@@ -93,7 +93,7 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: OrderOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
       consistency: t.arg({ type: ReadConsistencyEnum, defaultValue: 'EVENTUAL' }),
     },
-    resolve: (_root, args, ctx) => fetchOrdersPage(ctx, sliceOf(args), args.consistency ?? 'EVENTUAL'),
+    resolve: (_root, args, ctx) => ctx.pending.track(fetchOrdersPage(ctx, sliceOf(args), args.consistency ?? 'EVENTUAL')),
   }),
 }));
 

@@ -22,6 +22,7 @@ export function ordersOfUserLoader(ctx: GatewayContext, slice: OrderSlice, consi
       ownerOf: (userId) => userId,
       load: (shardId, userIds) => ctx.orders.slicesOfUsersOnShard(shardId, userIds, slice, policy),
       missing: [],
+      schedule: (dispatch) => ctx.pending.whenIdle(dispatch),
     }),
   );
 }
@@ -38,6 +39,7 @@ export function orderCountLoader(
       ownerOf: (userId) => userId,
       load: (shardId, userIds) => ctx.orders.countsOfUsersOnShard(shardId, userIds, status, policy),
       missing: 0,
+      schedule: (dispatch) => ctx.pending.whenIdle(dispatch),
     }),
   );
 }
@@ -57,6 +59,7 @@ export function ordersByKeyLoader(ctx: GatewayContext, consistency: ReadConsiste
         return new Map(orders.map((o) => [keyId(o), o]));
       },
       missing: null,
+      track: (work) => ctx.pending.track(work),
     }),
   );
 }

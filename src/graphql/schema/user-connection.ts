@@ -62,7 +62,7 @@ builder.queryFields((t) => ({
         }
         after = cursor;
       }
-      return fetchUsersPage(ctx, { first, after, direction, consistency: args.consistency ?? 'EVENTUAL' });
+      return ctx.pending.track(fetchUsersPage(ctx, { first, after, direction, consistency: args.consistency ?? 'EVENTUAL' }));
     },
   }),
 }));
