@@ -14,12 +14,21 @@ import { statement } from './statement.js';
  *   after re-reading the layout.
  * - `shardgate_reshard`: the job's phase and copy progress, on every database.
  * - `shardgate_reshard_changes`: (seq, user_id) of every user a gateway wrote
- *   on an old shard since the copy began, applied to the new shards by the
- *   catch-up.
+ *   on an old shard since the copy began (its row or a row it owns in a
+ *   co-located table), applied to the new shards by the catch-up, which
+ *   copies the user's whole group again.
  *
  * The tool's own connections carry `application_name = shardgate-reshard`,
  * which the guard lets through and the change capture ignores.
  */
+
+/**
+ * The tables stored with their owner (a `user_id` column, the shard key):
+ * the layout guard and the change capture watch each of them, so that a
+ * write to any row of a user's group pauses at a cutover and queues the
+ * user to be copied again. The owner's table first.
+ */
+export const CO_LOCATED_TABLES = ['users', 'orders'] as const;
 
 /** The application_name of the tool's connections. */
 export const RESHARD_APPLICATION_NAME = 'shardgate-reshard';
@@ -123,12 +132,14 @@ export const INSTALL_LAYOUT_OBJECTS = [
      $fn$`,
     false,
   ),
-  statement(
-    'reshard_guard_trigger',
-    'DDL',
-    `CREATE OR REPLACE TRIGGER shardgate_layout_guard BEFORE INSERT OR UPDATE OR DELETE ON users
-     FOR EACH ROW EXECUTE FUNCTION shardgate_layout_guard()`,
-    false,
+  ...CO_LOCATED_TABLES.map((table) =>
+    statement(
+      `reshard_guard_trigger_${table}`,
+      'DDL',
+      `CREATE OR REPLACE TRIGGER shardgate_layout_guard BEFORE INSERT OR UPDATE OR DELETE ON ${table}
+       FOR EACH ROW EXECUTE FUNCTION shardgate_layout_guard()`,
+      false,
+    ),
   ),
 ];
 
@@ -161,17 +172,21 @@ export const INSTALL_CHANGE_CAPTURE = [
      $fn$`,
     false,
   ),
-  statement(
-    'reshard_capture_trigger',
-    'DDL',
-    `CREATE OR REPLACE TRIGGER shardgate_reshard_capture AFTER INSERT OR UPDATE OR DELETE ON users
-     FOR EACH ROW EXECUTE FUNCTION shardgate_reshard_capture()`,
-    false,
+  ...CO_LOCATED_TABLES.map((table) =>
+    statement(
+      `reshard_capture_trigger_${table}`,
+      'DDL',
+      `CREATE OR REPLACE TRIGGER shardgate_reshard_capture AFTER INSERT OR UPDATE OR DELETE ON ${table}
+       FOR EACH ROW EXECUTE FUNCTION shardgate_reshard_capture()`,
+      false,
+    ),
   ),
 ];
 
 export const DROP_CHANGE_CAPTURE = [
-  statement('reshard_drop_capture_trigger', 'DDL', 'DROP TRIGGER IF EXISTS shardgate_reshard_capture ON users', false),
+  ...CO_LOCATED_TABLES.map((table) =>
+    statement(`reshard_drop_capture_trigger_${table}`, 'DDL', `DROP TRIGGER IF EXISTS shardgate_reshard_capture ON ${table}`, false),
+  ),
   statement('reshard_drop_changes_table', 'DDL', 'DROP TABLE IF EXISTS shardgate_reshard_changes', false),
 ];
 
@@ -322,5 +337,47 @@ export const USER_DIGESTS = statement(
           md5(length(user_id) || ':' || user_id || length(name) || ':' || name || length(email) || ':' || email
               || (extract(epoch FROM created_at) * 1000000)::int8::text) AS digest
    FROM users`,
+  false,
+);
+
+const ORDER_COLUMNS = 'order_id, user_id, status, total_cents, currency, created_at';
+
+/** The orders of a batch of users: copied with them, as one group. */
+export const SELECT_ORDERS_OF_USERS = statement(
+  'reshard_orders_of_users',
+  'SELECT',
+  `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = ANY($1::varchar[])`,
+  false,
+);
+
+/** A group's orders are replaced whole on the target: deleted, then inserted as the source has them. */
+export const DELETE_ORDERS_OF_USERS = statement(
+  'reshard_orders_delete',
+  'DELETE',
+  'DELETE FROM orders WHERE user_id = ANY($1::varchar[])',
+  false,
+);
+
+export const INSERT_ORDERS = statement(
+  'reshard_orders_insert',
+  'INSERT',
+  `INSERT INTO orders (${ORDER_COLUMNS})
+   SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int8[], $5::varchar[], $6::timestamptz[])`,
+  false,
+);
+
+/**
+ * A digest per user over its orders (each over order_id, status,
+ * total_cents, currency, created_at to the microsecond, fields
+ * length-prefixed, in order_id byte order), and how many it has.
+ */
+export const ORDER_DIGESTS = statement(
+  'reshard_order_digests',
+  'SELECT',
+  `SELECT user_id, count(*)::int8 AS n,
+          md5(string_agg(length(order_id) || ':' || order_id || length(status) || ':' || status || ':' || total_cents::text
+                         || ':' || currency || ':' || (extract(epoch FROM created_at) * 1000000)::int8::text, '|'
+                         ORDER BY order_id COLLATE "C")) AS digest
+   FROM orders GROUP BY user_id`,
   false,
 );

@@ -5,15 +5,18 @@ import {
   COUNT_CHANGES,
   COUNT_USERS,
   DELETE_CHANGES,
+  DELETE_ORDERS_OF_USERS,
   DELETE_OTHER_JOBS,
   DELETE_USERS,
   DROP_CHANGE_CAPTURE,
   INIT_GUARD,
+  INSERT_ORDERS,
   INSERT_LAYOUT,
   INSTALL_CHANGE_CAPTURE,
   INSTALL_LAYOUT_OBJECTS,
   LOCK_TIMEOUT,
   OBJECTS_EXIST,
+  ORDER_DIGESTS,
   QUEUE_CHANGES,
   SAVE_COPY_PROGRESS,
   SCAN_USER_IDS,
@@ -21,6 +24,7 @@ import {
   SELECT_CHANGES,
   SELECT_JOBS,
   SELECT_LATEST_LAYOUT,
+  SELECT_ORDERS_OF_USERS,
   SELECT_USERS_BY_IDS,
   SET_GUARD,
   TAKE_LAYOUT_LOCK,
@@ -41,6 +45,17 @@ export interface UserRow {
   readonly userId: string;
   readonly name: string;
   readonly email: string;
+  readonly createdAt: Timestamp;
+}
+
+/** An order as the tool copies it: every column, as stored. */
+export interface OrderRow {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly status: string;
+  /** BIGINT as text: copied exactly. */
+  readonly totalCents: string;
+  readonly currency: string;
   readonly createdAt: Timestamp;
 }
 
@@ -191,8 +206,34 @@ export class ReshardStore {
     return (await this.one<RawUser>(SELECT_USERS_BY_IDS, [userIds])).rows.map(toUserRow);
   }
 
-  /** Inserts or overwrites `rows` (and deletes `deleteIds`) in one transaction. */
-  async applyUsers(rows: readonly UserRow[], deleteIds: readonly string[] = []): Promise<void> {
+  /** The orders of `userIds` (copied with their owners, as one group). */
+  async ordersOfUsers(userIds: readonly string[]): Promise<OrderRow[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.one<{
+      order_id: string;
+      user_id: string;
+      status: string;
+      total_cents: string;
+      currency: string;
+      created_at: Timestamp;
+    }>(SELECT_ORDERS_OF_USERS, [userIds]);
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      userId: r.user_id,
+      status: r.status,
+      totalCents: String(r.total_cents),
+      currency: r.currency,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /**
+   * Writes whole groups in one transaction: inserts or overwrites the users
+   * `rows`, replaces their orders with `orders` (the source's, all of them:
+   * an order deleted there goes here too), and deletes the users
+   * `deleteIds` (their orders go with them, by the foreign key).
+   */
+  async applyUsers(rows: readonly UserRow[], deleteIds: readonly string[] = [], orders: readonly OrderRow[] = []): Promise<void> {
     if (rows.length === 0 && deleteIds.length === 0) return;
     await this.tx(async (tx) => {
       if (rows.length > 0) {
@@ -202,6 +243,17 @@ export class ReshardStore {
           rows.map((r) => r.email),
           rows.map((r) => r.createdAt),
         ]);
+        await tx.execute(DELETE_ORDERS_OF_USERS, [rows.map((r) => r.userId)]);
+        if (orders.length > 0) {
+          await tx.execute(INSERT_ORDERS, [
+            orders.map((o) => o.orderId),
+            orders.map((o) => o.userId),
+            orders.map((o) => o.status),
+            orders.map((o) => o.totalCents),
+            orders.map((o) => o.currency),
+            orders.map((o) => o.createdAt),
+          ]);
+        }
       }
       if (deleteIds.length > 0) await tx.execute(DELETE_USERS, [deleteIds]);
     });
@@ -231,6 +283,15 @@ export class ReshardStore {
 
   async queueChanges(userIds: readonly string[]): Promise<void> {
     if (userIds.length > 0) await this.one(QUEUE_CHANGES, [userIds]);
+  }
+
+  /** Per user that has orders: a digest of them and how many (see ORDER_DIGESTS). */
+  async orderDigests(): Promise<{ userId: string; digest: string; rows: number }[]> {
+    return (await this.one<{ user_id: string; digest: string; n: string }>(ORDER_DIGESTS, [])).rows.map((r) => ({
+      userId: r.user_id,
+      digest: r.digest,
+      rows: Number(r.n),
+    }));
   }
 
   /** Every user's digest (see USER_DIGESTS). */

@@ -4,7 +4,7 @@ import { sameNodes, topologyFromRecord } from '../config/recorded-topology.js';
 import type { Topology } from '../config/topology.js';
 import { SqlError } from '../repository/errors.js';
 import { RESHARD_APPLICATION_NAME } from '../repository/reshard-statements.js';
-import { ReshardStore, type GuardState, type JobRow, type UserRow } from '../repository/reshard-store.js';
+import { ReshardStore, type GuardState, type JobRow, type OrderRow, type UserRow } from '../repository/reshard-store.js';
 import { openShards, type Shards } from '../server/open-shards.js';
 import { parseLsn } from '../sharding/replica-lag.js';
 import { shardIdFor } from '../sharding/shard-id-for.js';
@@ -67,6 +67,18 @@ const LOCK_NOT_AVAILABLE = '55P03';
 const PAUSE_ATTEMPTS = 5;
 const REPLICA_WAIT_MS = 10_000;
 const SHOWN_DIFFERENCES = 20;
+
+/** Orders grouped by the new database of their owner. */
+function groupByTarget(plan: ReshardPlan, orders: readonly OrderRow[]): Map<number, OrderRow[]> {
+  const byTarget = new Map<number, OrderRow[]>();
+  for (const order of orders) {
+    const target = targetDatabaseOf(plan, order.userId);
+    const list = byTarget.get(target);
+    if (list) list.push(order);
+    else byTarget.set(target, [order]);
+  }
+  return byTarget;
+}
 
 /**
  * `shardgate reshard`: moves every user to shard fnv1a32(userId) % M of the
@@ -319,7 +331,9 @@ class ReshardRun {
             if (list) list.push(row);
             else byTarget.set(target, [row]);
           }
-          await Promise.all([...byTarget].map(([target, list]) => this.stores[target]!.applyUsers(list)));
+          // The group: each moving user with its orders (a write between the two reads is captured and copied again).
+          const orders = groupByTarget(this.plan, await source.ordersOfUsers([...byTarget.values()].flat().map((u) => u.userId)));
+          await Promise.all([...byTarget].map(([target, list]) => this.stores[target]!.applyUsers(list, [], orders.get(target) ?? [])));
           const n = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
           cursor = rows[rows.length - 1]!.userId;
           copied += n;
@@ -375,7 +389,10 @@ class ReshardRun {
             if (row) entry.rows.push(row);
             else entry.deletes.push(id);
           }
-          await Promise.all([...byTarget].map(([target, e]) => this.stores[target]!.applyUsers(e.rows, e.deletes)));
+          const orders = groupByTarget(this.plan, await source.ordersOfUsers([...current.keys()]));
+          await Promise.all(
+            [...byTarget].map(([target, e]) => this.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [])),
+          );
           await source.forgetChanges(changes.map((c) => c.seq));
           n += changes.length;
           if (changes.length < this.batch) return n;
@@ -409,8 +426,8 @@ class ReshardRun {
       const failed = comparisons.filter((c) => !c.equal);
       for (const c of comparisons) {
         this.log(
-          `verify: new shard ${c.shardId}: ${c.actual.count} users, checksum ${c.actual.sum}` +
-            (c.equal ? ' = old' : `; expected ${c.expected.count} users, checksum ${c.expected.sum}: MISMATCH`),
+          `verify: new shard ${c.shardId}: ${c.actual.count} ${c.table}, checksum ${c.actual.sum}` +
+            (c.equal ? ' = old' : `; expected ${c.expected.count} ${c.table}, checksum ${c.expected.sum}: MISMATCH`),
         );
       }
       if (failed.length > 0) await this.abort(failed);
@@ -447,23 +464,34 @@ class ReshardRun {
   }
 
   /**
-   * Row count and checksum per new shard, against the same users on the old
-   * shards. Checksums first (one pass, nothing kept per user); only a shard
+   * Row count and checksum per new shard and co-located table (users, orders),
+   * against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
    * that differs is compared user by user, to name the differences.
    */
-  private async verify(): Promise<ShardComparison[]> {
+  private async verify(): Promise<(ShardComparison & { table: string })[]> {
+    const [users, orders] = await Promise.all([
+      this.verifyTable(() => Promise.all(this.stores.map((s) => s.digests()))),
+      // One digest per user over its orders; the counts are of orders.
+      this.verifyTable(() => Promise.all(this.stores.map((s) => s.orderDigests()))),
+    ]);
+    return [...users.map((c) => ({ ...c, table: 'users' })), ...orders.map((c) => ({ ...c, table: 'orders' }))];
+  }
+
+  /** One co-located table: per new shard, its rows' count and checksum against the same users' rows on the old shards. */
+  private async verifyTable(read: () => Promise<{ userId: string; digest: string; rows?: number }[][]>): Promise<ShardComparison[]> {
     const expected = this.plan.newDatabase.map(() => new ChecksumSum());
     const actual = this.plan.newDatabase.map(() => new ChecksumSum());
-    const digests = await Promise.all(this.stores.map((s) => s.digests()));
-    const sides = (visit: (side: 'expected' | 'actual', newShard: number, userId: string, digest: string) => void) =>
+    const digests = await read();
+    const sides = (visit: (side: 'expected' | 'actual', newShard: number, userId: string, digest: string, rows: number) => void) =>
       this.plan.databases.forEach((db, i) => {
-        for (const { userId, digest } of digests[i]!) {
+        for (const { userId, digest, rows } of digests[i]!) {
           const newShard = shardIdFor(userId, this.plan.newCount);
-          if (db.oldShard !== null && ownedByOldShard(this.plan, db.oldShard, userId)) visit('expected', newShard, userId, digest);
-          if (db.newShard !== null && newShard === db.newShard) visit('actual', newShard, userId, digest);
+          if (db.oldShard !== null && ownedByOldShard(this.plan, db.oldShard, userId))
+            visit('expected', newShard, userId, digest, rows ?? 1);
+          if (db.newShard !== null && newShard === db.newShard) visit('actual', newShard, userId, digest, rows ?? 1);
         }
       });
-    sides((side, j, _, digest) => (side === 'expected' ? expected : actual)[j]!.add(digest));
+    sides((side, j, _, digest, rows) => (side === 'expected' ? expected : actual)[j]!.add(digest, rows));
     const comparisons = this.plan.newDatabase.map((_, j): ShardComparison => {
       const e = expected[j]!.result();
       const a = actual[j]!.result();
