@@ -20,7 +20,7 @@ export interface StatementSpan {
 export function collectionOf(stmt: Statement): string | null {
   const pattern =
     stmt.operation === 'SELECT' || stmt.operation === 'DELETE'
-      ? /\bFROM\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i
+      ? /\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i
       : stmt.operation === 'INSERT'
         ? /\bINSERT\s+INTO\s+([A-Za-z_][\w.]*)/i
         : stmt.operation === 'UPDATE'
