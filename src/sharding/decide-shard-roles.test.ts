@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decideShardRoles,
-  initialRoleMemory,
-  type NodeRoleInput,
-  type ShardRoleMemory,
-} from './decide-shard-roles.js';
+import { decideShardRoles, initialRoleMemory, type NodeRoleInput, type ShardRoleMemory } from './decide-shard-roles.js';
 import type { RoleObservation } from './node-probe.js';
 
 const SYS = '7300000000000000001';

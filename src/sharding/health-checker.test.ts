@@ -17,7 +17,16 @@ function fakeNodes(initial: Record<number, Partial<NodeProbe> | null>) {
     probes++;
     const answer = state[n.config.port];
     if (!answer) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    return { inRecovery: false, timeline: 1, systemIdentifier: SYS, lsn: '0/5000', receiveLsn: null, streaming: false, lastReplayAgeSeconds: null, ...answer };
+    return {
+      inRecovery: false,
+      timeline: 1,
+      systemIdentifier: SYS,
+      lsn: '0/5000',
+      receiveLsn: null,
+      streaming: false,
+      lastReplayAgeSeconds: null,
+      ...answer,
+    };
   };
   return { state, prober, probes: () => probes };
 }
@@ -26,7 +35,10 @@ describe('HealthChecker (fake prober, injected clock)', () => {
   it('ejects a replica that stops answering, reads fall back to the primary, and it returns', async () => {
     const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
     let now = 1_000;
-    const fake = fakeNodes({ 5000: {}, 5001: { inRecovery: true, lsn: '0/4F00', receiveLsn: '0/5000', streaming: true, lastReplayAgeSeconds: 0.5 } });
+    const fake = fakeNodes({
+      5000: {},
+      5001: { inRecovery: true, lsn: '0/4F00', receiveLsn: '0/5000', streaming: true, lastReplayAgeSeconds: 0.5 },
+    });
     const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
     await checker.checkOnce();
     const replica = manager.shard(0).replicas[0]!;
@@ -58,7 +70,10 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     const manager = new ShardManager(topology, { failuresToEject: 1, maxLagSeconds: null });
     const changes: number[] = [];
     manager.onRolesChange((shardId, roles) => roles.primaryChanged && changes.push(shardId));
-    const fake = fakeNodes({ 5000: { lsn: '0/9000' }, 5001: { inRecovery: true, lsn: '0/8000', receiveLsn: '0/8000', streaming: true, lastReplayAgeSeconds: 9 } });
+    const fake = fakeNodes({
+      5000: { lsn: '0/9000' },
+      5001: { inRecovery: true, lsn: '0/8000', receiveLsn: '0/8000', streaming: true, lastReplayAgeSeconds: 9 },
+    });
     const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => 1 });
     await checker.checkOnce();
     const [configuredPrimary, configuredReplica] = manager.shard(0).nodes;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decideReplicaLag, parseLsn } from './replica-lag.js';
 
-const replica = (lsn: string | null, more: { receiveLsn?: string | null; streaming?: boolean; lastReplayAgeSeconds?: number | null } = {}) => ({
+const replica = (
+  lsn: string | null,
+  more: { receiveLsn?: string | null; streaming?: boolean; lastReplayAgeSeconds?: number | null } = {},
+) => ({
   lsn,
   receiveLsn: null,
   streaming: false,
