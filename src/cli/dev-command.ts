@@ -59,9 +59,11 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   // A fatal error must not leave the cluster this command started running.
-  surviveStrayErrors(logger, (code) => {
-    killClusterSync(dir);
-    process.exit(code);
+  surviveStrayErrors(logger, {
+    exit: (code) => {
+      killClusterSync(dir);
+      process.exit(code);
+    },
   });
 
   // Ctrl-C during boot must still stop what was started.
