@@ -10,7 +10,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../src/server/start-gateway.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { startTestGateway } from './support/gateway-fixture.js';
 import {
   alertingRules,
@@ -25,6 +24,7 @@ import {
 import { startPrometheus, waitUntil, type PrometheusServer, type VectorSample } from './support/prometheus-server.js';
 import { promtool } from './support/prometheus-tools.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { idOnShard } from './support/id-on-shard.js';
 
 const SHARDS = 2;
 const SEEDED = 24;
@@ -33,10 +33,6 @@ let cluster: ThrowawayCluster;
 let gateway: RunningGateway;
 let prometheus: PrometheusServer;
 let base = '';
-
-const idOnShard = (shardId: number, prefix: string, skip = 0) => {
-  for (let i = 0, found = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % SHARDS === shardId && found++ === skip) return `${prefix}-${i}`;
-};
 
 async function gql(
   query: string,
@@ -56,8 +52,8 @@ const create = (userId: string) =>
 /** Reads and writes on every shard, a refused duplicate, a scatter, and an operation refused before execution. */
 async function workload(): Promise<void> {
   for (let shard = 0; shard < SHARDS; shard++) {
-    const seeded = idOnShard(shard, 'seed');
-    const fresh = idOnShard(shard, 'workload');
+    const seeded = idOnShard(shard, SHARDS, 'seed');
+    const fresh = idOnShard(shard, SHARDS, 'workload');
     expect((await create(fresh)).errors).toBeUndefined();
     expect((await create(fresh)).errors?.[0]?.extensions?.code).toBe('USER_ALREADY_EXISTS');
     expect(
