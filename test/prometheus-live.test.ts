@@ -4,7 +4,7 @@
  * scrape and evaluation intervals) that loads docker/prometheus/prometheus.yml
  * with both rule files. After a known workload, `promtool check metrics`
  * finds nothing to say about /metrics; every rule evaluates; every recording
- * rule, every dashboard query and every README example returns data; and
+ * rule, every dashboard query and every example of docs/observability.md returns data; and
  * stopping a replica makes ShardgateNodeDown pending for that node. The
  * cluster is this file's own (2 shards, 1 replica each): it stops a node.
  */
@@ -18,7 +18,7 @@ import {
   grafanaToPromql,
   metricNamesIn,
   PROMETHEUS_CONFIG,
-  readmePromql,
+  docsPromql,
   recordingRules,
 } from './support/monitoring-files.js';
 import { startPrometheus, waitUntil, type PrometheusServer, type VectorSample } from './support/prometheus-server.js';
@@ -155,14 +155,14 @@ describe('a real Prometheus over a real gateway', () => {
     ]);
   });
 
-  it('every metric that the rules, the dashboard and the README read is one the gateway exports', async () => {
+  it('every metric that the rules, the dashboard and docs/observability.md read is one the gateway exports', async () => {
     const exported = new Set(await prometheus.api<string[]>('/api/v1/label/__name__/values'));
     const read = new Set(
       [
         ...alertingRules().map((a) => a.expr),
         ...recordingRules().map((r) => r.expr),
         ...dashboardTargets().map((t) => t.expr),
-        ...readmePromql().map((e) => e.expr),
+        ...docsPromql().map((e) => e.expr),
       ].flatMap(metricNamesIn),
     );
     expect(read.size).toBeGreaterThan(10);
@@ -170,7 +170,7 @@ describe('a real Prometheus over a real gateway', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('stopping a replica makes ShardgateNodeDown pending for it, and then every README example returns data', async () => {
+  it('stopping a replica makes ShardgateNodeDown pending for it, and then every example of docs/observability.md returns data', async () => {
     const replica = gateway.shards.manager.shard(1).replicas[0]!;
     const nodeAlerts = async () =>
       (await prometheus.alerts()).filter((a) => ['ShardgateNodeDown', 'ShardgateShardWithoutPrimary'].includes(a.labels.alertname ?? ''));
@@ -201,9 +201,9 @@ describe('a real Prometheus over a real gateway', () => {
     expect(alert?.annotations.summary).toBe(`Shard 1: replica ${replica.address} is down`);
     expect(alert?.annotations.runbook_url).toBe('docs/operations.md#shardgatenodedown');
 
-    // The README's examples, one of which lists the nodes that are down.
-    const examples = readmePromql();
-    await expectEachReturnsData(examples.map((e) => ({ name: `README: ${e.comment}`, promql: e.expr })));
+    // The examples of docs/observability.md, one of which lists the nodes that are down.
+    const examples = docsPromql();
+    await expectEachReturnsData(examples.map((e) => ({ name: `docs/observability.md: ${e.comment}`, promql: e.expr })));
     const down = await prometheus.query('shardgate_node_up == 0');
     expect(down.map((s) => s.metric.address)).toEqual([replica.address]);
   });
