@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';

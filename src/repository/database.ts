@@ -18,7 +18,7 @@ import { connectionErrorOf, createNodePool } from './node-pool.js';
 import { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
-import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements.js';
+import { SELECT_LATEST_LAYOUT } from './reshard-statements.js';
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
@@ -95,7 +95,6 @@ const PROBE = statement(
                ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
    FROM s`,
 );
-const UNDEFINED_TABLE = '42P01';
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -328,22 +327,14 @@ export class Database {
 
   /**
    * The latest layout `shardgate reshard` recorded on `node` (a primary), or
-   * null when none was (no table yet). On the probe connection, not observed:
-   * like a probe, it is not traffic.
+   * null when none was (the table is the migrations'). On the probe
+   * connection, not observed: like a probe, it is not traffic.
    */
   async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
     const pool = this.pools.probePool(node);
     if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
-    // Asked first, so that a database that was never resharded logs no error each interval.
-    const present = await pool.query<{ present: boolean }>({ text: LAYOUT_TABLE_PRESENT.text, query_timeout: timeoutMs } as pg.QueryConfig);
-    if (!present.rows[0]?.present) return null;
-    try {
-      const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
-      return result.rows[0] ?? null;
-    } catch (err) {
-      if ((err as { code?: unknown }).code === UNDEFINED_TABLE) return null;
-      throw err;
-    }
+    const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
+    return result.rows[0] ?? null;
   }
 
   /** Connection counts per node, for the pool gauges. */
