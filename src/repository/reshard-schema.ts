@@ -38,6 +38,7 @@ export const LAYOUT_CHANGING_SQLSTATE = 'SGL01';
 // No SQL comments inside statements: statement() folds whitespace, newlines included.
 // The guard takes the layout lock shared until commit, so that a cutover waits for the write before it pauses.
 // The owner column is the trigger's argument, so one function guards every co-located table.
+// Without a guard row (never resharded), or `open` without capture, a write only takes the lock and reads the row.
 export const RESHARD_OBJECTS: readonly Statement[] = [
   statement(
     'm3_fnv1a32',
@@ -133,6 +134,9 @@ export const RESHARD_OBJECTS: readonly Statement[] = [
        ELSIF g.state = 'retired' THEN
          RAISE EXCEPTION USING ERRCODE = '${LAYOUT_CHANGING_SQLSTATE}',
            MESSAGE = 'shardgate: this database is no longer a shard of the current layout; re-read the layout and retry';
+       ELSIF g.state IS DISTINCT FROM 'active' AND g.capture IS NOT TRUE THEN
+         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+         RETURN NEW;
        END IF;
        IF TG_OP <> 'INSERT' THEN old_owner := to_jsonb(OLD) ->> TG_ARGV[0]; END IF;
        IF TG_OP <> 'DELETE' THEN new_owner := to_jsonb(NEW) ->> TG_ARGV[0]; END IF;
