@@ -327,7 +327,8 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
     await expectPlacedOnce(primaries, seeded, load);
     // The stray row was queued by the abort and, absent from the old shards, deleted by the rerun's catch-up.
     expect(await sql(primaries[2]!, "SELECT 1 FROM users WHERE user_id LIKE 'stray-%'")).toEqual([]);
-  });
+    // Three CLI runs and one in process, each waited on by condition: a busy machine must not fail it by the default timeout.
+  }, 300_000);
 
   it('a gateway started after the cutover with the old file serves the new layout', async () => {
     const late = await startGatewayFor(fromPath);
@@ -477,5 +478,6 @@ describe('two runs of the same reshard at once', () => {
     expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(seeded));
     expect(rows).toHaveLength(seeded.length);
     expect(await sql(primaries[2]!, 'SELECT 1 FROM users')).toEqual([]);
-  });
+    // Three CLI processes start and run one after another: bounded by the conditions waited on, not by the default timeout.
+  }, 300_000);
 });
