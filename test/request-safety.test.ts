@@ -13,7 +13,7 @@ import { encodeUserCursor } from '../src/graphql/pagination/user-cursor.js';
 import { createRequestScope } from '../src/repository/request-scope.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { createApp } from '../src/server/create-app.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { expectRefused, expectStillServing, postJson, send, STILL_SERVING_QUERY } from './support/hostile-client.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';

@@ -6,7 +6,7 @@ import { createGatewayContext, type GatewayContext } from '../graphql/context.js
 import { gatewaySchema } from '../graphql/schema/index.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
-import type { Shards } from './open-shards.js';
+import type { Shards } from '../repository/open-shards.js';
 import { corsPolicy } from './cors-policy.js';
 import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
 import { requestIdOf } from './request-id.js';
