@@ -112,6 +112,32 @@ describe('limits before execution', () => {
     expect(fx.recorder.statements).toEqual([]);
   });
 
+  it('statements: every aliased count costs its own statements (shards { c0: userCount … }, users { t0: totalCount … })', async () => {
+    const counts = (n: number, field: string) => Array.from({ length: n }, (_, i) => `c${i}: ${field}`).join(' ');
+    const userCounts = await postJson(fx.app, { query: `{ shards { ${counts(22, 'userCount')} } }` }); // 22 x 3 = 66
+    await expectRefused(fx.app, fx.recorder, userCounts, {
+      status: 400,
+      code: 'OPERATION_TOO_COMPLEX',
+      extensions: { limit: 'statements', max: 64 },
+    });
+    const totals = await postJson(fx.app, { query: `{ users(first: 1) { ${counts(29, 'totalCount')} } }` }); // 3 + 29 x 3 = 90
+    await expectRefused(fx.app, fx.recorder, totals, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'statements' } });
+    const inFragments = await postJson(fx.app, {
+      query: `{ shards { ...A ...B } } fragment A on Shard { ${counts(11, 'userCount')} } fragment B on Shard { ${counts(11, 'userCount').replaceAll('c', 'd')} }`,
+    });
+    await expectRefused(fx.app, fx.recorder, inFragments, {
+      status: 400,
+      code: 'OPERATION_TOO_COMPLEX',
+      extensions: { limit: 'statements' },
+    });
+    // Within the limit they run, and send exactly what was estimated.
+    const fits = await postJson(fx.app, { query: `{ users(first: 1) { ${counts(10, 'totalCount')} } }` }); // 33
+    expect(fits.status).toBe(200);
+    expect(fits.body.data.users.c9).toBe(2000);
+    expect(fx.recorder.of().length).toBe(33);
+    fx.recorder.reset();
+  });
+
   it('id lookups of one consistency batch into at most one statement per shard: usersByIds(500 ids) x 30 aliases sends 3', async () => {
     const ids = Array.from({ length: 500 }, (_, i) => `user-${i}`);
     const r = await postJson(fx.app, {
