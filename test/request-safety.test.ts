@@ -390,6 +390,8 @@ describe('every input validated before SQL', () => {
     ['a lone low surrogate in name', { userId: 'low-sur', name: 'x\udc00', email: 'n@x.io' }, 'input.name'],
     ['a blank userId', { userId: '   ', name: 'N', email: 'n@x.io' }, 'input.userId'],
     ['a tab in name', { userId: 'tab-name', name: 'a\tb', email: 'n@x.io' }, 'input.name'],
+    ['a zero-width space in userId', { userId: 'admin\u200b', name: 'N', email: 'n@x.io' }, 'input.userId'],
+    ['a bidi override in userId', { userId: 'user-\u202e1', name: 'N', email: 'n@x.io' }, 'input.userId'],
   ];
   for (const [what, input, field] of cases) {
     it(`${what}: BAD_USER_INPUT naming ${field}, nothing written`, async () => {
@@ -399,6 +401,25 @@ describe('every input validated before SQL', () => {
       expect(await totalUsers()).toBe(before);
     });
   }
+
+  it('format characters in ids are refused wherever an id is named; names keep them', async () => {
+    const lookups = [
+      { query: '{ user(userId: "admin\u200b") { userId } }', field: 'userId' },
+      { query: '{ usersByIds(userIds: ["user-1", "user-\u202e2"]) { userId } }', field: 'userIds' },
+      { query: 'mutation { deleteUser(userId: "user-1\ufeff") }', field: 'userId' },
+      { query: 'mutation { updateUser(userId: "user-\u20601", input: {name: "x"}) { userId } }', field: 'userId' },
+    ];
+    for (const { query, field } of lookups) {
+      const r = await postJson(fx.app, { query });
+      await expectRefused(fx.app, fx.recorder, r, { status: 200, code: 'BAD_USER_INPUT', extensions: { field } });
+    }
+    const named = await postJson(fx.app, {
+      query: create,
+      variables: { i: { userId: 'zwj-name', name: 'A\u200dB \u202eC', email: 'z@x.io' } },
+    });
+    fx.recorder.reset();
+    expect(named.body.data).toEqual({ createUser: { userId: 'zwj-name' } });
+  });
 
   it('a well-formed surrogate pair is fine', async () => {
     const r = await postJson(fx.app, { query: create, variables: { i: { userId: 'emoji-😀', name: '😀', email: 'e@x.io' } } });
