@@ -263,27 +263,70 @@ describe('CSRF and CORS', () => {
       headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ query: mutation }).toString(),
     });
-    await expectRefused(fx.app, fx.recorder, form, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, form, { status: 403, code: 'CSRF_PREVENTED' });
     const multipart = new FormData();
     multipart.set('operations', JSON.stringify({ query: mutation }));
     multipart.set('map', '{}');
-    await expectRefused(fx.app, fx.recorder, await send(fx.app, { method: 'POST', headers: evil, body: multipart }), { status: 403 });
+    await expectRefused(fx.app, fx.recorder, await send(fx.app, { method: 'POST', headers: evil, body: multipart }), {
+      status: 403,
+      code: 'CSRF_PREVENTED',
+    });
     const textPlain = await send(fx.app, {
       method: 'POST',
       headers: { ...evil, 'content-type': 'text/plain' },
       body: JSON.stringify({ query: mutation }),
     });
-    await expectRefused(fx.app, fx.recorder, textPlain, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, textPlain, { status: 403, code: 'CSRF_PREVENTED' });
     const get = await send(fx.app, {
       url: `http://gateway.test/graphql?query=${encodeURIComponent('{ users(first: 1) { totalCount } }')}`,
       headers: evil,
     });
-    await expectRefused(fx.app, fx.recorder, get, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, get, { status: 403, code: 'CSRF_PREVENTED' });
     const getMutation = await send(fx.app, {
       url: `http://gateway.test/graphql?query=${encodeURIComponent(mutation)}`,
       headers: { 'x-graphql-yoga-csrf': '1' },
     });
     await expectRefused(fx.app, fx.recorder, getMutation, { status: 405 });
+    expect(await totalUsers()).toBe(before);
+  });
+
+  it('a body or query string that is not valid UTF-8 (overlong C0 80, latin1, a stray byte) is 400 BAD_REQUEST and runs nothing', async () => {
+    const before = await totalUsers();
+    const around = (bytes: number[]) =>
+      Buffer.concat([
+        Buffer.from('{"query":"mutation { createUser(input: {userId: \\"utf8-'),
+        Buffer.from(bytes),
+        Buffer.from('\\", name: \\"N\\", email: \\"u@x.io\\"}) { userId } }"}'),
+      ]);
+    expect(around([0x61]).toString()).toContain('userId: \\"utf8-a\\"');
+    for (const bytes of [[0xc0, 0x80], [0xe9], [0xff], [0xed, 0xa0, 0x80]]) {
+      const r = await send(fx.app, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/graphql-response+json' },
+        body: around(bytes),
+      });
+      await expectRefused(fx.app, fx.recorder, r, { status: 400, code: 'BAD_REQUEST' });
+      expect(r.body.errors[0].message).toBe('The request body is not valid UTF-8.');
+    }
+    const latin1Graphql = await send(fx.app, {
+      method: 'POST',
+      headers: { 'content-type': 'application/graphql', accept: 'application/graphql-response+json' },
+      body: Buffer.from('{ user(userId: "caf\xe9") { userId } }', 'latin1'),
+    });
+    await expectRefused(fx.app, fx.recorder, latin1Graphql, { status: 400, code: 'BAD_REQUEST' });
+    const get = await send(fx.app, {
+      url: 'http://gateway.test/graphql?query=%7B%20user(userId%3A%20%22a%C0%80%22)%20%7B%20userId%20%7D%20%7D',
+      headers: { 'apollo-require-preflight': 'true', accept: 'application/graphql-response+json' },
+    });
+    await expectRefused(fx.app, fx.recorder, get, { status: 400, code: 'BAD_REQUEST' });
+    // Well-formed UTF-8 still runs, multi-byte characters included.
+    const ok = await send(fx.app, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ query: '{ user(userId: "café-😀") { userId } }' }), 'utf8'),
+    });
+    expect(ok.body).toEqual({ data: { user: null } });
+    fx.recorder.reset();
     expect(await totalUsers()).toBe(before);
   });
 

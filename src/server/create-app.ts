@@ -1,4 +1,3 @@
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
@@ -13,12 +12,14 @@ import { requestIdOf } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
 import { useConsistencyToken } from './use-consistency-token.js';
+import { useCsrfPreventionWithCode } from './use-csrf-code.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useOperationLimits } from './use-operation-limits.js';
 import { useOverloadShedding } from './use-overload-shedding.js';
 import { useRequestBodyLimit } from './use-request-body-limit.js';
 import { useRequestErrorCodes } from './use-request-error-codes.js';
+import { useStrictUtf8 } from './use-strict-utf8.js';
 import { useTrustedDocuments } from './use-trusted-documents.js';
 
 export interface AppDeps {
@@ -104,11 +105,12 @@ export function createApp(deps: AppDeps): App {
     },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),
+      useStrictUtf8(),
       useRequestBodyLimit(safety.limits.maxBodyBytes),
       // A request a browser could send cross-site without a preflight (a
-      // form, text/plain, a plain GET) runs nothing: 403. GraphiQL and
-      // routers send application/json.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      // form, text/plain, a plain GET) runs nothing: 403 CSRF_PREVENTED.
+      // GraphiQL and routers send application/json.
+      useCsrfPreventionWithCode(['x-graphql-yoga-csrf', 'apollo-require-preflight']),
       ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
       useOperationLimits(safety.limits),
       useIntrospectionSwitch(safety.introspection),
