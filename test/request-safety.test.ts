@@ -252,6 +252,37 @@ describe('limits before execution', () => {
   });
 });
 
+describe("bad headers are the client's mistake, not the server's", () => {
+  it('200 requests with a bad shardgate-timeout-ms or consistency token: BAD_USER_INPUT, no error-level line, no stack, one line per kind', async () => {
+    const logged: any[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    const variant = await openVariant({}, { logger });
+    try {
+      logged.length = 0;
+      for (let i = 0; i < 100; i++) {
+        const timeout = await postJson(variant.app, { query: '{ __typename }' }, { 'shardgate-timeout-ms': `soon-${i}` });
+        expect(timeout.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shardgate-timeout-ms' });
+        const token = await postJson(variant.app, { query: '{ __typename }' }, { 'shardgate-consistency-token': `forged-${i}` });
+        expect(token.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shardgate-consistency-token' });
+      }
+      expect(variant.recorder.statements).toEqual([]);
+      const text = logged.map((l) => JSON.stringify(l)).join('\n');
+      expect(
+        logged.filter((l) => l.level >= 40),
+        text.slice(0, 2000),
+      ).toEqual([]);
+      expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack
+      expect(text).not.toContain('"stack"');
+      // Within one window, each kind is logged once; the rest are counted.
+      const refused = logged.filter((l) => l.msg?.startsWith('request refused'));
+      expect(refused.map((l) => l.field).sort()).toEqual(['shardgate-consistency-token', 'shardgate-timeout-ms']);
+      expect(text.length).toBeLessThan(2000);
+    } finally {
+      await variant.close();
+    }
+  });
+});
+
 describe('CSRF and CORS', () => {
   const mutation = 'mutation { createUser(input: {userId: "csrf-victim", name: "Evil", email: "e@evil.example"}) { userId } }';
 

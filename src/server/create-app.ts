@@ -2,12 +2,14 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
+import { BadUserInputError } from '../graphql/errors.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from './open-shards.js';
 import { corsPolicy } from './cors-policy.js';
 import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
+import { RefusalLog } from './refusal-log.js';
 import { requestIdOf } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
@@ -61,6 +63,7 @@ export function createApp(deps: AppDeps): App {
   const requestOptions = deps.request ?? DEFAULT_REQUEST_OPTIONS;
   const safety = deps.safety ?? DEFAULT_REQUEST_SAFETY;
   let shuttingDown = false;
+  const refusals = new RefusalLog(logger);
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -77,8 +80,14 @@ export function createApp(deps: AppDeps): App {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
-      // toClientError has logged what it masks, with the request id; yoga would log it again.
-      error: (...args) => (args.length === 1 && alreadyLogged(args[0]) ? undefined : logger.error(args.length === 1 ? args[0] : args)),
+      // toClientError has logged what it masks, with the request id; yoga
+      // would log it again. A bad header fails the context: yoga logs that
+      // as an error, but it is the client's mistake (RefusalLog).
+      error: (...args) => {
+        if (args.length === 1 && alreadyLogged(args[0])) return;
+        if (args.length === 1 && args[0] instanceof BadUserInputError) return refusals.note(args[0]);
+        logger.error(args.length === 1 ? args[0] : args);
+      },
     },
     maskedErrors: {
       // Safety net for errors raised outside execution; useErrorPolicy has already handled execution errors.
