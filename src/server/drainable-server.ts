@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { InFlightResponses } from './in-flight-responses.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 export interface DrainableServer {
   readonly server: Server;
@@ -28,7 +29,9 @@ export interface DrainableServer {
 export const DEFAULT_IDLE_LINGER_MS = 1000;
 
 const SHUTTING_DOWN_BODY = JSON.stringify({
-  errors: [{ message: 'shardgate is shutting down; send the request again (to another instance).', extensions: { code: 'SHUTTING_DOWN' } }],
+  errors: [
+    { message: 'shardgate is shutting down; send the request again (to another instance).', extensions: { code: ErrorCode.SHUTTING_DOWN } },
+  ],
 });
 
 /** An HTTP server for `handler` that can be drained without starting anything new. */
