@@ -119,12 +119,8 @@ describe('observed roles on real nodes', () => {
       expect(manager.shard(0).nodes.map((n) => manager.roleOf(n))).toEqual(['fenced', 'fenced', 'fenced']);
 
       gw.recorder.reset();
-<<<<<<< HEAD
-      const userId = idOnShard(0, 'sb');
-      const started = Date.now();
-=======
       const userId = idOnShard(0, SHARDS, 'sb');
->>>>>>> main
+      const started = Date.now();
       const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
       const waitedMs = Date.now() - started;
       expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
