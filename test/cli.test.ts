@@ -76,7 +76,7 @@ describe('shardgate CLI', () => {
     const first = shardgate('migrate', '--config', db.topologyPath);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toBe(
-      'shard 0: applied version(s) 1, 2, 3\nshard 1: applied version(s) 1, 2, 3\nshard 2: applied version(s) 1, 2, 3\n',
+      'shard 0: applied version(s) 1, 2, 3, 4\nshard 1: applied version(s) 1, 2, 3, 4\nshard 2: applied version(s) 1, 2, 3, 4\n',
     );
     const again = shardgate('migrate', '--config', db.topologyPath);
     expect(again.out).toBe('shard 0: up to date\nshard 1: up to date\nshard 2: up to date\n');

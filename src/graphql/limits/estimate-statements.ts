@@ -31,10 +31,12 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  * The most SQL statements an operation can send, from its document and
  * variables and the live shard count, before anything runs:
  * - each `users` field (each alias) asks every shard once, and once more for
- *   `totalCount`;
- * - each `shards` field that selects `userCount` counts every shard;
- * - each root `orders` field asks every shard once, and once more for
- *   `totalCount`;
+ *   each response key of `totalCount` under it (`t0: totalCount t1:
+ *   totalCount` is two resolver calls, and nothing shares their counts);
+ * - each `shards` field counts every shard once per response key of
+ *   `userCount` under it, for the same reason;
+ * - each root `orders` field asks every shard once, and once more for each
+ *   response key of `totalCount` under it;
  * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
  *   lands in one batch: at most one statement per shard, and never more than
  *   the number of ids; lookups of orders by id (`order`, `ordersByIds`,
@@ -89,12 +91,11 @@ export function estimateStatements(
     switch (field.name.value) {
       case 'orders':
       case 'users': {
-        statements += shardCount;
-        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'totalCount')) statements += shardCount;
+        statements += shardCount * (1 + countSelections(subFields(), 'totalCount'));
         break;
       }
       case 'shards': {
-        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'userCount')) statements += shardCount;
+        statements += shardCount * countSelections(subFields(), 'userCount');
         break;
       }
       case 'user':
@@ -179,6 +180,13 @@ function entityKinds(node: ValueNode | undefined, vars: Readonly<Record<string, 
     if (t !== 'User') orders += 1;
   }
   return { users, orders };
+}
+
+/** How many response keys select `name`: each is a resolver call of its own. */
+function countSelections(fields: ReadonlyMap<string, FieldNode[]>, name: string): number {
+  let n = 0;
+  for (const nodes of fields.values()) if (nodes[0]!.name.value === name) n += 1;
+  return n;
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {

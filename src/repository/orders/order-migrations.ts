@@ -1,3 +1,5 @@
+import { ORDERS_TABLE } from '../colocated-tables.js';
+import { layoutGuardOn } from '../reshard-schema.js';
 import { statement, type Statement } from '../statement.js';
 
 /**
@@ -10,11 +12,11 @@ import { statement, type Statement } from '../statement.js';
  * "C"), as the merge of shard pages compares it.
  */
 export const ORDERS_MIGRATION: { version: number; description: string; statements: Statement[] } = {
-  version: 3,
+  version: 4,
   description: 'orders table, co-located with users (foreign key, ON DELETE CASCADE) and its keyset indexes',
   statements: [
     statement(
-      'm3_orders',
+      'm4_orders',
       'DDL',
       `CREATE TABLE IF NOT EXISTS orders (
          order_id     VARCHAR(64)  NOT NULL,
@@ -28,28 +30,30 @@ export const ORDERS_MIGRATION: { version: number; description: string; statement
       false,
     ),
     statement(
-      'm3_ix_orders_user_created',
+      'm4_ix_orders_user_created',
       'DDL',
       'CREATE INDEX IF NOT EXISTS ix_orders_user_created ON orders (user_id, created_at, order_id COLLATE "C")',
       false,
     ),
     statement(
-      'm3_ix_orders_user_status_created',
+      'm4_ix_orders_user_status_created',
       'DDL',
       'CREATE INDEX IF NOT EXISTS ix_orders_user_status_created ON orders (user_id, status, created_at, order_id COLLATE "C")',
       false,
     ),
     statement(
-      'm3_ix_orders_created',
+      'm4_ix_orders_created',
       'DDL',
       'CREATE INDEX IF NOT EXISTS ix_orders_created ON orders (created_at, order_id COLLATE "C")',
       false,
     ),
     statement(
-      'm3_ix_orders_status_created',
+      'm4_ix_orders_status_created',
       'DDL',
       'CREATE INDEX IF NOT EXISTS ix_orders_status_created ON orders (status, created_at, order_id COLLATE "C")',
       false,
     ),
+    // A gateway on a stale layout can write no order to the wrong shard.
+    layoutGuardOn(ORDERS_TABLE),
   ],
 };
