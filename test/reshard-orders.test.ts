@@ -153,11 +153,7 @@ function startOrderLoad(url: string, clients: number) {
   };
 }
 
-// Skipped: the copy, catch-up and verification of orders were written for the
-// reshard before it was split into phase modules; they are to be carried
-// over to the phases (see docs/orders.md, "Resharding"). Until then a reshard
-// copies users only, and this test fails.
-describe.skip('reshard 3 → 2 moves every user with its orders', () => {
+describe('reshard 3 → 2 moves every user with its orders', () => {
   it('a tampered order aborts the cutover; the rerun under load moves the groups, none lost, doubled or split', async () => {
     const gateway = await startGatewayFor(cluster.topologyPath);
     const load = startOrderLoad(gateway.url.replace('localhost', '127.0.0.1'), 3);
