@@ -5,12 +5,15 @@ import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
 import { openShards, type Shards } from '../src/server/open-shards.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { migrateAll } from '../src/repository/migrations.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of this file's cluster. */
+const SHARDS = 2;
 
 // Roles read from PostgreSQL itself, on real nodes: a node of another
 // cluster listed by mistake, and two standbys promoted at once (two
@@ -19,7 +22,7 @@ let cluster: ThrowawayCluster;
 let topology: Topology;
 
 beforeAll(async () => {
-  cluster = await startThrowawayCluster({ shards: 2, replicas: 2, name: 'roles' });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 2, name: 'roles' });
   topology = cluster.topology;
 });
 afterAll(async () => {
@@ -51,12 +54,11 @@ async function open(t: Topology, failover = { bufferMs: 500, bufferMax: 100 }) {
     });
     return (await res.json()) as { data: any; errors?: { extensions: Record<string, unknown> }[] };
   };
-  return { shards, app, gql, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
+  /** Every node's displayed role, shard by shard, in topology order. */
+  const roles = async () =>
+    ((await gql('{ shards { nodes { role } } }')).data.shards as { nodes: { role: string }[] }[]).map((s) => s.nodes.map((n) => n.role));
+  return { shards, app, gql, roles, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
 }
-
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 2 === shardId) return `${prefix}-${i}`;
-};
 
 describe('observed roles on real nodes', () => {
   it('a node of another PostgreSQL system listed in a shard serves nothing, and is logged as an error', async () => {
@@ -72,13 +74,18 @@ describe('observed roles on real nodes', () => {
       expect(gw.shards.manager.exclusionOf(node)).toBe('foreign-system');
       expect(gw.lines.filter((l) => l.level === 50 && l.node === node.address && l.reason === 'foreign-system')).toHaveLength(1);
       gw.recorder.reset();
-      const userId = idOnShard(0, 'f');
+      const userId = idOnShard(0, SHARDS, 'f');
       expect(
         (await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors,
       ).toBeUndefined();
       for (let i = 0; i < 30; i++) expect((await gw.gql(`{ user(userId: "${userId}") { userId } }`)).errors).toBeUndefined();
       expect(gw.recorder.statements.filter((s) => s.nodeId === node.id)).toEqual([]);
       expect(new Set(gw.recorder.statements.filter((s) => s.role === 'replica').map((s) => s.nodeId)).size).toBe(2);
+      // A standby of another system serves nothing, but it is a standby: shown as a replica.
+      expect(await gw.roles()).toEqual([
+        ['PRIMARY', 'REPLICA', 'REPLICA', 'REPLICA'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
       const shards = await gw.gql('{ shards { id nodes { address healthy } } }');
       expect(shards.data.shards[0].nodes.find((n: { address: string }) => n.address === node.address)).toEqual({
         address: node.address,
@@ -103,9 +110,15 @@ describe('observed roles on real nodes', () => {
       // The original primary, still running on timeline 1, is superseded too.
       expect(manager.exclusionOf(oldPrimary!)).toBe('stale-primary');
       expect(gw.lines.some((l) => l.level === 50 && /split brain/.test(l.msg))).toBe(true);
+      // Three nodes out of recovery, none of them shown as the primary.
+      expect(await gw.roles()).toEqual([
+        ['FENCED', 'FENCED', 'FENCED'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
+      expect(manager.shard(0).nodes.map((n) => manager.roleOf(n))).toEqual(['fenced', 'fenced', 'fenced']);
 
       gw.recorder.reset();
-      const userId = idOnShard(0, 'sb');
+      const userId = idOnShard(0, SHARDS, 'sb');
       const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
       expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
       const strong = await gw.gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
@@ -113,10 +126,16 @@ describe('observed roles on real nodes', () => {
       expect(gw.recorder.statements.filter((s) => s.shardId === 0)).toEqual([]);
       const ready = await gw.app.fetch('http://gateway.test/readyz');
       expect(ready.status).toBe(503);
-      expect((await ready.json()).unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
+      const readyBody = await ready.json();
+      expect(readyBody.unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
+      expect(readyBody.fencedNodes).toEqual([
+        { shardId: 0, address: oldPrimary!.address, role: 'FENCED', reason: 'stale-primary' },
+        { shardId: 0, address: a!.address, role: 'FENCED', reason: 'split-brain' },
+        { shardId: 0, address: b!.address, role: 'FENCED', reason: 'split-brain' },
+      ]);
       // The other shard never noticed.
       const other = await gw.gql(
-        `mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
+        `mutation { createUser(input: {userId: "${idOnShard(1, SHARDS, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
       );
       expect(other.errors).toBeUndefined();
 
@@ -125,6 +144,11 @@ describe('observed roles on real nodes', () => {
       const change = await gw.shards.reconfigure(fenced);
       expect(change.removed.map((n) => n.address)).toEqual([b!.address]);
       expect(manager.writeTarget(0)?.node.address).toBe(a!.address);
+      // The old primary, still on timeline 1, stays fenced; the one left of the pair is the primary.
+      expect(await gw.roles()).toEqual([
+        ['FENCED', 'PRIMARY'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
       const after = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
       expect(after.errors).toBeUndefined();
       expect(gw.recorder.statements.filter((s) => s.shardId === 0).every((s) => s.nodeId === a!.id)).toBe(true);

@@ -39,7 +39,7 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
   const { summary, base } = fixedPart(event.statement, node, role, reason);
   // The fixed attributes are built once per statement, node, role and reason; a span copies them.
   const attributes: Attributes = { ...base };
-  if (role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  if (role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
   return { name: summary, attributes };
 }
