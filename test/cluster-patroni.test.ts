@@ -97,7 +97,11 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
     const elapsed = Date.now() - started;
     console.info(`[measured] Patroni crash failover (kill -9 of the leader's postgres and Patroni): replica writable after ${elapsed} ms`);
     expect(elapsed).toBeLessThan(CRASH_FAILOVER_BOUND_MS);
-    expect(byPort(await cluster.status(), first)).toMatchObject({ observedRole: 'primary', timeline: timeline + 1 });
+    const crashed = await cluster.status();
+    expect(byPort(crashed, first)).toMatchObject({ observedRole: 'primary', timeline: timeline + 1 });
+    // The killed leader is down: no role is shown for it (the shard's two nodes are both asserted).
+    expect(byPort(crashed, second)).toMatchObject({ up: false, observedRole: null });
+    expect(crashed).toHaveLength(2);
     await query(first, "INSERT INTO ledger VALUES (501, 'after the crash')");
 
     // `up` takes Patroni's new leader as the primary and starts the killed node's Patroni,
@@ -115,7 +119,10 @@ describe('cluster up --ha patroni', { timeout: TIMEOUT }, () => {
         (r) => r.length === 1,
       ),
     ).toHaveLength(1);
-    expect(byPort(await cluster.status(), second)).toMatchObject({ observedRole: 'replica', timeline: timeline + 1 });
+    const rejoined = await cluster.status();
+    expect(byPort(rejoined, first)).toMatchObject({ up: true, observedRole: 'primary', timeline: timeline + 1 });
+    expect(byPort(rejoined, second)).toMatchObject({ up: true, observedRole: 'replica', timeline: timeline + 1 });
+    expect(rejoined).toHaveLength(2);
   });
 
   it('`cluster down` stops Patroni, PostgreSQL and etcd, leaving no process behind', async () => {

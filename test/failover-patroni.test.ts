@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { eventuallyValue } from '../testkit/eventually.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { createUserThrough, measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
 import { withDirectSession } from '../testkit/pg-session.js';
@@ -57,6 +58,18 @@ async function storedCounts(userIds: readonly string[]): Promise<Map<string, num
   return counts;
 }
 
+type NodeView = { address: string; role: string; healthy: boolean };
+
+/** Every shard's nodes as the gateway shows them (`shards { nodes }`), in topology order. */
+async function nodeViews(): Promise<NodeView[][]> {
+  const res = await fx.gql<{ shards: { id: number; nodes: NodeView[] }[] }>('{ shards { id nodes { address role healthy } } }');
+  return res.data!.shards.map((s) => s.nodes);
+}
+
+/** The addresses of a shard's nodes in topology order (its configured primary first). */
+const addressesOf = (shardId: number) => fx.shards.manager.shard(shardId).nodes.map((n) => n.address);
+const portsOf = (shardId: number) => fx.shards.manager.shard(shardId).nodes.map((n) => n.config.port);
+
 async function runUnderLoad(
   prefix: string,
   act: () => Promise<void>,
@@ -81,6 +94,29 @@ describe('shardgate follows Patroni', () => {
     console.log(`[patroni switchover] shard ${SHARD}: ${outage.writes} writes, ${outage.failed} failed, outage=${outage.outageMs} ms`);
 
     await eventually(() => fx.shards.manager.writeTarget(SHARD)?.node.address !== before, 10_000, 'the gateway to follow the new leader');
+    // Every node's role: Patroni restarts the old leader as a standby of the new one, so the shard ends
+    // with one primary and one replica, both serving; the other shard is as it was.
+    const [oldLeader, newLeader] = addressesOf(SHARD);
+    const views = await eventuallyValue(
+      nodeViews,
+      (v) => v[SHARD]!.every((n) => n.healthy) && v[SHARD]!.some((n) => n.role === 'REPLICA'),
+      60_000,
+    );
+    expect(before).toBe(oldLeader);
+    expect(views[SHARD]).toEqual([
+      { address: oldLeader, role: 'REPLICA', healthy: true },
+      { address: newLeader, role: 'PRIMARY', healthy: true },
+    ]);
+    expect(views[1 - SHARD]).toEqual(
+      addressesOf(1 - SHARD).map((address, i) => ({ address, role: i === 0 ? 'PRIMARY' : 'REPLICA', healthy: true })),
+    );
+    // `cluster status` decides the same roles from its own probes.
+    const status = await cluster.status();
+    const observed = (shardId: number) =>
+      portsOf(shardId).map((port) => status.find((n) => n.shardId === shardId && n.port === port)?.observedRole);
+    expect(observed(SHARD)).toEqual(['replica', 'primary']);
+    expect(observed(1 - SHARD)).toEqual(['primary', 'replica']);
+
     // Writes to the shard that failed were in flight when Patroni shut the old leader down (fast shutdown ends its sessions).
     const failed = records.filter((r) => !r.ok);
     expect(failed.every((r) => r.shardId === SHARD && r.code === 'SHARD_UNAVAILABLE' && r.start >= actStart)).toBe(true);
@@ -104,6 +140,30 @@ describe('shardgate follows Patroni', () => {
     );
 
     expect(fx.shards.manager.writeTarget(SHARD)?.node.address).not.toBe(leader);
+    // Every node's role: the killed leader's last word was "primary" on the old timeline, so it is fenced
+    // (never a second PRIMARY); the node Patroni promoted is the primary; the other shard is as it was.
+    const [configuredPrimary, configuredReplica] = addressesOf(SHARD);
+    expect(leader).toBe(configuredReplica);
+    const views = await nodeViews();
+    expect(views[SHARD]).toEqual([
+      { address: configuredPrimary, role: 'PRIMARY', healthy: true },
+      { address: leader, role: 'FENCED', healthy: false },
+    ]);
+    expect(views[1 - SHARD]!.map((n) => [n.role, n.healthy])).toEqual([
+      ['PRIMARY', true],
+      ['REPLICA', true],
+    ]);
+    const ready = await fx.app.fetch('http://gateway.test/readyz');
+    expect((await ready.json()).fencedNodes).toEqual([{ shardId: SHARD, address: leader, role: 'FENCED', reason: 'stale-primary' }]);
+    const status = await cluster.status();
+    expect(
+      portsOf(SHARD)
+        .map((port) => status.find((n) => n.port === port))
+        .map((n) => [n?.up, n?.observedRole]),
+    ).toEqual([
+      [true, 'primary'],
+      [false, null],
+    ]);
     // Writes sent after the crash waited in the buffer and went to the new leader: none failed. A killed
     // postmaster's backends live on for a moment and may still take a write that then dies with them:
     // in flight at the crash, too.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OrderStatus } from '../repository/orders/order.js';
 import type { OrderRepository } from '../repository/orders/order-repository.js';
+import { settleAll } from '../util/settle-all.js';
 import { demoUser } from './seed-demo-users.js';
 
 const STATUSES: readonly OrderStatus[] = ['PENDING', 'PAID', 'SHIPPED', 'CANCELLED', 'PAID'];
@@ -25,7 +26,7 @@ export async function seedDemoOrders(orders: OrderRepository, shardCount: number
   for (let i = 1; i <= count; i++) {
     for (const order of demoOrders(i)) byShard[orders.shardIdOf(order.userId)]!.push(order);
   }
-  const inserted = await Promise.all(
+  const inserted = await settleAll(
     byShard.map(async (list, shardId) => {
       let n = 0;
       for (let start = 0; start < list.length; start += chunk)

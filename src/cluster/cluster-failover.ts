@@ -153,14 +153,14 @@ async function assertReady(spec: ClusterSpec, old: ClusterNode, candidate: Clust
   for (const n of [old, candidate]) {
     if (runningPostmasterPid(n.dataDir) === null) notReady(`${n.label} (port ${n.port}) is not running (start it with \`cluster up\`)`);
   }
-  const [o, c] = await Promise.all([observeNode(old.port), observeNode(candidate.port)]).catch((err: Error) =>
+  const [o, c] = await settleAll([observeNode(old.port), observeNode(candidate.port)]).catch((err: Error) =>
     notReady(`a node does not answer (${err.message})`),
   );
   if (o.inRecovery) notReady(`${old.label} (port ${old.port}) is in recovery, not a primary; see \`cluster status\``);
   if (!c.inRecovery)
     notReady(`${candidate.label} (port ${candidate.port}) is not in recovery: there are two primaries; see \`cluster status\``);
   // The other members count too: another node out of recovery on a newer timeline makes the old one fenced.
-  const members = await Promise.all(
+  const members = await settleAll(
     shardMembers(spec, old.shardId).map(async (node) => ({
       node,
       probe: node.member === old.member ? o : node.member === candidate.member ? c : await observeNode(node.port).catch(() => null),

@@ -1,5 +1,6 @@
 import type { NodeProbe } from '../sharding/node-probe.js';
 import type { NodeRole as ObservedRole } from '../sharding/shard.js';
+import { settleAll } from '../util/settle-all.js';
 import { pingNode } from './cluster-admin.js';
 import { observeNode } from './cluster-role-admin.js';
 import { requireClusterSpec } from './cluster-files.js';
@@ -51,7 +52,7 @@ export async function clusterStatus(dir: string): Promise<ClusterNodeStatus[]> {
   const spec = await requireClusterSpec(dir);
   const nodes = clusterNodes(spec);
   const patroni = spec.ha === 'patroni' ? await patroniMembers(spec) : null;
-  const basics = await Promise.all(
+  const basics = await settleAll(
     nodes.map(async (n) => {
       const pid = runningPostmasterPid(n.dataDir);
       const up = pid !== null && (await pingNode(n.port));

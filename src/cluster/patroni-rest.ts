@@ -1,3 +1,4 @@
+import { settleAll } from '../util/settle-all.js';
 import { type ClusterSpec, HOST, haPorts, shardMembers } from './cluster-layout.js';
 
 /** Patroni's view of one member (GET /cluster of its REST API). */
@@ -29,7 +30,7 @@ export async function patroniGet(port: number, path: string): Promise<unknown> {
  * through etcd). Members of a shard with no Patroni answering are absent.
  */
 export async function patroniMembers(spec: ClusterSpec): Promise<Map<string, PatroniMember>> {
-  const perShard = await Promise.all(Array.from({ length: spec.shards }, (_, shardId) => shardPatroniMembers(spec, shardId)));
+  const perShard = await settleAll(Array.from({ length: spec.shards }, (_, shardId) => shardPatroniMembers(spec, shardId)));
   return new Map(perShard.flatMap((m) => [...m]));
 }
 

@@ -10,6 +10,7 @@ import { findHaPrograms } from './find-ha-programs.js';
 import { patroniConfigPath, patroniScope } from './patroni-config.js';
 import { patroniLeader, patroniMembers } from './patroni-rest.js';
 import { waitForPatroniRole } from './patroni-up.js';
+import { settleAll } from '../util/settle-all.js';
 
 const execFileAsync = promisify(execFile);
 const SWITCHOVER_TIMEOUT_MS = 120_000;
@@ -47,7 +48,7 @@ export async function patroniSwitchover(spec: ClusterSpec, shardId: number, opts
   // Time the gap between the last moment the old leader took writes and the first the candidate did.
   const watcher = (async () => {
     while (polling && writable === null) {
-      const [o, c] = await Promise.all([observeNode(old.port).catch(() => null), observeNode(candidate.port).catch(() => null)]);
+      const [o, c] = await settleAll([observeNode(old.port).catch(() => null), observeNode(candidate.port).catch(() => null)]);
       if (o !== null && !o.inRecovery && writable === null) oldLastWritable = now();
       if (c !== null && !c.inRecovery) writable = now();
       else await new Promise((r) => setTimeout(r, 25));

@@ -52,14 +52,7 @@ export function parseTopology(document: unknown, env: Env = process.env): Topolo
 
 /** Parse the text of a topology file: JSON, or YAML for `.yaml`/`.yml`. */
 export function parseTopologyText(text: string, fileName: string, env: Env = process.env): Topology {
-  let document: unknown;
-  const ext = extname(fileName).toLowerCase();
-  try {
-    document = ext === '.yaml' || ext === '.yml' ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    const kind = ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON';
-    throw new ConfigError(`${fileName}: not valid ${kind}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const document = parseTopologyDocument(text, fileName);
   try {
     return parseTopology(document, env);
   } catch (err) {
@@ -73,14 +66,31 @@ export function parseTopologyText(text: string, fileName: string, env: Env = pro
 
 /** Read and validate a topology file. Throws ConfigError with every problem found. */
 export function loadTopologyFile(path: string, env: Env = process.env): Topology {
-  let text: string;
+  return parseTopologyText(readTopologyText(path), path, env);
+}
+
+/** The topology file's document as written (JSON, or YAML for .yaml/.yml), not yet validated. */
+export function readTopologyDocument(path: string): unknown {
+  return parseTopologyDocument(readTopologyText(path), path);
+}
+
+function readTopologyText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === 'ENOENT' ? `${path}: no such topology file` : `${path}: cannot read (${code ?? (err as Error).message})`,
     );
   }
-  return parseTopologyText(text, path, env);
+}
+
+function parseTopologyDocument(text: string, fileName: string): unknown {
+  const ext = extname(fileName).toLowerCase();
+  try {
+    return ext === '.yaml' || ext === '.yml' ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    const kind = ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON';
+    throw new ConfigError(`${fileName}: not valid ${kind}: ${(err as Error).message.split('\n')[0]}`);
+  }
 }

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { parseTopology, type Env } from './load-topology.js';
 import type { NodeConfig, Topology } from './topology.js';
@@ -13,26 +10,8 @@ import type { NodeConfig, Topology } from './topology.js';
  * user in the gateway's running topology, else SHARDGATE_DB_PASSWORD.
  */
 
-/** The topology file's document as written (JSON, or YAML for .yaml/.yml), not yet validated. */
-export function readTopologyDocument(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === 'ENOENT' ? `${path}: no such topology file` : `${path}: cannot read (${code ?? (err as Error).message})`,
-    );
-  }
-  const ext = extname(path).toLowerCase();
-  try {
-    return ext === '.yaml' || ext === '.yml' ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(
-      `${path}: not valid ${ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`,
-    );
-  }
-}
+/** The topology file's document as written, read as `loadTopologyFile` reads it. */
+export { readTopologyDocument } from './load-topology.js';
 
 /** The document to record: every `password` removed. */
 export function recordableTopology(document: unknown): unknown {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ShardNode } from '../sharding/shard.js';
 import type { NodeAdmission } from './admission.js';
+import { settleAll } from '../util/settle-all.js';
 
 interface Entry {
   readonly node: ShardNode;
@@ -105,7 +106,7 @@ export class NodePools {
     for (const entry of all) entry.admission.refuseAll(refusal(entry.node));
     this.live.clear();
     this.draining.clear();
-    await Promise.all([...this.closing, ...all.flatMap((e) => [e.pool.end().catch(() => {}), e.probePool.end().catch(() => {})])]);
+    await settleAll([...this.closing, ...all.flatMap((e) => [e.pool.end().catch(() => {}), e.probePool.end().catch(() => {})])]);
   }
 
   private endIfIdle(entry: Entry): void {

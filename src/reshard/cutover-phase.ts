@@ -92,7 +92,7 @@ async function pauseWrites(ctx: ReshardContext, store: ReshardStore, lockTimeout
  * that differs is compared user by user, to name the differences.
  */
 export async function verify(ctx: ReshardContext): Promise<(ShardComparison & { table: string })[]> {
-  const [users, orders] = await Promise.all([
+  const [users, orders] = await settleAll([
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.digests())),
     // One digest per user over its orders; the counts are of orders.
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.orderDigests())),

@@ -2,6 +2,7 @@ import type { NodeProbe } from './node-probe.js';
 import { decideReplicaLag } from './replica-lag.js';
 import type { ShardManager } from './shard-manager.js';
 import type { ShardNode } from './shard.js';
+import { settleAll } from '../util/settle-all.js';
 
 /** Probes one node; rejects when the node cannot be reached in time. Implemented behind the repository's door. */
 export type NodeProber = (node: ShardNode, timeoutMs: number) => Promise<NodeProbe>;
@@ -50,7 +51,8 @@ export class HealthChecker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.all([this.round, ...[...this.onDemand.values()].flatMap((e) => [e.current, e.next])]);
+    const running = [this.round, ...[...this.onDemand.values()].flatMap((e) => [e.current, e.next])];
+    await settleAll(running.filter((p): p is Promise<void> => p !== null));
   }
 
   /** One round over every shard. Never rejects. */
@@ -59,7 +61,7 @@ export class HealthChecker {
     const done = () => {
       this.round = null;
     };
-    this.round = Promise.all(this.manager.allShards().map((shard) => this.checkShard(shard.id))).then(done, done);
+    this.round = settleAll(this.manager.allShards().map((shard) => this.checkShard(shard.id))).then(done, done);
     return this.round;
   }
 
