@@ -2,6 +2,7 @@ import type { RequestScope } from '../repository/request-scope.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { UserLoaders } from './loaders/user-loaders.js';
+import { PartialErrors } from './partial-errors.js';
 
 /** What every resolver sees. Built fresh for each request. */
 export interface GatewayContext {
@@ -12,6 +13,8 @@ export interface GatewayContext {
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
+  /** Errors of fields that answered anyway (a partial page's missing shards), appended to the result. */
+  readonly partial: PartialErrors;
 }
 
 export function createGatewayContext(deps: { scope: RequestScope; users: UserRepository; manager: ShardManager }): GatewayContext {
@@ -23,5 +26,6 @@ export function createGatewayContext(deps: { scope: RequestScope; users: UserRep
     users,
     manager: deps.manager,
     loaders: new UserLoaders(users, deps.manager),
+    partial: new PartialErrors(),
   };
 }

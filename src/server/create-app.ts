@@ -12,6 +12,7 @@ import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js'
 import { requestIdOf } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
+import { usePartialResults } from './use-partial-results.js';
 import { useConsistencyToken } from './use-consistency-token.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): App {
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),
+      usePartialResults(),
       ...(deps.plugins ?? []),
       useOverloadShedding(logger),
       useErrorPolicy(logger),
