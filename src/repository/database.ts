@@ -181,9 +181,10 @@ export class Database {
   ): Promise<Rows<R>> {
     const scope = options?.scope;
     const wanted = policy === ReadPolicy.ReplicaPreferred ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
+    const narrow = scope?.maxStalenessMs === undefined ? {} : { maxStalenessMs: scope.maxStalenessMs };
     const targets = wanted
-      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
-      : this.manager.readTargets(shardId, policy);
+      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())), narrow)
+      : this.manager.readTargets(shardId, policy, narrow);
     if (targets.length === 0) throw this.noNode(shardId);
     let last: unknown;
     for (const target of targets) {
