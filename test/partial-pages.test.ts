@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
-import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
+import { eventually, openGatewayFixture, type GatewayFixture, type GqlResponse } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
 // Stops a whole shard for part of a walk over every page, so it gets a cluster of its own (primaries only: a stopped primary is the whole shard).
@@ -50,7 +50,7 @@ describe('partial pages that resume', () => {
           stopped = false;
           await eventually(() => fx.shards.manager.isReachable(fx.shards.manager.shard(1).nodes[0]!), 20_000, 'shard 1 back');
         }
-        const r = await fx.gql(PAGE, { after, partial: true });
+        const r: GqlResponse<any> = await fx.gql(PAGE, { after, partial: true });
         const { edges, pageInfo } = r.data.users;
         if (page >= 2 && page < 5) {
           // The page comes from shards 0 and 2, with one SHARD_UNAVAILABLE error naming shard 1.

@@ -1,5 +1,9 @@
 import type pg from 'pg';
+import { setMaxListeners } from 'node:events';
+import { DEFAULT_HEDGE_OPTIONS, type HedgeOptions } from '../config/hedge-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
+import { HedgeBudget } from '../sharding/hedge-budget.js';
+import { hedgeDelayMs, RecentLatencies } from '../sharding/recent-latency.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import type { NodeProbe } from '../sharding/replica-lag.js';
@@ -22,7 +26,9 @@ import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements
 import { statement, type Statement } from './statement.js';
 import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
 import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
-import { connectWithin, DeadlineExceeded, runWithin } from './within-deadline.js';
+import { raceHedge } from './race-hedge.js';
+import { reclaimable } from './reclaim-connection.js';
+import { connectWithin, DeadlineExceeded, runWithin, StatementAbandoned } from './within-deadline.js';
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
@@ -71,7 +77,32 @@ export interface DatabaseOptions {
    * never reached one. Without it a write fails at once when there is none.
    */
   readonly writeBuffer?: WriteBuffer;
+  /** Hedged replica reads. @default DEFAULT_HEDGE_OPTIONS */
+  readonly hedge?: HedgeOptions;
 }
+
+/** How one copy of a statement is sent: what may end it early, and whether it is a hedge. */
+interface Attempt {
+  /** Aborts when the caller gives up on this copy (its hedge answered first). */
+  readonly signal?: AbortSignal;
+  /** The second copy of a hedged read: not charged to the request's statement budget, a span of its own. */
+  readonly hedge?: boolean;
+  /** Another node can serve this read: give it up as soon as its node misses a probe. */
+  readonly failOver?: boolean;
+}
+
+/**
+ * A read that has not answered after this long has its node probed at once
+ * (when another node could serve it): a node that stopped answering (a frozen
+ * host, SIGSTOP) then costs a read about this plus one probe timeout, not a
+ * statement timeout.
+ */
+const SUSPECT_AFTER_MS = 250;
+
+/** The connection a statement given up on (deadline, lost hedge) still holds: whether it comes back fit for the pool. */
+const reclaims = new WeakMap<Error, Promise<boolean>>();
+/** Errors of statements the gateway gave up on itself (a lost hedge, a suspect node): outcome `cancelled`. */
+const abandoned = new WeakSet<Error>();
 
 // One statement, so that role, timeline and positions describe one moment
 // (recovery is read once: a promotion in the middle must not mix the two forms).
@@ -120,6 +151,14 @@ export class Database {
   /** Last known WAL positions of every node (probes, writes, token waits). */
   readonly positions = new ReplayPositions();
   private readonly tokens: TokenRouter;
+  private readonly hedgeAfter: HedgeOptions['afterMs'];
+  private readonly hedgeBudget: HedgeBudget;
+  /** Each node's recent statement latencies: the `auto` hedge delay. */
+  private readonly latencies = new RecentLatencies();
+  /** Per node, aborted (and replaced) when the node misses a probe or a statement: reads in flight there move on. */
+  private readonly alarms = new Map<string, AbortController>();
+  /** Per node, when a slow read last asked for a probe of it (at most one per SUSPECT_AFTER_MS). */
+  private readonly aliveChecks = new Map<string, number>();
 
   constructor(
     readonly manager: ShardManager,
@@ -140,6 +179,16 @@ export class Database {
     this.pools.reconcile(manager.allNodes());
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
+    const hedge = options.hedge ?? DEFAULT_HEDGE_OPTIONS;
+    this.hedgeAfter = hedge.afterMs;
+    this.hedgeBudget = new HedgeBudget(hedge.budgetPercent);
+    manager.onHealthChange((node, next, previous) => {
+      if (next.consecutiveFailures <= previous.consecutiveFailures) return;
+      const alarm = this.alarms.get(node.key);
+      if (!alarm) return;
+      this.alarms.delete(node.key);
+      alarm.abort(new Error(`${node.id} did not answer a probe or a statement`));
+    });
   }
 
   /**
@@ -147,7 +196,9 @@ export class Database {
    * nodes close once the statements running on them finish.
    */
   reconcilePools(): void {
-    if (!this.closed) this.pools.reconcile(this.manager.allNodes());
+    if (this.closed) return;
+    this.pools.reconcile(this.manager.allNodes());
+    this.latencies.retain(new Set(this.manager.allNodes().map((n) => n.key)));
   }
 
   addObserver(observer: StatementObserver): void {
@@ -187,15 +238,49 @@ export class Database {
       : this.manager.readTargets(shardId, policy, narrow);
     if (targets.length === 0) throw this.noNode(shardId);
     let last: unknown;
-    for (const target of targets) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      const failOver = i < targets.length - 1;
       try {
-        return await this.runOn<R>(target, stmt, params, options);
+        // EVENTUAL reads (token reads included) may be hedged to the next node that may serve them; STRONG never.
+        const spare =
+          i === 0 && policy === ReadPolicy.ReplicaPreferred && this.hedgeBudget.enabled
+            ? targets.find((t, j) => j > 0 && t.reason !== 'suspect-replica' && t.node.key !== target.node.key)
+            : undefined;
+        if (spare) return await this.hedgedRead<R>(target, spare, stmt, params, options);
+        return await this.runOn<R>(target, stmt, params, options, false, { failOver });
       } catch (err) {
         if (!(err instanceof ShardUnavailableError)) throw err;
         last = err;
       }
     }
     throw last;
+  }
+
+  /**
+   * One read raced against its hedge (see raceHedge): when the first node
+   * has not answered after the hedge delay and the budget has a hedge left,
+   * the read goes to `spare` too; the first answer is used and the other
+   * copy is cancelled on its server, its connection back in the pool once
+   * the cancel has settled.
+   */
+  private hedgedRead<R extends object>(
+    target: NodeTarget,
+    spare: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Rows<R>> {
+    this.hedgeBudget.onRead();
+    return raceHedge<Rows<R>>({
+      first: (signal) => this.runOn<R>(target, stmt, params, options, false, { signal, failOver: true }),
+      delayMs: hedgeDelayMs(this.hedgeAfter, this.latencies.p95(target.node.key)),
+      hedge: (signal) =>
+        this.hedgeBudget.tryTake() ? this.runOn<R>(spare, stmt, params, options, false, { signal, hedge: true, failOver: true }) : null,
+      onHedged: (winner) => {
+        for (const observer of this.observers) observer.onHedge?.(spare.node.shardId, winner === 'hedge' ? 'won' : 'lost');
+      },
+    });
   }
 
   /**
@@ -375,25 +460,37 @@ export class Database {
     params: readonly unknown[],
     options?: QueryOptions,
     isWrite = false,
+    attempt: Attempt = {},
   ): Promise<Rows<R>> {
     const scope = options?.scope;
     // Over budget: refused before it is observed or sent, so it costs nothing.
     // A write's WAL position rides behind it on the same connection, within
     // this one call: the pair is one statement for the budget, as for the
-    // estimate made before execution.
-    scope?.statements.take();
-    const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
+    // estimate made before execution. A hedge is the gateway's own extra
+    // copy: it counts in the metrics, not against the client's budget.
+    if (!attempt.hedge) scope?.statements.take();
+    const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize, ...(attempt.hedge ? { hedge: true } : {}) });
+    const watch = attempt.failOver === true && !isWrite;
+    const alarm = watch ? this.alarmFor(target.node) : undefined;
+    const signal = alarm && attempt.signal ? AbortSignal.any([alarm, attempt.signal]) : (alarm ?? attempt.signal);
+    const watchdog = watch ? setTimeout(() => this.checkAlive(target.node), SUSPECT_AFTER_MS) : undefined;
+    watchdog?.unref();
+    const started = performance.now();
     let checkout: Checkout;
     try {
-      checkout = await this.connect(target, scope);
+      checkout = await this.connect(target, scope, signal);
     } catch (err) {
-      finish(failureOutcome(err));
-      throw err;
+      clearTimeout(watchdog);
+      const failure = err instanceof StatementAbandoned ? this.abandon(target, err, 'not-sent') : err;
+      finish(outcomeOf(failure));
+      throw failure;
     }
     let broken: Error | undefined;
+    let inFlight: Promise<boolean> | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
-      const result = await this.query<R>(checkout.client, target, stmt, params, scope, session !== undefined);
+      const result = await this.query<R>(checkout.client, target, stmt, params, scope, session !== undefined, signal);
+      this.latencies.record(target.node.key, performance.now() - started);
       if (result.position) {
         session?.recordWrite(result.position);
         this.positions.record(target.node, { ...result.position, at: this.clock() });
@@ -401,13 +498,61 @@ export class Database {
       finish({ rowCount: result.rowCount, outcome: 'ok' });
       return result;
     } catch (err) {
-      // A timed-out statement may still be in flight on the connection: never reuse it.
-      if (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError) broken = err;
-      finish(failureOutcome(err));
+      // A statement given up on (deadline, lost hedge) was cancelled: its connection goes back once that settled clean.
+      inFlight = err instanceof Error ? reclaims.get(err) : undefined;
+      if (!inFlight && (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError)) broken = err;
+      finish(outcomeOf(err));
       throw err;
     } finally {
-      this.release(checkout, broken);
+      clearTimeout(watchdog);
+      if (inFlight) {
+        void inFlight.then((fit) =>
+          this.release(checkout, fit ? undefined : new Error('a cancelled statement left its connection unusable')),
+        );
+      } else {
+        this.release(checkout, broken);
+      }
     }
+  }
+
+  /** This node's alarm: aborted when the node misses a probe or a statement (see the constructor). */
+  private alarmFor(node: ShardNode): AbortSignal {
+    let alarm = this.alarms.get(node.key);
+    if (!alarm) {
+      alarm = new AbortController();
+      // Every read in flight on the node listens: not a leak.
+      setMaxListeners(0, alarm.signal);
+      this.alarms.set(node.key, alarm);
+    }
+    return alarm.signal;
+  }
+
+  /**
+   * A read of `node` is slow: probe the node now rather than at the next
+   * round, within the connect timeout. A miss is a failure of the node, which
+   * sounds its alarm: the reads in flight there move to the next node.
+   */
+  private checkAlive(node: ShardNode): void {
+    const now = this.clock();
+    const last = this.aliveChecks.get(node.key);
+    if (this.closed || (last !== undefined && now - last < Math.max(SUSPECT_AFTER_MS, this.connectWaitMs))) return;
+    this.aliveChecks.set(node.key, now);
+    this.probe(node, this.connectWaitMs).then(
+      () => {},
+      (err: unknown) => {
+        if (this.closed) return;
+        const detail = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+        this.log('node missed a probe during a slow read', { node: node.id, detail });
+        this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`);
+      },
+    );
+  }
+
+  /** The error of a statement the gateway gave up on itself: not a failure of the node (nothing is reported), outcome `cancelled`. */
+  private abandon(target: NodeTarget, err: StatementAbandoned, delivery: Delivery): ShardUnavailableError {
+    const failure = new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${err.message}`, { cause: err, delivery });
+    abandoned.add(failure);
+    return failure;
   }
 
   private async runOnClient<R extends object>(
@@ -436,7 +581,7 @@ export class Database {
    * deadline ran out first. Failing to connect once admitted is a node
    * failure, and the statement was never sent.
    */
-  private async connect(target: NodeTarget, scope?: RequestScope): Promise<Checkout> {
+  private async connect(target: NodeTarget, scope?: RequestScope, signal?: AbortSignal): Promise<Checkout> {
     const { node } = target;
     if (this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
     const left = remaining(scope?.deadline, this.clock());
@@ -454,6 +599,7 @@ export class Database {
         deadlineFirst
           ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`)
           : undefined,
+        signal,
       );
     } catch (err) {
       lease.release();
@@ -470,11 +616,13 @@ export class Database {
     }
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
-      const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
+      const client =
+        ms === Number.POSITIVE_INFINITY && !signal ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack, signal);
       return { client, giveBack };
     } catch (err) {
       // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
+      if (err instanceof StatementAbandoned) throw err;
       giveBack();
       throw this.unavailable(target, err, 'not-sent');
     }
@@ -499,6 +647,7 @@ export class Database {
     params: readonly unknown[],
     scope?: RequestScope,
     withPosition = false,
+    signal?: AbortSignal,
   ): Promise<Rows<R> & { position?: ShardPosition }> {
     // A connection found dead before the statement went out (a node that just
     // crashed, its pooled connections not yet dropped): the statement was never sent.
@@ -506,6 +655,9 @@ export class Database {
     if (dead) throw this.unavailable(target, dead, 'not-sent');
     const ms = remaining(scope?.deadline, this.clock());
     if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
+    if (signal?.aborted) throw this.abandon(target, new StatementAbandoned(signal.reason), 'not-sent');
+    let work: Promise<unknown> | undefined;
+    let cancelDone: Promise<boolean> = Promise.resolve(false);
     try {
       const config: pg.QueryConfig =
         stmt.prepare === false
@@ -515,13 +667,24 @@ export class Database {
       const write = client.query<R>(config);
       const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
       // Settled either way, so that a failed write never leaves an unhandled rejection behind.
-      const work = Promise.all([write, position?.catch(() => null) ?? null]);
+      const both = Promise.all([write, position?.catch(() => null) ?? null]);
+      work = both;
       const [result, positionResult] =
-        ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
+        ms === Number.POSITIVE_INFINITY && !signal
+          ? await both
+          : await runWithin(both, ms, () => (cancelDone = this.cancel(target, client)), signal);
       const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
     } catch (err) {
-      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
+      if (err instanceof DeadlineExceeded || err instanceof StatementAbandoned) {
+        const failure =
+          err instanceof DeadlineExceeded
+            ? new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`)
+            : this.abandon(target, err, 'unknown');
+        // Cancelled on the server: the connection is kept if the statement comes back canceled (or answered) and the cancel request is done.
+        if (work) reclaims.set(failure, reclaimable(work, cancelDone));
+        throw failure;
+      }
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
       throw this.unavailable(target, err, deliveryOfFailure(err, withPosition));
@@ -540,12 +703,13 @@ export class Database {
   }
 
   /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */
-  private cancel(target: NodeTarget, client: pg.PoolClient): void {
+  private cancel(target: NodeTarget, client: pg.PoolClient): Promise<boolean> {
     const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
-    if (processID === null || secretKey === null) return;
+    if (processID === null || secretKey === null) return Promise.resolve(false);
     const { host, port } = target.node.config;
-    void sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
+    return sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
       if (!sent) this.log('could not send a cancel request', { node: target.node.id, pid: processID });
+      return sent;
     });
   }
 
@@ -611,6 +775,12 @@ interface Checkout {
 }
 
 function noop(): void {}
+
+/** A failure's outcome for the observers; `cancelled` when the gateway gave up on the statement itself. */
+function outcomeOf(err: unknown): StatementOutcome {
+  if (err instanceof Error && abandoned.has(err)) return { rowCount: null, error: err, outcome: 'cancelled' };
+  return failureOutcome(err);
+}
 
 function failureOutcome(err: unknown): StatementOutcome {
   return {
