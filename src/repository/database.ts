@@ -500,7 +500,8 @@ export class Database {
     } catch (err) {
       // A statement given up on (deadline, lost hedge) was cancelled: its connection goes back once that settled clean.
       inFlight = err instanceof Error ? reclaims.get(err) : undefined;
-      if (!inFlight && (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError)) broken = err;
+      // Broken: the node failed under it. A deadline or an abandon before anything was sent leaves it as it was.
+      if (!inFlight && err instanceof ShardUnavailableError && !abandoned.has(err)) broken = err;
       finish(outcomeOf(err));
       throw err;
     } finally {
