@@ -52,7 +52,7 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
     [SpanAttr.SHARD_ROUTE_REASON]: reason,
   };
   if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
-  if (event.target.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  if (event.target.role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
   if (event.hedge) attributes[SpanAttr.SHARD_HEDGE] = true;
   const served = servedBy(reason);
