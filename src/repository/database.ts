@@ -96,6 +96,8 @@ interface Attempt {
  * statement timeout.
  */
 const SUSPECT_AFTER_MS = 250;
+/** How long that probe may take (or the connect timeout, if shorter): a trivial statement a live node answers in milliseconds. */
+const SUSPECT_PROBE_MS = 500;
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -396,7 +398,7 @@ export class Database {
 
   /**
    * A read of `node` is slow: probe the node now rather than at the next
-   * round, within the connect timeout. A miss is a failure of the node, which
+   * round, within SUSPECT_PROBE_MS. A miss is a failure of the node, which
    * sounds its alarm: the reads in flight there move to the next node.
    */
   private checkAlive(node: ShardNode): void {
@@ -404,7 +406,7 @@ export class Database {
     const last = this.aliveChecks.get(node.key);
     if (this.closed || (last !== undefined && now - last < Math.max(SUSPECT_AFTER_MS, this.connectWaitMs))) return;
     this.aliveChecks.set(node.key, now);
-    this.probe(node, this.connectWaitMs).then(
+    this.probe(node, Math.min(SUSPECT_PROBE_MS, this.connectWaitMs)).then(
       () => {},
       (err: unknown) => {
         if (this.closed) return;
