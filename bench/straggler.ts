@@ -4,7 +4,7 @@ import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import type { HedgeOptions } from '../src/config/hedge-options.js';
 import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import { cleanUpSync } from '../testkit/cleanup-at-exit.js';
 import { startThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { prepareData } from './bench-cluster.js';

@@ -75,7 +75,9 @@ describe('shardgate CLI', () => {
     const db = await useSharedDatabase('cli');
     const first = shardgate('migrate', '--config', db.topologyPath);
     expect(first.code, first.err).toBe(0);
-    expect(first.out).toBe('shard 0: applied version(s) 1, 2\nshard 1: applied version(s) 1, 2\nshard 2: applied version(s) 1, 2\n');
+    expect(first.out).toBe(
+      'shard 0: applied version(s) 1, 2, 3\nshard 1: applied version(s) 1, 2, 3\nshard 2: applied version(s) 1, 2, 3\n',
+    );
     const again = shardgate('migrate', '--config', db.topologyPath);
     expect(again.out).toBe('shard 0: up to date\nshard 1: up to date\nshard 2: up to date\n');
     const seed = spawnSync(process.execPath, ['bin/shardgate.js', 'seed', '--count', '300'], {

@@ -4,13 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { migrateAll } from '../src/repository/migrations.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of this file's cluster. */
+const SHARDS = 2;
 
 // Roles read from PostgreSQL itself, on real nodes: a node of another
 // cluster listed by mistake, and two standbys promoted at once (two
@@ -19,7 +22,7 @@ let cluster: ThrowawayCluster;
 let topology: Topology;
 
 beforeAll(async () => {
-  cluster = await startThrowawayCluster({ shards: 2, replicas: 2, name: 'roles' });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 2, name: 'roles' });
   topology = cluster.topology;
 });
 afterAll(async () => {
@@ -57,10 +60,6 @@ async function open(t: Topology, failover = { bufferMs: 500, bufferMax: 100 }) {
   return { shards, app, gql, roles, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
 }
 
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 2 === shardId) return `${prefix}-${i}`;
-};
-
 describe('observed roles on real nodes', () => {
   it('a node of another PostgreSQL system listed in a shard serves nothing, and is logged as an error', async () => {
     // Shard 1's first replica, listed by mistake as a third replica of shard 0.
@@ -75,7 +74,7 @@ describe('observed roles on real nodes', () => {
       expect(gw.shards.manager.exclusionOf(node)).toBe('foreign-system');
       expect(gw.lines.filter((l) => l.level === 50 && l.node === node.address && l.reason === 'foreign-system')).toHaveLength(1);
       gw.recorder.reset();
-      const userId = idOnShard(0, 'f');
+      const userId = idOnShard(0, SHARDS, 'f');
       expect(
         (await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors,
       ).toBeUndefined();
@@ -97,8 +96,9 @@ describe('observed roles on real nodes', () => {
     }
   });
 
-  it('two standbys promoted at once (two primaries on one timeline): no writes, SPLIT_BRAIN, until the topology drops one', async () => {
-    const gw = await open(topology);
+  it('two standbys promoted at once (two primaries on one timeline): no writes, SPLIT_BRAIN at once, until the topology drops one', async () => {
+    // A buffer as long as the deadline: a split-brained write must not wait it out (it used to, and answered SHARD_TIMEOUT).
+    const gw = await open(topology, { bufferMs: 10_000, bufferMax: 100 });
     try {
       await migrateAll(gw.shards.db);
       const manager = gw.shards.manager;
@@ -119,9 +119,12 @@ describe('observed roles on real nodes', () => {
       expect(manager.shard(0).nodes.map((n) => manager.roleOf(n))).toEqual(['fenced', 'fenced', 'fenced']);
 
       gw.recorder.reset();
-      const userId = idOnShard(0, 'sb');
+      const userId = idOnShard(0, SHARDS, 'sb');
+      const started = Date.now();
       const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
+      const waitedMs = Date.now() - started;
       expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
+      expect(waitedMs, 'a split-brained write fails at once, not after the buffer').toBeLessThan(5_000);
       const strong = await gw.gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
       expect(strong.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
       expect(gw.recorder.statements.filter((s) => s.shardId === 0)).toEqual([]);
@@ -136,7 +139,7 @@ describe('observed roles on real nodes', () => {
       ]);
       // The other shard never noticed.
       const other = await gw.gql(
-        `mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
+        `mutation { createUser(input: {userId: "${idOnShard(1, SHARDS, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
       );
       expect(other.errors).toBeUndefined();
 

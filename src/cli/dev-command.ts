@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
 import { killClusterSync } from '../cluster/kill-cluster-sync.js';
 import { clusterDown, clusterUp } from '../cluster/local-cluster.js';
+import { loadCommandEnv } from '../config/command-env.js';
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
 import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
@@ -51,17 +54,20 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   const dir = resolve((values.dir as string | undefined) ?? '.shardgate');
-  const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
+  const env = loadCommandEnv();
+  const port = intFlag((values.port as string | undefined) ?? env.port, 'port', 4000, 0, 65535);
   const basePort = intFlag(values['base-port'] as string | undefined, 'base-port', 54320, 1024, 65000);
   const shardCount = intFlag(values.shards as string | undefined, 'shards', 3, 1, 64);
   const replicas = intFlag(values.replicas as string | undefined, 'replicas', 1, 0, 8);
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const logger = createLogger(env.logLevel ?? 'warn');
   // A fatal error must not leave the cluster this command started running.
-  surviveStrayErrors(logger, (code) => {
-    killClusterSync(dir);
-    process.exit(code);
+  surviveStrayErrors(logger, {
+    exit: (code) => {
+      killClusterSync(dir);
+      process.exit(code);
+    },
   });
 
   // Ctrl-C during boot must still stop what was started.
@@ -94,8 +100,8 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     await migrateAll(gateway.shards.db);
     io.out(`seeding ${userCount} demo users...`);
     await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
-    const counts = await Promise.all(
-      gateway.shards.manager.allShards().map((s) => gateway!.shards.users.countOnShard(s.id, ReadPolicy.PrimaryOnly)),
+    const counts = await new Scatter().all(routeAll(gateway.shards.manager.shardCount), (shardId) =>
+      gateway!.shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );
     io.out(`users per shard (fnv1a32(userId) % ${shardCount}): ${counts.map((n, i) => `shard ${i}: ${n}`).join(', ')}`);
     io.out('');

@@ -1,7 +1,7 @@
 import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { migrateAll } from '../repository/migrations.js';
-import { openShards } from '../server/open-shards.js';
+import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, parseFlags } from './parse-flags.js';
 

@@ -1,5 +1,8 @@
-import { settleAll } from '../util/settle-all.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
+import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
+import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
 import { statement, type Statement } from './statement.js';
 
 /**
@@ -38,6 +41,11 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
         false,
       ),
     ],
+  },
+  {
+    version: 3,
+    description: 'recorded layout, layout guard and change capture on users, reshard job',
+    statements: [...RESHARD_OBJECTS, layoutGuardOn(USERS_TABLE)],
   },
 ];
 
@@ -81,7 +89,5 @@ export async function migrateShard(db: Database, shardId: number): Promise<numbe
 
 /** Every shard, in parallel. Fails if any shard fails (after all have finished). */
 export async function migrateAll(db: Database): Promise<{ shardId: number; applied: number[] }[]> {
-  const shards = db.manager.allShards();
-  const applied = await settleAll(shards.map((s) => migrateShard(db, s.id)));
-  return applied.map((versions, i) => ({ shardId: shards[i]!.id, applied: versions }));
+  return new Scatter().all(routeAll(db.manager.shardCount), async (shardId) => ({ shardId, applied: await migrateShard(db, shardId) }));
 }

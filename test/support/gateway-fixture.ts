@@ -4,7 +4,7 @@ import { loadTopologyFile } from '../../src/config/load-topology.js';
 import { observeGateway, type Observability, type ObserveGatewayOptions } from '../../src/observability/observe-gateway.js';
 import { migrateAll } from '../../src/repository/migrations.js';
 import { createApp, type App } from '../../src/server/create-app.js';
-import { openShards, type Shards } from '../../src/server/open-shards.js';
+import { openShards, type Shards } from '../../src/repository/open-shards.js';
 import { StatementRecorder } from '../../testkit/statement-recorder.js';
 
 export interface GatewayFixture {
@@ -84,15 +84,8 @@ export async function openGatewayFixture(
   };
 }
 
-/** Polls `check` until it returns true (replication is asynchronous). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// Replication is asynchronous: the tests that use a fixture wait on conditions.
+export { eventually } from '../../testkit/eventually.js';
 
 /** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
 export async function startTestGateway(

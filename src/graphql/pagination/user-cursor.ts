@@ -1,6 +1,6 @@
 import { isTimestamp } from '../../repository/timestamp.js';
 import type { SortDirection, SortKey } from '../../repository/user.js';
-import { validUserId } from '../validate-input.js';
+import { storedUserId } from '../validate-input.js';
 import { compareSortKeys } from './compare-sort-keys.js';
 import { commonPosition, MAX_CURSOR_SHARDS, readPositions, writePositions, type KeyText, type ShardPositions } from './shard-positions.js';
 
@@ -53,8 +53,8 @@ export function encodeUsersAfter(after: UsersAfter): string {
  * The cursor, or null when the text is not one this gateway made. Checked
  * in full after decoding, so a forged cursor is refused here and never
  * reaches PostgreSQL: the bytes must be valid UTF-8 and encode back to the
- * same text, the instant must be real, and the userId must be one
- * `createUser` would accept.
+ * same text, the instant must be real, and the userId must be one a row
+ * may hold (`storedUserId`).
  */
 export function decodeUserCursor(text: string): UserCursor | null {
   const decoded = decodeText(text, 1400);
@@ -111,7 +111,7 @@ function decodeText(text: string, maxChars: number): string | null {
 
 function isValidUserId(userId: string): boolean {
   try {
-    validUserId('after', userId);
+    storedUserId('after', userId);
     return true;
   } catch {
     return false;
