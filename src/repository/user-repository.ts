@@ -10,8 +10,8 @@ import {
   DELETE_USER,
   INSERT_USER,
   INSERT_USERS_BULK,
-  SELECT_USERS_BY_IDS,
   UPDATE_USER,
+  usersByIdsStatement,
   usersPageStatement,
 } from './user-statements.js';
 
@@ -105,11 +105,12 @@ export class UserRepository {
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
   async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
+    const { statement, spread } = usersByIdsStatement(userIds.length);
     const { rows } = await this.db.read<UserRow>(
       shardId,
       policy,
-      SELECT_USERS_BY_IDS,
-      [userIds],
+      statement,
+      spread ? [...userIds] : [userIds],
       this.options({ batchSize: userIds.length }),
     );
     return rows.map((r) => toUser(r, shardId));
