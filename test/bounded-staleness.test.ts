@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGatewayFixture, eventually, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { waitForReplicaRows, withClient } from '../testkit/wait-for-replica-rows.js';
-import { SELECT_USERS_BY_IDS } from '../src/repository/user-statements.js';
+import { SELECT_USER_BY_ID } from '../src/repository/user-statements.js';
 
 // One shard whose replica applies WAL 3 s late (recovery_min_apply_delay): a replica that lags for real.
 let cluster: ThrowawayCluster;
@@ -46,7 +46,7 @@ async function servedBy(headers: Record<string, string>): Promise<string[]> {
   const r = await fx.gql(READ, undefined, headers);
   expect(r.errors).toBeUndefined();
   // The writer's statements run meanwhile: only the read's.
-  return fx.recorder.of(SELECT_USERS_BY_IDS.name).map((s) => `${s.role}:${s.reason}`);
+  return fx.recorder.of(SELECT_USER_BY_ID.name).map((s) => `${s.role}:${s.reason}`);
 }
 
 describe('bounded staleness', () => {
@@ -73,7 +73,7 @@ describe('bounded staleness', () => {
         r.errors?.map((e) => [e.extensions?.code, e.extensions?.field]),
         bad,
       ).toEqual([['BAD_USER_INPUT', 'shardgate-max-staleness-ms']]);
-      expect(fx.recorder.of(SELECT_USERS_BY_IDS.name)).toEqual([]);
+      expect(fx.recorder.of(SELECT_USER_BY_ID.name)).toEqual([]);
     }
   });
 });
