@@ -2,6 +2,7 @@ import { Scatter } from '../sharding/scatter.js';
 import { routeAll } from '../sharding/shard-route.js';
 import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
+import { ORDERS_MIGRATION } from './orders/order-migrations.js';
 import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
 import { statement, type Statement } from './statement.js';
 
@@ -47,6 +48,7 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
     description: 'recorded layout, layout guard and change capture on users, reshard job',
     statements: [...RESHARD_OBJECTS, layoutGuardOn(USERS_TABLE)],
   },
+  ORDERS_MIGRATION,
 ];
 
 const CREATE_VERSIONS = statement(

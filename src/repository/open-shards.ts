@@ -5,6 +5,8 @@ import { Database } from './database.js';
 import type { StatementObserver } from './statement-observer.js';
 import { LayoutRetry } from './layout-retry.js';
 import { UserRepository } from './user-repository.js';
+import { OrderRepository } from './orders/order-repository.js';
+import { ShardDoor } from './shard-door.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { Scatter } from '../sharding/scatter.js';
@@ -19,6 +21,8 @@ export interface Shards {
   readonly manager: ShardManager;
   readonly db: Database;
   readonly users: UserRepository;
+  /** Orders, on their owners' shards, through the same door. */
+  readonly orders: OrderRepository;
   readonly health: HealthChecker;
   /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
@@ -45,7 +49,7 @@ export interface Shards {
 /**
  * Wires the layers: topology → ShardManager (routing, health, observed roles)
  * → Database (the door, one pool per node, the write buffer) →
- * UserRepository, plus the health checker that probes through the door.
+ * UserRepository and OrderRepository, plus the health checker that probes through the door.
  * Health checking is not started here.
  */
 export function openShards(
@@ -97,11 +101,14 @@ export function openShards(
     ...(extras.logger ? { logger: extras.logger } : {}),
   });
   let closing: Promise<void> | null = null;
-  const users = new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock }));
+  const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
+  const users = new UserRepository(db, layoutRetry);
+  const orders = new OrderRepository(new ShardDoor(db, layoutRetry));
   return {
     manager,
     db,
     users,
+    orders,
     health: checker,
     writeBuffer,
     layout,

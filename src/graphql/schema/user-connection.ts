@@ -21,13 +21,14 @@ const UserEdge = builder.objectRef<{ cursor: string; node: User }>('UserEdge').i
 });
 
 export const PageInfo = builder
-  .objectRef<{ hasNextPage: boolean; endCursor: string | null; missingShards: number[] }>('PageInfo')
+  .objectRef<{ hasNextPage: boolean; endCursor: string | null; missingShards?: readonly number[] }>('PageInfo')
   .implement({
     fields: (t) => ({
       hasNextPage: t.exposeBoolean('hasNextPage'),
       endCursor: t.exposeString('endCursor', { nullable: true }),
-      missingShards: t.exposeIntList('missingShards', {
+      missingShards: t.intList({
         description: 'shards that could not answer this page (allowPartialResults); empty otherwise',
+        resolve: (page) => [...(page.missingShards ?? [])],
       }),
     }),
   });
@@ -78,10 +79,16 @@ builder.queryFields((t) => ({
         }
         after = cursor.positions;
       }
+      const consistency = args.consistency ?? 'EVENTUAL';
       const allowPartial = args.allowPartialResults ?? false;
-      const page = await fetchUsersPage(ctx, { first, after, direction, consistency: args.consistency ?? 'EVENTUAL', allowPartial });
-      for (const m of page.missing) ctx.partial.missingShard(info, m.shardId, m.error);
-      return page;
+      return ctx.pending.track(
+        fetchUsersPage(ctx, { first, after, direction, consistency, allowPartial }).then((page) => {
+          for (const m of page.missing) ctx.partial.missingShard(info, m.shardId, m.error);
+          // What hangs off a user read from a primary (its orders) is read from the primary too.
+          if (consistency === 'STRONG') for (const edge of page.edges) ctx.strongReads.add(edge.node);
+          return page;
+        }),
+      );
     },
   }),
 }));
