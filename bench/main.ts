@@ -15,6 +15,7 @@ import { evaluateTargets, formatReport, ratioOf } from './report.js';
 import { buildScenarios, expectData, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
 import { formatScaleReport, runScale } from './scale.js';
 import { ServerProcess } from './server-process.js';
+import { stragglerMain } from './straggler.js';
 
 /*
  * `npm run bench`: the gateway against a plain single-database GraphQL
@@ -386,6 +387,8 @@ async function readLatestProfile(dir: string): Promise<{ path: string; profile: 
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // The hedged-reads scenario runs on its own (bench/straggler.ts).
+  if (argv.includes('--straggler')) return stragglerMain(argv.filter((a) => a !== '--straggler'));
   let opts: BenchOptions | null;
   try {
     opts = parseBenchArgs(argv);

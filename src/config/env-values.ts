@@ -22,6 +22,21 @@ export function envPositiveNumber() {
   return z.preprocess(blankToUndefined, z.coerce.number({ error }).positive({ error }).optional());
 }
 
+/** A number within bounds (fractions allowed), or undefined when unset. */
+export function envNumber(min: number, max: number) {
+  const error = `expected a number between ${min} and ${max}`;
+  return z.preprocess(blankToUndefined, z.coerce.number({ error }).min(min, { error }).max(max, { error }).optional());
+}
+
+/** `auto`, or an integer within bounds; undefined when unset. */
+export function envIntegerOrAuto(min: number, max: number) {
+  const error = `expected auto or an integer between ${min} and ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.trim().toLowerCase()) : value),
+    z.union([z.literal('auto'), z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error })], { error }).optional(),
+  );
+}
+
 /** Any non-empty text, or undefined when unset. */
 export function envText() {
   return z.preprocess(blankToUndefined, z.string().optional());

@@ -74,4 +74,25 @@ describe('gateway options', () => {
       expect.stringMatching(/^SHARDGATE_TRUSTED_DOCUMENTS: /),
     ]);
   });
+  it('reads the hedging settings: auto or milliseconds, and a budget share where 0 turns hedging off', () => {
+    expect(loadGatewayOptions({}).hedge).toEqual({ afterMs: 'auto', budgetPercent: 5 });
+    expect(loadGatewayOptions({ SHARDGATE_HEDGE_AFTER_MS: '15', SHARDGATE_HEDGE_BUDGET_PERCENT: '0' }).hedge).toEqual({
+      afterMs: 15,
+      budgetPercent: 0,
+    });
+    expect(loadGatewayOptions({ SHARDGATE_HEDGE_AFTER_MS: ' AUTO ', SHARDGATE_HEDGE_BUDGET_PERCENT: '2.5' }).hedge).toEqual({
+      afterMs: 'auto',
+      budgetPercent: 2.5,
+    });
+    for (const [name, value] of [
+      ['SHARDGATE_HEDGE_AFTER_MS', 'soon'],
+      ['SHARDGATE_HEDGE_AFTER_MS', '0'],
+      ['SHARDGATE_HEDGE_AFTER_MS', '1.5'],
+      ['SHARDGATE_HEDGE_BUDGET_PERCENT', '-1'],
+      ['SHARDGATE_HEDGE_BUDGET_PERCENT', '101'],
+      ['SHARDGATE_HEDGE_BUDGET_PERCENT', 'lots'],
+    ] as const) {
+      expect(() => loadGatewayOptions({ [name]: value }), `${name}=${value}`).toThrow(name);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { envBoolean, envInteger, envOrigins, envPositiveNumber, envProblems, envText } from './env-values.js';
+import { envBoolean, envInteger, envIntegerOrAuto, envNumber, envOrigins, envPositiveNumber, envProblems, envText } from './env-values.js';
+import { DEFAULT_HEDGE_OPTIONS, type HedgeOptions } from './hedge-options.js';
 import type { Env } from './load-topology.js';
 import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions } from './failover-options.js';
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health-options.js';
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   readonly request: RequestOptions;
   /** Limits, CSRF/CORS, introspection, trusted documents. */
   readonly safety: RequestSafetyOptions;
+  /** Hedged replica reads. @default DEFAULT_HEDGE_OPTIONS */
+  readonly hedge?: HedgeOptions;
 }
 
 /** Every variable the options read, with its bounds. Other variables are ignored. */
@@ -51,6 +54,8 @@ const envSchema = z.object({
   SHARDGATE_CORS_ORIGINS: envOrigins(),
   SHARDGATE_INTROSPECTION: envBoolean(),
   SHARDGATE_TRUSTED_DOCUMENTS: envText(),
+  SHARDGATE_HEDGE_AFTER_MS: envIntegerOrAuto(1, 600_000),
+  SHARDGATE_HEDGE_BUDGET_PERCENT: envNumber(0, 100),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
@@ -101,7 +106,12 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     introspection: e.SHARDGATE_INTROSPECTION ?? DEFAULT_REQUEST_SAFETY.introspection,
     trustedDocuments,
   };
+  const hedge: HedgeOptions = {
+    afterMs: e.SHARDGATE_HEDGE_AFTER_MS ?? DEFAULT_HEDGE_OPTIONS.afterMs,
+    budgetPercent: e.SHARDGATE_HEDGE_BUDGET_PERCENT ?? DEFAULT_HEDGE_OPTIONS.budgetPercent,
+  };
   return Object.freeze({
+    hedge: Object.freeze(hedge),
     pool: Object.freeze(pool),
     health: Object.freeze(health),
     failover: Object.freeze(failover),

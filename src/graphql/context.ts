@@ -5,6 +5,7 @@ import type { ShardManager } from '../sharding/shard-manager.js';
 import { PendingReads } from './loaders/pending-reads.js';
 import { RequestLoaders } from './loaders/shard-batch-loader.js';
 import { UserLoaders } from './loaders/user-loaders.js';
+import { PartialErrors } from './partial-errors.js';
 
 /** What every resolver sees. Built fresh for each request. */
 export interface GatewayContext {
@@ -15,6 +16,8 @@ export interface GatewayContext {
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
+  /** Errors of fields that answered anyway (a partial page's missing shards), appended to the result. */
+  readonly partial: PartialErrors;
   /** Hands `scope` to every statement. */
   readonly orders: OrderRepository;
   /** The request's other per-shard batch loaders, by kind and arguments (orders by user, orders by id, counts). */
@@ -45,5 +48,6 @@ export function createGatewayContext(deps: {
     batches: new RequestLoaders(),
     strongReads,
     pending,
+    partial: new PartialErrors(),
   };
 }

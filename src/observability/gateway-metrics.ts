@@ -61,6 +61,7 @@ export class GatewayMetrics {
   private readonly graphqlRequests: Counter<'operation_type' | 'outcome'>;
   private readonly graphqlDuration: Histogram;
   private readonly consistencyReads: Counter<'shard' | 'served_by'>;
+  private readonly hedgedReads: Counter<'shard' | 'outcome'>;
   private readonly userCounts: ShardUserCounts | undefined;
 
   constructor(sources: MetricsSources, options: GatewayMetricsOptions = {}) {
@@ -203,6 +204,12 @@ export class GatewayMetrics {
       labelNames: [Label.SHARD, Label.SERVED_BY],
       registers,
     });
+    this.hedgedReads = new Counter({
+      name: Metric.HEDGED_READS_TOTAL,
+      help: 'Reads sent once more to another node of their shard after the hedge delay, by outcome: won (the hedge answered first) or lost.',
+      labelNames: [Label.SHARD, Label.OUTCOME],
+      registers,
+    });
     const primaryChanges = new Counter({
       name: Metric.PRIMARY_CHANGES_TOTAL,
       help: "Times a shard's primary moved to another node (a failover or switchover seen by this gateway).",
@@ -257,6 +264,10 @@ export class GatewayMetrics {
 
   recordConsistencyRead(node: ShardNode, served: ServedBy): void {
     this.consistencyReads.inc({ shard: String(node.shardId), served_by: served });
+  }
+
+  recordHedgedRead(shardId: number, outcome: 'won' | 'lost'): void {
+    this.hedgedReads.inc({ shard: String(shardId), outcome });
   }
 
   recordCrossShardQuery(): void {

@@ -44,6 +44,8 @@ export const SpanAttr = {
   SHARD_CONSISTENCY_SERVED_BY: 'shard.consistency.served_by',
   /** A DataLoader batch: how many keys this shard's statement carried. */
   SHARD_BATCH_KEYS: 'shard.batch.keys',
+  /** `true` on the second copy of a hedged read (sent to another node after the hedge delay). */
+  SHARD_HEDGE: 'shard.hedge',
   /** The gateway's request id (also in the logs), to go from a trace to its log lines. */
   REQUEST_ID: 'shardgate.request.id',
 } as const;
@@ -68,6 +70,7 @@ export const Metric = {
   GRAPHQL_REQUESTS_TOTAL: 'shardgate_graphql_requests_total',
   GRAPHQL_REQUEST_DURATION_SECONDS: 'shardgate_graphql_request_duration_seconds',
   CONSISTENCY_READS_TOTAL: 'shardgate_consistency_reads_total',
+  HEDGED_READS_TOTAL: 'shardgate_hedged_reads_total',
   PRIMARY_CHANGES_TOTAL: 'shardgate_primary_changes_total',
   BUFFERED_WRITES: 'shardgate_buffered_writes',
   BUFFERED_WRITES_TOTAL: 'shardgate_buffered_writes_total',

@@ -14,4 +14,8 @@ export class StatementMetricsObserver implements StatementObserver {
       if (served) this.metrics.recordConsistencyRead(event.target.node, served);
     };
   }
+
+  onHedge(shardId: number, outcome: 'won' | 'lost'): void {
+    this.metrics.recordHedgedRead(shardId, outcome);
+  }
 }

@@ -99,6 +99,12 @@ describe('statementSpan', () => {
     expect(small.name).toBe('SELECT users');
   });
 
+  it('the second copy of a hedged read says so (shard.hedge), and only it', () => {
+    const target = { node: shard1!.primary, role: 'primary' as const, reason: 'replica-failed' as const };
+    expect(statementSpan({ target, statement: COUNT_USERS, hedge: true }, null).attributes).toMatchObject({ 'shard.hedge': true });
+    expect(statementSpan({ target, statement: COUNT_USERS }, null).attributes).not.toHaveProperty('shard.hedge');
+  });
+
   it('a write to a primary has no lag and no batch size; a read the primary served says why', () => {
     const write = statementSpan({ target: { node: shard1!.primary, role: 'primary', reason: 'write' }, statement: INSERT_USER }, null);
     expect(write.name).toBe('INSERT users');

@@ -42,6 +42,7 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
   const attributes: Attributes = { ...base };
   if (role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
+  if (event.hedge) attributes[SpanAttr.SHARD_HEDGE] = true;
   return { name: summary, attributes };
 }
 

@@ -1,4 +1,5 @@
 import { ShardOverloadedError } from './errors.js';
+import { StatementAbandoned } from './within-deadline.js';
 
 /** Gives the permit back; idempotent. */
 export type Release = () => void;
@@ -37,8 +38,10 @@ export class NodeAdmission {
    * `waitMs`; else SHARD_OVERLOADED. A wait that runs out fails with
    * `expired()` when given (the caller knows when something other than the
    * queue set the limit, e.g. the request's deadline), else SHARD_OVERLOADED.
+   * A wait that `signal` ends (the read moved to another node) leaves the
+   * queue with StatementAbandoned.
    */
-  acquire(waitMs: number, expired?: () => Error): Promise<Release> {
+  acquire(waitMs: number, expired?: () => Error, signal?: AbortSignal): Promise<Release> {
     if (this.active < this.permits && this.waiters.length === 0) {
       this.active++;
       return Promise.resolve(this.releaser());
@@ -46,14 +49,30 @@ export class NodeAdmission {
     if (this.waiters.length >= this.queueMax) {
       return Promise.reject(new ShardOverloadedError(this.shardId, `${this.waiters.length} statements already wait for a connection`));
     }
+    if (signal?.aborted) return Promise.reject(new StatementAbandoned(signal.reason));
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = { grant: resolve, refuse: reject, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      const leave = (err: Error) => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(expired ? expired() : new ShardOverloadedError(this.shardId, `no free connection within ${waitMs} ms`));
-      }, waitMs);
+        clearTimeout(waiter.timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      const onAbort = () => leave(new StatementAbandoned(signal?.reason));
+      const waiter: Waiter = {
+        grant: (release) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+        refuse: (err) => leave(err),
+        timer: undefined,
+      };
+      waiter.timer = setTimeout(
+        () => leave(expired ? expired() : new ShardOverloadedError(this.shardId, `no free connection within ${waitMs} ms`)),
+        waitMs,
+      );
       waiter.timer.unref?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }

@@ -6,7 +6,7 @@ import { ShardTimeoutError, ShardUnavailableError, type Delivery } from './error
 import { connectionErrorOf } from './node-pool.js';
 import type { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
-import { connectWithin, DeadlineExceeded } from './within-deadline.js';
+import { connectWithin, DeadlineExceeded, StatementAbandoned } from './within-deadline.js';
 
 /** A connection checked out of a node's pool, and what gives back its pool lease and admission permit. */
 export interface Checkout {
@@ -35,9 +35,10 @@ export class ConnectionCheckout {
    * permit is pressure, never a node failure: SHARD_OVERLOADED when the queue
    * is full or the connection wait ran out, SHARD_TIMEOUT when the request's
    * deadline ran out first. Failing to connect once admitted is a node
-   * failure, and the statement was never sent.
+   * failure, and the statement was never sent. `signal` ends any wait with
+   * StatementAbandoned (the read moved to another node).
    */
-  async connect(target: NodeTarget, scope?: RequestScope): Promise<Checkout> {
+  async connect(target: NodeTarget, scope?: RequestScope, signal?: AbortSignal): Promise<Checkout> {
     const { node } = target;
     if (this.isClosed()) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
     const left = remaining(scope?.deadline, this.clock());
@@ -55,6 +56,7 @@ export class ConnectionCheckout {
         deadlineFirst
           ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`)
           : undefined,
+        signal,
       );
     } catch (err) {
       lease.release();
@@ -71,11 +73,13 @@ export class ConnectionCheckout {
     }
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
-      const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
+      const client =
+        ms === Number.POSITIVE_INFINITY && !signal ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack, signal);
       return { client, giveBack };
     } catch (err) {
       // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
+      if (err instanceof StatementAbandoned) throw err;
       giveBack();
       throw this.unavailable(target, err, 'not-sent');
     }

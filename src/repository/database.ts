@@ -1,4 +1,8 @@
+import { setMaxListeners } from 'node:events';
+import { DEFAULT_HEDGE_OPTIONS, type HedgeOptions } from '../config/hedge-options.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
+import { HedgeBudget } from '../sharding/hedge-budget.js';
+import { hedgeDelayMs, RecentLatencies } from '../sharding/recent-latency.js';
 import type { NodePosition } from '../sharding/replay-positions.js';
 import { ReplayPositions } from '../sharding/replay-positions.js';
 import type { NodeProbe } from '../sharding/node-probe.js';
@@ -12,7 +16,10 @@ import type { WriteBuffer } from '../sharding/write-buffer.js';
 import { NodeAdmission } from './admission.js';
 import { ConnectionCheckout, type Checkout } from './connection-checkout.js';
 import { remaining } from './deadline.js';
-import { ShardTimeoutError, ShardUnavailableError } from './errors.js';
+import { ShardUnavailableError } from './errors.js';
+import { abandonedError, inFlightOf, isAbandoned } from './given-up.js';
+import { raceHedge } from './race-hedge.js';
+import { StatementAbandoned } from './within-deadline.js';
 import { createNodePool } from './node-pool.js';
 import { NodePools } from './node-pools.js';
 import { NodeProbes } from './node-probes.js';
@@ -68,7 +75,29 @@ export interface DatabaseOptions {
    * never reached one. Without it a write fails at once when there is none.
    */
   readonly writeBuffer?: WriteBuffer;
+  /** Hedged replica reads. @default DEFAULT_HEDGE_OPTIONS */
+  readonly hedge?: HedgeOptions;
 }
+
+/** How one copy of a statement is sent: what may end it early, and whether it is a hedge. */
+interface Attempt {
+  /** Aborts when the caller gives up on this copy (its hedge answered first). */
+  readonly signal?: AbortSignal;
+  /** The second copy of a hedged read: not charged to the request's statement budget, a span of its own. */
+  readonly hedge?: boolean;
+  /** Another node can serve this read: give it up as soon as its node misses a probe. */
+  readonly failOver?: boolean;
+}
+
+/**
+ * A read that has not answered after this long has its node probed at once
+ * (when another node could serve it): a node that stopped answering (a frozen
+ * host, SIGSTOP) then costs a read about this plus one probe timeout, not a
+ * statement timeout.
+ */
+const SUSPECT_AFTER_MS = 250;
+/** How long that probe may take (or the connect timeout, if shorter): a trivial statement a live node answers in milliseconds. */
+const SUSPECT_PROBE_MS = 500;
 
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
@@ -99,6 +128,16 @@ export class Database {
   /** Last known WAL positions of every node (probes, writes, token waits). */
   readonly positions = new ReplayPositions();
   private readonly tokens: TokenRouter;
+  private readonly log: (event: string, fields: Record<string, unknown>) => void;
+  private readonly connectWaitMs: number;
+  private readonly hedgeAfter: HedgeOptions['afterMs'];
+  private readonly hedgeBudget: HedgeBudget;
+  /** Each node's recent statement latencies: the `auto` hedge delay. */
+  private readonly latencies = new RecentLatencies();
+  /** Per node, aborted (and replaced) when the node misses a probe or a statement: reads in flight there move on. */
+  private readonly alarms = new Map<string, AbortController>();
+  /** Per node, when a slow read last asked for a probe of it. */
+  private readonly aliveChecks = new Map<string, number>();
 
   constructor(
     readonly manager: ShardManager,
@@ -108,6 +147,8 @@ export class Database {
     this.observers = new StatementObservers(options.observers);
     this.clock = options.clock ?? Date.now;
     const log = options.log ?? (() => {});
+    this.log = log;
+    this.connectWaitMs = poolOptions.connectTimeoutMs;
     const onConnectionError = (node: ShardNode, err: Error) =>
       log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     this.pools = new NodePools(
@@ -124,6 +165,16 @@ export class Database {
     this.primaries = { manager, writeBuffer: options.writeBuffer ?? null, failures: this.failures, clock: this.clock };
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
+    const hedge = options.hedge ?? DEFAULT_HEDGE_OPTIONS;
+    this.hedgeAfter = hedge.afterMs;
+    this.hedgeBudget = new HedgeBudget(hedge.budgetPercent);
+    manager.onHealthChange((node, next, previous) => {
+      if (next.consecutiveFailures <= previous.consecutiveFailures) return;
+      const alarm = this.alarms.get(node.key);
+      if (!alarm) return;
+      this.alarms.delete(node.key);
+      alarm.abort(new Error(`${node.id} did not answer a probe or a statement`));
+    });
   }
 
   /**
@@ -131,7 +182,9 @@ export class Database {
    * nodes close once the statements running on them finish.
    */
   reconcilePools(): void {
-    if (!this.closed) this.pools.reconcile(this.manager.allNodes());
+    if (this.closed) return;
+    this.pools.reconcile(this.manager.allNodes());
+    this.latencies.retain(new Set(this.manager.allNodes().map((n) => n.key)));
   }
 
   addObserver(observer: StatementObserver): void {
@@ -165,20 +218,53 @@ export class Database {
   ): Promise<Rows<R>> {
     const scope = options?.scope;
     const wanted = policy === ReadPolicy.ReplicaPreferred ? (scope?.consistency?.positionFor(shardId) ?? null) : null;
+    const narrow = scope?.maxStalenessMs === undefined ? {} : { maxStalenessMs: scope.maxStalenessMs };
     const targets = wanted
-      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
-      : this.manager.readTargets(shardId, policy);
+      ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())), narrow)
+      : this.manager.readTargets(shardId, policy, narrow);
     if (targets.length === 0) throw this.failures.noNode(shardId);
     let last: unknown;
-    for (const target of targets) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      const failOver = i < targets.length - 1;
       try {
-        return await this.runOn<R>(target, stmt, params, options);
+        // EVENTUAL reads (token reads included) may be hedged to the next node that may serve them; STRONG never.
+        const spare =
+          i === 0 && policy === ReadPolicy.ReplicaPreferred && this.hedgeBudget.enabled
+            ? targets.find((t, j) => j > 0 && t.reason !== 'suspect-replica' && t.node.key !== target.node.key)
+            : undefined;
+        if (spare) return await this.hedgedRead<R>(target, spare, stmt, params, options);
+        return await this.runOn<R>(target, stmt, params, options, false, { failOver });
       } catch (err) {
         if (!(err instanceof ShardUnavailableError)) throw err;
         last = err;
       }
     }
     throw last;
+  }
+
+  /**
+   * One read raced against its hedge (see raceHedge): when the first node
+   * has not answered after the hedge delay and the budget has a hedge left,
+   * the read goes to `spare` too; the first answer is used and the other
+   * copy is cancelled on its server, its connection back in the pool once
+   * the cancel has settled.
+   */
+  private hedgedRead<R extends object>(
+    target: NodeTarget,
+    spare: NodeTarget,
+    stmt: Statement,
+    params: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Rows<R>> {
+    this.hedgeBudget.onRead();
+    return raceHedge<Rows<R>>({
+      first: (signal) => this.runOn<R>(target, stmt, params, options, false, { signal, failOver: true }),
+      delayMs: hedgeDelayMs(this.hedgeAfter, this.latencies.p95(target.node.key)),
+      hedge: (signal) =>
+        this.hedgeBudget.tryTake() ? this.runOn<R>(spare, stmt, params, options, false, { signal, hedge: true, failOver: true }) : null,
+      onHedged: (winner) => this.observers.hedged(spare.node.shardId, winner === 'hedge' ? 'won' : 'lost'),
+    });
   }
 
   /**
@@ -237,25 +323,42 @@ export class Database {
     params: readonly unknown[],
     options?: QueryOptions,
     isWrite = false,
+    attempt: Attempt = {},
   ): Promise<Rows<R>> {
     const scope = options?.scope;
     // Over budget: refused before it is observed or sent, so it costs nothing.
     // A write's WAL position rides behind it on the same connection, within
     // this one call: the pair is one statement for the budget, as for the
     // estimate made before execution.
-    scope?.statements.take();
-    const finish = this.observers.start({ target, statement: stmt, batchSize: options?.batchSize });
+    // A hedge is the gateway's own extra copy: it counts in the metrics, not against the client's budget.
+    if (!attempt.hedge) scope?.statements.take();
+    const finish = this.observers.start({
+      target,
+      statement: stmt,
+      batchSize: options?.batchSize,
+      ...(attempt.hedge ? { hedge: true } : {}),
+    });
+    const watch = attempt.failOver === true && !isWrite;
+    const alarm = watch ? this.alarmFor(target.node) : undefined;
+    const signal = alarm && attempt.signal ? AbortSignal.any([alarm, attempt.signal]) : (alarm ?? attempt.signal);
+    const watchdog = watch ? setTimeout(() => this.checkAlive(target.node), SUSPECT_AFTER_MS) : undefined;
+    watchdog?.unref();
+    const started = performance.now();
     let checkout: Checkout;
     try {
-      checkout = await this.checkout.connect(target, scope);
+      checkout = await this.checkout.connect(target, scope, signal);
     } catch (err) {
-      finish(failureOutcome(err));
-      throw err;
+      clearTimeout(watchdog);
+      const failure = err instanceof StatementAbandoned ? abandonedError(target, err, 'not-sent') : err;
+      finish(failureOutcome(failure));
+      throw failure;
     }
     let broken: Error | undefined;
+    let inFlight: Promise<boolean> | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
-      const result = await this.sender.send<R>(checkout.client, target, stmt, params, scope, session !== undefined);
+      const result = await this.sender.send<R>(checkout.client, target, stmt, params, scope, session !== undefined, signal);
+      this.latencies.record(target.node.key, performance.now() - started);
       if (result.position) {
         session?.recordWrite(result.position);
         this.positions.record(target.node, { ...result.position, at: this.clock() });
@@ -263,13 +366,55 @@ export class Database {
       finish({ rowCount: result.rowCount, outcome: 'ok' });
       return result;
     } catch (err) {
-      // A timed-out statement may still be in flight on the connection: never reuse it.
-      if (err instanceof ShardUnavailableError || err instanceof ShardTimeoutError) broken = err;
+      // A statement given up on (deadline, lost hedge, suspect node) was cancelled: its connection goes back once that settled clean.
+      inFlight = inFlightOf(err);
+      // Broken: the node failed under it. A deadline or an abandon before anything was sent leaves it as it was.
+      if (!inFlight && err instanceof ShardUnavailableError && !isAbandoned(err)) broken = err;
       finish(failureOutcome(err));
       throw err;
     } finally {
-      this.checkout.release(checkout, broken);
+      clearTimeout(watchdog);
+      if (inFlight) {
+        void inFlight.then((fit) =>
+          this.checkout.release(checkout, fit ? undefined : new Error('a cancelled statement left its connection unusable')),
+        );
+      } else {
+        this.checkout.release(checkout, broken);
+      }
     }
+  }
+
+  /** This node's alarm: aborted when the node misses a probe or a statement (see the constructor). */
+  private alarmFor(node: ShardNode): AbortSignal {
+    let alarm = this.alarms.get(node.key);
+    if (!alarm) {
+      alarm = new AbortController();
+      // Every read in flight on the node listens: not a leak.
+      setMaxListeners(0, alarm.signal);
+      this.alarms.set(node.key, alarm);
+    }
+    return alarm.signal;
+  }
+
+  /**
+   * A read of `node` is slow: probe the node now rather than at the next
+   * round, within SUSPECT_PROBE_MS. A miss is a failure of the node, which
+   * sounds its alarm: the reads in flight there move to the next node.
+   */
+  private checkAlive(node: ShardNode): void {
+    const now = this.clock();
+    const last = this.aliveChecks.get(node.key);
+    if (this.closed || (last !== undefined && now - last < Math.max(SUSPECT_AFTER_MS, this.connectWaitMs))) return;
+    this.aliveChecks.set(node.key, now);
+    this.probe(node, Math.min(SUSPECT_PROBE_MS, this.connectWaitMs)).then(
+      () => {},
+      (err: unknown) => {
+        if (this.closed) return;
+        const detail = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+        this.log('node missed a probe during a slow read', { node: node.id, detail });
+        this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`);
+      },
+    );
   }
 
   private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {

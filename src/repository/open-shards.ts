@@ -80,6 +80,7 @@ export function openShards(
     observers: extras.observers ?? [],
     writeBuffer,
     clock,
+    ...(options.hedge ? { hedge: options.hedge } : {}),
     ...(extras.log ? { log: extras.log } : {}),
   });
   const checker = (health = new HealthChecker(manager, (node, timeoutMs) => db.probe(node, timeoutMs), {

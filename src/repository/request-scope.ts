@@ -44,12 +44,15 @@ export interface RequestScope {
   readonly deadline?: Deadline;
   /** Read-your-writes: positions to honour on reads, positions of writes to hand back. */
   readonly consistency?: ConsistencySession;
+  /** `EVENTUAL` reads avoid replicas whose measured lag is above this many ms (the primary serves when none qualifies). */
+  readonly maxStalenessMs?: number;
 }
 
-/** What a request's headers add to its scope: its deadline and its consistency token. */
+/** What a request's headers add to its scope: its deadline, its consistency token, its staleness bound. */
 export interface ScopeOptions {
   readonly deadline?: Deadline;
   readonly consistency?: ConsistencySession;
+  readonly maxStalenessMs?: number;
 }
 
 export function createRequestScope(requestId: string, maxStatements: number, options: ScopeOptions = {}): RequestScope {
@@ -58,5 +61,6 @@ export function createRequestScope(requestId: string, maxStatements: number, opt
     statements: new StatementBudget(maxStatements),
     ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     ...(options.consistency ? { consistency: options.consistency } : {}),
+    ...(options.maxStalenessMs !== undefined ? { maxStalenessMs: options.maxStalenessMs } : {}),
   };
 }

@@ -9,7 +9,9 @@ import type { RequestScope } from './request-scope.js';
 import { sendCancelRequest } from './send-cancel-request.js';
 import type { Statement } from './statement.js';
 import { WAL_POSITION, type PositionRow } from './wal-position.js';
-import { DeadlineExceeded, runWithin } from './within-deadline.js';
+import { abandonedError, leaveInFlight } from './given-up.js';
+import { reclaimable } from './reclaim-connection.js';
+import { DeadlineExceeded, runWithin, StatementAbandoned } from './within-deadline.js';
 
 /** What one statement returned, and (for a write with a session) the primary's WAL position right after it. */
 export interface Sent<R> {
@@ -34,8 +36,10 @@ export class StatementSender {
   /**
    * One statement (and, for a write with a session, the WAL position right
    * behind it on the same connection: pipelined, one round trip), within
-   * what remains of the deadline. When time runs out the server is asked to
-   * cancel the statement, so PostgreSQL stops working on it.
+   * what remains of the deadline, or until `signal` aborts (a hedge answered
+   * first, the node missed a probe). Then the server is asked to cancel the
+   * statement, so PostgreSQL stops working on it, and the error carries
+   * whether the connection comes back fit once it settled (given-up.ts).
    */
   async send<R extends object>(
     client: pg.PoolClient,
@@ -44,6 +48,7 @@ export class StatementSender {
     params: readonly unknown[],
     scope?: RequestScope,
     withPosition = false,
+    signal?: AbortSignal,
   ): Promise<Sent<R>> {
     // A connection found dead before the statement went out (a node that just
     // crashed, its pooled connections not yet dropped): the statement was never sent.
@@ -51,6 +56,9 @@ export class StatementSender {
     if (dead) throw this.unavailable(target, dead, 'not-sent');
     const ms = remaining(scope?.deadline, this.clock());
     if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
+    if (signal?.aborted) throw abandonedError(target, new StatementAbandoned(signal.reason), 'not-sent');
+    let work: Promise<unknown> | undefined;
+    let cancelDone: Promise<boolean> = Promise.resolve(false);
     try {
       const config: pg.QueryConfig =
         stmt.prepare === false
@@ -60,13 +68,24 @@ export class StatementSender {
       const write = client.query<R>(config);
       const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
       // Settled either way, so that a failed write never leaves an unhandled rejection behind.
-      const work = Promise.all([write, position?.catch(() => null) ?? null]);
+      const both = Promise.all([write, position?.catch(() => null) ?? null]);
+      work = both;
       const [result, positionResult] =
-        ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
+        ms === Number.POSITIVE_INFINITY && !signal
+          ? await both
+          : await runWithin(both, ms, () => (cancelDone = this.cancel(target, client)), signal);
       const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
     } catch (err) {
-      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
+      if (err instanceof DeadlineExceeded || err instanceof StatementAbandoned) {
+        const failure =
+          err instanceof DeadlineExceeded
+            ? new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`)
+            : abandonedError(target, err, 'unknown');
+        // Cancelled on the server: the connection is kept if the statement comes back canceled (or answered) and the cancel request is done.
+        if (work) leaveInFlight(failure, reclaimable(work, cancelDone));
+        throw failure;
+      }
       const failure = classifyFailure(err);
       if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
       throw this.unavailable(target, err, deliveryOfFailure(err, withPosition));
@@ -85,12 +104,13 @@ export class StatementSender {
   }
 
   /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */
-  private cancel(target: NodeTarget, client: pg.PoolClient): void {
+  private cancel(target: NodeTarget, client: pg.PoolClient): Promise<boolean> {
     const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
-    if (processID === null || secretKey === null) return;
+    if (processID === null || secretKey === null) return Promise.resolve(false);
     const { host, port } = target.node.config;
-    void sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
+    return sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
       if (!sent) this.log('could not send a cancel request', { node: target.node.id, pid: processID });
+      return sent;
     });
   }
 }

@@ -3,6 +3,7 @@ import type { ShardManager } from '../sharding/shard-manager.js';
 import type { WriteSlot } from '../sharding/write-buffer.js';
 import { classifyFailure, sqlStateOf } from './classify-error.js';
 import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
+import { isAbandoned } from './given-up.js';
 import type { StatementOutcome } from './statement-observer.js';
 
 const SPLIT_BRAIN = 'split brain: more than one primary';
@@ -59,6 +60,8 @@ export class ShardFailures {
 
 /** How a failed statement is reported to the observers (spans, metrics). */
 export function failureOutcome(err: unknown): StatementOutcome {
+  // The gateway gave up on it itself (a hedge's other copy answered, its node missed a probe).
+  if (isAbandoned(err)) return { rowCount: null, error: err, outcome: 'cancelled' };
   return {
     rowCount: null,
     error: err,

@@ -6,6 +6,8 @@ export interface StatementEvent {
   readonly statement: Statement;
   /** Keys sent in one batched statement (a DataLoader batch), when it is one. */
   readonly batchSize?: number;
+  /** True for the second copy of a hedged read. */
+  readonly hedge?: boolean;
 }
 
 export interface StatementOutcome {
@@ -17,9 +19,11 @@ export interface StatementOutcome {
   /**
    * `ok`, `error` (refused by PostgreSQL), `unavailable` (the node could not
    * serve), `timeout` (the request's deadline passed) or `overloaded` (shed
-   * before it was sent: too many waited for the node).
+   * before it was sent: too many waited for the node) or `cancelled` (the
+   * gateway gave up on it: the other copy of a hedged read answered first,
+   * or its node missed a probe and the read moved on).
    */
-  readonly outcome: 'ok' | 'error' | 'unavailable' | 'timeout' | 'overloaded';
+  readonly outcome: 'ok' | 'error' | 'unavailable' | 'timeout' | 'overloaded' | 'cancelled';
 }
 
 /**
@@ -29,4 +33,6 @@ export interface StatementOutcome {
  */
 export interface StatementObserver {
   onStart(event: StatementEvent): ((outcome: StatementOutcome) => void) | undefined;
+  /** A hedged read of `shardId` settled: `won` when the hedge answered first, `lost` otherwise. */
+  onHedge?(shardId: number, outcome: 'won' | 'lost'): void;
 }

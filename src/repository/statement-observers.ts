@@ -12,6 +12,11 @@ export class StatementObservers {
     this.observers.push(observer);
   }
 
+  /** Tells every observer how a hedged read of `shardId` ended: `won` when the hedge answered first. */
+  hedged(shardId: number, outcome: 'won' | 'lost'): void {
+    for (const observer of this.observers) observer.onHedge?.(shardId, outcome);
+  }
+
   /** Tells every observer a statement starts; call what it returns exactly once, with the outcome. */
   start(event: StatementEvent): (outcome: StatementOutcome) => void {
     if (this.observers.length === 0) return noop;

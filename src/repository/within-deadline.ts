@@ -9,28 +9,48 @@ export class DeadlineExceeded extends Error {
 }
 
 /**
- * A pooled connection within `ms`. pg-pool cannot withdraw a request, so a
- * connection that arrives after the deadline is handed straight back;
- * `afterLate` runs once such a late request has settled either way (the
- * caller's admission permit is held until then, so the pool never has more
- * requests than permits).
+ * The caller gave up on a statement before its deadline (`signal` aborted):
+ * a hedged read whose other copy answered first, or a read of a node that
+ * just missed a health probe. `reason` is the signal's.
  */
-export function connectWithin(pool: pg.Pool, ms: number, afterLate: () => void = () => {}): Promise<pg.PoolClient> {
+export class StatementAbandoned extends Error {
+  override readonly name = 'StatementAbandoned';
+  constructor(readonly reason: unknown) {
+    super(`statement abandoned: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+/**
+ * A pooled connection within `ms`. pg-pool cannot withdraw a request, so a
+ * connection that arrives after the deadline (or after `signal` aborted) is
+ * handed straight back; `afterLate` runs once such a late request has settled
+ * either way (the caller's admission permit is held until then, so the pool
+ * never has more requests than permits).
+ */
+export function connectWithin(pool: pg.Pool, ms: number, afterLate: () => void = () => {}, signal?: AbortSignal): Promise<pg.PoolClient> {
   return new Promise((resolve, reject) => {
     let late = false;
-    const timer = setTimeout(() => {
+    const giveUp = (err: Error) => {
+      if (late) return;
       late = true;
-      reject(new DeadlineExceeded('connect'));
-    }, ms);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    };
+    const onAbort = () => giveUp(new StatementAbandoned(signal?.reason));
+    const timer = ms === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => giveUp(new DeadlineExceeded('connect')), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
     pool.connect().then(
       (client) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (!late) return resolve(client);
         client.release();
         afterLate();
       },
       (err: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (!late) return reject(err);
         afterLate();
       },
@@ -39,27 +59,37 @@ export function connectWithin(pool: pg.Pool, ms: number, afterLate: () => void =
 }
 
 /**
- * `work` (statements on one connection) within `ms`. When time runs out,
- * `onExpired` runs (it asks the server to cancel) and the promise rejects at
- * once with DeadlineExceeded; the connection then holds a statement in
- * flight, so the caller must destroy it rather than reuse it.
+ * `work` (statements on one connection) within `ms`, or until `signal`
+ * aborts. Either way `onGiveUp` runs (it asks the server to cancel) and the
+ * promise rejects at once with DeadlineExceeded or StatementAbandoned; the
+ * connection then holds a statement in flight, so the caller must not reuse
+ * it before `work` has settled (see reclaim-connection.ts).
  */
-export function runWithin<T>(work: Promise<T>, ms: number, onExpired: () => void): Promise<T> {
+export function runWithin<T>(work: Promise<T>, ms: number, onGiveUp: () => void, signal?: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
-    let expired = false;
-    const timer = setTimeout(() => {
-      expired = true;
-      onExpired();
-      reject(new DeadlineExceeded('statement'));
-    }, ms);
+    let gaveUp = false;
+    const giveUp = (err: Error) => {
+      if (gaveUp) return;
+      gaveUp = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      onGiveUp();
+      reject(err);
+    };
+    const onAbort = () => giveUp(new StatementAbandoned(signal?.reason));
+    const timer = ms === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => giveUp(new DeadlineExceeded('statement')), ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
         clearTimeout(timer);
-        if (!expired) resolve(value);
+        signal?.removeEventListener('abort', onAbort);
+        if (!gaveUp) resolve(value);
       },
       (err: unknown) => {
         clearTimeout(timer);
-        if (!expired) reject(err);
+        signal?.removeEventListener('abort', onAbort);
+        if (!gaveUp) reject(err);
       },
     );
   });

@@ -13,6 +13,7 @@ import { RefusalLog } from './refusal-log.js';
 import { requestIdOf } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
+import { usePartialResults } from './use-partial-results.js';
 import { useConsistencyToken } from './use-consistency-token.js';
 import { useCsrfPreventionWithCode } from './use-csrf-code.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): App {
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),
+      usePartialResults(),
       ...(deps.plugins ?? []),
       useOverloadShedding(logger),
       useErrorPolicy(logger),

@@ -4,6 +4,7 @@ import { deadlineAfter } from '../repository/deadline.js';
 import { createRequestScope, type RequestScope } from '../repository/request-scope.js';
 import { ConsistencySession } from '../sharding/consistency-session.js';
 import { decodeToken, InvalidTokenError } from '../sharding/consistency-token.js';
+import { maxStalenessMs, STALENESS_HEADER } from './max-staleness-header.js';
 import { requestTimeoutMs, TIMEOUT_HEADER } from './request-timeout-header.js';
 
 export const TOKEN_HEADER = 'shardgate-consistency-token';
@@ -11,8 +12,9 @@ export const TOKEN_HEADER = 'shardgate-consistency-token';
 /**
  * The scope of one request: its statement budget, and from its headers its
  * deadline (the gateway's limit, or less when `shardgate-timeout-ms` asks)
- * and its read-your-writes session (the positions of
- * `shardgate-consistency-token`, if sent). A bad header throws
+ * its read-your-writes session (the positions of
+ * `shardgate-consistency-token`, if sent) and its staleness bound
+ * (`shardgate-max-staleness-ms`). A bad header throws
  * BadUserInputError naming it, before anything runs.
  */
 export function requestScopeFromHeaders(
@@ -23,6 +25,7 @@ export function requestScopeFromHeaders(
   now: number,
 ): RequestScope {
   const timeoutMs = requestTimeoutMs(headers.get(TIMEOUT_HEADER), options.request.timeoutMs);
+  const staleness = maxStalenessMs(headers.get(STALENESS_HEADER));
   const raw = headers.get(TOKEN_HEADER);
   let carried: ReturnType<typeof decodeToken> = [];
   if (raw !== null) {
@@ -36,5 +39,6 @@ export function requestScopeFromHeaders(
   return createRequestScope(requestId, options.maxStatements, {
     deadline: deadlineAfter(now, timeoutMs),
     consistency: new ConsistencySession(carried, options.request.consistencyWaitMs),
+    ...(staleness === null ? {} : { maxStalenessMs: staleness }),
   });
 }

@@ -99,4 +99,47 @@ describe('ShardManager', () => {
     expect(manager.allShards().map((s) => s.id)).toEqual([0, 1, 2]);
     expect(() => manager.shard(3)).toThrow(RangeError);
   });
+  it('leaves out replicas that are not fresh enough; the primary serves when none is', () => {
+    const fresh = (n: { id: string }) => n.id === 'shard0/127.0.0.1:5002';
+    const some = chooseReadTargets(shard0!, ReadPolicy.ReplicaPreferred, () => true, 0, { fresh });
+    expect(some.map((t) => [t.node.id, t.reason])).toEqual([
+      ['shard0/127.0.0.1:5002', 'replica-read'],
+      ['shard0/127.0.0.1:5000', 'replica-failed'],
+    ]);
+    const none = chooseReadTargets(shard0!, ReadPolicy.ReplicaPreferred, () => true, 0, { fresh: () => false });
+    expect(none.map((t) => [t.node.id, t.reason])).toEqual([['shard0/127.0.0.1:5000', 'stale-replicas']]);
+    // STRONG is not narrowed.
+    expect(chooseReadTargets(shard0!, ReadPolicy.PrimaryOnly, () => true, 0, { fresh: () => false })).toHaveLength(1);
+  });
+
+  it('tries a suspect replica (a missed probe) only after the primary', () => {
+    const suspect = (n: { id: string }) => n.id === 'shard0/127.0.0.1:5001';
+    for (const turn of [0, 1]) {
+      const targets = chooseReadTargets(shard0!, ReadPolicy.ReplicaPreferred, () => true, turn, { suspect });
+      expect(targets.map((t) => [t.node.id, t.reason])).toEqual([
+        ['shard0/127.0.0.1:5002', 'replica-read'],
+        ['shard0/127.0.0.1:5000', 'replica-failed'],
+        ['shard0/127.0.0.1:5001', 'suspect-replica'],
+      ]);
+    }
+    const all = chooseReadTargets(shard0!, ReadPolicy.ReplicaPreferred, () => true, 0, { suspect: () => true });
+    expect(all.map((t) => t.reason)).toEqual(['no-healthy-replica', 'suspect-replica', 'suspect-replica']);
+  });
+
+  it('ShardManager: a staleness bound admits replicas whose measured lag is within it, never an unknown lag', () => {
+    const manager = new ShardManager(topology);
+    const [p, r1, r2] = manager.shard(0).nodes;
+    manager.recordSuccess(p!, 1, { role: { inRecovery: false, timeline: 1, systemIdentifier: '1' } });
+    manager.recordSuccess(r1!, 1, { role: { inRecovery: true, timeline: 1, systemIdentifier: '1' }, lag: { seconds: 0.2, bytes: 0 } });
+    manager.recordSuccess(r2!, 1, { role: { inRecovery: true, timeline: 1, systemIdentifier: '1' } });
+    const ids = (ms: number) => manager.readTargets(0, ReadPolicy.ReplicaPreferred, { maxStalenessMs: ms }).map((t) => t.node.id);
+    expect(ids(500)).toEqual(['shard0/127.0.0.1:5001', 'shard0/127.0.0.1:5000']);
+    expect(ids(100)).toEqual(['shard0/127.0.0.1:5000']);
+    manager.recordFailure(r1!, 2, 'timeout');
+    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred).map((t) => t.reason)).toEqual([
+      'replica-read',
+      'replica-failed',
+      'suspect-replica',
+    ]);
+  });
 });

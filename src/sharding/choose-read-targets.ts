@@ -8,6 +8,21 @@ export interface ShardRoleView {
   readonly replicas: readonly ShardNode[];
 }
 
+/** What narrows the replicas a read may use, beyond health. */
+export interface ReadFilter {
+  /**
+   * The request's staleness bound: false for a replica lagging more than it
+   * (as last measured). With no replica that qualifies, the primary serves.
+   */
+  readonly fresh?: (node: ShardNode) => boolean;
+  /**
+   * True for a replica that missed its last probe or statement but is not
+   * ejected yet: it goes after the primary, so a node that stopped answering
+   * is not handed new reads while the health checker makes sure.
+   */
+  readonly suspect?: (node: ShardNode) => boolean;
+}
+
 /**
  * The nodes a read may use, best first. The caller tries them in order and
  * moves on only when a node cannot serve (unreachable), so the list encodes the
@@ -16,7 +31,9 @@ export interface ShardRoleView {
  * - `PrimaryOnly`: the primary.
  * - `ReplicaPreferred`: the healthy replicas, rotated by `turn` (round-robin),
  *   then the primary as the last resort. With no healthy replica the primary
- *   comes first, tagged `no-healthy-replica`.
+ *   comes first, tagged `no-healthy-replica`. Replicas that are not `fresh`
+ *   enough are left out (the primary comes first, `stale-replicas`, when that
+ *   leaves none); `suspect` replicas come after the primary.
  *
  * Empty when no node can serve (no primary, for `PrimaryOnly`). Pure: health
  * is asked through `isHealthy`, the rotation comes in as `turn`.
@@ -26,6 +43,7 @@ export function chooseReadTargets(
   policy: ReadPolicy,
   isHealthy: (node: ShardNode) => boolean,
   turn: number,
+  filter: ReadFilter = {},
 ): NodeTarget[] {
   const primary = shard.primary;
   switch (policy) {
@@ -33,13 +51,21 @@ export function chooseReadTargets(
       return primary ? [{ node: primary, role: 'primary', reason: 'strong-read' }] : [];
     case ReadPolicy.ReplicaPreferred: {
       const healthy = shard.replicas.filter(isHealthy);
-      if (healthy.length === 0) return primary ? [{ node: primary, role: 'primary', reason: 'no-healthy-replica' }] : [];
-      const start = ((turn % healthy.length) + healthy.length) % healthy.length;
-      const targets: NodeTarget[] = [];
-      for (let i = 0; i < healthy.length; i++) {
-        targets.push({ node: healthy[(start + i) % healthy.length]!, role: 'replica', reason: 'replica-read' });
+      const { fresh, suspect } = filter;
+      const usable = fresh ? healthy.filter(fresh) : healthy;
+      if (usable.length === 0) {
+        if (!primary) return [];
+        return [{ node: primary, role: 'primary', reason: healthy.length > 0 ? 'stale-replicas' : 'no-healthy-replica' }];
       }
-      if (primary) targets.push({ node: primary, role: 'primary', reason: 'replica-failed' });
+      const first = suspect ? usable.filter((n) => !suspect(n)) : usable;
+      const last = suspect ? usable.filter((n) => suspect(n)) : [];
+      const targets: NodeTarget[] = [];
+      const start = first.length === 0 ? 0 : ((turn % first.length) + first.length) % first.length;
+      for (let i = 0; i < first.length; i++) {
+        targets.push({ node: first[(start + i) % first.length]!, role: 'replica', reason: 'replica-read' });
+      }
+      if (primary) targets.push({ node: primary, role: 'primary', reason: first.length === 0 ? 'no-healthy-replica' : 'replica-failed' });
+      for (const node of last) targets.push({ node, role: 'replica', reason: 'suspect-replica' });
       return targets;
     }
   }

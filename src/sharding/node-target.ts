@@ -14,6 +14,10 @@ export type TargetReason =
   | 'strong-read'
   /** No replica of the shard is healthy (or none is configured): fail open to the primary. */
   | 'no-healthy-replica'
+  /** Every healthy replica lags more than the request's staleness bound (`shardgate-max-staleness-ms`). */
+  | 'stale-replicas'
+  /** A replica that missed its last probe or statement, tried only after the primary. */
+  | 'suspect-replica'
   /** The replica chosen first failed during this request; the primary answered instead. */
   | 'replica-failed'
   /** A read with a consistency token: a replica known to have replayed the token's position. */

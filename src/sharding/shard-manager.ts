@@ -123,12 +123,22 @@ export class ShardManager {
     return this.rolesOf(shardId).noWriteReason;
   }
 
-  /** Reads: candidates best first (see chooseReadTargets), possibly none; advances the shard's round-robin. */
-  readTargets(shardId: number, policy: ReadPolicy): NodeTarget[] {
+  /**
+   * Reads: candidates best first (see chooseReadTargets), possibly none;
+   * advances the shard's round-robin. With `maxStalenessMs`, only replicas
+   * whose lag, as the health checker last measured it, is within the bound
+   * (an unknown lag is not). A replica whose last probe or statement failed
+   * comes after the primary.
+   */
+  readTargets(shardId: number, policy: ReadPolicy, options: { readonly maxStalenessMs?: number } = {}): NodeTarget[] {
     const roles = this.rolesOf(shardId);
     const turn = this.turns[shardId]!;
     this.turns[shardId] = (turn + 1) % 0x7fffffff;
-    return chooseReadTargets(roles, policy, (n) => isServable(this.healthOf(n)), turn);
+    const bound = options.maxStalenessMs;
+    return chooseReadTargets(roles, policy, (n) => isServable(this.healthOf(n)), turn, {
+      suspect: (n) => this.healthOf(n).consecutiveFailures > 0,
+      ...(bound === undefined ? {} : { fresh: (n: ShardNode) => lagWithin(this.healthOf(n), bound) }),
+    });
   }
 
   /** False once the node is ejected for not answering (probes or statements). */
@@ -283,6 +293,12 @@ export class ShardManager {
     };
     return { roles, memory: decided.memory };
   }
+}
+
+/** True when the node's last measured replay lag is known and at most `ms`. */
+function lagWithin(health: NodeHealth, ms: number): boolean {
+  const seconds: number | null | undefined = health.lag?.seconds;
+  return typeof seconds === 'number' && seconds * 1000 <= ms;
 }
 
 function sameRoles(a: ShardRoles<ShardNode>, b: ShardRoles<ShardNode>): boolean {

@@ -19,11 +19,17 @@ export class TokenRouter {
     private readonly watch: ReplayWatch,
   ) {}
 
-  async targets(shardId: number, wanted: ShardPosition, waitMs: number): Promise<NodeTarget[]> {
+  /** `maxStalenessMs`: the request's staleness bound also narrows the replicas (see ShardManager.readTargets). */
+  async targets(
+    shardId: number,
+    wanted: ShardPosition,
+    waitMs: number,
+    options: { readonly maxStalenessMs?: number } = {},
+  ): Promise<NodeTarget[]> {
     // The write target, not readTargets(PrimaryOnly): a second readTargets call would advance the replicas' round-robin twice.
     const write = this.manager.writeTarget(shardId);
     const primary: NodeTarget[] = write ? [{ ...write, reason: 'token-primary' }] : [];
-    const replicas = this.manager.readTargets(shardId, ReadPolicy.ReplicaPreferred).filter((t) => t.reason === 'replica-read');
+    const replicas = this.manager.readTargets(shardId, ReadPolicy.ReplicaPreferred, options).filter((t) => t.reason === 'replica-read');
     const decision = chooseTokenRead(
       wanted,
       this.historyOf(write),

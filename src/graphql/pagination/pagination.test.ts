@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareCodePoints, compareSortKeys } from './compare-sort-keys.js';
 import { mergeSorted } from './merge-sorted.js';
-import { decodeUserCursor, encodeUserCursor } from './user-cursor.js';
+import { decodeUserCursor, decodeUsersAfter, encodeUserCursor, encodeUsersAfter, maxUsersCursorChars } from './user-cursor.js';
 
 describe('user cursors', () => {
   it('round-trips, including awkward user ids', () => {
@@ -25,6 +25,37 @@ describe('user cursors', () => {
     ]) {
       expect(decodeUserCursor(bad)).toBeNull();
     }
+  });
+});
+
+describe('per-shard user cursors', () => {
+  const t = '2026-11-23T21:07:00.123456Z';
+  it('is the v1 cursor while every shard stands at one user, v2 otherwise, and reads both back', () => {
+    const key = { createdAt: t, userId: 'u|1' };
+    const uniform = encodeUsersAfter({ direction: 'asc', positions: { shardCount: 3, positions: [key, key, key] } });
+    expect(uniform).toBe(encodeUserCursor({ direction: 'asc', ...key }));
+    expect(decodeUsersAfter(uniform, 3)).toEqual({ direction: 'asc', positions: { shardCount: 3, positions: [key, key, key] } });
+    const behind = { createdAt: '2026-11-23T21:06:00.000000Z', userId: 'ü' };
+    const mixed = { direction: 'desc' as const, positions: { shardCount: 3, positions: [key, null, behind] } };
+    const text = encodeUsersAfter(mixed);
+    expect(decodeUserCursor(text)).toBeNull();
+    expect(decodeUsersAfter(text, 3)).toEqual(mixed);
+  });
+
+  it('refuses forged or oversized v2 cursors', () => {
+    const b = (s: string) => Buffer.from(s).toString('base64url');
+    for (const bad of [
+      b(`v2|a|3\n*|${t}|u\n1|yesterday|u`),
+      b(`v2|a|3\n*|${t}|u\n7|${t}|u`),
+      b(`v2|x|3\n*|${t}|u`),
+      b(`v2|a|3\n*|${t}|u\u0001`),
+      'A'.repeat(maxUsersCursorChars(3) + 1),
+    ]) {
+      expect(decodeUsersAfter(bad, 3)).toBeNull();
+    }
+    // The bound grows linearly with the shard count (one key line per shard at most).
+    expect(maxUsersCursorChars(8)).toBeGreaterThan(maxUsersCursorChars(4));
+    expect(maxUsersCursorChars(4)).toBeLessThan(8000);
   });
 });
 
