@@ -24,6 +24,13 @@ export interface GatewayOptions {
   readonly request: RequestOptions;
   /** Limits, CSRF/CORS, introspection, trusted documents. */
   readonly safety: RequestSafetyOptions;
+  /** The email lookup (docs/email-lookup.md). */
+  readonly emails: EmailOptions;
+}
+
+export interface EmailOptions {
+  /** An email (case-insensitive) belongs to at most one user across all shards: SHARDGATE_UNIQUE_EMAILS. @default false */
+  readonly unique: boolean;
 }
 
 /** Every variable the options read, with its bounds. Other variables are ignored. */
@@ -51,6 +58,7 @@ const envSchema = z.object({
   SHARDGATE_CORS_ORIGINS: envOrigins(),
   SHARDGATE_INTROSPECTION: envBoolean(),
   SHARDGATE_TRUSTED_DOCUMENTS: envText(),
+  SHARDGATE_UNIQUE_EMAILS: envBoolean(),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
@@ -107,6 +115,7 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     failover: Object.freeze(failover),
     request: Object.freeze(request),
     safety: Object.freeze(safety),
+    emails: Object.freeze({ unique: e.SHARDGATE_UNIQUE_EMAILS ?? false }),
   });
 }
 

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import {
   DomainError,
+  EmailAlreadyExistsError,
   OperationTooComplexError,
   ShardOverloadedError,
   ShardTimeoutError,
@@ -27,7 +28,7 @@ export class BadUserInputError extends DomainError {
  */
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: err.code };
-  if (err instanceof BadUserInputError) extensions.field = err.field;
+  if (err instanceof BadUserInputError || err instanceof EmailAlreadyExistsError) extensions.field = err.field;
   if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError)
     extensions.shardId = err.shardId;
   if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;

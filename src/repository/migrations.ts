@@ -1,5 +1,6 @@
 import { settleAll } from '../util/settle-all.js';
 import type { Database } from './database.js';
+import { EMAIL_LOOKUP_SCHEMA } from './email-statements.js';
 import { statement, type Statement } from './statement.js';
 
 /**
@@ -38,6 +39,11 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
         false,
       ),
     ],
+  },
+  {
+    version: 3,
+    description: 'email lookup: user_emails (sharded by the email), email claims beside the users, users.email_claim',
+    statements: EMAIL_LOOKUP_SCHEMA,
   },
 ];
 

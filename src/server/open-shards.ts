@@ -3,6 +3,7 @@ import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
 import { Database } from '../repository/database.js';
 import type { StatementObserver } from '../repository/statement-observer.js';
+import { EmailLookup } from '../repository/email-lookup.js';
 import { LayoutRetry } from '../repository/layout-retry.js';
 import { UserRepository } from '../repository/user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
@@ -91,7 +92,9 @@ export function openShards(
     ...(extras.logger ? { logger: extras.logger } : {}),
   });
   let closing: Promise<void> | null = null;
-  const users = new UserRepository(db, new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock }));
+  const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
+  const emails = new EmailLookup(db, { unique: options.emails.unique, clock, ...(extras.log ? { log: extras.log } : {}) }, layoutRetry);
+  const users = new UserRepository(db, layoutRetry, undefined, emails);
   return {
     manager,
     db,

@@ -8,6 +8,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
 
 export interface StatementEstimate {
   /** SQL statements the operation may send at most, for this shard count. */
@@ -24,6 +25,30 @@ export interface StatementEstimate {
  */
 export const STATEMENTS_PER_MUTATION = 1;
 
+export interface EstimateOptions {
+  /** Unique emails: a claim may have to check and take over a stale one, and an email has at most one owner. @default false */
+  readonly uniqueEmails?: boolean;
+}
+
+/**
+ * What the user mutations may send beyond their users write: the email
+ * claim on the lookup shard before it (with unique emails, up to
+ * MAX_CLAIM_STATEMENTS), the release of the old claim after it.
+ */
+function mutationStatements(field: string, options: EstimateOptions): number {
+  const claim = options.uniqueEmails ? MAX_CLAIM_STATEMENTS : 1;
+  switch (field) {
+    case 'createUser':
+      return claim + 1;
+    case 'updateUser':
+      return claim + 2;
+    case 'deleteUser':
+      return 2;
+    default:
+      return STATEMENTS_PER_MUTATION;
+  }
+}
+
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
 /**
@@ -35,7 +60,10 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
  *   lands in one batch: at most one statement per shard, and never more than
  *   the number of ids;
- * - each mutation field costs STATEMENTS_PER_MUTATION.
+ * - `usersByEmail` costs its lookup statement and its owners' batch: at
+ *   most one per shard (one with unique emails: an email has one owner);
+ * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
+ *   also writes the email lookup (mutationStatements).
  * Fields under `@skip(if: true)`/`@include(if: false)` cost nothing; other
  * fields are counted whatever their arguments, so the estimate never falls
  * short of what execution does. Returns zeros when the operation to run
@@ -46,6 +74,7 @@ export function estimateStatements(
   operationName: string | null | undefined,
   variables: Variables,
   shardCount: number,
+  options: EstimateOptions = {},
 ): StatementEstimate {
   const operation = selectOperation(document, operationName);
   if (!operation) return { statements: 0, representations: 0 };
@@ -56,7 +85,10 @@ export function estimateStatements(
 
   if (operation.operation === 'mutation') {
     let statements = 0;
-    for (const [, nodes] of rootFields) if (!nodes[0]!.name.value.startsWith('__')) statements += STATEMENTS_PER_MUTATION;
+    for (const [, nodes] of rootFields) {
+      const name = nodes[0]!.name.value;
+      if (!name.startsWith('__')) statements += mutationStatements(name, options);
+    }
     return { statements, representations: 0 };
   }
 
@@ -84,6 +116,10 @@ export function estimateStatements(
       }
       case 'user':
         addIds(consistencyOf(field, vars), 1);
+        break;
+      case 'usersByEmail':
+        // The owners load after the lookup answers: their batch may not join the others.
+        statements += 1 + (options.uniqueEmails ? 1 : shardCount);
         break;
       case 'usersByIds':
         addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));

@@ -7,6 +7,7 @@ import './read-consistency.js';
 import './user.js';
 import './user-connection.js';
 import './user-mutations.js';
+import './users-by-email.js';
 import './shard.js';
 
 let schema: GraphQLSchema | undefined;
