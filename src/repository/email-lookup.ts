@@ -55,6 +55,7 @@ export const MAX_CLAIM_STATEMENTS = CLAIM_ATTEMPTS * 4;
 const MAX_REPAIRS_IN_FLIGHT = 16;
 const REPAIR_TIMEOUT_MS = 5_000;
 const NO_UNIQUE_INDEX = '42P10';
+const UNIQUE_VIOLATION = '23505';
 
 /** Shared by every request of one gateway: the read repairs in flight. */
 class RepairQueue {
@@ -248,12 +249,15 @@ export class EmailLookup {
     return rows.length > 0 && emailMatches(rows[0]!.email, key);
   }
 
-  private write<R extends object>(key: string, stmt: Parameters<Database['write']>[1], params: readonly unknown[]) {
+  private write<R extends object>(key: string, stmt: Parameters<Database['write']>[1], params: readonly unknown[], field = 'input.email') {
     return this.layout.run(
       async () => {
         try {
           return await this.db.write<R>(this.shardIdOf(key), stmt, params, this.queryOptions());
         } catch (err) {
+          // Unique emails were turned on in the database (migrate) before this gateway was told: it obeys them.
+          if (err instanceof SqlError && err.sqlState === UNIQUE_VIOLATION && stmt === CLAIM_EMAIL)
+            throw new EmailAlreadyExistsError(field);
           if (err instanceof SqlError && err.sqlState === NO_UNIQUE_INDEX) {
             throw new Error(
               'unique emails are on (SHARDGATE_UNIQUE_EMAILS) but the email lookup has no unique index: run `shardgate migrate` with it on',
