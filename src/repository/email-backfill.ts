@@ -110,7 +110,7 @@ export async function findDuplicateEmails(db: Database, emails: EmailLookup): Pr
       for (const row of rows) {
         const holders = await ownersHolding(db, row.email_lower, row.user_ids);
         for (const [i, userId] of row.user_ids.entries()) {
-          if (!holders.includes(userId)) await emails.repair(row.email_lower, { userId, claimId: row.claim_ids[i] ?? null });
+          if (!holders.includes(userId)) await emails.repair(row.email_lower, { userId, claimId: row.claim_ids[i] ?? null, settled: true });
         }
         if (holders.length > 1) duplicates.push({ email: row.email_lower, userIds: holders });
       }

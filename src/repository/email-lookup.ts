@@ -7,6 +7,7 @@ import {
   CLAIM_EMAIL,
   CLAIM_EMAILS_BULK,
   CLAIM_UNIQUE_EMAIL,
+  CLAIM_STATUS,
   FENCE_CLAIM,
   FIND_EMAIL,
   OWNER_EMAIL,
@@ -47,10 +48,11 @@ const MAX_LEASE_MS = 2_000_000_000;
 /** Unique emails: a claim is tried at most this often (a failed take-over means someone else claimed it: try once more). */
 export const CLAIM_ATTEMPTS = 2;
 /**
- * The most statements one email claim sends: per attempt the claim, and for a
- * stale holder the fence, the owner's row and the take-over.
+ * The most statements one email claim sends: per attempt the claim, and for
+ * another holder its claim's status, the fence and the owner's row again,
+ * and the take-over.
  */
-export const MAX_CLAIM_STATEMENTS = CLAIM_ATTEMPTS * 4;
+export const MAX_CLAIM_STATEMENTS = CLAIM_ATTEMPTS * 5;
 /** Repairs of stale rows found by reads, running at once in one gateway; more are dropped (the next read finds them again). */
 const MAX_REPAIRS_IN_FLIGHT = 16;
 const REPAIR_TIMEOUT_MS = 5_000;
@@ -124,7 +126,7 @@ export class EmailLookup {
       ]);
       const holder = rows[0]!;
       if (holder.user_id === userId) return claimId;
-      if (!holder.expired || (await this.ownerHolds(key, holder.user_id, holder.claim_id, this.scope))) {
+      if ((await this.claimStatus(key, holder.user_id, holder.claim_id, holder.expired, this.scope)) !== 'stale') {
         throw new EmailAlreadyExistsError(field);
       }
       const taken = await this.write(key, TAKE_OVER_EMAIL, [key, holder.user_id, claimId, this.leaseMs(), userId, holder.claim_id]);
@@ -189,11 +191,10 @@ export class EmailLookup {
   /**
    * A read found `row` pointing at a user who does not hold `key`: repair it
    * in the background, outside the request (its statements are not the
-   * reader's), with a deadline of its own. Only settled rows qualify: an
-   * unsettled one may belong to a write still in flight.
+   * reader's), with a deadline of its own. A row whose write may still be on
+   * its way is left alone (see claimStatus).
    */
   scheduleRepair(key: string, row: EmailClaimRow): void {
-    if (!row.settled) return;
     const id = `${key}\u0000${row.userId}\u0000${row.claimId ?? ''}`;
     const { running, done } = this.repairs;
     if (running.has(id) || running.size >= MAX_REPAIRS_IN_FLIGHT) return;
@@ -215,9 +216,9 @@ export class EmailLookup {
   }
 
   /** Deletes the row if its owner does not hold the email (checked after fencing its claim). True when it went. */
-  async repair(key: string, row: Pick<EmailClaimRow, 'userId' | 'claimId'>): Promise<boolean> {
+  async repair(key: string, row: EmailClaimRow): Promise<boolean> {
     const scope = createRequestScope('email-repair', 8, { deadline: this.clock() + REPAIR_TIMEOUT_MS });
-    if (await this.ownerHolds(key, row.userId, row.claimId, scope)) return false;
+    if ((await this.claimStatus(key, row.userId, row.claimId, row.settled, scope)) !== 'stale') return false;
     const { rowCount } = await this.layout.run(
       () => this.db.write(this.shardIdOf(key), RELEASE_EMAIL, [key, row.userId, row.claimId], { scope }),
       () => this.shardIdOf(key),
@@ -227,26 +228,42 @@ export class EmailLookup {
   }
 
   /**
-   * Whether `ownerId`'s row holds the email `key`, decided for good: first
-   * the claim is fenced on the owner's shard (a users write carrying it,
-   * still on its way, will now do nothing), then the owner's row is read on
-   * the primary, in a statement of its own so that a write that beat the
-   * fence is seen. After a false, the owner can come to hold the email only
-   * through a new claim, which changes the lookup row's claim id: every
-   * repair and take-over is conditional on the claim id it fenced.
+   * Whether the lookup row (`key`, `ownerId`, `claimId`) is live, decided for
+   * good, on the owner's shard: `holds` when the owner's row holds the email
+   * now; `stale` when it does not and the claim's users write can no longer
+   * land (it did land and was superseded, or it was fenced, or the row was
+   * backfilled); `pending` when that write has not landed and its request
+   * may still be running (`expired` false). A claim that has not landed and
+   * whose lease is over is fenced first (a users write carrying it, still on
+   * its way, will now do nothing), then the owner's row is read again in a
+   * statement of its own, so that a write that beat the fence is seen.
+   * After `stale`, the owner can come to hold the email only through a new
+   * claim, which changes the lookup row's claim id: every repair and
+   * take-over is conditional on the claim id it judged.
    */
-  private async ownerHolds(key: string, ownerId: string, claimId: string | null, scope: RequestScope | undefined): Promise<boolean> {
-    const ownerShard = this.db.manager.shardIdOf(ownerId);
+  private async claimStatus(
+    key: string,
+    ownerId: string,
+    claimId: string | null,
+    expired: boolean,
+    scope: RequestScope | undefined,
+  ): Promise<'holds' | 'stale' | 'pending'> {
+    const ownerShard = () => this.db.manager.shardIdOf(ownerId);
     const options = scope ? { scope } : undefined;
-    if (claimId !== null) {
-      await this.layout.run(
-        () => this.db.write(this.db.manager.shardIdOf(ownerId), FENCE_CLAIM, [claimId, ownerId], options),
-        () => this.db.manager.shardIdOf(ownerId),
-        scope?.deadline,
-      );
-    }
-    const { rows } = await this.db.read<{ email: string }>(ownerShard, ReadPolicy.PrimaryOnly, OWNER_EMAIL, [ownerId], options);
-    return rows.length > 0 && emailMatches(rows[0]!.email, key);
+    const { rows } = await this.db.read<{ state: string | null; email: string | null }>(
+      ownerShard(),
+      ReadPolicy.PrimaryOnly,
+      CLAIM_STATUS,
+      [claimId, ownerId],
+      options,
+    );
+    const now = rows[0]!;
+    if (now.email !== null && emailMatches(now.email, key)) return 'holds';
+    if (claimId === null || now.state !== null) return 'stale';
+    if (!expired) return 'pending';
+    await this.layout.run(() => this.db.write(ownerShard(), FENCE_CLAIM, [claimId, ownerId], options), ownerShard, scope?.deadline);
+    const again = await this.db.read<{ email: string }>(ownerShard(), ReadPolicy.PrimaryOnly, OWNER_EMAIL, [ownerId], options);
+    return again.rows.length > 0 && emailMatches(again.rows[0]!.email, key) ? 'holds' : 'stale';
   }
 
   private write<R extends object>(key: string, stmt: Parameters<Database['write']>[1], params: readonly unknown[], field = 'input.email') {

@@ -146,6 +146,19 @@ export const FENCE_CLAIM = statement(
 /** On the owner's shard, after a fence (a fresh snapshot: a write that won the race is visible). */
 export const OWNER_EMAIL = statement('emails_owner', 'SELECT', 'SELECT email FROM users WHERE user_id = $1');
 
+/**
+ * On the owner's shard: what became of a claim's users write (`applied`,
+ * `fenced`, or null: it has not landed) and the owner's email, in one
+ * snapshot. An applied marker commits with its users write, so both answers
+ * describe the same moment.
+ */
+export const CLAIM_STATUS = statement(
+  'emails_claim_status',
+  'SELECT',
+  `SELECT (SELECT state FROM user_email_claims WHERE claim_id = $1) AS state,
+          (SELECT email FROM users WHERE user_id = $2) AS email`,
+);
+
 const USER_COLUMNS = 'user_id, name, email, created_at';
 
 /** A new user, written only if its email claim was not fenced meanwhile (then no row is returned). */
@@ -164,7 +177,8 @@ export const INSERT_USER_CLAIMED = statement(
  * A new email (and maybe name), written only if the email's claim was not
  * fenced; returns the row, the email and claim it replaced, and whether the
  * user was found and the claim applied. The user's older `applied` markers
- * go: once their writes committed, no repair needs them.
+ * go, but the one of the email being replaced: until its lookup row is
+ * released, it tells a claimant that row is stale without waiting for its lease.
  */
 export const UPDATE_USER_CLAIMED = statement(
   'users_update_claimed',
@@ -181,19 +195,23 @@ export const UPDATE_USER_CLAIMED = statement(
    ),
    forgotten AS (
      DELETE FROM user_email_claims
-     WHERE user_id = $1 AND state = 'applied' AND claim_id <> $4 AND EXISTS (SELECT 1 FROM changed)
+     WHERE user_id = $1 AND state = 'applied' AND claim_id <> $4 AND claim_id IS DISTINCT FROM (SELECT email_claim FROM old)
+       AND EXISTS (SELECT 1 FROM changed)
    )
    SELECT c.user_id, c.name, c.email, c.created_at, o.email AS old_email, o.email_claim AS old_claim,
           EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM old) AS found
    FROM (SELECT 1) AS one LEFT JOIN changed c ON true LEFT JOIN old o ON true`,
 );
 
-/** Deletes a user; returns the email and claim it held, so that its lookup row can go too. */
+/** Deletes a user; returns the email and claim it held, so that its lookup row can go too (its applied marker stays, as above). */
 export const DELETE_USER_CLAIMED = statement(
   'users_delete_claimed',
   'DELETE',
   `WITH gone AS (DELETE FROM users WHERE user_id = $1 RETURNING email, email_claim),
-   forgotten AS (DELETE FROM user_email_claims WHERE user_id = $1 AND state = 'applied' AND EXISTS (SELECT 1 FROM gone))
+   forgotten AS (
+     DELETE FROM user_email_claims
+     WHERE user_id = $1 AND state = 'applied' AND claim_id IS DISTINCT FROM (SELECT email_claim FROM gone) AND EXISTS (SELECT 1 FROM gone)
+   )
    SELECT email, email_claim FROM gone`,
 );
 
