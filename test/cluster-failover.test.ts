@@ -207,9 +207,12 @@ describe('crash test support: kill and promote by hand', { timeout: TIMEOUT }, (
   it('lets the old primary come back on its old timeline (what a gateway must not trust)', async () => {
     await cluster.startNode(0, 'primary');
     const status = await cluster.status();
-    expect(byPort(status, first)).toMatchObject({ observedRole: 'primary', timeline: 3 });
+    // Out of recovery on a superseded timeline: fenced, never shown as a second primary.
+    expect(byPort(status, first)).toMatchObject({ observedRole: 'fenced', timeline: 3 });
     expect(byPort(status, second)).toMatchObject({ observedRole: 'primary', timeline: 4 });
+    expect(status.filter((n) => n.shardId === 0 && n.observedRole === 'primary')).toHaveLength(1);
     const { out } = await cli(['status', '--dir', cluster.dir]);
     expect(out.find((l) => l.includes(String(second)))).toMatch(/layout: replica 0$/);
+    expect(out.find((l) => l.includes(String(first)))).toMatch(/^0\s+fenced\s.*layout: primary$/);
   });
 });

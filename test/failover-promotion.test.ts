@@ -143,11 +143,20 @@ describe('manual failover of a synchronous shard under write load', () => {
     expect(await metric('shardgate_buffered_writes_total', { shard: String(SHARD), outcome: 'sent' })).toBeGreaterThan(0);
     expect(await metric('shardgate_buffered_writes', { shard: String(SHARD) })).toBe(0);
     const shards = await fx.gql('{ shards { id nodes { address role healthy } } }');
+    // The crashed primary's last word was "primary on timeline 1": superseded, it is fenced, never a second PRIMARY.
     expect(shards.data.shards[SHARD].nodes).toEqual([
-      { address: manager.shard(SHARD).primary.address, role: 'PRIMARY', healthy: false },
+      { address: manager.shard(SHARD).primary.address, role: 'FENCED', healthy: false },
       { address: newPrimary.address, role: 'PRIMARY', healthy: true },
     ]);
-    expect((await fx.app.fetch('http://gateway.test/readyz')).status).toBe(200);
+    for (const s of shards.data.shards.filter((s: { id: number }) => s.id !== SHARD)) {
+      expect(s.nodes.map((n: { role: string }) => n.role)).toEqual(['PRIMARY', 'REPLICA']);
+    }
+    const oldAddress = manager.shard(SHARD).primary.address;
+    expect(await metric('shardgate_node_up', { shard: String(SHARD), role: 'fenced', address: oldAddress })).toBe(0);
+    expect(await metric('shardgate_node_up', { shard: String(SHARD), role: 'primary', address: newPrimary.address })).toBe(1);
+    const ready = await fx.app.fetch('http://gateway.test/readyz');
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).fencedNodes).toEqual([{ shardId: SHARD, address: oldAddress, role: 'FENCED', reason: 'stale-primary' }]);
   });
 
   it('the old primary restarted on its old timeline gets not one statement, reads included', async () => {
@@ -159,6 +168,11 @@ describe('manual failover of a synchronous shard under write load', () => {
     await eventually(() => manager.exclusionOf(oldPrimary) === 'stale-primary', 10_000, 'the old primary seen as stale');
     expect(manager.observationOf(oldPrimary)).toMatchObject({ inRecovery: false, timeline: 1 });
     expect(manager.rolesOf(SHARD).timeline).toBe(2);
+    const roles = await fx.gql('{ shards { id nodes { role healthy } } }');
+    expect(roles.data.shards[SHARD].nodes).toEqual([
+      { role: 'FENCED', healthy: false },
+      { role: 'PRIMARY', healthy: true },
+    ]);
     const rowsBefore = (
       await usersOn(
         oldPort,

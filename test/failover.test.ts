@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSERT_USER } from '../src/repository/user-statements.js';
 import type { RunningGateway } from '../src/server/start-gateway.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import type { ReplicaLag } from '../src/sharding/replica-lag.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { withClient } from '../testkit/wait-for-replica-rows.js';
 import { eventually, openGatewayFixture, startTestGateway, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 
@@ -45,6 +47,7 @@ describe('replica failure', () => {
     };
     expect(await read()).toEqual(['replica:replica-read']);
 
+    const stoppedAt = Date.now();
     await cluster.stopNode(1, 'replica');
     // The very next read still answers: the dead replica is skipped for the primary within the request.
     expect((await read())[0]).toMatch(/^primary:(replica-failed|no-healthy-replica)$/);
@@ -58,9 +61,32 @@ describe('replica failure', () => {
     // Scatter-gather over all shards still answers.
     expect((await fx.gql('{ users(first: 10) { totalCount edges { node { userId } } } }')).data.users.totalCount).toBe(3);
 
+    // Down for a while with no writes anywhere: once back, its last replayed transaction is old,
+    // but it has nothing left to replay. That age is idleness, not lag.
+    await eventually(() => Date.now() - stoppedAt >= 3_000, 10_000, 'the replica down for 3 s');
+    const manager = fx.shards.manager;
+    const replica = manager.shard(1).replicas[0]!;
+    const lags: (ReplicaLag | null)[] = [];
+    manager.onHealthChange((node, health) => {
+      if (node.key === replica.key && health.consecutiveFailures === 0) lags.push(health.lag);
+    });
     await cluster.startNode(1, 'replica');
-    await eventually(() => fx.shards.manager.isServable(fx.shards.manager.shard(1).replicas[0]!), 15_000, 're-admission');
+    await eventually(() => manager.isServable(replica), 15_000, 're-admission');
     expect(await read()).toEqual(['replica:replica-read']);
+    const age = await withClient(cluster.topology.shards[1]!.replicas[0]!, async (c) => {
+      const { rows } = await c.query<{ age: number }>('SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS age');
+      return rows[0]!.age;
+    });
+    expect(age).toBeGreaterThan(2.5);
+    await eventually(() => lags.length >= 5, 10_000, 'five probes of the restarted replica');
+    // Every probe since it came back: caught up (0) or unknown (null), never its downtime.
+    expect(lags.filter((l) => l !== null && l.seconds !== null && l.seconds !== 0)).toEqual([]);
+    expect(lags.at(-1)).toMatchObject({ seconds: 0 });
+    const lagged = await fx.gql('{ shards { id nodes { role replicationLagSeconds } } }');
+    expect(lagged.data.shards[1].nodes).toEqual([
+      { role: 'PRIMARY', replicationLagSeconds: null },
+      { role: 'REPLICA', replicationLagSeconds: 0 },
+    ]);
   });
 });
 
@@ -169,6 +195,23 @@ describe('primary failure', () => {
     const body = await (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).json();
     expect(body.status).toBe('unavailable');
     expect(body.unavailableShards.map((s: { shardId: number }) => s.shardId)).toEqual([2]);
+    // Unreachable, it is still the shard's primary (no other node was promoted): writes wait for it, nobody is fenced.
+    expect(body.fencedNodes).toBeUndefined();
+    const roles = await post('{ shards { id nodes { role healthy } } }');
+    expect(roles.data.shards.map((s: { nodes: { role: string; healthy: boolean }[] }) => s.nodes)).toEqual([
+      [
+        { role: 'PRIMARY', healthy: true },
+        { role: 'REPLICA', healthy: true },
+      ],
+      [
+        { role: 'PRIMARY', healthy: true },
+        { role: 'REPLICA', healthy: true },
+      ],
+      [
+        { role: 'PRIMARY', healthy: false },
+        { role: 'REPLICA', healthy: true },
+      ],
+    ]);
     expect((await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).status).toBe(200);
 
     await cluster.startNode(2, 'primary');

@@ -51,7 +51,10 @@ async function open(t: Topology, failover = { bufferMs: 500, bufferMax: 100 }) {
     });
     return (await res.json()) as { data: any; errors?: { extensions: Record<string, unknown> }[] };
   };
-  return { shards, app, gql, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
+  /** Every node's displayed role, shard by shard, in topology order. */
+  const roles = async () =>
+    ((await gql('{ shards { nodes { role } } }')).data.shards as { nodes: { role: string }[] }[]).map((s) => s.nodes.map((n) => n.role));
+  return { shards, app, gql, roles, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
 }
 
 const idOnShard = (shardId: number, prefix: string) => {
@@ -79,6 +82,11 @@ describe('observed roles on real nodes', () => {
       for (let i = 0; i < 30; i++) expect((await gw.gql(`{ user(userId: "${userId}") { userId } }`)).errors).toBeUndefined();
       expect(gw.recorder.statements.filter((s) => s.nodeId === node.id)).toEqual([]);
       expect(new Set(gw.recorder.statements.filter((s) => s.role === 'replica').map((s) => s.nodeId)).size).toBe(2);
+      // A standby of another system serves nothing, but it is a standby: shown as a replica.
+      expect(await gw.roles()).toEqual([
+        ['PRIMARY', 'REPLICA', 'REPLICA', 'REPLICA'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
       const shards = await gw.gql('{ shards { id nodes { address healthy } } }');
       expect(shards.data.shards[0].nodes.find((n: { address: string }) => n.address === node.address)).toEqual({
         address: node.address,
@@ -103,6 +111,12 @@ describe('observed roles on real nodes', () => {
       // The original primary, still running on timeline 1, is superseded too.
       expect(manager.exclusionOf(oldPrimary!)).toBe('stale-primary');
       expect(gw.lines.some((l) => l.level === 50 && /split brain/.test(l.msg))).toBe(true);
+      // Three nodes out of recovery, none of them shown as the primary.
+      expect(await gw.roles()).toEqual([
+        ['FENCED', 'FENCED', 'FENCED'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
+      expect(manager.shard(0).nodes.map((n) => manager.roleOf(n))).toEqual(['fenced', 'fenced', 'fenced']);
 
       gw.recorder.reset();
       const userId = idOnShard(0, 'sb');
@@ -113,7 +127,13 @@ describe('observed roles on real nodes', () => {
       expect(gw.recorder.statements.filter((s) => s.shardId === 0)).toEqual([]);
       const ready = await gw.app.fetch('http://gateway.test/readyz');
       expect(ready.status).toBe(503);
-      expect((await ready.json()).unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
+      const readyBody = await ready.json();
+      expect(readyBody.unavailableShards).toMatchObject([{ shardId: 0, reason: 'SPLIT_BRAIN' }]);
+      expect(readyBody.fencedNodes).toEqual([
+        { shardId: 0, address: oldPrimary!.address, role: 'FENCED', reason: 'stale-primary' },
+        { shardId: 0, address: a!.address, role: 'FENCED', reason: 'split-brain' },
+        { shardId: 0, address: b!.address, role: 'FENCED', reason: 'split-brain' },
+      ]);
       // The other shard never noticed.
       const other = await gw.gql(
         `mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
@@ -125,6 +145,11 @@ describe('observed roles on real nodes', () => {
       const change = await gw.shards.reconfigure(fenced);
       expect(change.removed.map((n) => n.address)).toEqual([b!.address]);
       expect(manager.writeTarget(0)?.node.address).toBe(a!.address);
+      // The old primary, still on timeline 1, stays fenced; the one left of the pair is the primary.
+      expect(await gw.roles()).toEqual([
+        ['FENCED', 'PRIMARY'],
+        ['PRIMARY', 'REPLICA', 'REPLICA'],
+      ]);
       const after = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
       expect(after.errors).toBeUndefined();
       expect(gw.recorder.statements.filter((s) => s.shardId === 0).every((s) => s.nodeId === a!.id)).toBe(true);

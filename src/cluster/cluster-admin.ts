@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { computeReplicaLag, type ReplicaLag } from '../sharding/replica-lag.js';
 
 /*
  * The few administrative statements the local development cluster needs.
@@ -99,40 +98,6 @@ export async function waitForDatabase(replicaPort: number, dbname: string, timeo
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * Replication lag of a replica, computed as the gateway's health checker
- * computes it (src/sharding/replica-lag.ts): seconds are 0 once everything
- * received is replayed, since on an idle cluster the last replayed
- * transaction gets old without the replica falling behind (`<=` rather than
- * `=`: after a restart the receive position starts behind the replay
- * position while the replica is in fact caught up). Bytes compare the replay
- * position to the primary's current WAL position, read first; null when the
- * primary cannot be reached.
- */
-export async function replicaLag(replicaPort: number, primaryPort: number | null): Promise<ReplicaLag> {
-  let primaryLsn: string | null = null;
-  if (primaryPort !== null) {
-    try {
-      primaryLsn = await withAdminClient(primaryPort, async (c) => {
-        const { rows } = await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-        return rows[0]?.lsn ?? null;
-      });
-    } catch {
-      primaryLsn = null;
-    }
-  }
-  const probe = await withAdminClient(replicaPort, async (c) => {
-    const { rows } = await c.query<{ in_recovery: boolean; lsn: string | null; replay_lag_seconds: number | null }>(
-      `SELECT pg_is_in_recovery() AS in_recovery,
-              pg_last_wal_replay_lsn()::text AS lsn,
-              CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-                   ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds`,
-    );
-    return rows[0]!;
-  });
-  return computeReplicaLag({ lsn: probe.lsn, replayLagSeconds: probe.replay_lag_seconds }, primaryLsn);
 }
 
 function assertDbname(dbname: string): void {

@@ -14,6 +14,7 @@ import type { ProgressOptions } from './cluster-up.js';
 import { type PgBinaries, findPgBinaries } from './find-pg-binaries.js';
 import { synchronousStandbyNames } from './node-config.js';
 import { checkpointLocation, promotePgNode, repointStandby, rewindPgNode, startPgNode, stopPgNode } from './node-control.js';
+import { decideMembers } from './observe-shard.js';
 import { patroniSwitchover } from './patroni-switchover.js';
 import { runningPostmasterPid } from './postmaster-process.js';
 import { settleAll } from '../util/settle-all.js';
@@ -65,7 +66,7 @@ async function manualSwitchover(bins: PgBinaries, spec: ClusterSpec, shardId: nu
   const now = opts.now ?? Date.now;
   const old = nodeOf(spec, shardId, 'primary');
   const candidate = nodeOf(spec, shardId, 'replica', 0);
-  await assertReady(old, candidate);
+  await assertReady(spec, old, candidate);
 
   const started = now();
   progress(`stopping ${old.label} (port ${old.port}) cleanly...`);
@@ -140,8 +141,12 @@ async function manualSwitchover(bins: PgBinaries, spec: ClusterSpec, shardId: nu
   };
 }
 
-/** Refuse before changing anything: both nodes up in their roles, the candidate streaming, pg_rewind possible. */
-async function assertReady(old: ClusterNode, candidate: ClusterNode): Promise<void> {
+/**
+ * Refuse before changing anything: both nodes up, in the roles the gateway
+ * would decide from the shard's nodes (the old one its primary, the candidate
+ * a replica that follows it), the candidate streaming, pg_rewind possible.
+ */
+async function assertReady(spec: ClusterSpec, old: ClusterNode, candidate: ClusterNode): Promise<void> {
   const notReady = (why: string): never => {
     throw new ClusterError('NOT_READY', `cannot switch shard ${old.shardId} over: ${why}; nothing was changed`);
   };
@@ -154,6 +159,20 @@ async function assertReady(old: ClusterNode, candidate: ClusterNode): Promise<vo
   if (o.inRecovery) notReady(`${old.label} (port ${old.port}) is in recovery, not a primary; see \`cluster status\``);
   if (!c.inRecovery)
     notReady(`${candidate.label} (port ${candidate.port}) is not in recovery: there are two primaries; see \`cluster status\``);
+  // The other members count too: another node out of recovery on a newer timeline makes the old one fenced.
+  const members = await Promise.all(
+    shardMembers(spec, old.shardId).map(async (node) => ({
+      node,
+      probe: node.member === old.member ? o : node.member === candidate.member ? c : await observeNode(node.port).catch(() => null),
+    })),
+  );
+  const { roles } = decideMembers(members);
+  if (roles.primary?.member !== old.member) {
+    const why = [...roles.excluded].find(([n]) => n.member === old.member)?.[1] ?? roles.noWriteReason ?? 'another node is the primary';
+    notReady(`${old.label} (port ${old.port}) is not the shard's primary (${why}); see \`cluster status\``);
+  }
+  const excluded = [...roles.excluded].find(([n]) => n.member === candidate.member)?.[1];
+  if (excluded !== undefined) notReady(`${candidate.label} (port ${candidate.port}) does not follow the primary (${excluded})`);
   if (!(await streamingStandbyNames(old.port)).includes(candidate.name)) {
     notReady(`${candidate.label} (port ${candidate.port}) does not stream from port ${old.port}`);
   }

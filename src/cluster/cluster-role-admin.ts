@@ -1,3 +1,4 @@
+import { NODE_PROBE_SQL, nodeProbeFromRow, type NodeProbe, type NodeProbeRow } from '../sharding/node-probe.js';
 import { withAdminClient } from './cluster-admin.js';
 
 /*
@@ -7,33 +8,13 @@ import { withAdminClient } from './cluster-admin.js';
  * on 127.0.0.1, closed after the call.
  */
 
-/** What a running node says about itself. */
-export interface ObservedNode {
-  /** pg_is_in_recovery(): a standby (or a node still replaying after a crash). */
-  readonly inRecovery: boolean;
-  /**
-   * The timeline it writes (a primary) or receives (a standby that streams);
-   * for a standby that does not stream, the timeline of its last restartpoint.
-   */
-  readonly timeline: number;
-  /** pg_control_system().system_identifier: equal on every node cloned from one initdb. */
-  readonly systemIdentifier: string;
-}
-
-export async function observeNode(port: number): Promise<ObservedNode> {
+/** What a running node says about itself: the gateway's own health probe, sent over an admin connection. */
+export async function observeNode(port: number): Promise<NodeProbe> {
   return withAdminClient(port, async (c) => {
-    // A primary's current WAL file name starts with its timeline in 8 hex digits.
-    const { rows } = await c.query<{ in_recovery: boolean; timeline: number; system_identifier: string }>(
-      `SELECT pg_is_in_recovery() AS in_recovery,
-              CASE WHEN pg_is_in_recovery()
-                   THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (pg_control_checkpoint()).timeline_id)
-                   ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
-              END AS timeline,
-              (pg_control_system()).system_identifier::text AS system_identifier`,
-    );
+    const { rows } = await c.query<NodeProbeRow>(NODE_PROBE_SQL);
     const row = rows[0];
     if (row === undefined) throw new Error(`node at 127.0.0.1:${port} returned no row`);
-    return { inRecovery: row.in_recovery, timeline: Number(row.timeline), systemIdentifier: row.system_identifier };
+    return nodeProbeFromRow(row);
   });
 }
 

@@ -1,7 +1,10 @@
-import { pingNode, replicaLag } from './cluster-admin.js';
-import { type ObservedNode, observeNode } from './cluster-role-admin.js';
+import type { NodeProbe } from '../sharding/node-probe.js';
+import type { NodeRole as ObservedRole } from '../sharding/shard.js';
+import { pingNode } from './cluster-admin.js';
+import { observeNode } from './cluster-role-admin.js';
 import { requireClusterSpec } from './cluster-files.js';
-import { HOST, type NodeRole, clusterNodes } from './cluster-layout.js';
+import { type ClusterNode, HOST, type NodeRole, clusterNodes } from './cluster-layout.js';
+import { decideMembers, type ObservedMember } from './observe-shard.js';
 import { type PatroniMember, patroniMembers } from './patroni-rest.js';
 import { runningPostmasterPid } from './postmaster-process.js';
 
@@ -20,11 +23,14 @@ export interface ClusterNodeStatus {
   up: boolean;
   /** The postmaster's pid while it runs. */
   pid: number | null;
-  /** What the server says it is (pg_is_in_recovery()), null while it is down. */
-  observedRole: NodeRole | null;
+  /**
+   * Its role as the gateway decides it from what the shard's servers say
+   * (`fenced`: out of recovery but superseded, or in a split brain), null while it is down.
+   */
+  observedRole: ObservedRole | null;
   /** The timeline it writes or follows, null while it is down. */
   timeline: number | null;
-  /** Replicas that are up: seconds behind (0 when caught up); else null. */
+  /** Replicas that are up: seconds behind (0 when nothing is left to replay), null when unknown or not a replica. */
   lagSeconds: number | null;
   /** Replicas that are up while their shard has a primary up: WAL bytes not yet replayed; else null. */
   lagBytes: number | null;
@@ -34,10 +40,12 @@ export interface ClusterNodeStatus {
 
 /**
  * One entry per node, shard by shard, in the layout's order (its primary
- * first). A node is up when its postmaster runs and answers a query; its
- * role and timeline are what it says about itself, which differs from the
- * layout after a promotion nobody recorded. Lag is measured against the
- * node that is out of recovery on the highest timeline of the shard.
+ * first). A node is up when its postmaster runs and answers a query. Its
+ * role is decided from what the shard's nodes say about themselves, by the
+ * gateway's own rule (decideShardRoles): it differs from the layout after a
+ * promotion nobody recorded, an old primary back on its old timeline is
+ * fenced, and no shard ever shows two primaries. Lag is measured against
+ * the shard's primary so decided.
  */
 export async function clusterStatus(dir: string): Promise<ClusterNodeStatus[]> {
   const spec = await requireClusterSpec(dir);
@@ -47,39 +55,32 @@ export async function clusterStatus(dir: string): Promise<ClusterNodeStatus[]> {
     nodes.map(async (n) => {
       const pid = runningPostmasterPid(n.dataDir);
       const up = pid !== null && (await pingNode(n.port));
-      const observed: ObservedNode | null = up ? await observeNode(n.port).catch(() => null) : null;
-      return { node: n, pid, up, observed };
+      const probe: NodeProbe | null = up ? await observeNode(n.port).catch(() => null) : null;
+      return { node: n, pid, up, probe };
     }),
   );
-  const writerPort = new Map<number, number>();
+  const observed = new Map<ClusterNode, ObservedMember>();
   for (let shardId = 0; shardId < spec.shards; shardId++) {
-    const writers = basics
-      .filter((b) => b.node.shardId === shardId && b.observed !== null && !b.observed.inRecovery)
-      .sort((a, b) => (b.observed?.timeline ?? 0) - (a.observed?.timeline ?? 0));
-    if (writers[0] !== undefined) writerPort.set(shardId, writers[0].node.port);
+    const { members } = decideMembers(basics.filter((b) => b.node.shardId === shardId));
+    for (const m of members) observed.set(m.node, m);
   }
-  return Promise.all(
-    basics.map(async ({ node, pid, up, observed }): Promise<ClusterNodeStatus> => {
-      let lag = { seconds: null as number | null, bytes: null as number | null };
-      if (observed?.inRecovery === true) {
-        lag = await replicaLag(node.port, writerPort.get(node.shardId) ?? null).catch(() => lag);
-      }
-      return {
-        shardId: node.shardId,
-        member: node.member,
-        role: node.role,
-        replicaIndex: node.replicaIndex,
-        host: HOST,
-        port: node.port,
-        dataDir: node.dataDir,
-        up,
-        pid,
-        observedRole: observed === null ? null : observed.inRecovery ? 'replica' : 'primary',
-        timeline: observed?.timeline ?? null,
-        lagSeconds: lag.seconds,
-        lagBytes: lag.bytes,
-        patroni: patroni?.get(node.name) ?? null,
-      };
-    }),
-  );
+  return basics.map(({ node, pid, up }): ClusterNodeStatus => {
+    const m = observed.get(node);
+    return {
+      shardId: node.shardId,
+      member: node.member,
+      role: node.role,
+      replicaIndex: node.replicaIndex,
+      host: HOST,
+      port: node.port,
+      dataDir: node.dataDir,
+      up,
+      pid,
+      observedRole: m?.role ?? null,
+      timeline: m?.probe?.timeline ?? null,
+      lagSeconds: m?.lag?.seconds ?? null,
+      lagBytes: m?.lag?.bytes ?? null,
+      patroni: patroni?.get(node.name) ?? null,
+    };
+  });
 }

@@ -1,17 +1,12 @@
-import { GraphQLError } from 'graphql';
-import {
-  DomainError,
-  EmailAlreadyExistsError,
-  OperationTooComplexError,
-  ShardOverloadedError,
-  ShardTimeoutError,
-  ShardUnavailableError,
-} from '../repository/errors.js';
+import type { GraphQLError } from 'graphql';
+import { ErrorCode } from '../repository/error-codes.js';
+import { DomainError, EmailAlreadyExistsError, OperationTooComplexError, ShardError, ShardUnavailableError } from '../repository/errors.js';
+import { rebuildGraphQLError } from './rebuild-graphql-error.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
 export class BadUserInputError extends DomainError {
   override readonly name = 'BadUserInputError';
-  readonly code = 'BAD_USER_INPUT';
+  readonly code = ErrorCode.BAD_USER_INPUT;
   constructor(
     /** The argument, e.g. `userId`, `input.email`, `after`. */
     readonly field: string,
@@ -21,34 +16,27 @@ export class BadUserInputError extends DomainError {
   }
 }
 
+/** The extensions of a BAD_USER_INPUT error: what clients branch on, whoever raised it. */
+export function badUserInputExtensions(field: string): { code: typeof ErrorCode.BAD_USER_INPUT; field: string } {
+  return { code: ErrorCode.BAD_USER_INPUT, field };
+}
+
 /**
  * The client-facing form of a domain error: a stable `extensions.code`, and
  * the one extra field each code promises (`field`, `shardId`); clients
- * branch on these, so they never change.
+ * branch on these, so they never change. `extra` adds transport hints
+ * (`http`) that yoga strips from the body.
  */
-export function domainErrorToGraphQL(err: DomainError, template: GraphQLError): GraphQLError {
-  const extensions: Record<string, unknown> = { code: err.code };
-  if (err instanceof BadUserInputError || err instanceof EmailAlreadyExistsError) extensions.field = err.field;
-  if (err instanceof ShardUnavailableError || err instanceof ShardOverloadedError || err instanceof ShardTimeoutError)
-    extensions.shardId = err.shardId;
+export function domainErrorToGraphQL(err: DomainError, template: GraphQLError, extra: Record<string, unknown> = {}): GraphQLError {
+  let extensions: Record<string, unknown> = { code: err.code };
+  if (err instanceof BadUserInputError) extensions = badUserInputExtensions(err.field);
+  if (err instanceof EmailAlreadyExistsError) extensions.field = err.field;
+  if (err instanceof ShardError) extensions.shardId = err.shardId;
   if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;
   if (err instanceof OperationTooComplexError) {
     extensions.limit = err.limit;
     extensions.max = err.max;
   }
-  const message =
-    err instanceof ShardUnavailableError
-      ? `Shard ${err.shardId} is unavailable.`
-      : err instanceof ShardOverloadedError
-        ? `Shard ${err.shardId} is overloaded; retry later.`
-        : err instanceof ShardTimeoutError
-          ? `Shard ${err.shardId} did not answer within the request's deadline.`
-          : err.message;
-  return new GraphQLError(message, {
-    nodes: template.nodes,
-    source: template.source,
-    positions: template.positions,
-    path: template.path,
-    extensions,
-  });
+  const message = err instanceof ShardError ? err.clientMessage : err.message;
+  return rebuildGraphQLError(template, { message, extensions: { ...extensions, ...extra } });
 }

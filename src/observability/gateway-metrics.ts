@@ -141,12 +141,15 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: Metric.REPLICATION_LAG_SECONDS,
-      help: 'Replay lag of each replica behind its primary, as the health checker last measured it (0 when everything received is replayed).',
+      help: 'Replay lag of each replica behind its primary, as the health checker last measured it (0 when nothing is left to replay; no sample while unknown).',
       labelNames: [Label.SHARD, Label.ADDRESS],
       registers,
       collect() {
         this.reset();
-        for (const { node, lag } of replicaLags(manager)) this.set({ shard: String(node.shardId), address: node.address }, lag.seconds);
+        for (const { node, lag } of replicaLags(manager)) {
+          // Unknown is no sample, never a large number.
+          if (lag.seconds !== null) this.set({ shard: String(node.shardId), address: node.address }, lag.seconds);
+        }
       },
     });
     new Gauge({

@@ -59,7 +59,7 @@ export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): St
     [SpanAttr.SHARD_ROUTE_REASON]: reason,
   };
   if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
-  if (event.target.role === 'replica' && lag) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  if (event.target.role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
   const served = servedBy(reason);
   if (served) attributes[SpanAttr.SHARD_CONSISTENCY_SERVED_BY] = served;

@@ -1,28 +1,31 @@
-import type pg from 'pg';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../config/pool-options.js';
+import type { NodePosition } from '../sharding/replay-positions.js';
+import { ReplayPositions } from '../sharding/replay-positions.js';
+import type { NodeProbe } from '../sharding/node-probe.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
-import type { NodeProbe } from '../sharding/replica-lag.js';
+import { ReplayWatch } from '../sharding/replay-watch.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { ShardNode } from '../sharding/shard.js';
-import { positionFromPg, type ShardPosition } from '../sharding/consistency-token.js';
-import { ReplayPositions, type NodePosition } from '../sharding/replay-positions.js';
-import { ReplayWatch } from '../sharding/replay-watch.js';
 import { TokenRouter } from '../sharding/token-router.js';
-import type { WriteBuffer, WriteSlot } from '../sharding/write-buffer.js';
-import { NodeAdmission, type Release } from './admission.js';
-import { classifyFailure, deliveryOfFailure, sqlStateOf } from './classify-error.js';
+import type { WriteBuffer } from '../sharding/write-buffer.js';
+import { NodeAdmission } from './admission.js';
+import { ConnectionCheckout, type Checkout } from './connection-checkout.js';
 import { remaining } from './deadline.js';
-import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError, SqlError, type Delivery } from './errors.js';
-import { connectionErrorOf, createNodePool } from './node-pool.js';
+import { ShardTimeoutError, ShardUnavailableError } from './errors.js';
+import { createNodePool } from './node-pool.js';
 import { NodePools } from './node-pools.js';
+import { NodeProbes } from './node-probes.js';
+import type { RecordedLayout } from './read-recorded-layout.js';
 import type { RequestScope } from './request-scope.js';
-import { sendCancelRequest } from './send-cancel-request.js';
-import { LAYOUT_TABLE_PRESENT, SELECT_LATEST_LAYOUT } from './reshard-statements.js';
+import { runOnPrimary, type PrimaryAccess } from './run-on-primary.js';
+import { StatementSender } from './send-statement.js';
+import { failureOutcome, ShardFailures, withDelivery } from './shard-failures.js';
 import { statement, type Statement } from './statement.js';
-import type { StatementEvent, StatementObserver, StatementOutcome } from './statement-observer.js';
-import { REPLAY_POSITION, WAL_POSITION, type PositionRow } from './wal-position.js';
-import { connectWithin, DeadlineExceeded, runWithin } from './within-deadline.js';
+import type { StatementObserver } from './statement-observer.js';
+import { StatementObservers } from './statement-observers.js';
+
+export type { RecordedLayout };
 
 export interface QueryOptions {
   /** Keys carried by a batched lookup, for spans. */
@@ -46,12 +49,6 @@ export interface Transaction {
   execute<R extends object>(stmt: Statement, params: readonly unknown[]): Promise<Rows<R>>;
 }
 
-/** A layout recorded by `shardgate reshard`: its epoch and topology document (without passwords). */
-export interface RecordedLayout {
-  readonly epoch: number;
-  readonly topology: unknown;
-}
-
 export interface PoolStats {
   readonly node: ShardNode;
   readonly active: number;
@@ -73,49 +70,31 @@ export interface DatabaseOptions {
   readonly writeBuffer?: WriteBuffer;
 }
 
-// One statement, so that role, timeline and positions describe one moment
-// (recovery is read once: a promotion in the middle must not mix the two forms).
-// Timeline: a primary's is the first 8 hex digits of its current WAL file; a
-// standby's is the one its WAL receiver gets, or its last restartpoint's when
-// it streams from nobody (its primary is gone). Lag is 0 once everything
-// received is replayed: on an idle primary the last replayed transaction gets
-// old without the replica falling behind. Right after a replica restarts, its
-// receive position can sit behind its replay position.
-const PROBE = statement(
-  'shardgate_probe',
-  'SELECT',
-  `WITH s AS MATERIALIZED (SELECT pg_is_in_recovery() AS r)
-   SELECT s.r AS in_recovery,
-          (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
-          CASE WHEN s.r THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
-               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
-          CASE WHEN s.r THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END AS lsn,
-          CASE WHEN NOT s.r THEN NULL
-               WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-               ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag_seconds
-   FROM s`,
-);
-const UNDEFINED_TABLE = '42P01';
-
 const BEGIN = statement('begin', 'BEGIN', 'BEGIN', false);
 const COMMIT = statement('commit', 'COMMIT', 'COMMIT', false);
 const ROLLBACK = statement('rollback', 'ROLLBACK', 'ROLLBACK', false);
 
 /**
  * The one door to PostgreSQL. Every statement the gateway sends passes
- * `run`, which times it, tells the observers (spans, metrics), applies the
- * pools' timeouts, turns "the node did not answer" into ShardUnavailableError
- * and reports it to the ShardManager, and always releases the connection.
- * Nothing else in the code base holds a pg pool.
+ * `runOn` or `runOnClient`, which charge the request's statement budget,
+ * tell the observers (spans, metrics), bound it by the request's deadline,
+ * turn "the node did not answer" into ShardUnavailableError reported to the
+ * ShardManager (shard-failures.ts), and always release the connection
+ * (connection-checkout.ts). Nothing else in the code base holds a pg pool.
+ * The jobs behind it: node-probes.ts (the gateway's own questions to a node),
+ * send-statement.ts (deadline, cancel, a write's WAL position),
+ * run-on-primary.ts (the write-retry policy).
  */
 export class Database {
   /** One pool per node for statements, and one single-connection pool for probes (a busy pool never looks like a dead node). */
   private readonly pools: NodePools;
-  private readonly observers: StatementObserver[];
+  private readonly observers: StatementObservers;
   private readonly clock: () => number;
-  private readonly log: NonNullable<DatabaseOptions['log']>;
-  private readonly writeBuffer: WriteBuffer | null;
-  private readonly connectWaitMs: number;
+  private readonly failures: ShardFailures;
+  private readonly checkout: ConnectionCheckout;
+  private readonly sender: StatementSender;
+  private readonly probes: NodeProbes;
+  private readonly primaries: PrimaryAccess;
   private closed = false;
   /** Last known WAL positions of every node (probes, writes, token waits). */
   readonly positions = new ReplayPositions();
@@ -126,18 +105,23 @@ export class Database {
     options: DatabaseOptions = {},
   ) {
     const poolOptions = options.pool ?? DEFAULT_POOL_OPTIONS;
-    this.observers = [...(options.observers ?? [])];
+    this.observers = new StatementObservers(options.observers);
     this.clock = options.clock ?? Date.now;
-    this.log = options.log ?? (() => {});
-    this.writeBuffer = options.writeBuffer ?? null;
+    const log = options.log ?? (() => {});
     const onConnectionError = (node: ShardNode, err: Error) =>
-      this.log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
-    this.connectWaitMs = poolOptions.connectTimeoutMs;
+      log('connection lost', { node: node.id, error: (err as NodeJS.ErrnoException).code ?? err.message });
     this.pools = new NodePools(
       (node, probe) => createNodePool(node, probe ? { ...poolOptions, max: 1 } : poolOptions, onConnectionError),
       (node) => new NodeAdmission(node.shardId, poolOptions.max, poolOptions.queueMax ?? DEFAULT_POOL_OPTIONS.queueMax),
     );
     this.pools.reconcile(manager.allNodes());
+    const isClosed = () => this.closed;
+    this.failures = new ShardFailures(manager, this.clock, log);
+    const unavailable = this.failures.unavailable.bind(this.failures);
+    this.checkout = new ConnectionCheckout(this.pools, poolOptions.connectTimeoutMs, this.clock, isClosed, unavailable);
+    this.sender = new StatementSender(this.clock, log, unavailable);
+    this.probes = new NodeProbes(this.pools, this.positions, this.clock, log, isClosed);
+    this.primaries = { manager, writeBuffer: options.writeBuffer ?? null, failures: this.failures, clock: this.clock };
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
   }
@@ -151,7 +135,7 @@ export class Database {
   }
 
   addObserver(observer: StatementObserver): void {
-    this.observers.push(observer);
+    this.observers.add(observer);
   }
 
   /**
@@ -163,7 +147,7 @@ export class Database {
    * after the commit comes back in the same round trip and joins the token.
    */
   async write<R extends object>(shardId: number, stmt: Statement, params: readonly unknown[], options?: QueryOptions): Promise<Rows<R>> {
-    return this.onPrimary(shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options, true));
+    return runOnPrimary(this.primaries, shardId, options?.scope, (target) => this.runOn<R>(target, stmt, params, options, true));
   }
 
   /**
@@ -184,7 +168,7 @@ export class Database {
     const targets = wanted
       ? await this.tokens.targets(shardId, wanted, Math.min(scope!.consistency!.waitMs, remaining(scope?.deadline, this.clock())))
       : this.manager.readTargets(shardId, policy);
-    if (targets.length === 0) throw this.noNode(shardId);
+    if (targets.length === 0) throw this.failures.noNode(shardId);
     let last: unknown;
     for (const target of targets) {
       try {
@@ -206,144 +190,22 @@ export class Database {
    * transaction dies with the connection).
    */
   async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
-    return this.onPrimary(shardId, options?.scope, (target) => this.transactionOn(target, fn));
-  }
-
-  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const checkout = await this.connect(target);
-    const { client } = checkout;
-    let broken: Error | undefined;
-    let begun = false;
-    const tx: Transaction = {
-      execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
-        try {
-          return await this.runOnClient<R>(client, target, stmt, params);
-        } catch (err) {
-          if (err instanceof ShardUnavailableError) broken = err;
-          throw err;
-        }
-      },
-    };
-    try {
-      try {
-        await tx.execute(BEGIN, []);
-        begun = true;
-      } catch (err) {
-        // Nothing was done yet: as good as never sent.
-        throw err instanceof ShardUnavailableError ? withDelivery(err, err.delivery === 'read-only' ? 'read-only' : 'not-sent') : err;
-      }
-      const result = await fn(tx);
-      await tx.execute(COMMIT, []);
-      return result;
-    } catch (err) {
-      if (begun && !broken) await tx.execute(ROLLBACK, []).catch(() => {});
-      throw err;
-    } finally {
-      this.release(checkout, broken);
-    }
-  }
-
-  /**
-   * Runs `work` on the shard's primary, waiting for one in the write buffer
-   * and retrying where that is safe (see `write`).
-   */
-  private async onPrimary<T>(shardId: number, scope: RequestScope | undefined, work: (target: NodeTarget) => Promise<T>): Promise<T> {
-    if (!this.writeBuffer) {
-      const target = this.manager.writeTarget(shardId);
-      if (!target) throw this.noNode(shardId);
-      return work(target);
-    }
-    const attempt = this.writeBuffer.attempt(shardId, scope?.deadline);
-    let failed: NodeTarget | undefined;
-    let lastError: ShardUnavailableError | undefined;
-    try {
-      for (;;) {
-        const slot: WriteSlot = await attempt.next(failed);
-        // The request's deadline, not the buffer's limit, ended the wait: the client's budget ran out.
-        if (!slot.ok && slot.why === 'expired' && remaining(scope?.deadline, this.clock()) <= 0) {
-          throw new ShardTimeoutError(
-            shardId,
-            lastError ? `${lastError.detail} (no primary before the deadline)` : 'no primary before the deadline',
-          );
-        }
-        if (!slot.ok) throw lastError && slot.why === 'off' ? lastError : this.noPrimary(shardId, slot, lastError);
-        try {
-          return await work(slot.target);
-        } catch (err) {
-          if (!(err instanceof ShardUnavailableError) || (err.delivery !== 'not-sent' && err.delivery !== 'read-only')) throw err;
-          failed = slot.target;
-          lastError = err;
-        }
-      }
-    } finally {
-      attempt.end();
-    }
+    return runOnPrimary(this.primaries, shardId, options?.scope, (target) => this.transactionOn(target, fn));
   }
 
   /** One health probe of `node` (not observed: probes are not traffic). */
-  async probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
-    const pool = this.pools.probePool(node);
-    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
-    const result = await pool.query<{
-      in_recovery: boolean;
-      system_identifier: string;
-      timeline: number;
-      lsn: string | null;
-      replay_lag_seconds: number | null;
-    }>({ name: PROBE.name, text: PROBE.text, query_timeout: timeoutMs } as pg.QueryConfig);
-    const row = result.rows[0]!;
-    const probe: NodeProbe = {
-      inRecovery: row.in_recovery,
-      timeline: row.timeline,
-      systemIdentifier: row.system_identifier,
-      lsn: row.lsn,
-      replayLagSeconds: row.replay_lag_seconds,
-    };
-    if (row.lsn !== null && row.timeline !== null) {
-      try {
-        const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
-        this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
-      } catch (err) {
-        // Token bookkeeping never fails a probe: without a position, token reads of this node go to the primary.
-        this.log('unexpected WAL position', { node: node.id, error: (err as Error).message });
-      }
-    }
-    return probe;
+  probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
+    return this.probes.probe(node, timeoutMs);
   }
 
   /** A standby's replay position now (not observed: gateway bookkeeping, like probes). */
-  async replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
-    const pool = this.pools.probePool(node);
-    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
-    const { rows } = await pool.query<PositionRow>({
-      name: REPLAY_POSITION.name,
-      text: REPLAY_POSITION.text,
-      query_timeout: timeoutMs,
-    } as pg.QueryConfig);
-    const row = rows[0]!;
-    if (row.lsn === null || row.timeline === null) throw new Error(`${node.id} is not replaying WAL`);
-    const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
-    return { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() };
+  replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
+    return this.probes.replayPosition(node, timeoutMs);
   }
 
-  /**
-   * The latest layout `shardgate reshard` recorded on `node` (a primary), or
-   * null when none was (no table yet). On the probe connection, not observed:
-   * like a probe, it is not traffic.
-   */
-  async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
-    const pool = this.pools.probePool(node);
-    if (!pool || this.closed) throw new Error(`${node.id} is no longer in the topology`);
-    // Asked first, so that a database that was never resharded logs no error each interval.
-    const present = await pool.query<{ present: boolean }>({ text: LAYOUT_TABLE_PRESENT.text, query_timeout: timeoutMs } as pg.QueryConfig);
-    if (!present.rows[0]?.present) return null;
-    try {
-      const result = await pool.query<RecordedLayout>({ text: SELECT_LATEST_LAYOUT.text, query_timeout: timeoutMs } as pg.QueryConfig);
-      return result.rows[0] ?? null;
-    } catch (err) {
-      if ((err as { code?: unknown }).code === UNDEFINED_TABLE) return null;
-      throw err;
-    }
+  /** The latest layout `shardgate reshard` recorded on `node` (a primary), or null when none was (not observed). */
+  readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
+    return this.probes.readLayout(node, timeoutMs);
   }
 
   /** Connection counts per node, for the pool gauges. */
@@ -368,6 +230,7 @@ export class Database {
     await this.pools.closeAll((node) => new ShardUnavailableError(node.shardId, 'the gateway is shutting down'));
   }
 
+  /** One observed statement on a connection of its own. */
   private async runOn<R extends object>(
     target: NodeTarget,
     stmt: Statement,
@@ -381,10 +244,10 @@ export class Database {
     // this one call: the pair is one statement for the budget, as for the
     // estimate made before execution.
     scope?.statements.take();
-    const finish = this.start({ target, statement: stmt, batchSize: options?.batchSize });
+    const finish = this.observers.start({ target, statement: stmt, batchSize: options?.batchSize });
     let checkout: Checkout;
     try {
-      checkout = await this.connect(target, scope);
+      checkout = await this.checkout.connect(target, scope);
     } catch (err) {
       finish(failureOutcome(err));
       throw err;
@@ -392,7 +255,7 @@ export class Database {
     let broken: Error | undefined;
     try {
       const session = isWrite ? scope?.consistency : undefined;
-      const result = await this.query<R>(checkout.client, target, stmt, params, scope, session !== undefined);
+      const result = await this.sender.send<R>(checkout.client, target, stmt, params, scope, session !== undefined);
       if (result.position) {
         session?.recordWrite(result.position);
         this.positions.record(target.node, { ...result.position, at: this.clock() });
@@ -405,240 +268,44 @@ export class Database {
       finish(failureOutcome(err));
       throw err;
     } finally {
-      this.release(checkout, broken);
+      this.checkout.release(checkout, broken);
     }
   }
 
-  private async runOnClient<R extends object>(
-    client: pg.PoolClient,
-    target: NodeTarget,
-    stmt: Statement,
-    params: readonly unknown[],
-  ): Promise<Rows<R>> {
-    const finish = this.start({ target, statement: stmt });
+  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const checkout = await this.checkout.connect(target);
+    let broken: Error | undefined;
+    let begun = false;
+    const tx: Transaction = {
+      execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
+        const finish = this.observers.start({ target, statement: stmt });
+        try {
+          const result = await this.sender.send<R>(checkout.client, target, stmt, params);
+          finish({ rowCount: result.rowCount, outcome: 'ok' });
+          return result;
+        } catch (err) {
+          if (err instanceof ShardUnavailableError) broken = err;
+          finish(failureOutcome(err));
+          throw err;
+        }
+      },
+    };
     try {
-      const result = await this.query<R>(client, target, stmt, params);
-      finish({ rowCount: result.rowCount, outcome: 'ok' });
+      try {
+        await tx.execute(BEGIN, []);
+        begun = true;
+      } catch (err) {
+        // Nothing was done yet: as good as never sent.
+        throw err instanceof ShardUnavailableError ? withDelivery(err, err.delivery === 'read-only' ? 'read-only' : 'not-sent') : err;
+      }
+      const result = await fn(tx);
+      await tx.execute(COMMIT, []);
       return result;
     } catch (err) {
-      finish(failureOutcome(err));
+      if (begun && !broken) await tx.execute(ROLLBACK, []).catch(() => {});
       throw err;
+    } finally {
+      this.checkout.release(checkout, broken);
     }
   }
-
-  /**
-   * Checks a connection of the target node out, with the admission permit
-   * that goes with it, within what remains of the request's deadline
-   * (waiting counts); give both back with `release`. Waiting for the permit
-   * is pressure, never a node failure: SHARD_OVERLOADED when the queue is
-   * full or the connection wait ran out, SHARD_TIMEOUT when the request's
-   * deadline ran out first. Failing to connect once admitted is a node
-   * failure, and the statement was never sent.
-   */
-  private async connect(target: NodeTarget, scope?: RequestScope): Promise<Checkout> {
-    const { node } = target;
-    if (this.closed) throw new ShardUnavailableError(node.shardId, 'the gateway is shutting down');
-    const left = remaining(scope?.deadline, this.clock());
-    if (left <= 0) throw new ShardTimeoutError(node.shardId, 'deadline passed before a connection was asked for');
-    const lease = this.pools.checkout(node);
-    if (!lease) {
-      // Removed by a topology reload after this statement was routed: it went nowhere.
-      throw new ShardUnavailableError(node.shardId, `${node.id} left the topology`, { delivery: 'not-sent' });
-    }
-    let permit: Release;
-    try {
-      const deadlineFirst = left <= this.connectWaitMs;
-      permit = await lease.admission.acquire(
-        Math.min(this.connectWaitMs, left),
-        deadlineFirst
-          ? () => new ShardTimeoutError(node.shardId, `${node.id}: deadline exceeded while waiting for a connection`)
-          : undefined,
-      );
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    const giveBack = () => {
-      permit();
-      lease.release();
-    };
-    const ms = remaining(scope?.deadline, this.clock());
-    if (ms <= 0) {
-      giveBack();
-      throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
-    }
-    try {
-      // Admitted, the pool never queues: this is only connecting (or an idle connection).
-      const client = ms === Number.POSITIVE_INFINITY ? await lease.pool.connect() : await connectWithin(lease.pool, ms, giveBack);
-      return { client, giveBack };
-    } catch (err) {
-      // Too late: permit and lease go back once the late connection attempt has settled (connectWithin).
-      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
-      giveBack();
-      throw this.unavailable(target, err, 'not-sent');
-    }
-  }
-
-  /** Gives a connection back; a broken one (by a statement, or found dead by its error listener) is destroyed, not returned to the pool. */
-  private release({ client, giveBack }: Checkout, broken: Error | undefined): void {
-    client.release(broken ?? connectionErrorOf(client));
-    giveBack();
-  }
-
-  /**
-   * One statement (and, for a write with a session, the WAL position right
-   * behind it on the same connection: pipelined, one round trip), within
-   * what remains of the deadline. When time runs out the server is asked to
-   * cancel the statement, so PostgreSQL stops working on it.
-   */
-  private async query<R extends object>(
-    client: pg.PoolClient,
-    target: NodeTarget,
-    stmt: Statement,
-    params: readonly unknown[],
-    scope?: RequestScope,
-    withPosition = false,
-  ): Promise<Rows<R> & { position?: ShardPosition }> {
-    // A connection found dead before the statement went out (a node that just
-    // crashed, its pooled connections not yet dropped): the statement was never sent.
-    const dead = connectionErrorOf(client);
-    if (dead) throw this.unavailable(target, dead, 'not-sent');
-    const ms = remaining(scope?.deadline, this.clock());
-    if (ms <= 0) throw new ShardTimeoutError(target.node.shardId, 'deadline passed before the statement was sent');
-    try {
-      const config: pg.QueryConfig =
-        stmt.prepare === false
-          ? { text: stmt.text, values: params as unknown[] }
-          : { name: stmt.name, text: stmt.text, values: params as unknown[] };
-      // Queued in this order on the connection: the position is read after the write has committed.
-      const write = client.query<R>(config);
-      const position = withPosition ? client.query<PositionRow>({ name: WAL_POSITION.name, text: WAL_POSITION.text }) : null;
-      // Settled either way, so that a failed write never leaves an unhandled rejection behind.
-      const work = Promise.all([write, position?.catch(() => null) ?? null]);
-      const [result, positionResult] =
-        ms === Number.POSITIVE_INFINITY ? await work : await runWithin(work, ms, () => this.cancel(target, client));
-      const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
-    } catch (err) {
-      if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(target.node.shardId, `${target.node.id}: ${err.message}`);
-      const failure = classifyFailure(err);
-      if (failure.kind === 'sql') throw new SqlError(failure.sqlState, stmt.name, { cause: err });
-      throw this.unavailable(target, err, deliveryOfFailure(err, withPosition));
-    }
-  }
-
-  /** The position a write's follow-up statement returned; null (logged) when it is not one. */
-  private positionOf(target: NodeTarget, row: PositionRow | undefined): ShardPosition | null {
-    try {
-      if (!row?.lsn || row.timeline === null) throw new Error('no position');
-      return positionFromPg(target.node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
-    } catch (err) {
-      this.log('no WAL position after a write', { node: target.node.id, error: (err as Error).message });
-      return null;
-    }
-  }
-
-  /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */
-  private cancel(target: NodeTarget, client: pg.PoolClient): void {
-    const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
-    if (processID === null || secretKey === null) return;
-    const { host, port } = target.node.config;
-    void sendCancelRequest(host, port, processID, secretKey, 1_000).then((sent) => {
-      if (!sent) this.log('could not send a cancel request', { node: target.node.id, pid: processID });
-    });
-  }
-
-  /**
-   * Builds the error and tells the ShardManager (passive health: the next read
-   * avoids the node). A read-only refusal is not a failure to reach the node:
-   * it is a standby now, which the probe that the write buffer triggers will see.
-   */
-  private unavailable(target: NodeTarget, err: unknown, delivery: Delivery): ShardUnavailableError {
-    const failure = classifyFailure(err);
-    const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
-    if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
-    this.log('node could not serve', { node: target.node.id, detail });
-
-    return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
-  }
-
-  /** No node of the shard may serve the statement (no primary, a split brain, no replica for a read). */
-  private noNode(shardId: number): ShardUnavailableError {
-    const reason = this.manager.noWriteReason(shardId);
-    return new ShardUnavailableError(shardId, reason === 'SPLIT_BRAIN' ? 'split brain: more than one primary' : 'no node can serve', {
-      ...(reason === 'SPLIT_BRAIN' ? { reason } : {}),
-    });
-  }
-
-  /** The write found no primary in time (or no room to wait); `last` is what its own attempt met, if it made one. */
-  private noPrimary(
-    shardId: number,
-    slot: Extract<WriteSlot, { ok: false }>,
-    last: ShardUnavailableError | undefined,
-  ): ShardUnavailableError {
-    const why =
-      slot.reason === 'SPLIT_BRAIN'
-        ? 'split brain: more than one primary'
-        : slot.why === 'overflow'
-          ? 'no primary, and the write buffer is full'
-          : slot.why === 'expired'
-            ? 'no primary in time'
-            : 'no primary';
-    return new ShardUnavailableError(shardId, last ? `${last.detail} (${why})` : why, {
-      ...(last ? { cause: last.cause } : {}),
-      ...(slot.reason === 'SPLIT_BRAIN' ? { reason: 'SPLIT_BRAIN' as const } : {}),
-    });
-  }
-
-  private start(event: StatementEvent): (outcome: StatementOutcome) => void {
-    if (this.observers.length === 0) return noop;
-    const finishers: ((o: StatementOutcome) => void)[] = [];
-    for (const observer of this.observers) {
-      const f = observer.onStart(event);
-      if (f) finishers.push(f);
-    }
-    return (outcome) => {
-      for (const f of finishers) f(outcome);
-    };
-  }
-}
-
-/** A connection checked out of a node's pool, and what gives back its pool lease and admission permit. */
-interface Checkout {
-  readonly client: pg.PoolClient;
-  readonly giveBack: Release;
-}
-
-function noop(): void {}
-
-function failureOutcome(err: unknown): StatementOutcome {
-  return {
-    rowCount: null,
-    error: err,
-    outcome:
-      err instanceof ShardUnavailableError
-        ? 'unavailable'
-        : err instanceof ShardTimeoutError
-          ? 'timeout'
-          : err instanceof ShardOverloadedError
-            ? 'overloaded'
-            : 'error',
-    ...sqlStateOutcome(err),
-  };
-}
-
-/** The same error, with what is now known of its delivery. */
-function withDelivery(err: ShardUnavailableError, delivery: Delivery): ShardUnavailableError {
-  if (err.delivery === delivery) return err;
-  return new ShardUnavailableError(err.shardId, err.detail, {
-    cause: err.cause,
-    delivery,
-    ...(err.reason ? { reason: err.reason } : {}),
-  });
-}
-
-/** The SQLSTATE for spans and logs: of a refused statement, or of a node that said it cannot serve (57P01, 57014...). */
-function sqlStateOutcome(err: unknown): { sqlState?: string } {
-  const sqlState = err instanceof SqlError ? err.sqlState : err instanceof ShardUnavailableError ? sqlStateOf(err.cause) : undefined;
-  return sqlState === undefined ? {} : { sqlState };
 }

@@ -1,9 +1,30 @@
+import { ErrorCode } from './error-codes.js';
+
 /**
- * Domain errors: few classes, stable codes. The GraphQL edge turns `code`
- * into `extensions.code`; anything that is not a DomainError is masked.
+ * Domain errors: few classes, stable codes (error-codes.ts). The GraphQL edge
+ * turns `code` into `extensions.code`; anything that is not a DomainError is masked.
  */
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
+}
+
+/**
+ * A shard could not serve the operation: clients get `extensions.shardId`
+ * and a message that names the shard, never a node or what it said.
+ */
+export abstract class ShardError extends DomainError {
+  constructor(
+    readonly shardId: number,
+    /** What happened (for logs, never for clients). */
+    readonly detail: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  }
+
+  /** The message clients see. */
+  abstract get clientMessage(): string;
 }
 
 /**
@@ -16,22 +37,26 @@ export abstract class DomainError extends Error {
 export type Delivery = 'not-sent' | 'read-only' | 'unknown';
 
 /** No node of the shard that the operation needs could serve it (down, refusing, or too slow). */
-export class ShardUnavailableError extends DomainError {
+export class ShardUnavailableError extends ShardError {
   override readonly name = 'ShardUnavailableError';
-  readonly code = 'SHARD_UNAVAILABLE';
+  readonly code = ErrorCode.SHARD_UNAVAILABLE;
   /** `SPLIT_BRAIN` when two nodes of the shard claim to be primary; shown to clients as `extensions.reason`. */
   readonly reason: 'SPLIT_BRAIN' | null;
   /** Set when a statement was attempted on a node; null when none was (no node to send it to). */
   readonly delivery: Delivery | null;
   constructor(
-    readonly shardId: number,
+    shardId: number,
     /** What the last node tried said (for logs, never for clients). */
-    readonly detail: string,
+    detail: string,
     options?: { cause?: unknown; reason?: 'SPLIT_BRAIN'; delivery?: Delivery },
   ) {
-    super(`shard ${shardId} is unavailable`, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(shardId, detail, `shard ${shardId} is unavailable`, options);
     this.reason = options?.reason ?? null;
     this.delivery = options?.delivery ?? null;
+  }
+
+  get clientMessage(): string {
+    return `Shard ${this.shardId} is unavailable.`;
   }
 }
 
@@ -40,21 +65,25 @@ export class ShardUnavailableError extends DomainError {
  * the node is down (the client may have asked for very little time), so it
  * ejects nothing; the statement is cancelled on the server.
  */
-export class ShardTimeoutError extends DomainError {
+export class ShardTimeoutError extends ShardError {
   override readonly name = 'ShardTimeoutError';
-  readonly code = 'SHARD_TIMEOUT';
+  readonly code = ErrorCode.SHARD_TIMEOUT;
   constructor(
-    readonly shardId: number,
+    shardId: number,
     /** What was being waited for (for logs, never for clients). */
-    readonly detail: string,
+    detail: string,
   ) {
-    super(`shard ${shardId} did not answer in time`);
+    super(shardId, detail, `shard ${shardId} did not answer in time`);
+  }
+
+  get clientMessage(): string {
+    return `Shard ${this.shardId} did not answer within the request's deadline.`;
   }
 }
 
 export class UserAlreadyExistsError extends DomainError {
   override readonly name = 'UserAlreadyExistsError';
-  readonly code = 'USER_ALREADY_EXISTS';
+  readonly code = ErrorCode.USER_ALREADY_EXISTS;
   constructor(readonly userId: string) {
     super(`a user with userId ${JSON.stringify(userId)} already exists`);
   }
@@ -62,7 +91,7 @@ export class UserAlreadyExistsError extends DomainError {
 
 export class UserNotFoundError extends DomainError {
   override readonly name = 'UserNotFoundError';
-  readonly code = 'USER_NOT_FOUND';
+  readonly code = ErrorCode.USER_NOT_FOUND;
   constructor(readonly userId: string) {
     super(`no user with userId ${JSON.stringify(userId)}`);
   }
@@ -71,7 +100,7 @@ export class UserNotFoundError extends DomainError {
 /** Unique emails are on and another user holds this email (compared case-insensitively). */
 export class EmailAlreadyExistsError extends DomainError {
   override readonly name = 'EmailAlreadyExistsError';
-  readonly code = 'EMAIL_ALREADY_EXISTS';
+  readonly code = ErrorCode.EMAIL_ALREADY_EXISTS;
   constructor(
     /** The argument that carried the email, e.g. `input.email`. */
     readonly field: string,
@@ -102,15 +131,19 @@ export class SqlError extends Error {
  * a connection wait may last. Pressure, not failure: the node is not
  * reported unhealthy.
  */
-export class ShardOverloadedError extends DomainError {
+export class ShardOverloadedError extends ShardError {
   override readonly name = 'ShardOverloadedError';
-  readonly code = 'SHARD_OVERLOADED';
+  readonly code = ErrorCode.SHARD_OVERLOADED;
   constructor(
-    readonly shardId: number,
+    shardId: number,
     /** What happened (for logs, never for clients). */
-    readonly detail: string,
+    detail: string,
   ) {
-    super(`shard ${shardId} is overloaded`);
+    super(shardId, detail, `shard ${shardId} is overloaded`);
+  }
+
+  get clientMessage(): string {
+    return `Shard ${this.shardId} is overloaded; retry later.`;
   }
 }
 
@@ -120,7 +153,7 @@ export type OperationLimit = 'depth' | 'aliases' | 'tokens' | 'statements' | 're
 /** An operation over one of the request limits: refused before it runs, or stopped at the door once it sends too many statements. */
 export class OperationTooComplexError extends DomainError {
   override readonly name = 'OperationTooComplexError';
-  readonly code = 'OPERATION_TOO_COMPLEX';
+  readonly code = ErrorCode.OPERATION_TOO_COMPLEX;
   constructor(
     readonly limit: OperationLimit,
     readonly max: number,

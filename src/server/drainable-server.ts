@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { InFlightResponses } from './in-flight-responses.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 export interface DrainableServer {
   readonly server: Server;
@@ -15,7 +16,9 @@ export interface DrainableServer {
 }
 
 const SHUTTING_DOWN_BODY = JSON.stringify({
-  errors: [{ message: 'shardgate is shutting down; send the request again (to another instance).', extensions: { code: 'SHUTTING_DOWN' } }],
+  errors: [
+    { message: 'shardgate is shutting down; send the request again (to another instance).', extensions: { code: ErrorCode.SHUTTING_DOWN } },
+  ],
 });
 
 /** An HTTP server for `handler` that can be drained without starting anything new. */

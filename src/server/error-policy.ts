@@ -5,6 +5,7 @@ import { DomainError } from '../repository/errors.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { domainErrorToGraphQL } from '../graphql/errors.js';
 import { requestIdOf } from './request-id.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 export const INTERNAL_MESSAGE = 'Unexpected error.';
 
@@ -35,7 +36,7 @@ export function toClientError(error: unknown, knownRequestId: string | null, log
   if (graphqlError && (!graphqlError.originalError || isGraphQLError(graphqlError.originalError))) {
     return graphqlError;
   }
-  if (graphqlError?.extensions.code === 'INTERNAL_SERVER_ERROR') return graphqlError;
+  if (graphqlError?.extensions.code === ErrorCode.INTERNAL_SERVER_ERROR) return graphqlError;
   logger.error({ err: original, requestId, path: graphqlError?.path }, 'unexpected error while executing GraphQL');
   if (typeof original === 'object' && original !== null) logged.add(original);
   if (graphqlError) logged.add(graphqlError);
@@ -43,7 +44,7 @@ export function toClientError(error: unknown, knownRequestId: string | null, log
     nodes: graphqlError?.nodes,
     path: graphqlError?.path,
     // `unexpected` (yoga strips it from the body) makes a response with no data a 500.
-    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}), unexpected: true },
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}), unexpected: true },
   });
 }
 

@@ -4,6 +4,13 @@ export interface Readiness {
   readonly ready: boolean;
   /** Shards that cannot take writes now. */
   readonly unavailableShards: { shardId: number; primary: string | null; reason: string | null }[];
+  /**
+   * Nodes out of recovery that serve nothing (an old primary back on a
+   * superseded timeline, a split brain's claimants, a primary of another
+   * system): they do not make the gateway unready by themselves, but an
+   * operator must deal with them.
+   */
+  readonly fencedNodes: { shardId: number; address: string; role: 'FENCED'; reason: string }[];
 }
 
 /**
@@ -25,5 +32,15 @@ export function readiness(manager: ShardManager): Readiness {
       const reason = roles.noWriteReason === 'SPLIT_BRAIN' ? 'SPLIT_BRAIN' : (health.lastError ?? health.reason ?? roles.noWriteReason);
       return { shardId: shard.id, primary: last.address, reason };
     });
-  return { ready: unavailableShards.length === 0, unavailableShards };
+  const fencedNodes = manager
+    .allNodes()
+    .filter((node) => manager.roleOf(node) === 'fenced')
+    .map((node) => ({
+      shardId: node.shardId,
+      address: node.address,
+      role: 'FENCED' as const,
+      // A configured primary never probed while another node is primary has no exclusion of its own kind.
+      reason: manager.exclusionOf(node) ?? 'superseded',
+    }));
+  return { ready: unavailableShards.length === 0, unavailableShards, fencedNodes };
 }

@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { rebuildGraphQLError } from '../graphql/rebuild-graphql-error.js';
 
 /** Why an operation runs on graphql-js instead of compiled code. */
 export type CompileFallback = (operationName: string | null, reason: string) => void;
@@ -100,12 +101,7 @@ function upstreamError(error: GraphQLError, document: DocumentNode): GraphQLErro
   const body = document.loc?.source.body;
   const positions = body === undefined ? [] : (error.locations ?? []).map((l) => positionOf(body, l.line, l.column));
   const nodes = nodesAt(document, positions);
-  return new GraphQLError(error.message, {
-    ...(nodes.length > 0 ? { nodes } : {}),
-    path: error.path,
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
+  return rebuildGraphQLError(error, { nodes, keepOriginalError: true });
 }
 
 /** The fields of `document` that start at `positions` (the nodes an error is located at). */

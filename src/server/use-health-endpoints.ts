@@ -9,7 +9,8 @@ const jsonHeaders = () => ({ 'content-type': 'application/json; charset=utf-8', 
  * `/healthz`: 200 while the process is alive. `/readyz` (yoga's readiness
  * check, answering with our JSON): 200 when every shard can take writes,
  * else 503 naming the shards that cannot; it returns to 200 by itself when
- * the health checker sees them again.
+ * the health checker sees them again. Either way it names the fenced nodes,
+ * if any.
  */
 export function useHealthEndpoints(manager: ShardManager, isShuttingDown: () => boolean): Plugin {
   return {
@@ -25,6 +26,8 @@ export function useHealthEndpoints(manager: ShardManager, isShuttingDown: () => 
               status: ready ? 'ready' : 'unavailable',
               ...(shuttingDown ? { shuttingDown: true } : {}),
               unavailableShards: state.unavailableShards,
+              // Only when there are some: a healthy cluster's answer stays as it always was.
+              ...(state.fencedNodes.length > 0 ? { fencedNodes: state.fencedNodes } : {}),
             };
             return new fetchAPI.Response(JSON.stringify(body), { status: ready ? 200 : 503, headers: jsonHeaders() });
           },

@@ -8,6 +8,7 @@ import type { GatewayContext } from '../graphql/context.js';
 import { estimateStatements } from '../graphql/limits/estimate-statements.js';
 import { tooComplexError } from '../graphql/limits/too-complex.js';
 import type { OperationLimit } from '../repository/errors.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -65,7 +66,8 @@ export function useOperationLimits(limits: OperationLimits): Plugin<GatewayConte
     // limit is 400 whatever the client accepts.
     onExecutionResult({ result, setResult }) {
       if (!result || isAsyncIterable(result)) return;
-      const refused = !('data' in result && result.data) && result.errors?.some((e) => e.extensions?.code === 'OPERATION_TOO_COMPLEX');
+      const refused =
+        !('data' in result && result.data) && result.errors?.some((e) => e.extensions?.code === ErrorCode.OPERATION_TOO_COMPLEX);
       if (refused) setResult({ ...result, extensions: { ...result.extensions, http: { status: 400 } } });
     },
     onExecute({ args, setResultAndStopExecution }) {

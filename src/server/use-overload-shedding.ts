@@ -2,11 +2,12 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GatewayContext } from '../graphql/context.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 /** Seconds a shed client is asked to wait before retrying. */
 export const RETRY_AFTER_SECONDS = 1;
 
-const OVERLOADED = 'SHARD_OVERLOADED';
+const OVERLOADED = ErrorCode.SHARD_OVERLOADED;
 
 /** The error's code and shard, before or after the error policy turned the domain error into extensions. */
 function overloadOf(e: GraphQLError): { shardId: number } | null {

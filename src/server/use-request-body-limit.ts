@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../repository/error-codes.js';
 
 /** Yoga's default, kept: a GraphQL request is text, 25 MB is far beyond any real one. */
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 25_000_000;
@@ -7,11 +8,11 @@ export const DEFAULT_MAX_REQUEST_BODY_BYTES = 25_000_000;
 const CONTENT_LENGTH = /^\d+$/;
 
 function tooLarge() {
-  return new GraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
+  return new GraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: ErrorCode.REQUEST_ENTITY_TOO_LARGE } });
 }
 
 function badContentLength() {
-  return new GraphQLError('Content-Length header is invalid.', { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } });
+  return new GraphQLError('Content-Length header is invalid.', { extensions: { http: { status: 400 }, code: ErrorCode.BAD_REQUEST } });
 }
 
 /**

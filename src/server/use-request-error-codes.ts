@@ -1,5 +1,9 @@
-import { GraphQLError, Kind, type ASTNode } from 'graphql';
+import { Kind, type ASTNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
+import { badUserInputExtensions } from '../graphql/errors.js';
+import { rebuildGraphQLError } from '../graphql/rebuild-graphql-error.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 // graphql-js suggests names in errors: fields, arguments, types, enum values.
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
@@ -9,13 +13,7 @@ export function withoutSuggestions(message: string): string {
 }
 
 function rebuilt(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(message, {
-    ...(error.nodes ? { nodes: error.nodes } : {}),
-    ...(error.source ? { source: error.source } : {}),
-    ...(error.positions ? { positions: error.positions } : {}),
-    ...(error.path ? { path: error.path } : {}),
-    extensions,
-  });
+  return rebuildGraphQLError(error, { message, extensions });
 }
 
 /**
@@ -49,9 +47,9 @@ export function useRequestErrorCodes(options: { suggestions: boolean }): Plugin 
               if (e.extensions?.code) return e;
               const node = e.nodes?.[0] as ASTNode | undefined;
               if (node?.kind === Kind.VARIABLE_DEFINITION) {
-                return rebuilt(e, message(e.message), { ...e.extensions, code: 'BAD_USER_INPUT', field: `$${node.variable.name.value}` });
+                return rebuilt(e, message(e.message), { ...e.extensions, ...badUserInputExtensions(`$${node.variable.name.value}`) });
               }
-              return rebuilt(e, message(e.message), { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' });
+              return rebuilt(e, message(e.message), { ...e.extensions, code: ErrorCode.GRAPHQL_VALIDATION_FAILED });
             }),
           });
         },

@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { normalizeDocumentId, sha256Hex, type TrustedDocuments } from '../config/trusted-documents.js';
+import { ErrorCode } from '../repository/error-codes.js';
 
 function notFound(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_FOUND, http: { status: 400 } } });
 }
 
 /** The document id a client sent: `extensions.persistedQuery.sha256Hash` (Apollo) or `documentId` (GraphQL over HTTP). */

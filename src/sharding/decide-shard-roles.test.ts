@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decideShardRoles,
-  initialRoleMemory,
-  type NodeRoleInput,
-  type RoleObservation,
-  type ShardRoleMemory,
-} from './decide-shard-roles.js';
+import { decideShardRoles, initialRoleMemory, type NodeRoleInput, type ShardRoleMemory } from './decide-shard-roles.js';
+import type { RoleObservation } from './node-probe.js';
 
 const SYS = '7300000000000000001';
 const primary = (timeline: number, systemIdentifier = SYS): RoleObservation => ({ inRecovery: false, timeline, systemIdentifier });
@@ -177,5 +172,65 @@ describe('decideShardRoles', () => {
     const [d] = rounds([input('a', primary(1)), input('b', standby(2))]);
     expect(d).toMatchObject({ primary: null, noWriteReason: 'NO_PRIMARY', replicas: ['b'], timeline: 2 });
     expect(d!.excluded.get('a')).toBe('stale-primary');
+  });
+});
+
+describe('decideShardRoles: the roles operators see', () => {
+  const shown = (d: { nodeRoles: ReadonlyMap<Name, string> }) => Object.fromEntries(d.nodeRoles);
+  const primaries = (d: { nodeRoles: ReadonlyMap<Name, string> }) => [...d.nodeRoles.values()].filter((r) => r === 'primary').length;
+
+  it('configured roles before any probe, observed ones after', () => {
+    const [fresh, steady, promoted] = rounds(
+      [input('a', null), input('b', null)],
+      [input('a', primary(1)), input('b', standby(1)), input('c', standby(1))],
+      [input('a', standby(2)), input('b', primary(2)), input('c', standby(1))],
+    );
+    expect(shown(fresh!)).toEqual({ a: 'primary', b: 'replica' });
+    expect(shown(steady!)).toEqual({ a: 'primary', b: 'replica', c: 'replica' });
+    // A standby on an old timeline serves nothing, but it is a standby: a replica.
+    expect(shown(promoted!)).toEqual({ a: 'replica', b: 'primary', c: 'replica' });
+  });
+
+  it('an old primary back on its old timeline is fenced, also while the new primary is unreachable', () => {
+    const [, back, newGone] = rounds(
+      [input('a', primary(1)), input('b', standby(1))],
+      [input('a', primary(1)), input('b', primary(2))],
+      // The new primary stops answering (its last observation stands); the old one still runs on timeline 1.
+      [input('a', primary(1)), input('b', primary(2))],
+    );
+    expect(shown(back!)).toEqual({ a: 'fenced', b: 'primary' });
+    expect(shown(newGone!)).toEqual({ a: 'fenced', b: 'primary' });
+  });
+
+  it('with no primary in sight, an old primary is still fenced', () => {
+    let memory: ShardRoleMemory<Name> = initialRoleMemory();
+    memory = decideShardRoles([input('a', primary(1)), input('b', primary(2))], memory, 1).memory;
+    const d = decideShardRoles([input('a', primary(1)), input('b', null)], memory, 2);
+    expect(d.primary).toBeNull();
+    expect(d.nodeRoles.get('a')).toBe('fenced');
+  });
+
+  it('split brain: every claimant is fenced, none is shown primary', () => {
+    const [d] = rounds([input('a', primary(2)), input('b', primary(2)), input('c', standby(2))]);
+    expect(d!.noWriteReason).toBe('SPLIT_BRAIN');
+    expect(shown(d!)).toEqual({ a: 'fenced', b: 'fenced', c: 'replica' });
+  });
+
+  it('a primary of another system is fenced; a configured primary never probed is fenced while another node is primary', () => {
+    const [foreign] = rounds([input('a', primary(1)), input('b', standby(1)), input('c', primary(1, 'other'))]);
+    expect(shown(foreign!)).toEqual({ a: 'primary', b: 'replica', c: 'fenced' });
+    const [unprobed] = rounds([input('a', null), input('b', primary(2)), input('c', standby(2))]);
+    expect(shown(unprobed!)).toEqual({ a: 'fenced', b: 'primary', c: 'replica' });
+  });
+
+  it('never shows two primaries for one shard, whatever the observations', () => {
+    const options = [null, primary(1), primary(2), standby(1), standby(2), primary(2, 'other')];
+    for (const a of options)
+      for (const b of options)
+        for (const c of options) {
+          const [d] = rounds([input('a', a), input('b', b), input('c', c)]);
+          expect(primaries(d!)).toBeLessThanOrEqual(1);
+          if (d!.primary !== null) expect(d!.nodeRoles.get(d!.primary)).toBe('primary');
+        }
   });
 });

@@ -7,21 +7,14 @@
  * the time passed in.
  */
 
-/** What one successful probe of a node said about its role. */
-export interface RoleObservation {
-  /** `pg_is_in_recovery()`: true on a standby. */
-  readonly inRecovery: boolean;
-  /** A primary's current timeline; a standby's received one (or its last checkpoint's when it streams from nobody). */
-  readonly timeline: number;
-  /** `pg_control_system().system_identifier`: equal on every node cloned from one initdb. */
-  readonly systemIdentifier: string;
-}
+import type { RoleObservation } from './node-probe.js';
+import type { NodeRole, ServingRole } from './shard.js';
 
 /** One node as the decision sees it. `N` is whatever identifies a node to the caller. */
 export interface NodeRoleInput<N> {
   readonly node: N;
   /** The role the topology file gives it: used only while no node of the shard has been observed yet. */
-  readonly configuredRole: 'primary' | 'replica';
+  readonly configuredRole: ServingRole;
   /**
    * The last successful probe, or null when it never answered one. Kept while
    * the node is unreachable: a primary that stops answering is still the
@@ -80,6 +73,11 @@ export interface ShardRoles<N> {
   readonly replicas: readonly N[];
   /** Nodes that must receive no statement at all, with why. */
   readonly excluded: ReadonlyMap<N, ExclusionReason>;
+  /**
+   * Every node's role as shown to operators (`shards`, metric labels,
+   * `/readyz`, `cluster status`): at most one `primary` per shard.
+   */
+  readonly nodeRoles: ReadonlyMap<N, NodeRole>;
   /** The timeline writes happen on (the shard's highest). */
   readonly timeline: number;
   /** The system identifier every serving node has; null before any observation. */
@@ -144,13 +142,14 @@ export function decideShardRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: 
     if (n.observation.timeline < timeline) excluded.set(n.node, 'old-timeline');
     else replicas.push(n.node);
   }
-  return finish(primary, noWriteReason, replicas, excluded, timeline, systemIdentifier, memory, now);
+  return finish(nodes, primary, noWriteReason, replicas, excluded, timeline, systemIdentifier, memory, now);
 }
 
 function configuredRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: ShardRoleMemory<N>, now: number): ShardRoles<N> {
   const primary = nodes.find((n) => n.configuredRole === 'primary')?.node ?? null;
   const replicas = nodes.filter((n) => n.configuredRole === 'replica').map((n) => n.node);
   return finish(
+    nodes,
     primary,
     primary === null ? 'NO_PRIMARY' : null,
     replicas,
@@ -163,6 +162,7 @@ function configuredRoles<N>(nodes: readonly NodeRoleInput<N>[], memory: ShardRol
 }
 
 function finish<N>(
+  nodes: readonly NodeRoleInput<N>[],
   primary: N | null,
   noWriteReason: NoWriteReason | null,
   replicas: N[],
@@ -172,6 +172,7 @@ function finish<N>(
   memory: ShardRoleMemory<N>,
   now: number,
 ): ShardRoles<N> {
+  const claimed = primary !== null || nodes.some((n) => n.observation !== null && !n.observation.inRecovery);
   const primaryChanged = primary !== null && memory.lastPrimary !== null && primary !== memory.lastPrimary;
   const isNew = primary !== null && primary !== memory.lastPrimary;
   return {
@@ -179,6 +180,7 @@ function finish<N>(
     noWriteReason,
     replicas,
     excluded,
+    nodeRoles: new Map(nodes.map((n) => [n.node, displayedRole(n, primary, claimed)])),
     timeline,
     systemIdentifier,
     primaryChanged,
@@ -189,6 +191,22 @@ function finish<N>(
       primarySince: isNew ? now : memory.primarySince,
     },
   };
+}
+
+/**
+ * The role an operator sees. Only the decided primary shows `primary`; a
+ * node out of recovery that is not it (an old primary on a superseded
+ * timeline, one of a split brain's claimants, a primary of another system)
+ * is `fenced`; a standby is a `replica` even when it serves nothing. A node
+ * never probed shows its configured role, except a configured primary while
+ * another node is out of recovery: most likely the old primary, gone down,
+ * which must not be shown as a second one.
+ */
+function displayedRole<N>(n: NodeRoleInput<N>, primary: N | null, claimed: boolean): NodeRole {
+  if (n.node === primary) return 'primary';
+  if (n.observation === null) return n.configuredRole === 'primary' && claimed ? 'fenced' : n.configuredRole;
+  if (!n.observation.inRecovery) return 'fenced';
+  return 'replica';
 }
 
 /** The identifier most observed nodes share; ties go to the remembered one, else to the first in topology order. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../config/topology.js';
 import { HealthChecker, type NodeProber } from './health-checker.js';
 import { ReadPolicy } from './read-policy.js';
-import type { NodeProbe } from './replica-lag.js';
+import type { NodeProbe } from './node-probe.js';
 import { ShardManager } from './shard-manager.js';
 
 const node = (port: number) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
@@ -17,7 +17,16 @@ function fakeNodes(initial: Record<number, Partial<NodeProbe> | null>) {
     probes++;
     const answer = state[n.config.port];
     if (!answer) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    return { inRecovery: false, timeline: 1, systemIdentifier: SYS, lsn: '0/5000', replayLagSeconds: null, ...answer };
+    return {
+      inRecovery: false,
+      timeline: 1,
+      systemIdentifier: SYS,
+      lsn: '0/5000',
+      receiveLsn: null,
+      streaming: false,
+      lastReplayAgeSeconds: null,
+      ...answer,
+    };
   };
   return { state, prober, probes: () => probes };
 }
@@ -26,7 +35,10 @@ describe('HealthChecker (fake prober, injected clock)', () => {
   it('ejects a replica that stops answering, reads fall back to the primary, and it returns', async () => {
     const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
     let now = 1_000;
-    const fake = fakeNodes({ 5000: {}, 5001: { inRecovery: true, lsn: '0/4F00', replayLagSeconds: 0.5 } });
+    const fake = fakeNodes({
+      5000: {},
+      5001: { inRecovery: true, lsn: '0/4F00', receiveLsn: '0/5000', streaming: true, lastReplayAgeSeconds: 0.5 },
+    });
     const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
     await checker.checkOnce();
     const replica = manager.shard(0).replicas[0]!;
@@ -58,7 +70,10 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     const manager = new ShardManager(topology, { failuresToEject: 1, maxLagSeconds: null });
     const changes: number[] = [];
     manager.onRolesChange((shardId, roles) => roles.primaryChanged && changes.push(shardId));
-    const fake = fakeNodes({ 5000: { lsn: '0/9000' }, 5001: { inRecovery: true, lsn: '0/8000', replayLagSeconds: 0 } });
+    const fake = fakeNodes({
+      5000: { lsn: '0/9000' },
+      5001: { inRecovery: true, lsn: '0/8000', receiveLsn: '0/8000', streaming: true, lastReplayAgeSeconds: 9 },
+    });
     const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => 1 });
     await checker.checkOnce();
     const [configuredPrimary, configuredReplica] = manager.shard(0).nodes;
@@ -75,6 +90,8 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     await checker.probeShardNow(0);
     expect(manager.writeTarget(0)).toMatchObject({ node: configuredReplica, role: 'primary', reason: 'write' });
     expect(manager.roleOf(configuredReplica!)).toBe('primary');
+    // Unreachable, its last word was "primary on timeline 1": shown fenced, never as a second primary.
+    expect(manager.roleOf(configuredPrimary!)).toBe('fenced');
     expect(changes).toEqual([0]);
 
     // The old primary restarts on timeline 1, still out of recovery: it gets nothing, not even reads.
@@ -82,17 +99,19 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     await checker.probeShardNow(0);
     expect(manager.writeTarget(0)?.node).toBe(configuredReplica);
     expect(manager.exclusionOf(configuredPrimary!)).toBe('stale-primary');
+    expect([manager.roleOf(configuredPrimary!), manager.roleOf(configuredReplica!)]).toEqual(['fenced', 'primary']);
     expect(manager.isServable(configuredPrimary!)).toBe(false);
     expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred).map((t) => t.node)).toEqual([configuredReplica]);
 
     // Rejoined as a standby of the new primary: it reads again, and its lag is against the new primary.
-    fake.state[5000] = { inRecovery: true, timeline: 2, lsn: '0/9800', replayLagSeconds: 0 };
+    fake.state[5000] = { inRecovery: true, timeline: 2, lsn: '0/9800', receiveLsn: '0/9800', streaming: true, lastReplayAgeSeconds: 0 };
     await checker.probeShardNow(0);
     expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred).map((t) => [t.node, t.role])).toEqual([
       [configuredPrimary, 'replica'],
       [configuredReplica, 'primary'],
     ]);
     expect(manager.healthOf(configuredPrimary!).lag).toEqual({ seconds: 0, bytes: 0x800 });
+    expect([manager.roleOf(configuredPrimary!), manager.roleOf(configuredReplica!)]).toEqual(['replica', 'primary']);
     expect(changes).toEqual([0]);
     await checker.stop();
   });

@@ -1,4 +1,5 @@
-import { computeReplicaLag, type NodeProbe } from './replica-lag.js';
+import type { NodeProbe } from './node-probe.js';
+import { decideReplicaLag } from './replica-lag.js';
 import type { ShardManager } from './shard-manager.js';
 import type { ShardNode } from './shard.js';
 
@@ -99,7 +100,7 @@ export class HealthChecker {
     nodes.forEach((node, i) => {
       const result = results[i]!;
       if (result.status === 'fulfilled' && result.value.inRecovery) {
-        this.manager.recordSuccess(node, now, { lag: computeReplicaLag(result.value, primaryLsn) });
+        this.manager.recordSuccess(node, now, { lag: decideReplicaLag(result.value, primaryLsn) });
       }
     });
   }

@@ -45,7 +45,7 @@ export function isServable(health: NodeHealth): boolean {
 export function afterSuccess(prev: NodeHealth, now: number, policy: HealthPolicy, observed: { lag?: ReplicaLag | null } = {}): NodeHealth {
   const lag = observed.lag === undefined ? prev.lag : observed.lag;
   let reason: EjectReason | null = null;
-  if (policy.maxLagSeconds !== null && lag !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';
+  if (policy.maxLagSeconds !== null && lag !== null && lag.seconds !== null && lag.seconds > policy.maxLagSeconds) reason = 'lagging';
   const status = reason === null ? 'healthy' : 'ejected';
   return {
     status,

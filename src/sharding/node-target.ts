@@ -1,4 +1,4 @@
-import type { NodeRole, ShardNode } from './shard.js';
+import type { ServingRole, ShardNode } from './shard.js';
 
 /**
  * Why a statement went to the node it went to. Spans carry it, so a read
@@ -27,6 +27,6 @@ export type TargetReason =
 export interface NodeTarget {
   readonly node: ShardNode;
   /** The node's role when the statement was routed (what metrics and spans report). */
-  readonly role: NodeRole;
+  readonly role: ServingRole;
   readonly reason: TargetReason;
 }

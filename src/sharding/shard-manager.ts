@@ -6,10 +6,10 @@ import {
   initialRoleMemory,
   type ExclusionReason,
   type NoWriteReason,
-  type RoleObservation,
   type ShardRoleMemory,
   type ShardRoles,
 } from './decide-shard-roles.js';
+import type { RoleObservation } from './node-probe.js';
 import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type NodeHealth } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
@@ -146,11 +146,14 @@ export class ShardManager {
     return this.observations.get(node.key) ?? null;
   }
 
-  /** The node's role as last observed (out of recovery: primary), else as configured. */
+  /**
+   * The node's role as operators see it, from the shard's last decision: its
+   * one primary, a replica, or fenced (out of recovery but serving nothing).
+   */
   roleOf(node: ShardNode): NodeRole {
-    const observation = this.observationOf(node);
-    if (!observation) return node.configuredRole;
-    return observation.inRecovery ? 'replica' : 'primary';
+    // By key: a request may still hold the record of a node from before a topology reload.
+    for (const [n, role] of this.rolesOf(node.shardId).nodeRoles) if (n.key === node.key) return role;
+    return node.configuredRole;
   }
 
   /** Why the node serves nothing right now (an old primary, another system, ...), or null. */
@@ -264,11 +267,14 @@ export class ShardManager {
     const toNode = (key: string) => byKey.get(key)!;
     const excluded = new Map<ShardNode, ExclusionReason>();
     for (const [key, reason] of decided.excluded) excluded.set(toNode(key), reason);
+    const nodeRoles = new Map<ShardNode, NodeRole>();
+    for (const [key, role] of decided.nodeRoles) nodeRoles.set(toNode(key), role);
     const roles: ShardRoles<ShardNode> = {
       ...decided,
       primary: decided.primary === null ? null : toNode(decided.primary),
       replicas: decided.replicas.map(toNode),
       excluded,
+      nodeRoles,
       // The remembered last primary may have been removed by a reload; the node-keyed memory still counts changes right.
       memory: {
         ...decided.memory,
@@ -284,5 +290,6 @@ function sameRoles(a: ShardRoles<ShardNode>, b: ShardRoles<ShardNode>): boolean 
   if (a.replicas.length !== b.replicas.length || a.replicas.some((n, i) => n !== b.replicas[i])) return false;
   if (a.excluded.size !== b.excluded.size) return false;
   for (const [node, reason] of a.excluded) if (b.excluded.get(node) !== reason) return false;
+  for (const [node, role] of a.nodeRoles) if (b.nodeRoles.get(node) !== role) return false;
   return true;
 }

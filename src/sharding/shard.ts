@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { NodeConfig, Topology } from '../config/topology.js';
 
-export type NodeRole = 'primary' | 'replica';
+/** Where the topology file puts a node, and the role a statement is sent to it in. */
+export type ServingRole = 'primary' | 'replica';
+
+/**
+ * A node's role as shown to operators: `fenced` is a node out of recovery
+ * that serves nothing, because another node of its shard is the primary on a
+ * newer timeline or because the shard is in split brain.
+ */
+export type NodeRole = ServingRole | 'fenced';
 
 /**
  * One PostgreSQL server of a shard, as the topology file lists it. Its role
@@ -20,13 +28,13 @@ export interface ShardNode {
   readonly key: string;
   readonly shardId: number;
   /** Where the topology file puts it: used only until the node has been probed. */
-  readonly configuredRole: NodeRole;
+  readonly configuredRole: ServingRole;
   /** `host:port`, as configured (what spans report as `server.address`). */
   readonly address: string;
   readonly config: NodeConfig;
 }
 
-/** The seed's `Shard`, as configured: the file's primary and replicas. Who is primary now is the ShardManager's to say. */
+/** A shard as configured: the file's primary and replicas. Who is primary now is the ShardManager's to say. */
 export interface Shard {
   readonly id: number;
   /** The node the file names as primary. */
@@ -52,7 +60,7 @@ export function buildShards(topology: Topology): readonly Shard[] {
   );
 }
 
-function makeNode(shardId: number, configuredRole: NodeRole, config: NodeConfig): ShardNode {
+function makeNode(shardId: number, configuredRole: ServingRole, config: NodeConfig): ShardNode {
   const address = `${config.host}:${config.port}`;
   const secret = createHash('sha256').update(config.password).digest('hex').slice(0, 16);
   return Object.freeze({

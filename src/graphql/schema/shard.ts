@@ -2,15 +2,25 @@ import { ReadPolicy } from '../../sharding/read-policy.js';
 import type { Shard, ShardNode } from '../../sharding/shard.js';
 import { builder } from '../builder.js';
 
-const NodeRoleEnum = builder.enumType('NodeRole', { values: ['PRIMARY', 'REPLICA'] as const });
+const NodeRoleEnum = builder.enumType('NodeRole', {
+  values: {
+    PRIMARY: { description: "the shard's one primary: it takes the writes" },
+    REPLICA: { description: 'a standby (it serves reads while it follows the primary and is healthy)' },
+    FENCED: {
+      description: 'out of recovery but serving nothing: another node is the primary on a newer timeline, or the shard is in split brain',
+    },
+  } as const,
+});
+
+const ROLE_NAMES = { primary: 'PRIMARY', replica: 'REPLICA', fenced: 'FENCED' } as const;
 
 const ShardNodeRef = builder.objectRef<ShardNode>('ShardNode').implement({
   fields: (t) => ({
     address: t.exposeString('address', { description: 'host:port' }),
     role: t.field({
       type: NodeRoleEnum,
-      description: 'as observed (pg_is_in_recovery), not as configured',
-      resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'primary' ? 'PRIMARY' : 'REPLICA'),
+      description: 'as observed and decided for the shard (never two PRIMARY nodes), not as configured',
+      resolve: (node, _args, ctx) => ROLE_NAMES[ctx.manager.roleOf(node)],
     }),
     healthy: t.boolean({
       description: "serves statements now: the shard's primary, or a replica that follows it and answers",
@@ -18,8 +28,8 @@ const ShardNodeRef = builder.objectRef<ShardNode>('ShardNode').implement({
     }),
     replicationLagSeconds: t.float({
       nullable: true,
-      description: 'null for a primary',
-      resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'primary' ? null : (ctx.manager.healthOf(node).lag?.seconds ?? null)),
+      description: 'null for a primary or a fenced node, and while unknown; 0 when nothing is left to replay',
+      resolve: (node, _args, ctx) => (ctx.manager.roleOf(node) === 'replica' ? (ctx.manager.healthOf(node).lag?.seconds ?? null) : null),
     }),
   }),
 });

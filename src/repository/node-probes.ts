@@ -1,0 +1,73 @@
+import type pg from 'pg';
+import { positionFromPg } from '../sharding/consistency-token.js';
+import { NODE_PROBE_SQL, nodeProbeFromRow, type NodeProbe, type NodeProbeRow } from '../sharding/node-probe.js';
+import type { NodePosition, ReplayPositions } from '../sharding/replay-positions.js';
+import type { ShardNode } from '../sharding/shard.js';
+import type { NodePools } from './node-pools.js';
+import { readRecordedLayout, type RecordedLayout } from './read-recorded-layout.js';
+import { statement } from './statement.js';
+import { REPLAY_POSITION, type PositionRow } from './wal-position.js';
+
+const PROBE = statement('shardgate_probe', 'SELECT', NODE_PROBE_SQL);
+
+/**
+ * The gateway's own questions to a node: its health probe, a standby's
+ * replay position, the recorded layout. Bookkeeping, not traffic: they run on
+ * the node's single-connection probe pool (a busy statement pool never looks
+ * like a dead node) and are not observed (no spans, no statement metrics).
+ */
+export class NodeProbes {
+  constructor(
+    private readonly pools: NodePools,
+    /** Where every probe's WAL position is recorded, for consistency tokens. */
+    private readonly positions: ReplayPositions,
+    private readonly clock: () => number,
+    private readonly log: (event: string, fields: Record<string, unknown>) => void,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /** One health probe of `node`; its WAL position joins the known positions. */
+  async probe(node: ShardNode, timeoutMs: number): Promise<NodeProbe> {
+    const result = await this.poolOf(node).query<NodeProbeRow>({
+      name: PROBE.name,
+      text: PROBE.text,
+      query_timeout: timeoutMs,
+    } as pg.QueryConfig);
+    const probe = nodeProbeFromRow(result.rows[0]!);
+    if (probe.lsn !== null) {
+      try {
+        const p = positionFromPg(node.shardId, { lsn: probe.lsn, timeline: probe.timeline, system_identifier: probe.systemIdentifier });
+        this.positions.record(node, { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() });
+      } catch (err) {
+        // Token bookkeeping never fails a probe: without a position, token reads of this node go to the primary.
+        this.log('unexpected WAL position', { node: node.id, error: (err as Error).message });
+      }
+    }
+    return probe;
+  }
+
+  /** A standby's replay position now. */
+  async replayPosition(node: ShardNode, timeoutMs: number): Promise<NodePosition> {
+    const { rows } = await this.poolOf(node).query<PositionRow>({
+      name: REPLAY_POSITION.name,
+      text: REPLAY_POSITION.text,
+      query_timeout: timeoutMs,
+    } as pg.QueryConfig);
+    const row = rows[0]!;
+    if (row.lsn === null || row.timeline === null) throw new Error(`${node.id} is not replaying WAL`);
+    const p = positionFromPg(node.shardId, { lsn: row.lsn, timeline: row.timeline, system_identifier: row.system_identifier });
+    return { systemId: p.systemId, timeline: p.timeline, lsn: p.lsn, at: this.clock() };
+  }
+
+  /** The latest layout `shardgate reshard` recorded on `node` (a primary), or null when none was. */
+  async readLayout(node: ShardNode, timeoutMs: number): Promise<RecordedLayout | null> {
+    return readRecordedLayout(this.poolOf(node), timeoutMs);
+  }
+
+  /** The node's probe pool; a node removed by a reload (or a closed door) is asked nothing. */
+  private poolOf(node: ShardNode): pg.Pool {
+    const pool = this.pools.probePool(node);
+    if (!pool || this.isClosed()) throw new Error(`${node.id} is no longer in the topology`);
+    return pool;
+  }
+}
