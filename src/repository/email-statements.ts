@@ -265,3 +265,58 @@ export const OWNERS_EMAILS = statement(
   'SELECT user_id, email FROM users WHERE user_id = ANY($1::varchar[])',
   false,
 );
+
+// Resharding (`shardgate reshard`): lookup rows move by their own hash, like users by theirs.
+
+const LOOKUP_COLUMNS = 'email_lower, user_id, claim_id, created_at, expires_at';
+
+/** One batch of a database's lookup rows in (email_lower, user_id) order, after a cursor (nulls: from the start). */
+export const SCAN_LOOKUP = statement(
+  'emails_reshard_scan',
+  'SELECT',
+  `SELECT ${LOOKUP_COLUMNS} FROM user_emails
+   WHERE $1::text IS NULL OR (email_lower, user_id) > ($1::text, $2::varchar)
+   ORDER BY email_lower, user_id LIMIT $3`,
+  false,
+);
+
+export const SELECT_LOOKUP_ROWS = statement(
+  'emails_reshard_rows',
+  'SELECT',
+  `SELECT ${LOOKUP_COLUMNS} FROM user_emails
+   WHERE (email_lower, user_id) IN (SELECT * FROM unnest($1::text[], $2::varchar[]))`,
+  false,
+);
+
+/** Rows as they are on the old shard; a row for the same email and user is replaced. */
+export const UPSERT_LOOKUP = statement(
+  'emails_reshard_upsert',
+  'INSERT',
+  `INSERT INTO user_emails (${LOOKUP_COLUMNS})
+   SELECT * FROM unnest($1::text[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::timestamptz[])
+   ON CONFLICT (email_lower, user_id) DO UPDATE
+     SET claim_id = EXCLUDED.claim_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+  false,
+);
+
+export const DELETE_LOOKUP = statement(
+  'emails_reshard_delete',
+  'DELETE',
+  'DELETE FROM user_emails WHERE (email_lower, user_id) IN (SELECT * FROM unnest($1::text[], $2::varchar[]))',
+  false,
+);
+
+export const COUNT_LOOKUP = statement('emails_reshard_count', 'SELECT', 'SELECT count(*)::int8 AS n FROM user_emails', false);
+
+/** A digest per lookup row over every column, each field length-prefixed (see the users' digests). */
+export const LOOKUP_DIGESTS = statement(
+  'emails_reshard_digests',
+  'SELECT',
+  `SELECT email_lower, user_id,
+          md5(length(email_lower) || ':' || email_lower || length(user_id) || ':' || user_id || ':'
+              || coalesce(length(claim_id) || ':' || claim_id, '-')
+              || (extract(epoch FROM created_at) * 1000000)::int8::text || ':'
+              || (extract(epoch FROM expires_at) * 1000000)::int8::text) AS digest
+   FROM user_emails`,
+  false,
+);
