@@ -16,7 +16,7 @@ const END_TO_END = [
 ];
 
 /**
- * Three projects, each runnable alone (`npm run test:unit`,
+ * Four projects, each runnable alone (`npm run test:unit`, `test:format`,
  * `test:integration`, `test:e2e`); `npm test` runs them all.
  */
 export default defineConfig({
@@ -34,15 +34,20 @@ export default defineConfig({
         // Pure logic beside the code: no database, no cluster, about a second.
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'testkit/**/*.test.ts', 'test/layers.test.ts', 'test/format.test.ts'],
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'testkit/**/*.test.ts', 'test/layers.test.ts', 'test/doc-links.test.ts'],
         },
+      },
+      {
+        extends: true,
+        // Prettier over the whole tree: seconds of CPU, so not in the unit project's second.
+        test: { name: 'format', include: ['test/format.test.ts'] },
       },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...END_TO_END, 'test/layers.test.ts', 'test/format.test.ts'],
+          exclude: [...END_TO_END, 'test/layers.test.ts', 'test/format.test.ts', 'test/doc-links.test.ts'],
           // One shared 3 x (primary + replica) cluster for the tests that only need data;
           // tests that stop nodes boot their own (testkit/throwaway-cluster.ts).
           globalSetup: ['test/global-setup.ts'],

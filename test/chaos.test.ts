@@ -10,6 +10,9 @@ import { startMixedLoad, type LoadResult } from './support/mixed-load.js';
 import { failNode, type NodeFault } from './support/node-faults.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { eventually, sleep } from '../testkit/eventually.js';
+import { seededRandom, seedFrom } from '../testkit/seeded-random.js';
+import { withDirectSession } from '../testkit/pg-session.js';
 
 /*
  * Chaos under concurrent mixed load: every way a connection to PostgreSQL
@@ -23,13 +26,21 @@ import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaw
  *   - service returns by itself once the fault is repaired;
  *   - every acknowledged write is stored afterwards, exactly once, on its shard.
  * Fault timing is randomised and CHAOS_ROUNDS repeats the battery, so races
- * get their chance to show.
+ * get their chance to show. The randomness is seeded: the run prints its
+ * seed, and CHAOS_SEED=<seed> replays the same fault schedule and request
+ * mix (the interleaving of concurrent clients with the server is still the
+ * machine's).
  */
 
 const SHARDS = 3;
 const CLIENTS = 8;
 const ROUNDS = Math.max(1, Number(process.env.CHAOS_ROUNDS ?? 1));
 const STATEMENT_TIMEOUT_MS = 2000;
+const SEED = seedFrom(process.env, 'CHAOS_SEED');
+const random = seededRandom(SEED);
+console.log(`[chaos] seed ${SEED} (replay with CHAOS_SEED=${SEED})`);
+/** A pause of `min` ms plus up to `spread` more, from the seeded source. */
+const jitter = (min: number, spread: number) => sleep(min + Math.floor(random() * spread));
 
 type Role = 'primary' | 'replica';
 
@@ -140,7 +151,7 @@ const CASES: ChaosCase[] = [
     async inject() {
       for (let i = 0; i < 3; i++) {
         await Promise.all(topology.shards.flatMap((s) => [s.primary, s.replicas[0]!]).map((node) => terminateGatewayBackends(node.port)));
-        await sleep(100 + Math.random() * 300);
+        await jitter(100, 300);
       }
     },
     async repair() {},
@@ -207,20 +218,24 @@ describe.sequential('chaos: faults under concurrent mixed load never take the ga
 async function runCase(chaos: ChaosCase, idPrefix: string): Promise<void> {
   expect(exitedWith, gatewayLog).toBeNull();
   const health = pollHealthz();
-  const load = startMixedLoad({ url, shardCount: SHARDS, clients: CLIENTS, idPrefix });
+  const load = startMixedLoad({ url, shardCount: SHARDS, clients: CLIENTS, idPrefix, random });
   let cleanFrom = Infinity;
   try {
-    await sleep(300 + Math.random() * 700);
+    // The fault strikes a load in full swing, at a random moment of it.
+    await eventually(() => load.results.filter((r) => r.ok).length >= CLIENTS, 30_000, 'the load to get going');
+    await jitter(0, 700);
     const injectedAt = Date.now();
     await chaos.inject();
-    await sleep(500 + Math.random() * 1500);
+    // How long the fault lasts.
+    await jitter(500, 1500);
     await chaos.repair();
     await waitUntilServing(chaos.faulty, idPrefix);
     // Requests sent from here on must all succeed: the fault is over and the gateway knows it.
     cleanFrom = Date.now();
-    await sleep(1500);
+    const answeredSinceClean = () => load.results.filter((r) => r.startedAt >= cleanFrom).length;
+    await eventually(() => answeredSinceClean() >= 4 * CLIENTS, 30_000, 'requests answered after the repair');
     const failed = load.results.filter((r) => !r.ok);
-    const summary = `${chaos.name}: ${load.results.length} requests, ${failed.length} failed, first failure ${
+    const summary = `[seed ${SEED}] ${chaos.name}: ${load.results.length} requests, ${failed.length} failed, first failure ${
       failed.length ? failed[0]!.at - injectedAt : '-'
     } ms after the fault; ops failed: ${JSON.stringify(countBy(failed, (r) => r.op))}`;
     console.log(summary);
@@ -339,23 +354,12 @@ async function terminateGatewayBackends(port: number): Promise<void> {
   ).catch(() => {});
 }
 
-async function onNode<T>(port: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shardgate', connectionTimeoutMillis: 5000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
+function onNode<T>(port: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withDirectSession({ port, dbname: 'shardgate' }, fn);
 }
 
 function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

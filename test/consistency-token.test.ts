@@ -8,9 +8,13 @@ import { findPgBinaries } from '../src/cluster/find-pg-binaries.js';
 import { runProgram } from '../src/cluster/run-program.js';
 import type { Topology } from '../src/config/topology.js';
 import { decodeToken } from '../src/sharding/consistency-token.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { idOnShard } from './support/id-on-shard.js';
+import { withDirectSession } from '../testkit/pg-session.js';
+
+/** Shards of this file's cluster. */
+const SHARDS = 3;
 
 // Replicas here apply WAL late on purpose (recovery_min_apply_delay), and one
 // test promotes a replica: this file has a cluster of its own.
@@ -22,10 +26,6 @@ let b: GatewayFixture;
 const opened: GatewayFixture[] = [];
 
 const TOKEN = 'shardgate-consistency-token';
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
-};
-
 interface Answer {
   data: any;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
@@ -49,15 +49,7 @@ async function post(fx: GatewayFixture, query: string, headers: Record<string, s
 const create = (userId: string, token?: string | null) =>
   post(a, `mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`, token ? { [TOKEN]: token } : {});
 
-async function onNode<T>(port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const onNode = <T>(port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> => withDirectSession({ port }, fn);
 
 /** Every replica applies each commit only `delay` after it was made on its primary. */
 async function setApplyDelay(delay: string): Promise<void> {
@@ -86,7 +78,7 @@ async function open(waitMs?: number): Promise<GatewayFixture> {
 }
 
 beforeAll(async () => {
-  cluster = await startThrowawayCluster({ shards: 3, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 1 });
   topology = cluster.topology;
   a = await open();
   b = await open();
@@ -130,7 +122,7 @@ describe('read your writes across gateway instances (replicas 300 ms behind)', (
   });
 
   it('once the replicas have caught up, token reads are served by replicas, not primaries', async () => {
-    const userId = idOnShard(1, 'caught-up');
+    const userId = idOnShard(1, SHARDS, 'caught-up');
     const { token } = await create(userId);
     const wanted = decodeToken(token!, 3)[0]!;
     const replica = b.shards.manager.shard(1).replicas[0]!;
@@ -146,7 +138,7 @@ describe('read your writes across gateway instances (replicas 300 ms behind)', (
 
   it('a token merged over all shards: every write seen, one statement per shard', async () => {
     let token: string | null = null;
-    const ids = [0, 1, 2].map((s) => idOnShard(s, 'merged'));
+    const ids = [0, 1, 2].map((s) => idOnShard(s, SHARDS, 'merged'));
     for (const userId of ids) {
       const r = await create(userId, token);
       expect(r.errors).toBeUndefined();
@@ -209,7 +201,7 @@ describe('replicas 20 ms behind: how token reads are served', () => {
 
 describe('a token from before a failover', () => {
   it('reads the new primary, and the next token names the new timeline', async () => {
-    const userId = idOnShard(0, 'before-failover');
+    const userId = idOnShard(0, SHARDS, 'before-failover');
     const { token } = await create(userId);
     const before = decodeToken(token!, 3)[0]!;
     const shard0 = topology.shards[0]!;
@@ -247,7 +239,7 @@ describe('a token from before a failover', () => {
     expect(c.recorder.of()).toMatchObject([{ nodeId: c.shards.manager.shard(0).primary.id, reason: 'token-primary' }]);
     const written = await post(
       c,
-      `mutation { createUser(input: {userId: "${idOnShard(0, 'after-failover')}", name: "N", email: "n@x.io"}) { userId } }`,
+      `mutation { createUser(input: {userId: "${idOnShard(0, SHARDS, 'after-failover')}", name: "N", email: "n@x.io"}) { userId } }`,
       { [TOKEN]: token! },
     );
     const after = decodeToken(written.token!, 3)[0]!;

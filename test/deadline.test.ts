@@ -5,10 +5,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { migrateAll } from '../src/repository/migrations.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startStallProxy, type StallProxy } from './support/stall-proxy.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
+import { idOnShard } from './support/id-on-shard.js';
+import { openDirectSession } from '../testkit/pg-session.js';
+
+/** Shards of the shared test cluster (test/global-setup.ts). */
+const SHARDS = 3;
 
 // Shard 1's primary is reached through a proxy that can hold back its answers.
 const SLOW_SHARD = 1;
@@ -20,10 +24,6 @@ let tempDir: string | undefined;
 let admin: pg.Client;
 /** Reads pg_stat_activity outside admin's transaction, which would freeze what it sees at its first look. */
 let watcher: pg.Client;
-
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
-};
 
 /** Statements of the gateway (its application_name) running on the slow shard's primary right now, seen directly, not through the proxy. */
 async function ourActiveStatements(): Promise<string[]> {
@@ -48,10 +48,8 @@ beforeAll(async () => {
   // Probes that never answer while stalled must not eject the node during the test: that is what SHARD_TIMEOUT is not about.
   fx = await openGatewayFixture(path, testGatewayOptions({ failuresToEject: 1000 }));
   await migrateAll(fx.shards.db);
-  admin = new pg.Client({ host: primary.host, port: primary.port, user: primary.user, database: primary.dbname });
-  await admin.connect();
-  watcher = new pg.Client({ host: primary.host, port: primary.port, user: primary.user, database: primary.dbname });
-  await watcher.connect();
+  admin = await openDirectSession(primary);
+  watcher = await openDirectSession(primary);
 });
 afterAll(async () => {
   proxy?.resume();
@@ -77,7 +75,7 @@ describe('request deadlines', () => {
   });
 
   it('a statement blocked on the server is answered SHARD_TIMEOUT at the deadline and cancelled on the server', async () => {
-    const userId = idOnShard(SLOW_SHARD, 'locked');
+    const userId = idOnShard(SLOW_SHARD, SHARDS, 'locked');
     await fx.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`);
     await admin.query('BEGIN');
     await admin.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
@@ -102,8 +100,8 @@ describe('request deadlines', () => {
   });
 
   it('a shard that does not answer (stalled network) is SHARD_TIMEOUT at the deadline; its backend is cancelled; other shards answer', async () => {
-    const slow = idOnShard(SLOW_SHARD, 'stalled');
-    const fine = idOnShard(0, 'stalled');
+    const slow = idOnShard(SLOW_SHARD, SHARDS, 'stalled');
+    const fine = idOnShard(0, SHARDS, 'stalled');
     for (const userId of [slow, fine]) {
       await fx.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`);
     }
@@ -129,7 +127,7 @@ describe('request deadlines', () => {
   });
 
   it('waiting for a connection counts: a full pool answers SHARD_TIMEOUT at the deadline', async () => {
-    const userId = idOnShard(SLOW_SHARD, 'pool');
+    const userId = idOnShard(SLOW_SHARD, SHARDS, 'pool');
     await fx.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`);
     await admin.query('BEGIN');
     await admin.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');

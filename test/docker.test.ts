@@ -35,6 +35,7 @@ import { loadTopologyFile } from '../src/config/load-topology.js';
 import { parseDockerfile, type DockerStage } from './support/docker-dockerfile.js';
 import { parseDockerignore } from './support/docker-ignore.js';
 import { runGroup, spawnGroup, stopGroup, type GroupProcess } from './support/docker-processes.js';
+import { directQuery } from '../testkit/pg-session.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const at = (path: string) => join(repoRoot, path);
@@ -493,13 +494,7 @@ describe.skipIf(postgresMissing !== undefined)('docker/postgres scripts against 
   });
   const asPostgres = (extra: Record<string, string> = {}) => ({ ...postgresIds, cwd: dir, env: env(extra) });
   const query = async <T extends pg.QueryResultRow>(port: number, sql: string): Promise<T[]> => {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: superPassword, database: 'postgres' });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql)).rows;
-    } finally {
-      await client.end();
-    }
+    return directQuery<T>({ port, password: superPassword }, sql);
   };
   const healthcheck = (role: string, port: number) =>
     runGroup('sh', [script('healthcheck.sh'), role], { env: env({ PGPORT: String(port), POSTGRES_PASSWORD: superPassword }) });

@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { createUserThrough, measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
+import { withDirectSession } from '../testkit/pg-session.js';
 
 // shardgate beside a real orchestrator: every node run by Patroni with a local
 // etcd. Roles are read from PostgreSQL itself, so the gateway follows whatever
@@ -36,24 +36,21 @@ async function storedCounts(userIds: readonly string[]): Promise<Map<string, num
   const counts = new Map<string, number>();
   for (const shard of cluster.topology.shards) {
     for (const node of [shard.primary, ...shard.replicas]) {
-      const client = new pg.Client({
-        host: node.host,
-        port: node.port,
-        user: 'postgres',
-        database: 'shardgate',
-        connectionTimeoutMillis: 3000,
-      });
-      client.on('error', () => {});
       try {
-        await client.connect();
-        const { rows } = await client.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
-        if (rows[0]!.in_recovery) continue;
-        const found = await client.query<{ user_id: string }>('SELECT user_id FROM users WHERE user_id = ANY($1::varchar[])', [userIds]);
-        for (const r of found.rows) counts.set(r.user_id, (counts.get(r.user_id) ?? 0) + 1);
+        await withDirectSession(
+          { host: node.host, port: node.port, dbname: 'shardgate' },
+          async (client) => {
+            const { rows } = await client.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
+            if (rows[0]!.in_recovery) return;
+            const found = await client.query<{ user_id: string }>('SELECT user_id FROM users WHERE user_id = ANY($1::varchar[])', [
+              userIds,
+            ]);
+            for (const r of found.rows) counts.set(r.user_id, (counts.get(r.user_id) ?? 0) + 1);
+          },
+          { connectionTimeoutMillis: 3000 },
+        );
       } catch {
         // a node that is down holds nothing we can count
-      } finally {
-        await client.end().catch(() => {});
       }
     }
   }

@@ -3,26 +3,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSERT_USER } from '../src/repository/user-statements.js';
 import type { RunningGateway } from '../src/server/start-gateway.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import type { ReplicaLag } from '../src/sharding/replica-lag.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { withClient } from '../testkit/wait-for-replica-rows.js';
 import { eventually, openGatewayFixture, startTestGateway, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of this file's cluster. */
+const SHARDS = 3;
 
 // These tests stop nodes for real (`pg_ctl stop`), so they get a cluster of their own.
 let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
 
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
-};
-
 beforeAll(async () => {
-  cluster = await startThrowawayCluster({ shards: 3, replicas: 1 });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 1 });
   fx = await openGatewayFixture(cluster.topologyPath);
   for (const shardId of [0, 1, 2]) {
-    const userId = idOnShard(shardId, 'seed');
+    const userId = idOnShard(shardId, SHARDS, 'seed');
     await fx.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
   }
   await eventually(async () => (await fx.gql('{ users(first: 0) { totalCount } }')).data?.users.totalCount === 3, 10_000, 'replication');
@@ -34,7 +33,7 @@ afterAll(async () => {
 
 describe('replica failure', () => {
   it('reads hit the replica, fall back to the primary when it is stopped, and return when it restarts', async () => {
-    const userId = idOnShard(1, 'seed');
+    const userId = idOnShard(1, SHARDS, 'seed');
     const read = async () => {
       fx.recorder.reset();
       const r = await fx.gql(`{ user(userId: "${userId}") { userId } }`);
@@ -123,21 +122,21 @@ describe('a pooled connection that broke a moment ago', () => {
   }
 
   it('a write with nothing pipelined behind it, whose bytes could not be written, is retried on a new connection and succeeds', async () => {
-    await proxied.shards.db.write(0, INSERT_USER, [idOnShard(0, 'cut-warm'), 'W', 'w@x.io']);
+    await proxied.shards.db.write(0, INSERT_USER, [idOnShard(0, SHARDS, 'cut-warm'), 'W', 'w@x.io']);
     expect(proxy.connections).toBeGreaterThan(0);
-    const userId = idOnShard(0, 'after-cut');
+    const userId = idOnShard(0, SHARDS, 'after-cut');
     resetUnnoticed();
     const { rows } = await proxied.shards.db.write<{ user_id: string }>(0, INSERT_USER, [userId, 'N', 'n@x.io']);
     expect(rows.map((r) => r.user_id)).toEqual([userId]);
   });
 
   it('a GraphQL write, its WAL position pipelined behind it, answers SHARD_UNAVAILABLE (whether it was applied is unknown); the next one succeeds', async () => {
-    expect((await create(idOnShard(0, 'gql-warm'))).errors).toBeUndefined();
+    expect((await create(idOnShard(0, SHARDS, 'gql-warm'))).errors).toBeUndefined();
     expect(proxy.connections).toBeGreaterThan(0);
     resetUnnoticed();
-    const failed = await create(idOnShard(0, 'gql-after-cut'));
+    const failed = await create(idOnShard(0, SHARDS, 'gql-after-cut'));
     expect(failed.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0 });
-    expect((await create(idOnShard(0, 'gql-after-cut-2'))).errors).toBeUndefined();
+    expect((await create(idOnShard(0, SHARDS, 'gql-after-cut-2'))).errors).toBeUndefined();
   });
 });
 
@@ -170,7 +169,7 @@ describe('primary failure', () => {
     await cluster.stopNode(2, 'primary');
 
     const started = Date.now();
-    const failed = await create(idOnShard(2, 'during-outage'));
+    const failed = await create(idOnShard(2, SHARDS, 'during-outage'));
     // It waited for a primary for the buffer's time (no orchestrator promotes one here), then gave up.
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -179,10 +178,10 @@ describe('primary failure', () => {
     expect(JSON.stringify(failed)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|postgres/);
 
     // Other shards' writes succeed.
-    expect((await create(idOnShard(0, 'during-outage'))).data.createUser.shardId).toBe(0);
-    expect((await create(idOnShard(1, 'during-outage'))).data.createUser.shardId).toBe(1);
+    expect((await create(idOnShard(0, SHARDS, 'during-outage'))).data.createUser.shardId).toBe(0);
+    expect((await create(idOnShard(1, SHARDS, 'during-outage'))).data.createUser.shardId).toBe(1);
     // Reads of the shard still succeed from its replica, and scatter-gather too.
-    const seed2 = idOnShard(2, 'seed');
+    const seed2 = idOnShard(2, SHARDS, 'seed');
     expect((await post(`{ user(userId: "${seed2}") { userId } }`)).data.user).toEqual({ userId: seed2 });
     expect((await post('{ users(first: 50) { edges { node { userId } } } }')).data.users.edges.length).toBeGreaterThanOrEqual(3);
     // STRONG reads of that shard need its primary.
@@ -216,7 +215,7 @@ describe('primary failure', () => {
 
     await cluster.startNode(2, 'primary');
     await eventually(async () => (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status === 200, 15_000, '/readyz 200');
-    const after = await create(idOnShard(2, 'after-outage'));
+    const after = await create(idOnShard(2, SHARDS, 'after-outage'));
     expect(after.errors).toBeUndefined();
     expect(after.data.createUser.shardId).toBe(2);
   });

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
+import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { parsePrometheusText, select, total, type Exposition } from './support/prometheus-text.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of the shared test cluster (test/global-setup.ts). */
+const SHARDS = 3;
 
 let fx: GatewayFixture;
 const SEEDED = 150;
 /** The clock of the user-count cache. */
 let now = 0;
-
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
-};
 
 async function scrape(): Promise<{ text: string; exposition: Exposition; contentType: string | null }> {
   const response = await fx.app.fetch('http://gateway.test/metrics');
@@ -45,19 +45,19 @@ describe('/metrics', () => {
 
     // 3 point reads, one per shard: 3 replica SELECTs.
     for (const shardId of [0, 1, 2]) {
-      const r = await fx.gql('query($id: ID!) { user(userId: $id) { userId } }', { id: idOnShard(shardId, 'user') });
+      const r = await fx.gql('query($id: ID!) { user(userId: $id) { userId } }', { id: idOnShard(shardId, SHARDS, 'user') });
       expect(r.errors).toBeUndefined();
     }
     // One batch over the 3 shards: 3 replica SELECTs.
     const ids = Array.from({ length: 12 }, (_, i) => `user-${i + 1}`);
-    expect(new Set(ids.map((id) => fnv1a32(id) % 3)).size).toBe(3);
+    expect(new Set(ids.map((id) => shardIdFor(id, SHARDS))).size).toBe(SHARDS);
     await fx.gql('query($ids: [ID!]!) { usersByIds(userIds: $ids) { userId } }', { ids });
     // A page with its count: 2 scatters, 6 replica SELECTs, 2 cross-shard queries.
     await fx.gql('{ users(first: 3) { totalCount edges { node { userId } } } }');
     // A STRONG read: 1 primary SELECT on shard 2.
-    await fx.gql(`{ user(userId: "${idOnShard(2, 'user')}", consistency: STRONG) { userId } }`);
+    await fx.gql(`{ user(userId: "${idOnShard(2, SHARDS, 'user')}", consistency: STRONG) { userId } }`);
     // A created user, then the same again: 2 INSERTs on shard 1's primary, one refused, after 2 email claims on shard 2.
-    const newId = idOnShard(1, 'metrics-new');
+    const newId = idOnShard(1, SHARDS, 'metrics-new');
     const create = `mutation { createUser(input: {userId: "${newId}", name: "M", email: "m@example.com"}) { userId } }`;
     expect((await fx.gql(create)).errors).toBeUndefined();
     expect((await fx.gql(create)).errors?.[0]?.extensions?.code).toBe('USER_ALREADY_EXISTS');

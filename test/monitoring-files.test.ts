@@ -4,7 +4,7 @@
  * `promtool check`; the alert unit tests (test/prometheus/alerts.test.yml)
  * pass `promtool test rules`, fire every alert and keep each one silent
  * somewhere, and fail when a rule breaks; every alert names what it is about
- * and links its section of docs/operations.md; the README's PromQL examples
+ * and links its section of docs/operations.md; the PromQL examples of docs/observability.md
  * and the dashboard's queries parse; the dashboard and the Grafana and
  * Prometheus wiring of docker-compose.yml fit together. The live side (a real
  * Prometheus over a real gateway) is test/prometheus-live.test.ts.
@@ -24,7 +24,7 @@ import {
   dashboardTargets,
   grafanaToPromql,
   PROMETHEUS_CONFIG,
-  readmePromql,
+  docsPromql,
   RECORDING_RULES,
   recordedNamesIn,
   recordingRules,
@@ -176,21 +176,21 @@ describe('Prometheus rules (promtool)', () => {
   });
 });
 
-describe('the README’s PromQL examples', () => {
+describe('the PromQL examples of docs/observability.md', () => {
   it('are read one by one, each under its own comment', () => {
-    const examples = readmePromql();
+    const examples = docsPromql();
     expect(examples.length).toBeGreaterThanOrEqual(10);
     // A two-line expression is one example.
     expect(examples.find((e) => e.comment.startsWith('read/write ratio'))?.expr).toBe(
       'sum(rate(shardgate_shard_queries_total{operation="SELECT"}[5m])) / sum(rate(shardgate_shard_queries_total{operation=~"INSERT|UPDATE|DELETE"}[5m]))',
     );
-    expect(() => readmePromql('```promql\nup\n```\n')).toThrow(/without a comment/);
+    expect(() => docsPromql('```promql\nup\n```\n')).toThrow(/without a comment/);
   });
 
   it('parse (promtool), and so do the dashboard’s queries', async () => {
     const readme = await checkSyntax(
       'readme',
-      readmePromql().map((e) => e.expr),
+      docsPromql().map((e) => e.expr),
     );
     expect(readme.code, readme.stdout + readme.stderr).toBe(0);
     const panels = dashboardTargets().map((t) => grafanaToPromql(t.expr, { shards: ['0', '1'], rateInterval: '1m' }));

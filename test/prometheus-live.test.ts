@@ -4,13 +4,12 @@
  * scrape and evaluation intervals) that loads docker/prometheus/prometheus.yml
  * with both rule files. After a known workload, `promtool check metrics`
  * finds nothing to say about /metrics; every rule evaluates; every recording
- * rule, every dashboard query and every README example returns data; and
+ * rule, every dashboard query and every example of docs/observability.md returns data; and
  * stopping a replica makes ShardgateNodeDown pending for that node. The
  * cluster is this file's own (2 shards, 1 replica each): it stops a node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../src/server/start-gateway.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { startTestGateway } from './support/gateway-fixture.js';
 import {
   alertingRules,
@@ -19,12 +18,13 @@ import {
   grafanaToPromql,
   metricNamesIn,
   PROMETHEUS_CONFIG,
-  readmePromql,
+  docsPromql,
   recordingRules,
 } from './support/monitoring-files.js';
 import { startPrometheus, waitUntil, type PrometheusServer, type VectorSample } from './support/prometheus-server.js';
 import { promtool } from './support/prometheus-tools.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { idOnShard } from './support/id-on-shard.js';
 
 const SHARDS = 2;
 const SEEDED = 24;
@@ -33,10 +33,6 @@ let cluster: ThrowawayCluster;
 let gateway: RunningGateway;
 let prometheus: PrometheusServer;
 let base = '';
-
-const idOnShard = (shardId: number, prefix: string, skip = 0) => {
-  for (let i = 0, found = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % SHARDS === shardId && found++ === skip) return `${prefix}-${i}`;
-};
 
 async function gql(
   query: string,
@@ -56,8 +52,8 @@ const create = (userId: string) =>
 /** Reads and writes on every shard, a refused duplicate, a scatter, and an operation refused before execution. */
 async function workload(): Promise<void> {
   for (let shard = 0; shard < SHARDS; shard++) {
-    const seeded = idOnShard(shard, 'seed');
-    const fresh = idOnShard(shard, 'workload');
+    const seeded = idOnShard(shard, SHARDS, 'seed');
+    const fresh = idOnShard(shard, SHARDS, 'workload');
     expect((await create(fresh)).errors).toBeUndefined();
     expect((await create(fresh)).errors?.[0]?.extensions?.code).toBe('USER_ALREADY_EXISTS');
     expect(
@@ -159,14 +155,14 @@ describe('a real Prometheus over a real gateway', () => {
     ]);
   });
 
-  it('every metric that the rules, the dashboard and the README read is one the gateway exports', async () => {
+  it('every metric that the rules, the dashboard and docs/observability.md read is one the gateway exports', async () => {
     const exported = new Set(await prometheus.api<string[]>('/api/v1/label/__name__/values'));
     const read = new Set(
       [
         ...alertingRules().map((a) => a.expr),
         ...recordingRules().map((r) => r.expr),
         ...dashboardTargets().map((t) => t.expr),
-        ...readmePromql().map((e) => e.expr),
+        ...docsPromql().map((e) => e.expr),
       ].flatMap(metricNamesIn),
     );
     expect(read.size).toBeGreaterThan(10);
@@ -174,7 +170,7 @@ describe('a real Prometheus over a real gateway', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('stopping a replica makes ShardgateNodeDown pending for it, and then every README example returns data', async () => {
+  it('stopping a replica makes ShardgateNodeDown pending for it, and then every example of docs/observability.md returns data', async () => {
     const replica = gateway.shards.manager.shard(1).replicas[0]!;
     const nodeAlerts = async () =>
       (await prometheus.alerts()).filter((a) => ['ShardgateNodeDown', 'ShardgateShardWithoutPrimary'].includes(a.labels.alertname ?? ''));
@@ -205,9 +201,9 @@ describe('a real Prometheus over a real gateway', () => {
     expect(alert?.annotations.summary).toBe(`Shard 1: replica ${replica.address} is down`);
     expect(alert?.annotations.runbook_url).toBe('docs/operations.md#shardgatenodedown');
 
-    // The README's examples, one of which lists the nodes that are down.
-    const examples = readmePromql();
-    await expectEachReturnsData(examples.map((e) => ({ name: `README: ${e.comment}`, promql: e.expr })));
+    // The examples of docs/observability.md, one of which lists the nodes that are down.
+    const examples = docsPromql();
+    await expectEachReturnsData(examples.map((e) => ({ name: `docs/observability.md: ${e.comment}`, promql: e.expr })));
     const down = await prometheus.query('shardgate_node_up == 0');
     expect(down.map((s) => s.metric.address)).toEqual([replica.address]);
   });

@@ -18,6 +18,7 @@ import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { startReshardLoad, type ReshardLoad } from './support/reshard-load.js';
 import { startThrowawayCluster, type ThrowawayCluster as TestCluster } from '../testkit/throwaway-cluster.js';
+import { directQuery } from '../testkit/pg-session.js';
 
 const USERS = 2000;
 
@@ -31,15 +32,8 @@ interface Primary {
 type TopologyDoc = { shards: { shardId: number; primary: Primary; replicas: Primary[] }[] };
 
 /** One statement on a primary, as a plain session ("behind the tool's back" when it writes). */
-async function sql<R extends object = Record<string, unknown>>(node: Primary, text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ host: node.host, port: node.port, user: node.user, database: node.dbname });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
+function sql<R extends object = Record<string, unknown>>(node: Primary, text: string, params: unknown[] = []): Promise<R[]> {
+  return directQuery<R & pg.QueryResultRow>(node, text, params);
 }
 
 /** Every user of every database, with the database's index. */

@@ -5,12 +5,15 @@ import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
 import { openShards, type Shards } from '../src/server/open-shards.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { migrateAll } from '../src/repository/migrations.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of this file's cluster. */
+const SHARDS = 2;
 
 // Roles read from PostgreSQL itself, on real nodes: a node of another
 // cluster listed by mistake, and two standbys promoted at once (two
@@ -19,7 +22,7 @@ let cluster: ThrowawayCluster;
 let topology: Topology;
 
 beforeAll(async () => {
-  cluster = await startThrowawayCluster({ shards: 2, replicas: 2, name: 'roles' });
+  cluster = await startThrowawayCluster({ shards: SHARDS, replicas: 2, name: 'roles' });
   topology = cluster.topology;
 });
 afterAll(async () => {
@@ -57,10 +60,6 @@ async function open(t: Topology, failover = { bufferMs: 500, bufferMax: 100 }) {
   return { shards, app, gql, roles, recorder, lines, close: async () => (await app.dispose(), await shards.close()) };
 }
 
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 2 === shardId) return `${prefix}-${i}`;
-};
-
 describe('observed roles on real nodes', () => {
   it('a node of another PostgreSQL system listed in a shard serves nothing, and is logged as an error', async () => {
     // Shard 1's first replica, listed by mistake as a third replica of shard 0.
@@ -75,7 +74,7 @@ describe('observed roles on real nodes', () => {
       expect(gw.shards.manager.exclusionOf(node)).toBe('foreign-system');
       expect(gw.lines.filter((l) => l.level === 50 && l.node === node.address && l.reason === 'foreign-system')).toHaveLength(1);
       gw.recorder.reset();
-      const userId = idOnShard(0, 'f');
+      const userId = idOnShard(0, SHARDS, 'f');
       expect(
         (await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "F", email: "f@x.io"}) { userId } }`)).errors,
       ).toBeUndefined();
@@ -119,7 +118,7 @@ describe('observed roles on real nodes', () => {
       expect(manager.shard(0).nodes.map((n) => manager.roleOf(n))).toEqual(['fenced', 'fenced', 'fenced']);
 
       gw.recorder.reset();
-      const userId = idOnShard(0, 'sb');
+      const userId = idOnShard(0, SHARDS, 'sb');
       const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
       expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
       const strong = await gw.gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
@@ -136,7 +135,7 @@ describe('observed roles on real nodes', () => {
       ]);
       // The other shard never noticed.
       const other = await gw.gql(
-        `mutation { createUser(input: {userId: "${idOnShard(1, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
+        `mutation { createUser(input: {userId: "${idOnShard(1, SHARDS, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
       );
       expect(other.errors).toBeUndefined();
 

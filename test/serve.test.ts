@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { findFreePortRange } from '../testkit/free-port-range.js';
 import { gatewayConnections } from './support/gateway-connections.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
+import { directQuery } from '../testkit/pg-session.js';
 
 describe('shardgate serve (a real process)', () => {
   it('serves, then on SIGTERM finishes in-flight requests, closes every pool and exits 0', async () => {
@@ -139,11 +139,10 @@ describe('shardgate serve: SIGTERM under load on keep-alive connections', () => 
       // Every acknowledged write is stored; nothing refused or unanswered was started after the drain began.
       const stored = new Set<string>();
       for (const shard of topology.shards) {
-        const client = new pg.Client({ host: shard.primary.host, port: shard.primary.port, user: shard.primary.user, database: db.dbname });
-        client.on('error', () => {});
-        await client.connect();
-        const { rows } = await client.query<{ user_id: string }>(`SELECT user_id FROM users WHERE user_id LIKE 'drain-%'`);
-        await client.end();
+        const rows = await directQuery<{ user_id: string }>(
+          { ...shard.primary, dbname: db.dbname },
+          `SELECT user_id FROM users WHERE user_id LIKE 'drain-%'`,
+        );
         for (const r of rows) stored.add(r.user_id);
       }
       for (const a of answers.filter((x) => x.status === 200)) expect(stored.has(a.userId), a.userId).toBe(true);

@@ -3,9 +3,12 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type Rea
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { SELECT_USERS_BY_IDS } from '../src/repository/user-statements.js';
-import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
+import { idOnShard } from './support/id-on-shard.js';
+
+/** Shards of the shared test cluster (test/global-setup.ts). */
+const SHARDS = 3;
 
 // The gateway gets this provider's tracer injected. Registering it (once for this
 // file; vitest runs each file in its own worker) installs the AsyncLocalStorage
@@ -15,10 +18,6 @@ const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcess
 provider.register();
 
 let fx: GatewayFixture;
-
-const idOnShard = (shardId: number, prefix: string) => {
-  for (let i = 0; ; i++) if (fnv1a32(`${prefix}-${i}`) % 3 === shardId) return `${prefix}-${i}`;
-};
 
 beforeAll(async () => {
   const db = await useSharedDatabase('tracing');
@@ -125,8 +124,8 @@ describe('spans per GraphQL operation and per shard statement', () => {
     }
   });
 
-  it('a mutation: the INSERT on the primary of fnv1a32(userId) % 3', async () => {
-    const userId = idOnShard(1, 'traced');
+  it("a mutation: the INSERT on the primary of the user's shard", async () => {
+    const userId = idOnShard(1, SHARDS, 'traced');
     const r = await fx.gql('mutation Create($id: ID!) { createUser(input: {userId: $id, name: "T", email: "t@example.com"}) { userId } }', {
       id: userId,
     });
@@ -154,7 +153,7 @@ describe('spans per GraphQL operation and per shard statement', () => {
   });
 
   it('a refused statement: ERROR status with the SQLSTATE, and no value or message in the span', async () => {
-    const userId = idOnShard(2, 'dupe-traced');
+    const userId = idOnShard(2, SHARDS, 'dupe-traced');
     const create = `mutation Dupe { createUser(input: {userId: "${userId}", name: "D", email: "d@example.com"}) { userId } }`;
     await fx.gql(create);
     exporter.reset();

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { NodeConfig } from '../src/config/topology.js';
+import { withDirectSession } from './pg-session.js';
 
 const UNDEFINED_TABLE = '42P01';
 
@@ -24,20 +25,6 @@ export async function waitForReplicaRows(node: NodeConfig, rows: number, timeout
 }
 
 /** One short-lived connection to `node`, around the gateway. */
-export async function withClient<T>(node: NodeConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
-    host: node.host,
-    port: node.port,
-    user: node.user,
-    password: node.password || undefined,
-    database: node.dbname,
-  });
-  // A node stopped under a connection (cleanup after a failure) must not crash the caller.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+export function withClient<T>(node: NodeConfig, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withDirectSession(node, fn);
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { killClusterSync } from '../cluster/kill-cluster-sync.js';
 import { clusterDown, clusterUp } from '../cluster/local-cluster.js';
+import { loadCommandEnv } from '../config/command-env.js';
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
@@ -51,17 +52,20 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   const dir = resolve((values.dir as string | undefined) ?? '.shardgate');
-  const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
+  const env = loadCommandEnv();
+  const port = intFlag((values.port as string | undefined) ?? env.port, 'port', 4000, 0, 65535);
   const basePort = intFlag(values['base-port'] as string | undefined, 'base-port', 54320, 1024, 65000);
   const shardCount = intFlag(values.shards as string | undefined, 'shards', 3, 1, 64);
   const replicas = intFlag(values.replicas as string | undefined, 'replicas', 1, 0, 8);
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const logger = createLogger(env.logLevel ?? 'warn');
   // A fatal error must not leave the cluster this command started running.
-  surviveStrayErrors(logger, (code) => {
-    killClusterSync(dir);
-    process.exit(code);
+  surviveStrayErrors(logger, {
+    exit: (code) => {
+      killClusterSync(dir);
+      process.exit(code);
+    },
   });
 
   // Ctrl-C during boot must still stop what was started.

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './cli-io.js';
+import { loadCommandEnv, type CommandEnv } from '../config/command-env.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -38,8 +39,8 @@ export function intFlag(value: string | undefined, name: string, fallback: numbe
 }
 
 /** The topology file: --config, else SHARDGATE_CONFIG. */
-export function configPath(flag: string | undefined, command: string): string {
-  const path = flag ?? process.env.SHARDGATE_CONFIG;
+export function configPath(flag: string | undefined, command: string, env: CommandEnv = loadCommandEnv()): string {
+  const path = flag ?? env.configPath;
   if (!path) throw new UsageError(`${command}: --config F (or SHARDGATE_CONFIG) is required`);
   return path;
 }

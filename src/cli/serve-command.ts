@@ -1,3 +1,4 @@
+import { loadCommandEnv } from '../config/command-env.js';
 import { loadGatewayOptions } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
@@ -30,10 +31,10 @@ SHARDGATE_HEALTH_TIMEOUT_MS, SHARDGATE_HEALTH_FAILURES_TO_EJECT,
 SHARDGATE_MAX_REPLICA_LAG_SECONDS, SHARDGATE_POOL_QUEUE_MAX, SHARDGATE_FAILOVER_BUFFER_MS
 (default 10000, 0 = off), SHARDGATE_FAILOVER_BUFFER_MAX (default 1000), LOG_LEVEL.
 
-Deadlines and read-your-writes (environment; see README "Deadlines"):
+Deadlines and read-your-writes (environment; see docs/consistency.md):
 SHARDGATE_REQUEST_TIMEOUT_MS (10000), SHARDGATE_CONSISTENCY_WAIT_MS (50).
 
-Request safety (environment; see README "Request safety"):
+Request safety (environment; see docs/request-safety.md):
 SHARDGATE_MAX_DEPTH (8), SHARDGATE_MAX_ALIASES (30), SHARDGATE_MAX_TOKENS (2000),
 SHARDGATE_MAX_STATEMENTS (64), SHARDGATE_MAX_REPRESENTATIONS (10000),
 SHARDGATE_MAX_BODY_BYTES (262144), SHARDGATE_CORS_ORIGINS, SHARDGATE_INTROSPECTION,
@@ -43,7 +44,7 @@ Tracing (OpenTelemetry, off unless an exporter is configured):
   OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318), or
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_TRACES_EXPORTER=otlp|console;
   OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf (default) or http/json;
-  OTEL_SERVICE_NAME (default shardgate), OTEL_TRACES_SAMPLER. See README.`;
+  OTEL_SERVICE_NAME (default shardgate), OTEL_TRACES_SAMPLER. See docs/observability.md.`;
 
 export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'serve');
@@ -51,12 +52,13 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
     io.out(SERVE_HELP);
     return 0;
   }
-  const port = intFlag((values.port as string | undefined) ?? process.env.PORT, 'port', 4000, 0, 65535);
-  const host = (values.host as string | undefined) ?? process.env.HOST ?? '0.0.0.0';
-  const topologyPath = configPath(values.config as string | undefined, 'serve');
+  const env = loadCommandEnv();
+  const port = intFlag((values.port as string | undefined) ?? env.port, 'port', 4000, 0, 65535);
+  const host = (values.host as string | undefined) ?? env.host ?? '0.0.0.0';
+  const topologyPath = configPath(values.config as string | undefined, 'serve', env);
   const topology = loadTopologyFile(topologyPath);
   const options = loadGatewayOptions();
-  const logger = createLogger();
+  const logger = createLogger(env.logLevel ?? 'info');
   surviveStrayErrors(logger);
   const tracing = await startTracing();
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');

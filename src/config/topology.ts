@@ -1,9 +1,10 @@
 /**
  * The shard topology: which PostgreSQL nodes make up each shard, in the shape
- * of the topology file (README, "Topology file").
+ * of the topology file (docs/configuration.md).
  *
- * It is static: loaded once at start-up, the shard count fixed for the whole
- * life of the process (changing it re-maps every user, see src/sharding).
+ * A value, loaded at start-up. Nodes may change while serving (SIGHUP reloads
+ * the file); the shard count changes only when a gateway adopts a layout
+ * recorded by `shardgate reshard`, since a new count re-maps almost every user.
  */
 export interface NodeConfig {
   readonly host: string;

@@ -6,7 +6,7 @@ import type { GatewayContext } from './context.js';
 /**
  * The Pothos builder. It defines no types: each type lives in its own file
  * under schema/, with the queries and mutations that return it.
- * Fields are non-null unless they say otherwise, as in the contract's SDL.
+ * Fields are non-null unless they say otherwise, as in the published SDL (schema/schema.graphql).
  */
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;

@@ -53,7 +53,7 @@ export const DB_SYSTEM_POSTGRESQL = DB_SYSTEM_NAME_VALUE_POSTGRESQL;
 /** The instrumentation scope of every span. */
 export const TRACER_NAME = 'shardgate';
 
-/** Metric names, part of the public contract: dashboards and alerts use them. Labels never carry user ids or query text. */
+/** Metric names, public: dashboards and alerts depend on them. Labels never carry user ids or query text. */
 export const Metric = {
   SHARD_QUERIES_TOTAL: 'shardgate_shard_queries_total',
   SHARD_QUERY_DURATION_SECONDS: 'shardgate_shard_query_duration_seconds',

@@ -1,25 +1,30 @@
+import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
-import { strayErrorHandlers } from './survive-stray-errors.js';
+import { surviveStrayErrors } from './survive-stray-errors.js';
 
+/** A stand-in for `process`: the test emits the stray errors and records the exit. */
 function setup() {
   const logger = { error: vi.fn(), fatal: vi.fn() };
+  const events = new EventEmitter();
   const exit = vi.fn();
-  return { logger, exit, ...strayErrorHandlers(logger as never, exit) };
+  const remove = surviveStrayErrors(logger, { events, exit });
+  return { logger, exit, events, remove };
 }
 
-describe('strayErrorHandlers', () => {
+describe('surviveStrayErrors', () => {
   it('keeps serving after an unhandled rejection, and logs it', () => {
-    const { logger, exit, onRejection } = setup();
-    onRejection(new Error('nobody awaited me'));
+    const { logger, exit, events } = setup();
+    events.emit('unhandledRejection', new Error('nobody awaited me'));
     expect(logger.error).toHaveBeenCalledOnce();
     expect(exit).not.toHaveBeenCalled();
   });
 
   it('keeps serving after an uncaught lost connection', () => {
-    const { logger, exit, onException } = setup();
-    onException(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'uncaughtException');
-    onException(
+    const { logger, exit, events } = setup();
+    events.emit('uncaughtException', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'uncaughtException');
+    events.emit(
+      'uncaughtException',
       Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' }),
       'uncaughtException',
     );
@@ -28,9 +33,18 @@ describe('strayErrorHandlers', () => {
   });
 
   it('exits with 1 on any other uncaught exception: a bug leaves state nobody can trust', () => {
-    const { logger, exit, onException } = setup();
-    onException(new TypeError('x is undefined'), 'uncaughtException');
+    const { logger, exit, events } = setup();
+    events.emit('uncaughtException', new TypeError('x is undefined'), 'uncaughtException');
     expect(logger.fatal).toHaveBeenCalledOnce();
     expect(exit).toHaveBeenCalledWith(1);
+  });
+
+  it('removes both handlers when asked', () => {
+    const { events, remove } = setup();
+    expect(events.listenerCount('unhandledRejection')).toBe(1);
+    expect(events.listenerCount('uncaughtException')).toBe(1);
+    remove();
+    expect(events.listenerCount('unhandledRejection')).toBe(0);
+    expect(events.listenerCount('uncaughtException')).toBe(0);
   });
 });

@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
 import { isConnectionLoss } from '../repository/classify-error.js';
 
+/** Where stray errors arrive and how to leave: the running process unless a caller passes its own. */
+export interface StrayErrorWiring {
+  /** Emits 'unhandledRejection' and 'uncaughtException'. */
+  readonly events?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+  /** Ends the process; the dev command stops its cluster first. */
+  readonly exit?: (code: number) => void;
+}
+
 /**
  * The process's last resort, for a gateway that must keep serving every
  * shard when one connection misbehaves. Every pg client already has its own
@@ -16,18 +24,10 @@ import { isConnectionLoss } from '../repository/classify-error.js';
  *   supervisor to restart it, rather than serve from a state nobody can trust.
  * Returns a function that removes the handlers.
  */
-export function surviveStrayErrors(logger: Logger, exit: (code: number) => void = (code) => process.exit(code)): () => void {
-  const { onRejection, onException } = strayErrorHandlers(logger, exit);
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
-  return () => {
-    process.off('unhandledRejection', onRejection);
-    process.off('uncaughtException', onException);
-  };
-}
-
-/** The two handlers `surviveStrayErrors` installs, apart from the process (for tests). */
-export function strayErrorHandlers(logger: Pick<Logger, 'error' | 'fatal'>, exit: (code: number) => void) {
+export function surviveStrayErrors(
+  logger: Pick<Logger, 'error' | 'fatal'>,
+  { events = process, exit = (code) => process.exit(code) }: StrayErrorWiring = {},
+): () => void {
   const onRejection = (reason: unknown) => {
     logger.error({ err: reason }, 'unhandled promise rejection; still serving');
   };
@@ -39,5 +39,10 @@ export function strayErrorHandlers(logger: Pick<Logger, 'error' | 'fatal'>, exit
     logger.fatal({ err, origin }, 'uncaught exception; exiting');
     exit(1);
   };
-  return { onRejection, onException };
+  events.on('unhandledRejection', onRejection);
+  events.on('uncaughtException', onException);
+  return () => {
+    events.off('unhandledRejection', onRejection);
+    events.off('uncaughtException', onException);
+  };
 }

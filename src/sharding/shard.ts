@@ -34,7 +34,7 @@ export interface ShardNode {
   readonly config: NodeConfig;
 }
 
-/** A shard as configured: the file's primary and replicas. Who is primary now is the ShardManager's to say. */
+/** A shard as the topology file configures it: the file's primary and replicas. Who is primary now is the ShardManager's to say. */
 export interface Shard {
   readonly id: number;
   /** The node the file names as primary. */

@@ -85,15 +85,8 @@ export async function openGatewayFixture(
   };
 }
 
-/** Polls `check` until it returns true (replication is asynchronous). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// Replication is asynchronous: the tests that use a fixture wait on conditions.
+export { eventually } from '../../testkit/eventually.js';
 
 /** A real gateway listening on a free 127.0.0.1 port, with test options and silent logs. */
 export async function startTestGateway(

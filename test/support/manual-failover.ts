@@ -1,9 +1,9 @@
 import { dirname } from 'node:path';
-import pg from 'pg';
 import { requireClusterSpec } from '../../src/cluster/cluster-files.js';
 import { nodeOf, type ClusterNode } from '../../src/cluster/cluster-layout.js';
 import { findPgBinaries } from '../../src/cluster/find-pg-binaries.js';
 import { runProgram } from '../../src/cluster/run-program.js';
+import { withDirectSession } from '../../testkit/pg-session.js';
 
 /*
  * What an operator (or an orchestrator) does to a shard by hand, for the
@@ -35,16 +35,11 @@ export async function promoteNode(node: ClusterNode): Promise<void> {
 
 /** Runs statements as `postgres` on the node's `postgres` database (ALTER SYSTEM cannot run in a transaction: one by one). */
 export async function adminQuery<R extends object = Record<string, unknown>>(port: number, ...statements: string[]): Promise<R[]> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
+  return withDirectSession({ port }, async (client) => {
     let rows: R[] = [];
     for (const text of statements) rows = (await client.query<R>(text)).rows;
     return rows;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
 
 /** Every commit on the primary waits for a standby (what `cluster up --synchronous` sets up), then waits until one is `sync`. */

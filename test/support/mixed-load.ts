@@ -26,6 +26,8 @@ export interface MixedLoadOptions {
   readonly idPrefix: string;
   /** A request that takes longer than this is a transport failure. @default 20000 */
   readonly requestTimeoutMs?: number;
+  /** Chooses each request and the user it names (a seeded source makes the choices reproducible). @default Math.random */
+  readonly random?: () => number;
 }
 
 export interface MixedLoad {
@@ -74,11 +76,12 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
     }
   };
 
-  const pick = () => acknowledged[Math.floor(Math.random() * acknowledged.length)]!;
+  const random = opts.random ?? Math.random;
+  const pick = () => acknowledged[Math.floor(random() * acknowledged.length)]!;
 
   const client = async () => {
     while (running) {
-      const roll = Math.random();
+      const roll = random();
       if (roll < 0.35 || acknowledged.length < 10) {
         const userId = `${opts.idPrefix}-${seq++}`;
         const result = await send(

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 
 /*
  * The monitoring files that the project ships, read as the tests need them:
- * the README's PromQL examples, the Prometheus rules, the Grafana dashboard.
+ * the PromQL examples of docs/observability.md, the Prometheus rules, the Grafana dashboard.
  */
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,18 +41,18 @@ export function alertingRules(): AlertingRule[] {
 }
 
 /**
- * The expressions of the README's ```promql blocks. Each is introduced by its
+ * The expressions of the ```promql blocks of docs/observability.md (the metrics page). Each is introduced by its
  * own `#` comment line; the lines up to the next comment or blank line are
  * one expression (a long one may span several lines).
  */
-export function readmePromql(readme = readFileSync(at('README.md'), 'utf8')): { comment: string; expr: string }[] {
+export function docsPromql(page = readFileSync(at('docs/observability.md'), 'utf8')): { comment: string; expr: string }[] {
   const examples: { comment: string; expr: string }[] = [];
-  for (const block of readme.matchAll(/^```promql\n([\s\S]*?)^```$/gm)) {
+  for (const block of page.matchAll(/^```promql\n([\s\S]*?)^```$/gm)) {
     let comment: string | undefined;
     let lines: string[] = [];
     const flush = () => {
       if (lines.length === 0) return;
-      if (comment === undefined) throw new Error(`README: a PromQL example without a comment before it: ${lines.join(' ')}`);
+      if (comment === undefined) throw new Error(`docs/observability.md: a PromQL example without a comment before it: ${lines.join(' ')}`);
       examples.push({ comment, expr: lines.map((l) => l.trim()).join(' ') });
       lines = [];
       comment = undefined;
