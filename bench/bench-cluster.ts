@@ -1,7 +1,7 @@
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import { migrateAll } from '../src/repository/migrations.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import type { ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { waitForReplicaRows, withClient } from '../testkit/wait-for-replica-rows.js';
 

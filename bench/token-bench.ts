@@ -5,7 +5,7 @@ import { migrateAll } from '../src/repository/migrations.js';
 import { createRequestScope } from '../src/repository/request-scope.js';
 import type { StatementEvent, StatementObserver } from '../src/repository/statement-observer.js';
 import { createApp, type App } from '../src/server/create-app.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { ConsistencySession } from '../src/sharding/consistency-session.js';
 import { startThrowawayCluster } from '../testkit/throwaway-cluster.js';
 

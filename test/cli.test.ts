@@ -76,7 +76,7 @@ describe('shardgate CLI', () => {
     const first = shardgate('migrate', '--config', db.topologyPath);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(
-      /^shard 0: applied version\(s\) 1, 2, 3\nshard 1: applied version\(s\) 1, 2, 3\nshard 2: applied version\(s\) 1, 2, 3\n/,
+      /^shard 0: applied version\(s\) 1, 2, 3, 4\nshard 1: applied version\(s\) 1, 2, 3, 4\nshard 2: applied version\(s\) 1, 2, 3, 4\n/,
     );
     expect(first.out).toContain('email lookup: 0 row(s) added\n');
     const again = shardgate('migrate', '--config', db.topologyPath);

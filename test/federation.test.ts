@@ -130,13 +130,28 @@ describe('the subgraph protocol, straight to shardgate', () => {
     expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', shardId: fnv1a32('42') % 3, batchSize: 1 }]);
   });
 
-  it('a representation of a type that is not an entity here is refused without crashing', async () => {
-    const r = await fx.gql(ENTITIES, { reps: [{ __typename: 'Order', id: '1' }] });
+  it('a missing, unknown or non-entity __typename is BAD_USER_INPUT naming representations[i].__typename; the others resolve', async () => {
+    fx.recorder.reset();
+    const reps = [
+      { __typename: 'Order', id: '1' },
+      { userId: 'user-1' },
+      { __typename: 'Shard', id: 0 },
+      { __typename: 7, userId: 'user-1' },
+      user('user-5'),
+      { __typename: 'user', userId: 'user-1' },
+    ];
+    const r = await fx.gql(ENTITIES, { reps });
     expect(r.status).toBe(200);
-    expect(r.data).toBeNull();
-    expect(r.errors).toHaveLength(1);
-    // Masked: @apollo/subgraph throws a plain Error for it.
-    expect(r.errors![0]!.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(r.data._entities.map((u: { userId: string } | null) => u?.userId ?? null)).toEqual([null, null, null, null, 'user-5', null]);
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.field])).toEqual(
+      [0, 1, 2, 3, 5].map((i) => [['_entities', i], 'BAD_USER_INPUT', `representations[${i}].__typename`]),
+    );
+    expect(r.errors![0]!.message).toBe('representations[0].__typename: "Order" is not an entity here; expected one of: User');
+    // Only the valid representation is looked up.
+    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', batchSize: 1 }]);
+    const alone = await fx.gql(ENTITIES, { reps: [{ __typename: 'Shard', id: 0 }] });
+    expect(alone.data).toEqual({ _entities: [null] });
+    expect(alone.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect((await fx.gql('{ user(userId: "user-1") { userId } }')).data.user).toEqual({ userId: 'user-1' });
   });
 });

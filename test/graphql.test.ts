@@ -4,7 +4,7 @@ import { loadTopologyFile } from '../src/config/load-topology.js';
 import { compareSortKeys } from '../src/graphql/pagination/compare-sort-keys.js';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { createApp } from '../src/server/create-app.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';

@@ -25,8 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   server: ['graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
   // The local development cluster: a launcher beside the gateway, not under it.
   cluster: ['sharding', 'config', 'util'],
-  // `shardgate reshard`: a workflow over the door, opening shards as a gateway does.
-  reshard: ['server', 'repository', 'sharding', 'config', 'util'],
+  // `shardgate reshard`: a workflow over the door, opening shards as a gateway does (openShards is the repository's), never the server.
+  reshard: ['repository', 'sharding', 'config', 'util'],
   cli: ['reshard', 'server', 'cluster', 'graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
 };
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTopologyFile } from '../src/config/load-topology.js';
 import { migrateAll } from '../src/repository/migrations.js';
 import { createApp, type App } from '../src/server/create-app.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { postJson, send } from './support/hostile-client.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';

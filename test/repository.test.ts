@@ -213,7 +213,7 @@ describe('UserRepository', () => {
   });
 
   it('a shard whose nodes cannot be reached is SHARD_UNAVAILABLE, quickly (writes after the failover buffer)', async () => {
-    const { openShards } = await import('../src/server/open-shards.js');
+    const { openShards } = await import('../src/repository/open-shards.js');
     const { testGatewayOptions } = await import('./support/gateway-fixture.js');
     const dead = { host: '127.0.0.1', port: 1, user: 'postgres', password: '', dbname: 'x' };
     const deadReplica = { ...dead, port: 2 };

@@ -102,6 +102,18 @@ const CASES: { name: string; payload: () => unknown; status: number; code?: stri
     code: 'OPERATION_TOO_COMPLEX',
   },
   {
+    name: 'shards { 29 x userCount }',
+    payload: () => ({ query: `{ shards { ${aliases(29, 'userCount')} } }` }),
+    status: 400,
+    code: 'OPERATION_TOO_COMPLEX',
+  },
+  {
+    name: 'users(first: 1) { 29 x totalCount }',
+    payload: () => ({ query: `{ users(first: 1) { ${aliases(29, 'totalCount')} } }` }),
+    status: 400,
+    code: 'OPERATION_TOO_COMPLEX',
+  },
+  {
     name: 'usersByIds($ids: 500) x 20,000',
     payload: () => ({
       query: `query($ids: [ID!]!) { ${aliases(20_000, 'usersByIds(userIds: $ids) { userId }')} }`,

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { DEFAULT_OPERATION_LIMITS } from '../src/config/request-safety-options.js';
+import { estimateStatements } from '../src/graphql/limits/estimate-statements.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
 import { expectStillServing, postJson, type RawResponse } from './support/hostile-client.js';
@@ -48,7 +50,25 @@ function checkAnswer(r: RawResponse, sent: unknown): void {
   const statements = fx.recorder.of().length;
   expect(statements, where).toBeLessThanOrEqual(DEFAULT_OPERATION_LIMITS.maxStatements);
   if (r.status !== 200) expect(statements, `refused but sent SQL: ${where}`).toBe(0);
+  // The estimate never falls short of what execution sends, so the limit
+  // refuses before the first statement rather than the door mid-request.
+  const estimated = estimateOf(sent);
+  if (estimated !== null) expect(statements, `more statements than estimated (${estimated}): ${where}`).toBeLessThanOrEqual(estimated);
+  for (const e of r.body?.errors ?? []) {
+    if (e.extensions?.limit === 'statements') expect(statements, `stopped by the door, not refused before SQL: ${where}`).toBe(0);
+  }
   fx.recorder.reset();
+}
+
+/** The gateway's estimate for a sent `{ query, variables }`, or null when there is none to make. */
+function estimateOf(sent: unknown): number | null {
+  const payload = sent as { query?: unknown; variables?: Record<string, unknown> } | null;
+  if (typeof payload?.query !== 'string') return null;
+  try {
+    return estimateStatements(parse(payload.query), undefined, payload.variables, fx.shards.manager.shardCount).statements;
+  } catch {
+    return null;
+  }
 }
 
 /** Strings no argument accepts: a control character, a lone surrogate, or nothing. */
@@ -84,6 +104,15 @@ const rootField = fc.oneof(
     '_service { sdl }',
     'usersByIds(userIds: [$s, $s]) { userId }',
   ),
+  // Aliased counts: each alias is a count of its own.
+  fc
+    .tuple(fc.constantFrom('shards { %s }', 'users(first: 1) { %s }'), fc.integer({ min: 1, max: 30 }))
+    .map(([shape, n]) =>
+      shape.replace(
+        '%s',
+        Array.from({ length: n }, (_, i) => `c${i}: ${shape.startsWith('shards') ? 'userCount' : 'totalCount'}`).join(' '),
+      ),
+    ),
   fc.constantFrom(
     'user(userId: "x", consistency: STRONG) { userId }',
     '_entities(representations: [{__typename: "User", userId: $s}]) { ... on User { userId } }',
@@ -101,6 +130,7 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
   it('random queries: a code on every error, never a crash, at most 64 statements, none when refused', async () => {
     await fc.assert(
       fc.asyncProperty(queryDocument, async (payload) => {
+        fx.recorder.reset(); // a failed run (or its shrinking) leaves its statements behind
         checkAnswer(await postJson(fx.app, payload), payload);
       }),
       RUNS,
@@ -134,6 +164,7 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
       });
     await fc.assert(
       fc.asyncProperty(mutation, async (payload) => {
+        fx.recorder.reset();
         const r = await postJson(fx.app, payload);
         expect(fx.recorder.statements, JSON.stringify(payload)).toEqual([]);
         checkAnswer(r, payload);
@@ -161,7 +192,8 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
           { requiredKeys: [] },
         ),
         async (variables) => {
-          checkAnswer(await postJson(fx.app, { query, variables }), variables);
+          fx.recorder.reset();
+          checkAnswer(await postJson(fx.app, { query, variables }), { query, variables });
         },
       ),
       RUNS,
@@ -204,7 +236,8 @@ describe('fuzzed hostile requests (fast-check, seeded)', () => {
       fc.asyncProperty(
         fc.array(token, { maxLength: 60 }).map((t) => t.join(' ')),
         async (query) => {
-          checkAnswer(await postJson(fx.app, { query, variables: { s: 'x' } }), query);
+          fx.recorder.reset();
+          checkAnswer(await postJson(fx.app, { query, variables: { s: 'x' } }), { query, variables: { s: 'x' } });
         },
       ),
       RUNS,

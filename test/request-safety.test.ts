@@ -13,7 +13,7 @@ import { encodeUserCursor } from '../src/graphql/pagination/user-cursor.js';
 import { createRequestScope } from '../src/repository/request-scope.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { createApp } from '../src/server/create-app.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { expectRefused, expectStillServing, postJson, send, STILL_SERVING_QUERY } from './support/hostile-client.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
@@ -112,6 +112,32 @@ describe('limits before execution', () => {
     expect(fx.recorder.statements).toEqual([]);
   });
 
+  it('statements: every aliased count costs its own statements (shards { c0: userCount … }, users { t0: totalCount … })', async () => {
+    const counts = (n: number, field: string) => Array.from({ length: n }, (_, i) => `c${i}: ${field}`).join(' ');
+    const userCounts = await postJson(fx.app, { query: `{ shards { ${counts(22, 'userCount')} } }` }); // 22 x 3 = 66
+    await expectRefused(fx.app, fx.recorder, userCounts, {
+      status: 400,
+      code: 'OPERATION_TOO_COMPLEX',
+      extensions: { limit: 'statements', max: 64 },
+    });
+    const totals = await postJson(fx.app, { query: `{ users(first: 1) { ${counts(29, 'totalCount')} } }` }); // 3 + 29 x 3 = 90
+    await expectRefused(fx.app, fx.recorder, totals, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'statements' } });
+    const inFragments = await postJson(fx.app, {
+      query: `{ shards { ...A ...B } } fragment A on Shard { ${counts(11, 'userCount')} } fragment B on Shard { ${counts(11, 'userCount').replaceAll('c', 'd')} }`,
+    });
+    await expectRefused(fx.app, fx.recorder, inFragments, {
+      status: 400,
+      code: 'OPERATION_TOO_COMPLEX',
+      extensions: { limit: 'statements' },
+    });
+    // Within the limit they run, and send exactly what was estimated.
+    const fits = await postJson(fx.app, { query: `{ users(first: 1) { ${counts(10, 'totalCount')} } }` }); // 33
+    expect(fits.status).toBe(200);
+    expect(fits.body.data.users.c9).toBe(2000);
+    expect(fx.recorder.of().length).toBe(33);
+    fx.recorder.reset();
+  });
+
   it('id lookups of one consistency batch into at most one statement per shard: usersByIds(500 ids) x 30 aliases sends 3', async () => {
     const ids = Array.from({ length: 500 }, (_, i) => `user-${i}`);
     const r = await postJson(fx.app, {
@@ -171,26 +197,44 @@ describe('limits before execution', () => {
     await expectRefused(fx.app, fx.recorder, typenames, { status: 413 });
   });
 
-  it('5,000 nested inline fragments: refused by the token limit; with the limit lifted, the parser overflow is masked with a request id and logged once', async () => {
+  it('5,000 nested inline fragments: refused by the token limit; with the limit lifted, by the bracket scan before parsing', async () => {
     const nested = `{ ${'... { '.repeat(20_000)}__typename${' }'.repeat(20_000)} }`;
     const r = await postJson(fx.app, { query: nested });
-    await expectRefused(fx.app, fx.recorder, r, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'tokens' } });
+    await expectRefused(fx.app, fx.recorder, r, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'depth' } });
 
     const logged: any[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     const lifted = await openVariant({ limits: { maxTokens: 1_000_000 } }, { logger });
     try {
-      const overflow = await postJson(lifted.app, { query: nested }, { 'x-request-id': 'deep-1' });
-      expect(overflow.status, JSON.stringify(overflow.body)).toBe(500);
-      expect(overflow.body.errors).toEqual([
-        { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'deep-1' } },
-      ]);
-      expect(lifted.recorder.statements).toEqual([]);
-      expect(logged.filter((l) => JSON.stringify(l).includes('Maximum call stack'))).toHaveLength(1);
-      expect(logged[0].requestId).toBe('deep-1');
-      await expectStillServing(lifted.app, lifted.recorder);
+      const deep = await postJson(lifted.app, { query: nested }, { 'x-request-id': 'deep-1' });
+      await expectRefused(lifted.app, lifted.recorder, deep, {
+        status: 400,
+        code: 'OPERATION_TOO_COMPLEX',
+        extensions: { limit: 'depth' },
+      });
+      expect(logged).toEqual([]);
     } finally {
       await lifted.close();
+    }
+  });
+
+  it('nested list literals 1,999 and 5,000 deep: 400 OPERATION_TOO_COMPLEX every time, before the parser recurses; 128 still parse', async () => {
+    const logged: any[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    const fresh = await openVariant({}, { logger }); // a fresh gateway: nothing parsed or cached yet
+    try {
+      for (const n of [1999, 5000, 1999]) {
+        const query = `{ user(userId: ${'['.repeat(n)}"a"${']'.repeat(n)}) { userId } }`;
+        const r = await postJson(fresh.app, { query });
+        await expectRefused(fresh.app, fresh.recorder, r, { status: 400, code: 'OPERATION_TOO_COMPLEX', extensions: { limit: 'depth' } });
+      }
+      // At the nesting limit the parser runs, and validation answers for the type.
+      const fits = await postJson(fresh.app, { query: `{ user(userId: ${'['.repeat(126)}"a"${']'.repeat(126)}) { userId } }` });
+      expect(fits.status).toBe(400);
+      expect(fits.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(logged).toEqual([]);
+    } finally {
+      await fresh.close();
     }
   });
 
@@ -208,6 +252,37 @@ describe('limits before execution', () => {
   });
 });
 
+describe("bad headers are the client's mistake, not the server's", () => {
+  it('200 requests with a bad shardgate-timeout-ms or consistency token: BAD_USER_INPUT, no error-level line, no stack, one line per kind', async () => {
+    const logged: any[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    const variant = await openVariant({}, { logger });
+    try {
+      logged.length = 0;
+      for (let i = 0; i < 100; i++) {
+        const timeout = await postJson(variant.app, { query: '{ __typename }' }, { 'shardgate-timeout-ms': `soon-${i}` });
+        expect(timeout.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shardgate-timeout-ms' });
+        const token = await postJson(variant.app, { query: '{ __typename }' }, { 'shardgate-consistency-token': `forged-${i}` });
+        expect(token.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shardgate-consistency-token' });
+      }
+      expect(variant.recorder.statements).toEqual([]);
+      const text = logged.map((l) => JSON.stringify(l)).join('\n');
+      expect(
+        logged.filter((l) => l.level >= 40),
+        text.slice(0, 2000),
+      ).toEqual([]);
+      expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack
+      expect(text).not.toContain('"stack"');
+      // Within one window, each kind is logged once; the rest are counted.
+      const refused = logged.filter((l) => l.msg?.startsWith('request refused'));
+      expect(refused.map((l) => l.field).sort()).toEqual(['shardgate-consistency-token', 'shardgate-timeout-ms']);
+      expect(text.length).toBeLessThan(2000);
+    } finally {
+      await variant.close();
+    }
+  });
+});
+
 describe('CSRF and CORS', () => {
   const mutation = 'mutation { createUser(input: {userId: "csrf-victim", name: "Evil", email: "e@evil.example"}) { userId } }';
 
@@ -219,27 +294,70 @@ describe('CSRF and CORS', () => {
       headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ query: mutation }).toString(),
     });
-    await expectRefused(fx.app, fx.recorder, form, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, form, { status: 403, code: 'CSRF_PREVENTED' });
     const multipart = new FormData();
     multipart.set('operations', JSON.stringify({ query: mutation }));
     multipart.set('map', '{}');
-    await expectRefused(fx.app, fx.recorder, await send(fx.app, { method: 'POST', headers: evil, body: multipart }), { status: 403 });
+    await expectRefused(fx.app, fx.recorder, await send(fx.app, { method: 'POST', headers: evil, body: multipart }), {
+      status: 403,
+      code: 'CSRF_PREVENTED',
+    });
     const textPlain = await send(fx.app, {
       method: 'POST',
       headers: { ...evil, 'content-type': 'text/plain' },
       body: JSON.stringify({ query: mutation }),
     });
-    await expectRefused(fx.app, fx.recorder, textPlain, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, textPlain, { status: 403, code: 'CSRF_PREVENTED' });
     const get = await send(fx.app, {
       url: `http://gateway.test/graphql?query=${encodeURIComponent('{ users(first: 1) { totalCount } }')}`,
       headers: evil,
     });
-    await expectRefused(fx.app, fx.recorder, get, { status: 403 });
+    await expectRefused(fx.app, fx.recorder, get, { status: 403, code: 'CSRF_PREVENTED' });
     const getMutation = await send(fx.app, {
       url: `http://gateway.test/graphql?query=${encodeURIComponent(mutation)}`,
       headers: { 'x-graphql-yoga-csrf': '1' },
     });
     await expectRefused(fx.app, fx.recorder, getMutation, { status: 405 });
+    expect(await totalUsers()).toBe(before);
+  });
+
+  it('a body or query string that is not valid UTF-8 (overlong C0 80, latin1, a stray byte) is 400 BAD_REQUEST and runs nothing', async () => {
+    const before = await totalUsers();
+    const around = (bytes: number[]) =>
+      Buffer.concat([
+        Buffer.from('{"query":"mutation { createUser(input: {userId: \\"utf8-'),
+        Buffer.from(bytes),
+        Buffer.from('\\", name: \\"N\\", email: \\"u@x.io\\"}) { userId } }"}'),
+      ]);
+    expect(around([0x61]).toString()).toContain('userId: \\"utf8-a\\"');
+    for (const bytes of [[0xc0, 0x80], [0xe9], [0xff], [0xed, 0xa0, 0x80]]) {
+      const r = await send(fx.app, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/graphql-response+json' },
+        body: around(bytes),
+      });
+      await expectRefused(fx.app, fx.recorder, r, { status: 400, code: 'BAD_REQUEST' });
+      expect(r.body.errors[0].message).toBe('The request body is not valid UTF-8.');
+    }
+    const latin1Graphql = await send(fx.app, {
+      method: 'POST',
+      headers: { 'content-type': 'application/graphql', accept: 'application/graphql-response+json' },
+      body: Buffer.from('{ user(userId: "caf\xe9") { userId } }', 'latin1'),
+    });
+    await expectRefused(fx.app, fx.recorder, latin1Graphql, { status: 400, code: 'BAD_REQUEST' });
+    const get = await send(fx.app, {
+      url: 'http://gateway.test/graphql?query=%7B%20user(userId%3A%20%22a%C0%80%22)%20%7B%20userId%20%7D%20%7D',
+      headers: { 'apollo-require-preflight': 'true', accept: 'application/graphql-response+json' },
+    });
+    await expectRefused(fx.app, fx.recorder, get, { status: 400, code: 'BAD_REQUEST' });
+    // Well-formed UTF-8 still runs, multi-byte characters included.
+    const ok = await send(fx.app, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ query: '{ user(userId: "café-😀") { userId } }' }), 'utf8'),
+    });
+    expect(ok.body).toEqual({ data: { user: null } });
+    fx.recorder.reset();
     expect(await totalUsers()).toBe(before);
   });
 
@@ -364,6 +482,8 @@ describe('every input validated before SQL', () => {
     ['a lone low surrogate in name', { userId: 'low-sur', name: 'x\udc00', email: 'n@x.io' }, 'input.name'],
     ['a blank userId', { userId: '   ', name: 'N', email: 'n@x.io' }, 'input.userId'],
     ['a tab in name', { userId: 'tab-name', name: 'a\tb', email: 'n@x.io' }, 'input.name'],
+    ['a zero-width space in userId', { userId: 'admin\u200b', name: 'N', email: 'n@x.io' }, 'input.userId'],
+    ['a bidi override in userId', { userId: 'user-\u202e1', name: 'N', email: 'n@x.io' }, 'input.userId'],
   ];
   for (const [what, input, field] of cases) {
     it(`${what}: BAD_USER_INPUT naming ${field}, nothing written`, async () => {
@@ -373,6 +493,25 @@ describe('every input validated before SQL', () => {
       expect(await totalUsers()).toBe(before);
     });
   }
+
+  it('format characters in ids are refused wherever an id is named; names keep them', async () => {
+    const lookups = [
+      { query: '{ user(userId: "admin\u200b") { userId } }', field: 'userId' },
+      { query: '{ usersByIds(userIds: ["user-1", "user-\u202e2"]) { userId } }', field: 'userIds' },
+      { query: 'mutation { deleteUser(userId: "user-1\ufeff") }', field: 'userId' },
+      { query: 'mutation { updateUser(userId: "user-\u20601", input: {name: "x"}) { userId } }', field: 'userId' },
+    ];
+    for (const { query, field } of lookups) {
+      const r = await postJson(fx.app, { query });
+      await expectRefused(fx.app, fx.recorder, r, { status: 200, code: 'BAD_USER_INPUT', extensions: { field } });
+    }
+    const named = await postJson(fx.app, {
+      query: create,
+      variables: { i: { userId: 'zwj-name', name: 'A\u200dB \u202eC', email: 'z@x.io' } },
+    });
+    fx.recorder.reset();
+    expect(named.body.data).toEqual({ createUser: { userId: 'zwj-name' } });
+  });
 
   it('a well-formed surrogate pair is fine', async () => {
     const r = await postJson(fx.app, { query: create, variables: { i: { userId: 'emoji-😀', name: '😀', email: 'e@x.io' } } });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -12,7 +12,7 @@ import { loadTopologyFile } from '../src/config/load-topology.js';
 import { readTopologyDocument, recordableTopology } from '../src/config/recorded-topology.js';
 import { migrateAll } from '../src/repository/migrations.js';
 import { runReshard, type ReshardResult } from '../src/reshard/run-reshard.js';
-import { openShards } from '../src/server/open-shards.js';
+import { openShards } from '../src/repository/open-shards.js';
 import { startGateway, type RunningGateway } from '../src/server/start-gateway.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
@@ -36,32 +36,72 @@ function sql<R extends object = Record<string, unknown>>(node: Primary, text: st
   return directQuery<R & pg.QueryResultRow>(node, text, params);
 }
 
+/** What a database holds of resharding: its objects, and the rows of job, layout and guard. */
+async function reshardState(node: Primary): Promise<{ objects: number; jobs?: number; layouts?: number; guards?: number }> {
+  const [{ n }] = (await sql<{ n: number }>(
+    node,
+    "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'shardgate_layout%' OR relname LIKE 'shardgate_reshard%'",
+  )) as [{ n: number }];
+  if (n === 0) return { objects: 0 };
+  const count = async (table: string) => (await sql<{ n: number }>(node, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+  return {
+    objects: n,
+    jobs: await count('shardgate_reshard'),
+    layouts: await count('shardgate_layout'),
+    guards: await count('shardgate_layout_guard'),
+  };
+}
+
 /** Every user of every database, with the database's index. */
 async function usersByDatabase(primaries: readonly Primary[]): Promise<{ db: number; userId: string; name: string }[]> {
   const all = await Promise.all(primaries.map((p) => sql<{ user_id: string; name: string }>(p, 'SELECT user_id, name FROM users')));
   return all.flatMap((rows, db) => rows.map((r) => ({ db, userId: r.user_id, name: r.name })));
 }
 
-/** `shardgate reshard` as a child process; resolves when it exits. `onLine` may kill it. */
-function runCli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string[]; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ['bin/shardgate.js', 'reshard', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    let err = '';
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        out.push(line);
-        onLine?.(line, child);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, out, err }));
-  });
+interface CliRun {
+  readonly child: ReturnType<typeof spawn>;
+  /** Lines printed so far. */
+  readonly out: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string[]; err: string }>;
 }
+
+/** Children still running when a test ends are killed (by pid) in afterAll. */
+const children = new Set<ReturnType<typeof spawn>>();
+
+/** `shardgate reshard` as a child process. `onLine` may kill it. */
+function spawnCli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): CliRun {
+  const child = spawn(process.execPath, ['bin/shardgate.js', 'reshard', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const out: string[] = [];
+  let err = '';
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      out.push(line);
+      onLine?.(line, child);
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string[]; err: string }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal, out, err });
+    }),
+  );
+  return { child, out, exited };
+}
+
+/** `shardgate reshard` as a child process; resolves when it exits. */
+function runCli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void) {
+  return spawnCli(args, onLine).exited;
+}
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 async function seed(topologyPath: string): Promise<string[]> {
   const shards = openShards(loadTopologyFile(topologyPath), testGatewayOptions());
@@ -74,7 +114,7 @@ async function seed(topologyPath: string): Promise<string[]> {
   return Array.from({ length: USERS }, (_, i) => demoUser(i + 1).userId);
 }
 
-function inProcess(from: string, to: string, extra: { beforeVerify?: () => Promise<void>; log?: string[] } = {}): Promise<ReshardResult> {
+function inProcess(from: string, to: string, extra: { log?: string[] } = {}): Promise<ReshardResult> {
   return runReshard({
     from: loadTopologyFile(from),
     to: loadTopologyFile(to),
@@ -84,7 +124,6 @@ function inProcess(from: string, to: string, extra: { beforeVerify?: () => Promi
     log: (line) => extra.log?.push(line),
     batchSize: 200,
     cleanupDelayMs: 1000,
-    ...(extra.beforeVerify ? { beforeVerify: extra.beforeVerify } : {}),
   });
 }
 
@@ -174,6 +213,13 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
 
   it('--dry-run prints the plan and changes nothing', async () => {
     const before = await usersByDatabase(primaries.slice(0, 2));
+    // The old shards have the migrations' objects (no job, no layout, no guard row); the new database has nothing.
+    const objects = await Promise.all(primaries.map(reshardState));
+    expect(objects).toEqual([
+      { objects: expect.any(Number), jobs: 0, layouts: 0, guards: 0 },
+      { objects: expect.any(Number), jobs: 0, layouts: 0, guards: 0 },
+      { objects: 0 },
+    ]);
     const run = await runCli(['--from', fromPath, '--to', toPath, '--dry-run']);
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
@@ -182,15 +228,7 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
     expect(text).toMatch(/new shard 2 \(new database\)/);
     expect(text).toMatch(new RegExp(`of ${USERS} users move`));
     expect(text).toMatch(/dry run: nothing was changed/);
-    const objects = await Promise.all(
-      primaries.map((p) =>
-        sql<{ n: number }>(
-          p,
-          "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'shardgate_layout%' OR relname LIKE 'shardgate_reshard%'",
-        ),
-      ),
-    );
-    expect(objects.map((r) => r[0]!.n)).toEqual([0, 0, 0]);
+    expect(await Promise.all(primaries.map(reshardState))).toEqual(objects);
     expect(await usersByDatabase(primaries.slice(0, 2))).toEqual(before);
     expect(await sql(primaries[2]!, "SELECT to_regclass('users') AS t")).toEqual([{ t: null }]);
   });
@@ -215,21 +253,16 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       expect(job).toMatchObject({ phase: 'prepared' });
       expect(gateway.shards.manager.shardCount).toBe(2);
 
-      // 2. Resumed, with a row of the new shard altered behind the tool's back before verification: aborted, the old layout serves.
+      // 2. A row added to the new shard behind the tool's back, by a DBA's session past the layout guard (the new shard takes
+      // no gateway writes before the switch), before the resumed run: its verification finds it, aborted, the old layout serves.
+      const target = Array.from({ length: 100 }, (_, i) => `stray-${i}`).find((id) => shardIdFor(id, 3) === 2)!;
+      await sql(
+        primaries[2]!,
+        `SET application_name = 'shardgate-reshard'; INSERT INTO users (user_id, name, email) VALUES ('${target}', 'Stray', 's@example.com')`,
+      );
       const log: string[] = [];
-      const target = seeded.find((id) => shardIdFor(id, 3) === 2)!;
-      await expect(
-        inProcess(fromPath, toPath, {
-          log,
-          // A DBA's session, past the layout guard (the new shard takes no gateway writes before the switch).
-          beforeVerify: () =>
-            sql(
-              primaries[2]!,
-              `SET application_name = 'shardgate-reshard'; UPDATE users SET name = 'tampered' WHERE user_id = '${target}'`,
-            ).then(() => undefined),
-        }),
-      ).rejects.toThrow(/cutover aborted: 1 user\(s\) differ/);
-      expect(log.join('\n')).toContain(`user ${JSON.stringify(target)} differs`);
+      await expect(inProcess(fromPath, toPath, { log })).rejects.toThrow(/cutover aborted: 1 user\(s\) differ/);
+      expect(log.join('\n')).toContain(`user ${JSON.stringify(target)} on the new shard but not on the old ones`);
       expect(log.join('\n')).toMatch(/resuming job \w+ at phase "prepared"/);
       const guards = await Promise.all(
         primaries.map((p) =>
@@ -286,11 +319,10 @@ describe('reshard 2 → 3: the old shards stay shards 0 and 1, a new cluster bec
       .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
     expect(refusedWrites).toBeGreaterThan(0);
     await expectPlacedOnce(primaries, seeded, load);
-    const tampered = await sql<{ name: string }>(primaries[2]!, 'SELECT name FROM users WHERE user_id = $1', [
-      seeded.find((id) => shardIdFor(id, 3) === 2),
-    ]);
-    expect(tampered[0]!.name).not.toBe('tampered');
-  });
+    // The stray row was queued by the abort and, absent from the old shards, deleted by the rerun's catch-up.
+    expect(await sql(primaries[2]!, "SELECT 1 FROM users WHERE user_id LIKE 'stray-%'")).toEqual([]);
+    // Three CLI runs and one in process, each waited on by condition: a busy machine must not fail it by the default timeout.
+  }, 300_000);
 
   it('a gateway started after the cutover with the old file serves the new layout', async () => {
     const late = await startGatewayFor(fromPath);
@@ -376,4 +408,70 @@ describe('reshard 3 → 2: the third shard leaves the layout', () => {
       sql(primaries[0]!, "INSERT INTO users (user_id, name, email) VALUES ($1, 'S', 's@example.com')", [elsewhere]),
     ).rejects.toMatchObject({ code: 'SGL01' });
   });
+});
+
+describe('two runs of the same reshard at once', () => {
+  let cluster: TestCluster;
+  let dir: string;
+  let toPath: string;
+  let seeded: string[];
+
+  beforeAll(async () => {
+    cluster = await startThrowawayCluster({ shards: 3, replicas: 0, name: 'reshard-twice' });
+    dir = await mkdtemp(join(tmpdir(), 'shardgate-reshard-'));
+    const from = cluster.topology as unknown as TopologyDoc;
+    toPath = join(dir, 'to.json');
+    await writeFile(toPath, JSON.stringify({ shards: from.shards.slice(0, 2) }, null, 2));
+    seeded = await seed(cluster.topologyPath);
+  });
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exactly one proceeds, the other exits at once naming it; after the holder is killed a rerun resumes and finishes', async () => {
+    // The cleanup delay keeps the holder alive (holding the lock) after its cutover, until it is killed.
+    const args = ['--from', cluster.topologyPath, '--to', toPath, '--progress-ms', '0', '--cleanup-delay-ms', '600000'];
+    const runs = [spawnCli(args), spawnCli(args)];
+    const waiting = (run: CliRun) => run.out.some((l) => l.startsWith('cleanup: waiting'));
+    const exitedEarly: (Awaited<CliRun['exited']> | null)[] = [null, null];
+    runs.forEach((run, i) => void run.exited.then((r) => (exitedEarly[i] = r)));
+    // Either one run is refused and the other reaches its cleanup, or (without a lock) both reach it.
+    await eventually(
+      () => runs.filter(waiting).length === 2 || (exitedEarly.some((r) => r !== null) && runs.some(waiting)),
+      120_000,
+      'one run to be refused and the other to reach its cleanup',
+    );
+    const holderIndex = runs.findIndex(waiting);
+    const holder = runs[holderIndex]!;
+    const other = runs[1 - holderIndex]!;
+    expect(runs.filter(waiting)).toHaveLength(1);
+    const refused = await other.exited;
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(
+      new RegExp(
+        `another shardgate reshard is running on these shards \\(host ${hostname()}, pid ${holder.child.pid}, since \\d{4}-\\d\\d-\\d\\dT`,
+      ),
+    );
+    // The refused run did nothing: no plan, no step.
+    expect(refused.out.filter((l) => /^(plan|prepare|copy|catch-up|cutover|cleanup|verify)/.test(l))).toEqual([]);
+    expect(holder.out.filter((l) => l.startsWith('cutover: new layout recorded'))).toHaveLength(1);
+
+    // The holder dies (its sessions, and the lock with them, end with it): a rerun resumes at once and finishes.
+    holder.child.kill('SIGKILL');
+    expect((await holder.exited).signal).toBe('SIGKILL');
+    const rerun = await runCli(['--from', cluster.topologyPath, '--to', toPath, '--cleanup-delay-ms', '0']);
+    expect(rerun.err).toBe('');
+    expect(rerun.code).toBe(0);
+    expect(rerun.out.join('\n')).toMatch(/resuming job \w+ at phase "switched"/);
+    expect(rerun.out.join('\n')).toMatch(/^done: 2 shards \(layout epoch 1\)/m);
+    const primaries = (cluster.topology as unknown as TopologyDoc).shards.map((s) => s.primary);
+    const rows = await usersByDatabase(primaries.slice(0, 2));
+    expect(rows.filter((r) => shardIdFor(r.userId, 2) !== r.db)).toEqual([]);
+    expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(seeded));
+    expect(rows).toHaveLength(seeded.length);
+    expect(await sql(primaries[2]!, 'SELECT 1 FROM users')).toEqual([]);
+    // Three CLI processes start and run one after another: bounded by the conditions waited on, not by the default timeout.
+  }, 300_000);
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../src/config/topology.js';
 import { createApp } from '../src/server/create-app.js';
 import { logRoleChanges } from '../src/server/log-role-changes.js';
-import { openShards, type Shards } from '../src/server/open-shards.js';
+import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { clusterNode, promoteNode } from './support/manual-failover.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
@@ -96,8 +96,9 @@ describe('observed roles on real nodes', () => {
     }
   });
 
-  it('two standbys promoted at once (two primaries on one timeline): no writes, SPLIT_BRAIN, until the topology drops one', async () => {
-    const gw = await open(topology);
+  it('two standbys promoted at once (two primaries on one timeline): no writes, SPLIT_BRAIN at once, until the topology drops one', async () => {
+    // A buffer as long as the deadline: a split-brained write must not wait it out (it used to, and answered SHARD_TIMEOUT).
+    const gw = await open(topology, { bufferMs: 10_000, bufferMax: 100 });
     try {
       await migrateAll(gw.shards.db);
       const manager = gw.shards.manager;
@@ -119,8 +120,11 @@ describe('observed roles on real nodes', () => {
 
       gw.recorder.reset();
       const userId = idOnShard(0, SHARDS, 'sb');
+      const started = Date.now();
       const write = await gw.gql(`mutation { createUser(input: {userId: "${userId}", name: "S", email: "s@x.io"}) { userId } }`);
+      const waitedMs = Date.now() - started;
       expect(write.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
+      expect(waitedMs, 'a split-brained write fails at once, not after the buffer').toBeLessThan(5_000);
       const strong = await gw.gql(`{ user(userId: "${userId}", consistency: STRONG) { userId } }`);
       expect(strong.errors?.[0]?.extensions).toEqual({ code: 'SHARD_UNAVAILABLE', shardId: 0, reason: 'SPLIT_BRAIN' });
       expect(gw.recorder.statements.filter((s) => s.shardId === 0)).toEqual([]);

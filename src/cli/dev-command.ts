@@ -8,6 +8,8 @@ import { createLogger } from '../observability/logger.js';
 import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
 import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
@@ -98,8 +100,8 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     await migrateAll(gateway.shards.db);
     io.out(`seeding ${userCount} demo users...`);
     await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
-    const counts = await Promise.all(
-      gateway.shards.manager.allShards().map((s) => gateway!.shards.users.countOnShard(s.id, ReadPolicy.PrimaryOnly)),
+    const counts = await new Scatter().all(routeAll(gateway.shards.manager.shardCount), (shardId) =>
+      gateway!.shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );
     io.out(`users per shard (fnv1a32(userId) % ${shardCount}): ${counts.map((n, i) => `shard ${i}: ${n}`).join(', ')}`);
     io.out('');

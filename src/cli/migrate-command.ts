@@ -3,7 +3,7 @@ import { loadTopologyFile } from '../config/load-topology.js';
 import { backfillEmails, enforceUniqueEmails, findDuplicateEmails, uniqueEmailsEnforced } from '../repository/email-backfill.js';
 import { migrateAll } from '../repository/migrations.js';
 import { formatProgress } from '../reshard/format-progress.js';
-import { openShards } from '../server/open-shards.js';
+import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 

@@ -1,7 +1,9 @@
 import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
-import { openShards } from '../server/open-shards.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
+import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { seedDemoUsers } from './seed-demo-users.js';
@@ -28,7 +30,9 @@ export async function runSeedCommand(argv: string[], io: CliIo): Promise<number>
   const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
   try {
     const inserted = await seedDemoUsers(shards.users, shards.manager.shardCount, count);
-    const totals = await Promise.all(shards.manager.allShards().map((s) => shards.users.countOnShard(s.id, ReadPolicy.PrimaryOnly)));
+    const totals = await new Scatter().all(routeAll(shards.manager.shardCount), (shardId) =>
+      shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
+    );
     io.out(`seeded ${inserted.reduce((a, b) => a + b, 0)} new user(s); users per shard:`);
     totals.forEach((n, shardId) => io.out(`  shard ${shardId}: ${n}`));
     return 0;

@@ -1,5 +1,7 @@
 import type { NewUser } from '../repository/user.js';
 import type { UserRepository } from '../repository/user-repository.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
 
 const FIRST = [
   'Ada',
@@ -55,13 +57,12 @@ export async function seedDemoUsers(users: UserRepository, shardCount: number, c
     const user = demoUser(i);
     byShard[users.shardIdOf(user.userId)]!.push(user);
   }
-  return Promise.all(
-    byShard.map(async (list, shardId) => {
-      let inserted = 0;
-      for (let start = 0; start < list.length; start += chunk) {
-        inserted += await users.insertManyOnShard(shardId, list.slice(start, start + chunk));
-      }
-      return inserted;
-    }),
-  );
+  return new Scatter().all(routeAll(shardCount), async (shardId) => {
+    const list = byShard[shardId]!;
+    let inserted = 0;
+    for (let start = 0; start < list.length; start += chunk) {
+      inserted += await users.insertManyOnShard(shardId, list.slice(start, start + chunk));
+    }
+    return inserted;
+  });
 }

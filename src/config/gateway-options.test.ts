@@ -29,7 +29,9 @@ describe('gateway options', () => {
     expect(() => loadGatewayOptions({ SHARDGATE_POOL_MAX: '0' })).toThrow(/SHARDGATE_POOL_MAX: expected an integer between 1 and 1000/);
   });
   it('reads the failover buffer settings: 0 turns buffering off', () => {
-    expect(loadGatewayOptions({}).failover).toEqual({ bufferMs: 10_000, bufferMax: 1000 });
+    expect(loadGatewayOptions({}).failover).toEqual({ bufferMs: 5_000, bufferMax: 1000 });
+    // Shorter than the default deadline, so a write that outlasts the buffer gets its answer (SHARD_UNAVAILABLE), not SHARD_TIMEOUT.
+    expect(loadGatewayOptions({}).failover.bufferMs).toBeLessThan(loadGatewayOptions({}).request.timeoutMs);
     expect(loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '0', SHARDGATE_FAILOVER_BUFFER_MAX: '5' }).failover).toEqual({
       bufferMs: 0,
       bufferMax: 5,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadUserInputError } from './errors.js';
-import { validEmail, validName, validPageSize, validUserId, validUserIds } from './validate-input.js';
+import { storedUserId, validEmail, validName, validPageSize, validUserId, validUserIds } from './validate-input.js';
 
 const fails = (fn: () => unknown, field: string) => {
   try {
@@ -34,6 +34,17 @@ describe('input validation', () => {
     fails(() => validName('input.name', 'a\u0000b'), 'input.name');
     fails(() => validName('input.name', 'x\ud83d'), 'input.name');
     fails(() => validEmail('input.email', 'a\u0001@b'), 'input.email');
+  });
+
+  it('userId refuses Unicode format characters (Cf); names keep them', () => {
+    for (const cf of ['\u200b', '\u202e', '\u200d', '\ufeff', '\u00ad', '\u2066', '\u{e0041}']) {
+      fails(() => validUserId('userId', `admin${cf}`), 'userId');
+      fails(() => validUserIds('userIds', ['ok', `a${cf}b`]), 'userIds');
+      expect(validName('input.name', `Ann${cf}a`)).toBe(`Ann${cf}a`);
+      expect(storedUserId('after', `admin${cf}`)).toBe(`admin${cf}`);
+    }
+    expect(() => validUserId('userId', 'a\u202eb')).toThrow(/U\+202E at index 1/);
+    expect(validUserId('userId', 'ü-ñ-✓-😀-ع')).toBe('ü-ñ-✓-😀-ع');
   });
 
   it('email must be local@domain', () => {

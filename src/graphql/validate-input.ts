@@ -6,6 +6,7 @@ export const MAX_IDS = 500;
 export const MAX_PAGE_SIZE = 100;
 
 const CONTROL = /\p{Cc}/u;
+const FORMAT = /\p{Cf}/u;
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // `local@domain`: one @, neither side empty, no whitespace or control characters.
@@ -34,7 +35,29 @@ function text(field: string, value: string): string {
   return value;
 }
 
+/**
+ * A userId the client names: `text`, not blank, and no Unicode format
+ * characters (category Cf: zero-width space U+200B, bidi overrides U+202E,
+ * the byte order mark, soft hyphen, zero-width joiner…). They are invisible,
+ * so `admin\u200B` would print like `admin` and address another user; free
+ * text (`name`) keeps them, where they shape scripts and emoji.
+ */
 export function validUserId(field: string, value: string): string {
+  storedUserId(field, value);
+  const at = FORMAT.exec(value);
+  if (at) {
+    const hex = at[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new BadUserInputError(field, `must not contain invisible format characters (U+${hex} at index ${at.index})`);
+  }
+  return value;
+}
+
+/**
+ * The userId rules before format characters were refused: what a cursor may
+ * carry, because the gateway wrote the cursor from a stored row, and a row
+ * stored earlier must not stop the pages after it.
+ */
+export function storedUserId(field: string, value: string): string {
   text(field, value);
   if (value.trim().length === 0) throw new BadUserInputError(field, 'must not be blank');
   return value;

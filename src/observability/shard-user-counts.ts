@@ -1,3 +1,5 @@
+import { Scatter } from '../sharding/scatter.js';
+
 export interface ShardUserCountsOptions {
   /** A count younger than this is reused. @default 30000 */
   readonly maxAgeMs?: number;
@@ -37,9 +39,12 @@ export class ShardUserCounts {
     this.countedAt = now;
     const ids = typeof this.shardIds === 'function' ? this.shardIds() : this.shardIds;
     for (const id of [...this.counts.keys()]) if (!ids.includes(id)) this.counts.delete(id);
-    this.round = Promise.allSettled(ids.map(async (id) => this.counts.set(id, await this.count(id)))).then(() => {
-      this.round = null;
-    });
+    // A shard that fails keeps its last count; the others are counted anyway.
+    this.round = new Scatter()
+      .settled({ kind: 'all', shardIds: ids }, async (id) => this.counts.set(id, await this.count(id)))
+      .then(() => {
+        this.round = null;
+      });
     return this.round;
   }
 

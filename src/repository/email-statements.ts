@@ -1,3 +1,4 @@
+import type { ColocatedTable } from './colocated-tables.js';
 import { statement } from './statement.js';
 
 /*
@@ -16,12 +17,17 @@ import { statement } from './statement.js';
  *   so that the clean-up of an old email removes only that claim.
  */
 
+/** The lookup, placed by its email (the guard hashes `email_lower` as it hashes a user id). */
+export const USER_EMAILS_TABLE: ColocatedTable = { table: 'user_emails', ownerColumn: 'email_lower' };
+/** The claims' fate, beside their user. */
+export const USER_EMAIL_CLAIMS_TABLE: ColocatedTable = { table: 'user_email_claims', ownerColumn: 'user_id' };
+
 const LEASE = "now() + $4::int * interval '1 millisecond'";
 
 export const EMAIL_LOOKUP_SCHEMA = [
-  statement('m3_users_email_claim', 'DDL', 'ALTER TABLE users ADD COLUMN IF NOT EXISTS email_claim VARCHAR(64)', false),
+  statement('m4_users_email_claim', 'DDL', 'ALTER TABLE users ADD COLUMN IF NOT EXISTS email_claim VARCHAR(64)', false),
   statement(
-    'm3_user_emails',
+    'm4_user_emails',
     'DDL',
     `CREATE TABLE IF NOT EXISTS user_emails (
        email_lower TEXT NOT NULL,
@@ -34,7 +40,7 @@ export const EMAIL_LOOKUP_SCHEMA = [
     false,
   ),
   statement(
-    'm3_user_email_claims',
+    'm4_user_email_claims',
     'DDL',
     `CREATE TABLE IF NOT EXISTS user_email_claims (
        claim_id   VARCHAR(64) PRIMARY KEY,
@@ -45,13 +51,13 @@ export const EMAIL_LOOKUP_SCHEMA = [
     false,
   ),
   statement(
-    'm3_ix_user_email_claims_user',
+    'm4_ix_user_email_claims_user',
     'DDL',
     'CREATE INDEX IF NOT EXISTS ix_user_email_claims_user_id ON user_email_claims (user_id)',
     false,
   ),
   statement(
-    'm3_email_backfill',
+    'm4_email_backfill',
     'DDL',
     `CREATE TABLE IF NOT EXISTS shardgate_email_backfill (
        only_row   BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row),

@@ -1,5 +1,5 @@
 import { ShardUnavailableError, SqlError } from './errors.js';
-import { LAYOUT_CHANGING_SQLSTATE } from './reshard-statements.js';
+import { LAYOUT_CHANGING_SQLSTATE } from './reshard-schema.js';
 
 /** What a write refused by a layout guard waits for. */
 export interface LayoutWaiter {

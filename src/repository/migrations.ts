@@ -1,6 +1,9 @@
-import { settleAll } from '../util/settle-all.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
+import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
-import { EMAIL_LOOKUP_SCHEMA } from './email-statements.js';
+import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
+import { EMAIL_LOOKUP_SCHEMA, USER_EMAIL_CLAIMS_TABLE, USER_EMAILS_TABLE } from './email-statements.js';
 import { statement, type Statement } from './statement.js';
 
 /**
@@ -42,8 +45,14 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
   },
   {
     version: 3,
-    description: 'email lookup: user_emails (sharded by the email), email claims beside the users, users.email_claim',
-    statements: EMAIL_LOOKUP_SCHEMA,
+    description: 'recorded layout, layout guard and change capture on users, reshard job',
+    statements: [...RESHARD_OBJECTS, layoutGuardOn(USERS_TABLE)],
+  },
+  {
+    version: 4,
+    description: 'email lookup: user_emails (sharded by the email), email claims beside the users, users.email_claim; their layout guards',
+    // The lookup's rows belong to the shard of their email: its guard checks the email's hash, not a user's.
+    statements: [...EMAIL_LOOKUP_SCHEMA, layoutGuardOn(USER_EMAILS_TABLE), layoutGuardOn(USER_EMAIL_CLAIMS_TABLE)],
   },
 ];
 
@@ -87,7 +96,5 @@ export async function migrateShard(db: Database, shardId: number): Promise<numbe
 
 /** Every shard, in parallel. Fails if any shard fails (after all have finished). */
 export async function migrateAll(db: Database): Promise<{ shardId: number; applied: number[] }[]> {
-  const shards = db.manager.allShards();
-  const applied = await settleAll(shards.map((s) => migrateShard(db, s.id)));
-  return applied.map((versions, i) => ({ shardId: shards[i]!.id, applied: versions }));
+  return new Scatter().all(routeAll(db.manager.shardCount), async (shardId) => ({ shardId, applied: await migrateShard(db, shardId) }));
 }

@@ -1,181 +1,14 @@
+import { RESHARD_RUN_LOCK_KEY, LAYOUT_LOCK_KEY } from './reshard-schema.js';
 import { statement } from './statement.js';
 
 /*
- * Every statement of `shardgate reshard`, and the objects it installs on the
- * primaries of the old and the new layout. Parameterised only.
- *
- * - `shardgate_layout`: the layouts recorded so far (epoch, topology without
- *   passwords). Gateways read the highest epoch and adopt it.
- * - `shardgate_layout_guard`: one row saying what this database accepts from
- *   gateways: `open` (anything), `active` (only users with
- *   fnv1a32(user_id) % shard_count = shard_id), `paused` (nothing: a cutover
- *   is in progress) or `retired` (nothing: no longer part of the layout).
- *   A refused write fails with SQLSTATE SGL01, which the gateway retries
- *   after re-reading the layout.
- * - `shardgate_reshard`: the job's phase and copy progress, on every database.
- * - `shardgate_reshard_changes`: (seq, user_id) of every user a gateway wrote
- *   on an old shard since the copy began, applied to the new shards by the
- *   catch-up.
- *
- * The tool's own connections carry `application_name = shardgate-reshard`,
- * which the guard lets through and the change capture ignores.
+ * Every statement of `shardgate reshard` (the objects they use are created by
+ * the migrations: see reshard-schema.ts). Parameterised only.
  */
-
-/** The application_name of the tool's connections. */
-export const RESHARD_APPLICATION_NAME = 'shardgate-reshard';
-
-/** Taken shared by every guarded write until it commits, exclusively by a cutover: the pause waits for writes in flight. */
-export const LAYOUT_LOCK_KEY = 7245400015;
-
-/** The SQLSTATE of a write refused by the layout guard: retry after re-reading the layout. */
-export const LAYOUT_CHANGING_SQLSTATE = 'SGL01';
 
 export const LOCK_TIMEOUT = statement('reshard_lock_timeout', 'SELECT', "SELECT set_config('lock_timeout', $1, true)", false);
 
-// No SQL comments inside statements: statement() folds whitespace, newlines included.
-// The guard takes the layout lock shared until commit, so that a cutover waits for the write before it pauses.
-export const INSTALL_LAYOUT_OBJECTS = [
-  statement(
-    'reshard_fnv1a32',
-    'DDL',
-    `CREATE OR REPLACE FUNCTION shardgate_fnv1a32(key text) RETURNS bigint
-     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
-     DECLARE
-       h bigint := 2166136261;
-       b bytea := convert_to(key, 'UTF8');
-     BEGIN
-       FOR i IN 0 .. length(b) - 1 LOOP
-         h := ((h # get_byte(b, i)) * 16777619) & 4294967295;
-       END LOOP;
-       RETURN h;
-     END
-     $fn$`,
-    false,
-  ),
-  statement(
-    'reshard_layout_table',
-    'DDL',
-    `CREATE TABLE IF NOT EXISTS shardgate_layout (
-       epoch       int PRIMARY KEY,
-       topology    jsonb NOT NULL,
-       recorded_at timestamptz NOT NULL DEFAULT now()
-     )`,
-    false,
-  ),
-  statement(
-    'reshard_guard_table',
-    'DDL',
-    `CREATE TABLE IF NOT EXISTS shardgate_layout_guard (
-       only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-       state       text NOT NULL CHECK (state IN ('open', 'active', 'paused', 'retired')),
-       shard_count int,
-       shard_id    int,
-       CHECK (state <> 'active' OR (shard_count > 0 AND shard_id >= 0 AND shard_id < shard_count))
-     )`,
-    false,
-  ),
-  statement(
-    'reshard_job_table',
-    'DDL',
-    `CREATE TABLE IF NOT EXISTS shardgate_reshard (
-       job_id      text PRIMARY KEY,
-       phase       text NOT NULL,
-       to_epoch    int NOT NULL,
-       copy_cursor text,
-       copy_done   boolean NOT NULL DEFAULT false,
-       copied      bigint NOT NULL DEFAULT 0,
-       updated_at  timestamptz NOT NULL DEFAULT now()
-     )`,
-    false,
-  ),
-  statement(
-    'reshard_guard_function',
-    'DDL',
-    `CREATE OR REPLACE FUNCTION shardgate_layout_guard() RETURNS trigger
-     LANGUAGE plpgsql AS $fn$
-     DECLARE
-       g record;
-       uid text;
-     BEGIN
-       IF current_setting('application_name') = '${RESHARD_APPLICATION_NAME}' THEN
-         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-         RETURN NEW;
-       END IF;
-       PERFORM pg_advisory_xact_lock_shared(${LAYOUT_LOCK_KEY});
-       SELECT state, shard_count, shard_id INTO g FROM shardgate_layout_guard;
-       IF g.state = 'paused' THEN
-         RAISE EXCEPTION USING ERRCODE = '${LAYOUT_CHANGING_SQLSTATE}',
-           MESSAGE = 'shardgate: writes are paused while the shard layout changes; retry';
-       ELSIF g.state = 'retired' THEN
-         RAISE EXCEPTION USING ERRCODE = '${LAYOUT_CHANGING_SQLSTATE}',
-           MESSAGE = 'shardgate: this database is no longer a shard of the current layout; re-read the layout and retry';
-       ELSIF g.state = 'active' THEN
-         uid := CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END;
-         IF shardgate_fnv1a32(uid) % g.shard_count <> g.shard_id
-            OR (TG_OP = 'UPDATE' AND shardgate_fnv1a32(OLD.user_id) % g.shard_count <> g.shard_id) THEN
-           RAISE EXCEPTION USING ERRCODE = '${LAYOUT_CHANGING_SQLSTATE}',
-             MESSAGE = 'shardgate: this user belongs to another shard under the current layout; re-read the layout and retry';
-         END IF;
-       END IF;
-       IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-       RETURN NEW;
-     END
-     $fn$`,
-    false,
-  ),
-  statement(
-    'reshard_guard_trigger',
-    'DDL',
-    `CREATE OR REPLACE TRIGGER shardgate_layout_guard BEFORE INSERT OR UPDATE OR DELETE ON users
-     FOR EACH ROW EXECUTE FUNCTION shardgate_layout_guard()`,
-    false,
-  ),
-];
-
-export const INSTALL_CHANGE_CAPTURE = [
-  statement(
-    'reshard_changes_table',
-    'DDL',
-    `CREATE TABLE IF NOT EXISTS shardgate_reshard_changes (
-       seq     bigserial PRIMARY KEY,
-       user_id varchar(255) NOT NULL
-     )`,
-    false,
-  ),
-  statement(
-    'reshard_capture_function',
-    'DDL',
-    `CREATE OR REPLACE FUNCTION shardgate_reshard_capture() RETURNS trigger
-     LANGUAGE plpgsql AS $fn$
-     BEGIN
-       IF current_setting('application_name') <> '${RESHARD_APPLICATION_NAME}' THEN
-         IF TG_OP <> 'INSERT' THEN
-           INSERT INTO shardgate_reshard_changes (user_id) VALUES (OLD.user_id);
-         END IF;
-         IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id) THEN
-           INSERT INTO shardgate_reshard_changes (user_id) VALUES (NEW.user_id);
-         END IF;
-       END IF;
-       RETURN NULL;
-     END
-     $fn$`,
-    false,
-  ),
-  statement(
-    'reshard_capture_trigger',
-    'DDL',
-    `CREATE OR REPLACE TRIGGER shardgate_reshard_capture AFTER INSERT OR UPDATE OR DELETE ON users
-     FOR EACH ROW EXECUTE FUNCTION shardgate_reshard_capture()`,
-    false,
-  ),
-];
-
-export const DROP_CHANGE_CAPTURE = [
-  statement('reshard_drop_capture_trigger', 'DDL', 'DROP TRIGGER IF EXISTS shardgate_reshard_capture ON users', false),
-  statement('reshard_drop_changes_table', 'DDL', 'DROP TABLE IF EXISTS shardgate_reshard_changes', false),
-];
-
-/** Whether the reshard objects exist (a dry run must not create them). */
+/** Whether the reshard objects exist (a dry run must not create them: a database the migrations have not reached yet). */
 export const OBJECTS_EXIST = statement(
   'reshard_objects_exist',
   'SELECT',
@@ -208,13 +41,6 @@ export const SAVE_COPY_PROGRESS = statement(
 );
 
 export const DELETE_OTHER_JOBS = statement('reshard_jobs_forget', 'DELETE', 'DELETE FROM shardgate_reshard WHERE job_id <> $1', false);
-
-export const LAYOUT_TABLE_PRESENT = statement(
-  'reshard_layout_present',
-  'SELECT',
-  "SELECT to_regclass('shardgate_layout') IS NOT NULL AS present",
-  false,
-);
 
 export const SELECT_LATEST_LAYOUT = statement(
   'reshard_layout_latest',
@@ -301,6 +127,34 @@ export const DELETE_CHANGES = statement(
 );
 
 export const COUNT_CHANGES = statement('reshard_backlog', 'SELECT', 'SELECT count(*)::int8 AS n FROM shardgate_reshard_changes', false);
+
+/** Change capture on or off (the guard captures gateway writes while it is on). */
+export const SET_CAPTURE = statement('reshard_capture', 'UPDATE', 'UPDATE shardgate_layout_guard SET capture = $1', false);
+
+export const CLEAR_CHANGES = statement('reshard_changes_clear', 'DELETE', 'DELETE FROM shardgate_reshard_changes', false);
+
+/** Names the session in pg_stat_activity for the transaction that holds the run lock. */
+export const NAME_SESSION = statement('reshard_name_session', 'SELECT', "SELECT set_config('application_name', $1, true)", false);
+
+/** Held until the transaction ends, or the session does (a run that dies releases it). */
+export const TRY_RUN_LOCK = statement(
+  'reshard_run_lock',
+  'SELECT',
+  `SELECT pg_try_advisory_xact_lock(${RESHARD_RUN_LOCK_KEY}) AS locked`,
+  false,
+);
+
+/** The session holding the run lock: its application_name names the run (host and pid). */
+export const RUN_LOCK_HOLDER = statement(
+  'reshard_run_lock_holder',
+  'SELECT',
+  `SELECT a.application_name AS name,
+          to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since
+   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+     AND ((l.classid::int8 << 32) | l.objid::int8) = ${RESHARD_RUN_LOCK_KEY}`,
+  false,
+);
 
 /** Queue users for the catch-up (after a failed verification: copy them again). */
 export const QUEUE_CHANGES = statement(

@@ -2,19 +2,19 @@ import type { Database, Rows, Transaction } from './database.js';
 import type { Statement } from './statement.js';
 import { migrateShard } from './migrations.js';
 import {
+  CLEAR_CHANGES,
   COUNT_CHANGES,
   COUNT_USERS,
   DELETE_CHANGES,
   DELETE_OTHER_JOBS,
   DELETE_USERS,
-  DROP_CHANGE_CAPTURE,
   INIT_GUARD,
   INSERT_LAYOUT,
-  INSTALL_CHANGE_CAPTURE,
-  INSTALL_LAYOUT_OBJECTS,
   LOCK_TIMEOUT,
+  NAME_SESSION,
   OBJECTS_EXIST,
   QUEUE_CHANGES,
+  RUN_LOCK_HOLDER,
   SAVE_COPY_PROGRESS,
   SCAN_USER_IDS,
   SCAN_USERS,
@@ -22,8 +22,10 @@ import {
   SELECT_JOBS,
   SELECT_LATEST_LAYOUT,
   SELECT_USERS_BY_IDS,
+  SET_CAPTURE,
   SET_GUARD,
   TAKE_LAYOUT_LOCK,
+  TRY_RUN_LOCK,
   UPSERT_JOB,
   UPSERT_USERS,
   USER_DIGESTS,
@@ -51,6 +53,19 @@ export interface JobRow {
   readonly copyCursor: string | null;
   readonly copyDone: boolean;
   readonly copied: number;
+}
+
+export interface RunLock {
+  /** Settles when the lock is no longer held: null once released, else why it was lost (the connection broke). */
+  readonly lost: Promise<unknown>;
+  release(): Promise<void>;
+}
+
+export interface RunLockHolder {
+  /** The holder's application_name. */
+  readonly name: string;
+  /** When it took the lock (UTC, ISO 8601). */
+  readonly since: string;
 }
 
 export interface RecordedLayoutRow {
@@ -83,24 +98,61 @@ export class ReshardStore {
     return (await this.one<{ job: boolean; layout: boolean; changes: boolean }>(OBJECTS_EXIST, [])).rows[0]!;
   }
 
-  /** The users table (the gateway's migrations), then the layout table, guard and job table. */
-  async installLayoutObjects(): Promise<void> {
+  /** The gateway's migrations: the users table, and the layout, guard, job and change tables. */
+  async migrate(): Promise<void> {
     await migrateShard(this.db, this.shardId);
+  }
+
+  /** From now on gateway writes here are captured for the catch-up (the guard must be set first: it holds the flag). */
+  async startCapture(): Promise<void> {
+    await this.one(SET_CAPTURE, [true]);
+  }
+
+  /** No more capture, and the captured changes go (no DDL: nothing locks the co-located tables). */
+  async stopCapture(): Promise<void> {
     await this.tx(async (tx) => {
-      for (const stmt of INSTALL_LAYOUT_OBJECTS) await tx.execute(stmt, []);
+      await tx.execute(SET_CAPTURE, [false]);
+      await tx.execute(CLEAR_CHANGES, []);
     });
   }
 
-  async installChangeCapture(): Promise<void> {
-    await this.tx(async (tx) => {
-      for (const stmt of INSTALL_CHANGE_CAPTURE) await tx.execute(stmt, []);
+  /**
+   * Takes the run lock of this database, on a connection held (in an open
+   * transaction that writes nothing, so it holds back no vacuum) until
+   * `release` is called or the session ends: a run that dies releases it
+   * with its connection. The session is named `holderName` meanwhile, which
+   * is how a refused run names the holder. Null when another session holds it.
+   */
+  async tryRunLock(holderName: string): Promise<RunLock | null> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let answer!: (locked: boolean) => void;
+    const taken = new Promise<boolean>((resolve) => (answer = resolve));
+    const held = this.tx(async (tx) => {
+      await tx.execute(NAME_SESSION, [holderName]);
+      const { rows } = await tx.execute<{ locked: boolean }>(TRY_RUN_LOCK, []);
+      answer(rows[0]!.locked);
+      if (rows[0]!.locked) await released;
     });
+    if (!(await Promise.race([taken, held.then(() => false)]))) {
+      await held;
+      return null;
+    }
+    return {
+      lost: held.then(
+        () => null,
+        (err: unknown) => err,
+      ),
+      release: async () => {
+        release();
+        await held.catch(() => {});
+      },
+    };
   }
 
-  async dropChangeCapture(): Promise<void> {
-    await this.tx(async (tx) => {
-      for (const stmt of DROP_CHANGE_CAPTURE) await tx.execute(stmt, []);
-    });
+  /** The session holding the run lock here, if any. */
+  async runLockHolder(): Promise<RunLockHolder | null> {
+    return (await this.one<{ name: string; since: string }>(RUN_LOCK_HOLDER, [])).rows[0] ?? null;
   }
 
   async jobs(): Promise<JobRow[]> {

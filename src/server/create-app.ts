@@ -1,24 +1,27 @@
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
+import { BadUserInputError } from '../graphql/errors.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
-import type { Shards } from './open-shards.js';
+import type { Shards } from '../repository/open-shards.js';
 import { corsPolicy } from './cors-policy.js';
 import { alreadyLogged, toClientError, useErrorPolicy } from './error-policy.js';
+import { RefusalLog } from './refusal-log.js';
 import { requestIdOf } from './request-id.js';
 import { requestScopeFromHeaders } from './request-scope-from-headers.js';
 import { useCompiledExecution } from './use-compiled-execution.js';
 import { useConsistencyToken } from './use-consistency-token.js';
+import { useCsrfPreventionWithCode } from './use-csrf-code.js';
 import { useHealthEndpoints } from './use-health-endpoints.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useOperationLimits } from './use-operation-limits.js';
 import { useOverloadShedding } from './use-overload-shedding.js';
 import { useRequestBodyLimit } from './use-request-body-limit.js';
 import { useRequestErrorCodes } from './use-request-error-codes.js';
+import { useStrictUtf8 } from './use-strict-utf8.js';
 import { useTrustedDocuments } from './use-trusted-documents.js';
 
 export interface AppDeps {
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps): App {
   const requestOptions = deps.request ?? DEFAULT_REQUEST_OPTIONS;
   const safety = deps.safety ?? DEFAULT_REQUEST_SAFETY;
   let shuttingDown = false;
+  const refusals = new RefusalLog(logger);
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -76,8 +80,14 @@ export function createApp(deps: AppDeps): App {
       debug: (...args) => logger.debug(args.length === 1 ? args[0] : args),
       info: (...args) => logger.info(args.length === 1 ? args[0] : args),
       warn: (...args) => logger.warn(args.length === 1 ? args[0] : args),
-      // toClientError has logged what it masks, with the request id; yoga would log it again.
-      error: (...args) => (args.length === 1 && alreadyLogged(args[0]) ? undefined : logger.error(args.length === 1 ? args[0] : args)),
+      // toClientError has logged what it masks, with the request id; yoga
+      // would log it again. A bad header fails the context: yoga logs that
+      // as an error, but it is the client's mistake (RefusalLog).
+      error: (...args) => {
+        if (args.length === 1 && alreadyLogged(args[0])) return;
+        if (args.length === 1 && args[0] instanceof BadUserInputError) return refusals.note(args[0]);
+        logger.error(args.length === 1 ? args[0] : args);
+      },
     },
     maskedErrors: {
       // Safety net for errors raised outside execution; useErrorPolicy has already handled execution errors.
@@ -104,11 +114,12 @@ export function createApp(deps: AppDeps): App {
     },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),
+      useStrictUtf8(),
       useRequestBodyLimit(safety.limits.maxBodyBytes),
       // A request a browser could send cross-site without a preflight (a
-      // form, text/plain, a plain GET) runs nothing: 403. GraphiQL and
-      // routers send application/json.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      // form, text/plain, a plain GET) runs nothing: 403 CSRF_PREVENTED.
+      // GraphiQL and routers send application/json.
+      useCsrfPreventionWithCode(['x-graphql-yoga-csrf', 'apollo-require-preflight']),
       ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
       useOperationLimits(safety.limits),
       useIntrospectionSwitch(safety.introspection),

@@ -1,19 +1,32 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { InFlightResponses } from './in-flight-responses.js';
 import { ErrorCode } from '../repository/error-codes.js';
 
 export interface DrainableServer {
   readonly server: Server;
   /**
-   * Stop taking work: no new connections; idle keep-alive connections are
-   * closed; every response still to be written says `connection: close`, so
-   * no client sends another request on it; a request that arrives anyway
-   * (already on its way on a kept-alive connection) is not started: 503,
-   * `connection: close`, `retry-after: 1`. Resolves once every connection
-   * is closed, or after `graceMs`, when the rest are cut.
+   * Stop taking work: no new connections; every response still to be
+   * written says `connection: close`, so no client sends another request on
+   * it; a request that arrives on a kept-alive connection is not started but
+   * answered (503, `connection: close`, `retry-after: 1`), so the connection
+   * closes right after an answer. Connections that stay idle are closed
+   * between requests only after `idleLingerMs`, then every `idleLingerMs / 4`.
+   * Resolves once every connection is closed, or after `graceMs`, when the
+   * rest are cut.
    */
-  drain(graceMs: number): Promise<void>;
+  drain(graceMs: number, idleLingerMs?: number): Promise<void>;
 }
+
+/**
+ * How long idle kept-alive connections stay open once a drain begins. A
+ * client may be sending on an idle connection at the very moment the server
+ * closes it, and then gets a reset with no answer, not knowing whether its
+ * request (a write) ran. Left open a moment, every connection in use carries
+ * its next request, which is answered 503 with `connection: close`; only a
+ * connection quiet for this long is closed without an answer.
+ */
+export const DEFAULT_IDLE_LINGER_MS = 1000;
 
 const SHUTTING_DOWN_BODY = JSON.stringify({
   errors: [
@@ -40,21 +53,32 @@ export function createDrainableServer(handler: RequestListener): DrainableServer
     handler(req, res);
   });
   let drained: Promise<void> | null = null;
-  const drain = (graceMs: number) =>
+  const drain = (graceMs: number, idleLingerMs = DEFAULT_IDLE_LINGER_MS) =>
     (drained ??= new Promise<void>((resolve) => {
       draining = true;
+      // Responses whose headers already promised keep-alive finish; the client's next request on the connection gets the 503.
       inFlight.forEach((res) => {
         if (!res.headersSent) res.setHeader('connection', 'close');
-        // Headers already on the wire promised keep-alive: close once this response is done.
-        else res.once('finish', () => res.socket?.end());
       });
+      let sweep: NodeJS.Timeout | undefined;
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       cut.unref();
-      server.close(() => {
+      const linger = setTimeout(
+        () => {
+          server.closeIdleConnections();
+          sweep = setInterval(() => server.closeIdleConnections(), Math.max(10, idleLingerMs / 4));
+          sweep.unref();
+        },
+        Math.min(idleLingerMs, graceMs),
+      );
+      linger.unref();
+      // Stop listening without http.Server#close, which also closes every idle connection at once (the race above).
+      NetServer.prototype.close.call(server, () => {
         clearTimeout(cut);
+        clearTimeout(linger);
+        clearInterval(sweep);
         resolve();
       });
-      server.closeIdleConnections();
     }));
   return { server, drain };
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { describeTopologyChange, type TopologyChange } from '../sharding/topology-change.js';
-import type { Shards } from './open-shards.js';
+import type { Shards } from '../repository/open-shards.js';
 
 export type ReloadResult =
   { readonly ok: true; readonly change: TopologyChange; readonly summary: string[] } | { readonly ok: false; readonly message: string };

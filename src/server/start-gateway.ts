@@ -8,7 +8,7 @@ import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App } from './create-app.js';
 import { createDrainableServer } from './drainable-server.js';
 import { logRoleChanges } from './log-role-changes.js';
-import { openShards, type Shards } from './open-shards.js';
+import { openShards, type Shards } from '../repository/open-shards.js';
 import { tuneHeapForServing } from './tune-heap-for-serving.js';
 
 export interface RunningGateway {

@@ -5,6 +5,7 @@ import type { GraphQLError, ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { OperationLimits } from '../config/request-safety-options.js';
 import type { GatewayContext } from '../graphql/context.js';
+import { bracketDepth } from '../graphql/limits/bracket-depth.js';
 import { estimateStatements } from '../graphql/limits/estimate-statements.js';
 import { tooComplexError } from '../graphql/limits/too-complex.js';
 import type { OperationLimit } from '../repository/errors.js';
@@ -14,12 +15,20 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/**
+ * Brackets (`{`, `[`, `(`) a document may nest before it is parsed. Far
+ * beyond any real operation (the depth limit counts fields, 8 by default),
+ * far below the ~2,000 nested list literals that overflow the parser's stack.
+ */
+export const MAX_BRACKET_NESTING = 128;
+
 /** graphql-armor's messages start with "Syntax Error: " so that other servers answer 400; ours say what they are. */
 const armorMessage = (err: GraphQLError) => err.message.replace(/^Syntax Error: /, '');
 
 /**
- * Refuses, before anything runs, an operation that is too large: tokens
- * (the parser stops at the first one over, so a huge document costs no
+ * Refuses, before anything runs, an operation that is too large: brackets
+ * nested past MAX_BRACKET_NESTING (limit `depth`, found by a scan of the
+ * text before parsing), tokens (the parser stops at the first one over, so a huge document costs no
  * more than the limit), depth and aliases (validation rules, by
  * graphql-armor), then the SQL statements it would send and the
  * representations it asks of `_entities`, estimated from the document, the
@@ -55,8 +64,22 @@ export function useOperationLimits(limits: OperationLimits): Plugin<GatewayConte
     propagateOnRejection: false,
     onReject: reporter('aliases', limits.maxAliases),
   });
+  const countTokens = tokens.onParse as NonNullable<Plugin['onParse']>;
   return {
-    onParse: tokens.onParse as NonNullable<Plugin['onParse']>,
+    onParse(payload) {
+      // Before the parser recurses: its stack overflow would be a 500 (and cached for the document).
+      const source = payload.params.source;
+      const text = typeof source === 'string' ? source : source.body;
+      const nesting = bracketDepth(text, MAX_BRACKET_NESTING);
+      if (nesting > MAX_BRACKET_NESTING) {
+        throw tooComplexError(
+          'depth',
+          limits.maxDepth,
+          `The document nests brackets more than ${MAX_BRACKET_NESTING} deep; at most ${MAX_BRACKET_NESTING} (and ${limits.maxDepth} levels of fields).`,
+        );
+      }
+      return countTokens(payload);
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(depth);
       addValidationRule(aliases);

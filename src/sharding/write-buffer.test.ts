@@ -77,13 +77,31 @@ describe('WriteBuffer', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('a split brain is named as the reason', async () => {
-    const { manager, buffer, a, b } = setup({ maxWaitMs: 50 });
+  it('a split brain fails the write at once, naming the reason: it does not heal by waiting', async () => {
+    const { manager, buffer, a, b, outcomes } = setup({ maxWaitMs: 60_000 });
     manager.recordSuccess(a, 2, primary(3));
     manager.recordSuccess(b, 2, primary(3));
-    const attempt = buffer.attempt(0);
-    expect(await attempt.next()).toEqual({ ok: false, why: 'expired', reason: 'SPLIT_BRAIN' });
+    const started = Date.now();
+    const attempt = buffer.attempt(0, Date.now() + 60_000);
+    expect(await attempt.next()).toEqual({ ok: false, why: 'split-brain', reason: 'SPLIT_BRAIN' });
     attempt.end();
+    expect(Date.now() - started).toBeLessThan(30_000); // not the buffer's minute
+    expect(buffer.waiting().get(0)).toBeUndefined();
+    expect(outcomes).toEqual([]); // it never waited
+  });
+
+  it('a write waiting out a failover fails as soon as the shard turns out split-brained', async () => {
+    const { manager, buffer, a, b, outcomes } = setup({ maxWaitMs: 60_000 });
+    const attempt = buffer.attempt(0);
+    const pending = attempt.next();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(buffer.waiting().get(0)).toBe(1);
+    manager.recordSuccess(a, 2, primary(3));
+    manager.recordSuccess(b, 2, primary(3));
+    expect(await pending).toEqual({ ok: false, why: 'split-brain', reason: 'SPLIT_BRAIN' });
+    attempt.end();
+    expect(buffer.waiting().get(0)).toBeUndefined();
+    expect(outcomes).toEqual([[0, 'expired']]);
   });
 
   it('at most maxWaiting writes wait; the next fails at once (overflow)', async () => {

@@ -3,7 +3,7 @@ import type { NodeTarget } from './node-target.js';
 import type { ShardManager } from './shard-manager.js';
 
 export interface WriteBufferOptions {
-  /** How long a write may wait for its shard to have a primary; 0 turns buffering off. @default 10000 */
+  /** How long a write may wait for its shard to have a primary; 0 turns buffering off. @default 5000 */
   readonly maxWaitMs: number;
   /** Writes waiting at once in this gateway (all shards); those beyond fail at once. @default 1000 */
   readonly maxWaiting: number;
@@ -13,7 +13,7 @@ export interface WriteBufferOptions {
   readonly clock?: () => number;
 }
 
-export const DEFAULT_WRITE_BUFFER_OPTIONS: WriteBufferOptions = Object.freeze({ maxWaitMs: 10_000, maxWaiting: 1000 });
+export const DEFAULT_WRITE_BUFFER_OPTIONS: WriteBufferOptions = Object.freeze({ maxWaitMs: 5_000, maxWaiting: 1000 });
 
 /**
  * How a wait for a primary ended: `sent` (a primary appeared and the write
@@ -22,10 +22,14 @@ export const DEFAULT_WRITE_BUFFER_OPTIONS: WriteBufferOptions = Object.freeze({ 
  */
 export type BufferOutcome = 'sent' | 'expired' | 'overflow';
 
-/** Where a write goes, or why it cannot go anywhere. */
+/**
+ * Where a write goes, or why it cannot go anywhere: `split-brain` fails at
+ * once (more than one node claims to be primary; that takes an operator, not
+ * seconds, to resolve, so waiting would only spend the client's deadline).
+ */
 export type WriteSlot =
   | { readonly ok: true; readonly target: NodeTarget }
-  | { readonly ok: false; readonly why: 'expired' | 'overflow' | 'off'; readonly reason: NoWriteReason };
+  | { readonly ok: false; readonly why: 'expired' | 'overflow' | 'off' | 'split-brain'; readonly reason: NoWriteReason };
 
 /** One write's turn at the buffer: ask `next` for a primary (again after a failure), then `end`. */
 export interface WriteAttempt {
@@ -99,9 +103,12 @@ export class WriteBuffer {
       if (left > 0) this.waitingByShard.set(shardId, left);
       else this.waitingByShard.delete(shardId);
     };
-    const fail = (why: 'expired' | 'overflow' | 'off'): WriteSlot => {
+    const fail = (why: 'expired' | 'overflow' | 'off' | 'split-brain'): WriteSlot => {
       leave();
-      if (why !== 'off') record(why);
+      // A write that waited and then met a split brain is counted as expired (the outcomes stay sent, expired, overflow).
+      if (why === 'split-brain') {
+        if (waited) record('expired');
+      } else if (why !== 'off') record(why);
       return { ok: false, why, reason: this.manager.noWriteReason(shardId) ?? 'NO_PRIMARY' };
     };
     /** Takes a place in the buffer; false when it is full. */
@@ -135,6 +142,7 @@ export class WriteBuffer {
             leave();
             return { ok: true, target };
           }
+          if (!target && this.manager.noWriteReason(shardId) === 'SPLIT_BRAIN') return fail('split-brain');
           if (!wait()) return fail('overflow');
           if (this.clock() >= waitUntil!) return fail('expired');
           this.poll(shardId);

@@ -4,7 +4,7 @@ import { loadTopologyFile } from '../../src/config/load-topology.js';
 import { observeGateway, type Observability, type ObserveGatewayOptions } from '../../src/observability/observe-gateway.js';
 import { migrateAll } from '../../src/repository/migrations.js';
 import { createApp, type App } from '../../src/server/create-app.js';
-import { openShards, type Shards } from '../../src/server/open-shards.js';
+import { openShards, type Shards } from '../../src/repository/open-shards.js';
 import { StatementRecorder } from '../../testkit/statement-recorder.js';
 
 export interface GatewayFixture {

@@ -19,6 +19,17 @@ describe('estimateStatements', () => {
     expect(estimate('{ users { totalCount } users { edges { cursor } } }').statements).toBe(6);
   });
 
+  it('every aliased count selection costs its statements: each alias runs its own count', () => {
+    const counts = (n: number, field: string) => Array.from({ length: n }, (_, i) => `c${i}: ${field}`).join(' ');
+    expect(estimate(`{ shards { ${counts(21, 'userCount')} } }`).statements).toBe(63);
+    expect(estimate(`{ users(first: 1) { ${counts(10, 'totalCount')} } }`).statements).toBe(33);
+    expect(estimate('{ shards { userCount ... on Shard { again: userCount } } }').statements).toBe(6);
+    expect(estimate('{ users { totalCount ...F } } fragment F on UserConnection { t2: totalCount }').statements).toBe(9);
+    // One response key merged from several selections is still one resolver call.
+    expect(estimate('{ shards { userCount userCount ... on Shard { userCount } } }').statements).toBe(3);
+    expect(estimate('query($s: Boolean!) { shards { a: userCount b: userCount @skip(if: $s) } }', { s: true }).statements).toBe(3);
+  });
+
   it('shards costs a statement per shard only with userCount', () => {
     expect(estimate('{ shards { id nodes { address } } }').statements).toBe(0);
     expect(estimate('{ shards { userCount } x: shards { ... on Shard { userCount } } }').statements).toBe(6);

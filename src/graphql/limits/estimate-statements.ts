@@ -55,8 +55,10 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  * The most SQL statements an operation can send, from its document and
  * variables and the live shard count, before anything runs:
  * - each `users` field (each alias) asks every shard once, and once more for
- *   `totalCount`;
- * - each `shards` field that selects `userCount` counts every shard;
+ *   each response key of `totalCount` under it (`t0: totalCount t1:
+ *   totalCount` is two resolver calls, and nothing shares their counts);
+ * - each `shards` field counts every shard once per response key of
+ *   `userCount` under it, for the same reason;
  * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
  *   lands in one batch: at most one statement per shard, and never more than
  *   the number of ids;
@@ -106,12 +108,11 @@ export function estimateStatements(
       );
     switch (field.name.value) {
       case 'users': {
-        statements += shardCount;
-        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'totalCount')) statements += shardCount;
+        statements += shardCount * (1 + countSelections(subFields(), 'totalCount'));
         break;
       }
       case 'shards': {
-        if ([...subFields().values()].some((ns) => ns[0]!.name.value === 'userCount')) statements += shardCount;
+        statements += shardCount * countSelections(subFields(), 'userCount');
         break;
       }
       case 'user':
@@ -137,6 +138,13 @@ export function estimateStatements(
   }
   for (const ids of idsByConsistency.values()) statements += Math.min(shardCount, ids);
   return { statements, representations };
+}
+
+/** How many response keys select `name`: each is a resolver call of its own. */
+function countSelections(fields: ReadonlyMap<string, FieldNode[]>, name: string): number {
+  let n = 0;
+  for (const nodes of fields.values()) if (nodes[0]!.name.value === name) n += 1;
+  return n;
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {

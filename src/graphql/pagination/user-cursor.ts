@@ -1,6 +1,6 @@
 import { isTimestamp } from '../../repository/timestamp.js';
 import type { SortDirection, SortKey } from '../../repository/user.js';
-import { validUserId } from '../validate-input.js';
+import { storedUserId } from '../validate-input.js';
 
 /**
  * The opaque cursor of `users`: the sort key of the last user seen and the
@@ -22,8 +22,8 @@ export function encodeUserCursor(cursor: UserCursor): string {
  * The cursor, or null when the text is not one this gateway made. Checked
  * in full after decoding, so a forged cursor is refused here and never
  * reaches PostgreSQL: the bytes must be valid UTF-8 and encode back to the
- * same text, the instant must be real, and the userId must be one
- * `createUser` would accept.
+ * same text, the instant must be real, and the userId must be one a row
+ * may hold (`storedUserId`).
  */
 export function decodeUserCursor(text: string): UserCursor | null {
   if (text.length === 0 || text.length > 1400 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
@@ -40,7 +40,7 @@ export function decodeUserCursor(text: string): UserCursor | null {
 
 function isValidUserId(userId: string): boolean {
   try {
-    validUserId('after', userId);
+    storedUserId('after', userId);
     return true;
   } catch {
     return false;

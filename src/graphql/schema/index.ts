@@ -1,6 +1,7 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from '../builder.js';
+import { checkEntityTypenames } from './check-entity-typenames.js';
 import './root-types.js';
 import './date-time.js';
 import './read-consistency.js';
@@ -17,7 +18,10 @@ let schema: GraphQLSchema | undefined;
  * `_entities`, `User @key(fields: "userId")`). Built once per process.
  */
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });
+  if (!schema) {
+    schema = builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });
+    checkEntityTypenames(schema);
+  }
   return schema;
 }
 

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { sameNodes, topologyFromRecord } from '../config/recorded-topology.js';
 import type { Topology } from '../config/topology.js';
-import type { Database, RecordedLayout } from '../repository/database.js';
-import type { LayoutWaiter } from '../repository/layout-retry.js';
+import type { Database, RecordedLayout } from './database.js';
+import type { LayoutWaiter } from './layout-retry.js';
 import { pickNewerLayout } from '../sharding/pick-newer-layout.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll } from '../sharding/shard-route.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 
 export interface LayoutWatcherOptions {
@@ -100,12 +102,12 @@ export class LayoutWatcher implements LayoutWaiter {
 
   private async check(): Promise<void> {
     const { manager, db } = this.shards;
-    const primaries = manager.allShards().flatMap((s) => {
-      const target = manager.writeTarget(s.id);
-      return target ? [target.node] : [];
+    // A primary that does not answer (or has none) says nothing; the others may still carry a newer layout.
+    const answers = await new Scatter().settled(routeAll(manager.shardCount), async (shardId) => {
+      const target = manager.writeTarget(shardId);
+      return target ? db.readLayout(target.node, this.options.timeoutMs) : null;
     });
-    const answers = await Promise.allSettled(primaries.map((node) => db.readLayout(node, this.options.timeoutMs)));
-    const recorded = answers.map((a) => (a.status === 'fulfilled' ? a.value : null));
+    const recorded = answers.map((a) => (a.ok ? a.value : null));
     const newer = pickNewerLayout<RecordedLayout>(this.epoch, recorded);
     if (!newer) return;
     let topology: Topology;

@@ -1,16 +1,19 @@
 import type { Logger } from 'pino';
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
-import { Database } from '../repository/database.js';
-import type { StatementObserver } from '../repository/statement-observer.js';
-import { EmailLookup } from '../repository/email-lookup.js';
-import { LayoutRetry } from '../repository/layout-retry.js';
-import { UserRepository } from '../repository/user-repository.js';
+import { Database } from './database.js';
+import type { StatementObserver } from './statement-observer.js';
+import { EmailLookup } from './email-lookup.js';
+import { LayoutRetry } from './layout-retry.js';
+import { UserRepository } from './user-repository.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
+import { Scatter } from '../sharding/scatter.js';
+import { routeAll, type ShardRoute } from '../sharding/shard-route.js';
 import { ShardManager } from '../sharding/shard-manager.js';
 import type { TopologyChange } from '../sharding/topology-change.js';
 import { WriteBuffer } from '../sharding/write-buffer.js';
+import { settleAll } from '../util/settle-all.js';
 import { LayoutWatcher } from './layout-watcher.js';
 
 export interface Shards {
@@ -58,6 +61,8 @@ export function openShards(
   } = {},
 ): Shards {
   const clock = extras.clock ?? Date.now;
+  // Wiring fan-outs (probing every shard at once) are not reads: nobody counts them.
+  const scatter = new Scatter();
   const manager = new ShardManager(topology, options.health);
   // The buffer probes through the health checker, which probes through the door: built in that order, joined here.
   let health: HealthChecker | null = null;
@@ -82,7 +87,7 @@ export function openShards(
   const adoptLayout = async (next: Topology) => {
     manager.reconfigure(next, clock(), { allowShardCountChange: true });
     db.reconcilePools();
-    await Promise.all(manager.allShards().map((s) => checker.probeShardNow(s.id)));
+    await scatter.all(routeAll(manager.shardCount), (shardId) => checker.probeShardNow(shardId));
   };
   const layout = new LayoutWatcher({ manager, db, adoptLayout }, topology, {
     intervalMs: options.health.intervalMs,
@@ -108,9 +113,10 @@ export function openShards(
       const change = manager.reconfigure(next, clock());
       db.reconcilePools();
       layout.reloaded(next);
-      await Promise.all(change.shards.map((s) => checker.probeShardNow(s.shardId)));
+      const changed: ShardRoute = { kind: 'all', shardIds: change.shards.map((s) => s.shardId) };
+      await scatter.all(changed, (shardId) => checker.probeShardNow(shardId));
       return change;
     },
-    close: () => (closing ??= Promise.all([checker.stop(), layout.stop()]).then(() => db.close())),
+    close: () => (closing ??= settleAll([checker.stop(), layout.stop()]).then(() => db.close())),
   };
 }
