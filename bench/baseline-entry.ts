@@ -10,6 +10,7 @@ import { failOverIpc, serveOverIpc } from './serve-over-ipc.js';
  * The baseline server in its own process, on shard 0's primary of a
  * one-shard topology (the bench's unsharded PostgreSQL). The pool gets the
  * same size as each of the gateway's pools (SHARDGATE_POOL_MAX).
+ * BASELINE_PREPARED=1 makes it the careful baseline (named statements).
  *
  *   node dist-bench/bench/baseline-entry.js --config topology.json [--port 0]
  */
@@ -27,7 +28,7 @@ async function run(): Promise<void> {
     options: '-c TimeZone=UTC',
   });
   pool.on('error', () => {});
-  const db = countingDb(pool);
+  const db = countingDb(pool, process.env.BASELINE_PREPARED === '1');
   const server = createServer(createBaselineYoga(db));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

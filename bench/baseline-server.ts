@@ -6,7 +6,8 @@ import pg from 'pg';
  * and one pg Pool over ONE unsharded PostgreSQL, the same schema shape for
  * the benchmarked queries, written the straightforward way: one query per
  * resolver, `= ANY($1)` for a list of ids, the same keyset SQL for pages.
- * No DataLoader, no prepared-statement names, no caches.
+ * No DataLoader, no caches; prepared statements only in the careful
+ * variant (BASELINE_PREPARED=1, see countingDb).
  */
 
 /** The pool, with a counter around it: every statement the baseline sends passes `query`. */
@@ -15,12 +16,25 @@ export interface CountingDb {
   statements: number;
 }
 
-export function countingDb(pool: pg.Pool): CountingDb {
+/**
+ * `prepared`: the careful baseline. Every query is sent as
+ * `pool.query({ name, text, values })`, a named statement that each
+ * connection prepares once, so PostgreSQL parses it once per connection and
+ * may keep its plan; the plain baseline sends unnamed statements, parsed and
+ * planned at every execution.
+ */
+export function countingDb(pool: pg.Pool, prepared = false): CountingDb {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `baseline_${names.size + 1}`));
+    return name;
+  };
   const db: CountingDb = {
     statements: 0,
     query: <R extends pg.QueryResultRow>(text: string, values: unknown[]) => {
       db.statements++;
-      return pool.query<R>(text, values);
+      return prepared ? pool.query<R>({ name: nameOf(text), text, values }) : pool.query<R>(text, values);
     },
   };
   return db;

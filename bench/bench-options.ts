@@ -29,6 +29,12 @@ export interface BenchOptions {
   readonly out: string | null;
   /** Directory for the gateway's --cpu-prof output; null: no profile. */
   readonly profileDir: string | null;
+  /** Run the scale phase (every database in its own CPU cgroup) instead of the comparison. */
+  readonly scale: boolean;
+  /** Scale: each database node's share of one CPU, in percent. */
+  readonly cpuPercent: number;
+  /** Scale: where the SVG chart of the curves goes; null: nowhere. */
+  readonly chart: string | null;
 }
 
 export const BENCH_HELP = `Usage: npm run bench -- [options]
@@ -59,6 +65,11 @@ Options:
                      (e.g. "--max-old-space-size=256")
   --out FILE         also write the result as JSON
   --profile DIR      run the gateway with --cpu-prof, write the profile to DIR and summarize it
+  --scale            instead: every PostgreSQL node in its own CPU cgroup (root), reads by
+                     replicas, writes and pages by shards, one node against both baselines,
+                     serve --workers 1 vs 2 (needs \`npm run build\`); default 20000 users
+  --cpu-percent P    scale: each node's share of one CPU (default 10)
+  --chart FILE       scale: write the curves as an SVG chart
   -h, --help         show this help`;
 
 const SCENARIO_IDS: readonly ScenarioId[] = ['point', 'batch100', 'page20', 'deepPage', 'createUser', 'entities100'];
@@ -84,6 +95,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       out: { type: 'string' },
       'server-node-options': { type: 'string' },
       profile: { type: 'string' },
+      scale: { type: 'boolean', default: false },
+      'cpu-percent': { type: 'string' },
+      chart: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -114,7 +128,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     rounds: num('rounds', values.rounds, quick ? 1 : 2, 1, 20),
     connections,
     poolMax: num('pool-max', values['pool-max'], connections, 1, 1000),
-    users: num('users', values.users, quick ? 300 : 50_000, 200, 10_000_000),
+    users: num('users', values.users, quick ? 300 : values.scale ? 20_000 : 50_000, 200, 10_000_000),
     countRequests: quick ? 5 : 20,
     scenarios,
     tracing: values['no-tracing'] !== true,
@@ -123,5 +137,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     serverNodeOptions: (values['server-node-options'] ?? '').split(/\s+/).filter((o) => o !== ''),
     out: values.out ?? null,
     profileDir: values.profile ?? null,
+    scale: values.scale === true,
+    cpuPercent: num('cpu-percent', values['cpu-percent'], 10, 1, 100),
+    chart: values.chart ?? null,
   };
 }

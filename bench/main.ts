@@ -13,6 +13,7 @@ import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
 import { evaluateTargets, formatReport, ratioOf } from './report.js';
 import { buildScenarios, expectData, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
+import { formatScaleReport, runScale } from './scale.js';
 import { ServerProcess } from './server-process.js';
 
 /*
@@ -301,6 +302,17 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
 }
 
 /** The servers' environment: the caller's, minus any OTEL_* (tracing stays off unless asked), plus the pool size. */
+/** Date, machine, load and command of a scale run. */
+function scaleHeader(argv: readonly string[]): string {
+  const load = loadavg()[0]!;
+  return [
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${type()} ${release()}; load average ${load.toFixed(2)} at the end${load > cpus().length ? ' (LOADED: other work skews these figures)' : ''}`,
+    `- Node ${process.version}; command: npm run bench -- ${argv.join(' ')}`,
+    '',
+  ].join('\n');
+}
+
 function serverEnv(opts: BenchOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OTEL_')) env[key] = value;
@@ -387,6 +399,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    if (opts.scale) {
+      const started = Date.now();
+      const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+      const scale = await runScale(
+        {
+          quick: opts.quick,
+          durationSeconds: opts.durationSeconds,
+          warmupSeconds: opts.warmupSeconds,
+          rounds: opts.rounds,
+          connections: opts.connections,
+          poolMax: opts.poolMax,
+          users: opts.users,
+          cpuPercent: opts.cpuPercent,
+          periodUs: 10_000,
+          chart: opts.chart,
+        },
+        progress,
+        serverEnv(opts),
+      );
+      process.stdout.write(`${scaleHeader(argv)}\n${formatScaleReport(scale)}`);
+      if (opts.out) await writeFile(opts.out, `${JSON.stringify(scale, null, 2)}\n`);
+      return 0;
+    }
     const result = await runBench(opts, argv);
     process.stdout.write(formatReport(result));
     if (opts.out) await writeFile(opts.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -150,7 +150,7 @@ describe('read your writes across gateway instances (replicas 300 ms behind)', (
     expect(r.data.usersByIds).toEqual(ids.map((userId) => ({ userId })));
     const statements = b.recorder.of();
     expect(statements.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
-    expect(statements.every((s) => s.statement === 'users_select_many' && s.reason.startsWith('token-'))).toBe(true);
+    expect(statements.every((s) => s.statement === 'users_select_one' && s.reason.startsWith('token-'))).toBe(true);
     expect(r.token).toBe(token);
   });
 

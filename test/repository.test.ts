@@ -4,7 +4,7 @@ import type { Topology } from '../src/config/topology.js';
 import { ShardUnavailableError, UserAlreadyExistsError, UserNotFoundError } from '../src/repository/errors.js';
 import { migrateAll } from '../src/repository/migrations.js';
 import { statement } from '../src/repository/statement.js';
-import { usersPageStatement } from '../src/repository/user-statements.js';
+import { SELECT_USERS_BY_IDS, usersByIdsStatement, usersPageStatement } from '../src/repository/user-statements.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
@@ -113,7 +113,7 @@ describe('UserRepository', () => {
     expect(await getOne(ReadPolicy.PrimaryOnly, 'carol')).toBeNull();
   });
 
-  it('getManyOnShard sends one = ANY($1) statement; missing ids are absent', async () => {
+  it('getManyOnShard sends one statement; missing ids are absent', async () => {
     const ids = ['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6'];
     await Promise.all(ids.map((userId) => fx.shards.users.create({ userId, name: userId, email: `${userId}@x.io` })));
     const shardId = fx.shards.users.shardIdOf('m-1');
@@ -121,7 +121,33 @@ describe('UserRepository', () => {
     fx.recorder.reset();
     const found = await fx.shards.users.getManyOnShard(shardId, [...sameShard, 'm-missing'], ReadPolicy.PrimaryOnly);
     expect(found.map((u) => u.userId).sort()).toEqual([...sameShard].sort());
-    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', batchSize: sameShard.length + 1, role: 'primary' }]);
+    expect(fx.recorder.of()).toMatchObject([
+      { statement: `users_select_few_${sameShard.length + 1}`, batchSize: sameShard.length + 1, role: 'primary' },
+    ]);
+  });
+
+  it('PostgreSQL keeps one plan for a lookup of one id, of a few ids and of many, instead of planning every execution', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `plan-${i}`);
+    const one = usersByIdsStatement(1).statement;
+    const few = usersByIdsStatement(3).statement;
+    const plans = await fx.shards.db.transaction(0, async (tx) => {
+      // One connection: pg_prepared_statements describes this session's statements.
+      for (let i = 0; i < 10; i++) {
+        await tx.execute(one, [ids[i]!]);
+        await tx.execute(few, ids.slice(i, i + 3));
+        await tx.execute(SELECT_USERS_BY_IDS, [ids]);
+      }
+      const { rows } = await tx.execute<{ name: string; generic_plans: string; custom_plans: string }>(PLANS, [
+        [one.name, few.name, SELECT_USERS_BY_IDS.name],
+      ]);
+      return new Map(rows.map((r) => [r.name, { generic: Number(r.generic_plans), custom: Number(r.custom_plans) }]));
+    });
+    // PostgreSQL tries 5 custom plans, then keeps the generic one when it is no dearer
+    // (`= ANY($1)` with fewer than 10 ids never was: custom plans only).
+    for (const name of [one.name, few.name, SELECT_USERS_BY_IDS.name]) {
+      expect(plans.get(name)!.custom, name).toBeLessThanOrEqual(5);
+      expect(plans.get(name)!.generic, name).toBeGreaterThanOrEqual(5);
+    }
   });
 
   it('pageOnShard walks one shard in (createdAt, userId) order both ways, and countOnShard counts', async () => {

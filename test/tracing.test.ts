@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { SELECT_USERS_BY_IDS } from '../src/repository/user-statements.js';
+import { SELECT_USER_BY_ID } from '../src/repository/user-statements.js';
 import { eventually, openGatewayFixture, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 import { idOnShard } from './support/id-on-shard.js';
@@ -71,7 +71,7 @@ describe('spans per GraphQL operation and per shard statement', () => {
       'db.system.name': 'postgresql',
       'db.namespace': replica.config.dbname,
       'db.operation.name': 'SELECT',
-      'db.query.text': SELECT_USERS_BY_IDS.text,
+      'db.query.text': SELECT_USER_BY_ID.text,
       'server.address': '127.0.0.1',
       'server.port': replica.config.port,
       'shard.id': 0,

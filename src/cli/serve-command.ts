@@ -9,9 +9,10 @@ import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { onReloadSignal } from './on-reload-signal.js';
+import { isWorkerProcess, joinPrimary, parseWorkers, runPrimary } from './serve-workers.js';
 import { waitForSignal } from './wait-for-signal.js';
 
-export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0]
+export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0] [--workers 1]
 
 Run the gateway: GraphQL and GraphiQL at /graphql, /healthz, /readyz, /metrics.
 SIGINT/SIGTERM stop it gracefully (in-flight requests finish, pools close).
@@ -23,6 +24,11 @@ Options:
   --config F    topology file (default: $SHARDGATE_CONFIG)
   --port P      port (default: $PORT, else 4000)
   --host H      address to listen on (default: $HOST, else 0.0.0.0)
+  --workers N   worker processes on the one port (default 1; auto = one per CPU).
+                Each worker has its own pools: SHARDGATE_POOL_MAX x workers x
+                gateways must stay within each node's max_connections.
+                /metrics answers for all of them; SIGHUP reloads and SIGTERM
+                drains every worker; a worker that dies is replaced.
   -h, --help    show this help
 
 Tuning (environment): SHARDGATE_POOL_MAX, SHARDGATE_CONNECT_TIMEOUT_MS,
@@ -47,7 +53,11 @@ Tracing (OpenTelemetry, off unless an exporter is configured):
   OTEL_SERVICE_NAME (default shardgate), OTEL_TRACES_SAMPLER. See docs/observability.md.`;
 
 export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, 'serve');
+  const { values } = parseFlags(
+    argv,
+    { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, workers: { type: 'string' } },
+    'serve',
+  );
   if (values.help) {
     io.out(SERVE_HELP);
     return 0;
@@ -55,11 +65,17 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const env = loadCommandEnv();
   const port = intFlag((values.port as string | undefined) ?? env.port, 'port', 4000, 0, 65535);
   const host = (values.host as string | undefined) ?? env.host ?? '0.0.0.0';
+  const workers = parseWorkers(values.workers as string | undefined);
   const topologyPath = configPath(values.config as string | undefined, 'serve', env);
   const topology = loadTopologyFile(topologyPath);
   const options = loadGatewayOptions();
   const logger = createLogger(env.logLevel ?? 'info');
   surviveStrayErrors(logger);
+  const worker = workers > 1 && isWorkerProcess();
+  // The primary checks the file and options above (a bad one fails here, once), then only supervises.
+  if (workers > 1 && !worker) return runPrimary({ workers, logger, out: io.out });
+  // A SIGHUP before the reload handler is installed must not end a starting worker (its file is fresh anyway).
+  if (worker) process.on('SIGHUP', () => {});
   const tracing = await startTracing();
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
   let gateway;
@@ -70,10 +86,13 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
     throw err;
   }
   const stopReloading = onReloadSignal(() => reloadTopology(gateway.shards, topologyPath, logger));
-  io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
+  if (worker) joinPrimary(gateway.observability.metrics, gateway.url);
+  else io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
   const signal = await waitForSignal();
   stopReloading();
   logger.info({ signal }, 'shutting down');
   await gateway.close();
+  // A worker's channel to its primary would keep it alive.
+  if (worker) process.disconnect();
   return 0;
 }

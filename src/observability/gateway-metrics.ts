@@ -20,6 +20,9 @@ export const USER_COUNT_WAIT_MS = 2_000;
 /** An operation is one or a few parallel rounds of statements. */
 export const GRAPHQL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** A registry's metrics as prom-client JSON (Registry.getMetricsAsJSON), the form workers' metrics are summed in. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
   readonly manager: ShardManager;
@@ -175,6 +178,8 @@ export class GatewayMetrics {
       help: 'Users stored on each shard (counted on a replica at most every 30 s by default, when scraped).',
       labelNames: [Label.SHARD],
       registers,
+      // Workers of one server count the same tables: one count, not their sum.
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const [shard, n] of userCounts?.snapshot() ?? []) this.set({ shard: String(shard) }, n);
@@ -269,13 +274,34 @@ export class GatewayMetrics {
    * them: a hung shard must not make Prometheus time out on everything else.
    */
   async scrape(): Promise<string> {
+    if (this.gather) return this.gather();
+    await this.refreshUserCounts();
+    return this.registry.metrics();
+  }
+
+  /** This process's metrics as prom-client JSON, user counts refreshed as for a scrape: what a worker hands to the aggregation. */
+  async snapshot(): Promise<MetricsJson> {
+    await this.refreshUserCounts();
+    return this.registry.getMetricsAsJSON();
+  }
+
+  /**
+   * Makes `scrape` answer with `gather()` instead of this registry alone: a
+   * worker of a multi-process server answers /metrics for the whole server.
+   */
+  gatherWith(gather: () => Promise<string>): void {
+    this.gather = gather;
+  }
+
+  private gather: (() => Promise<string>) | null = null;
+
+  private async refreshUserCounts(): Promise<void> {
     const round = this.userCounts?.refreshIfStale();
     if (round) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([round, new Promise<void>((resolve) => (timer = setTimeout(resolve, USER_COUNT_WAIT_MS)))]);
       clearTimeout(timer);
     }
-    return this.registry.metrics();
   }
 }
 

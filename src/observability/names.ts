@@ -71,6 +71,9 @@ export const Metric = {
   PRIMARY_CHANGES_TOTAL: 'shardgate_primary_changes_total',
   BUFFERED_WRITES: 'shardgate_buffered_writes',
   BUFFERED_WRITES_TOTAL: 'shardgate_buffered_writes_total',
+  /** `serve --workers N`: worker processes running now, and those that died and were replaced. */
+  WORKERS: 'shardgate_workers',
+  WORKER_RESTARTS_TOTAL: 'shardgate_worker_restarts_total',
 } as const;
 
 /** Prefix of the Node.js process metrics (`shardgate_process_cpu_seconds_total`, ...). */

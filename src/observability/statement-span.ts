@@ -42,28 +42,51 @@ export function collectionOf(stmt: Statement): string | null {
  * `lag` is what the health checker last measured for the node, if a replica.
  */
 export function statementSpan(event: StatementEvent, lag: ReplicaLag | null): StatementSpan {
-  const { node, reason } = event.target;
-  const stmt = event.statement;
-  const collection = collectionOf(stmt);
-  const summary = collection ? `${stmt.operation} ${collection}` : stmt.operation;
-  const attributes: Attributes = {
-    [SpanAttr.DB_SYSTEM_NAME]: DB_SYSTEM_POSTGRESQL,
-    [SpanAttr.DB_NAMESPACE]: node.config.dbname,
-    [SpanAttr.DB_OPERATION_NAME]: stmt.operation,
-    [SpanAttr.DB_QUERY_TEXT]: stmt.reportedText,
-    [SpanAttr.DB_QUERY_SUMMARY]: summary,
-    [SpanAttr.SERVER_ADDRESS]: node.config.host,
-    [SpanAttr.SERVER_PORT]: node.config.port,
-    [SpanAttr.SHARD_ID]: node.shardId,
-    [SpanAttr.SHARD_ROLE]: event.target.role,
-    [SpanAttr.SHARD_ROUTE_REASON]: reason,
-  };
-  if (collection) attributes[SpanAttr.DB_COLLECTION_NAME] = collection;
-  if (event.target.role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
+  const { node, reason, role } = event.target;
+  const { summary, base } = fixedPart(event.statement, node, role, reason);
+  // The fixed attributes are built once per statement, node, role and reason; a span copies them.
+  const attributes: Attributes = { ...base };
+  if (role === 'replica' && lag && lag.seconds !== null) attributes[SpanAttr.SHARD_REPLICA_LAG_SECONDS] = lag.seconds;
   if (event.batchSize !== undefined) attributes[SpanAttr.SHARD_BATCH_KEYS] = event.batchSize;
-  const served = servedBy(reason);
-  if (served) attributes[SpanAttr.SHARD_CONSISTENCY_SERVED_BY] = served;
   return { name: summary, attributes };
+}
+
+type Target = StatementEvent['target'];
+interface FixedPart {
+  readonly summary: string;
+  readonly base: Readonly<Attributes>;
+}
+const fixedParts = new WeakMap<Statement, WeakMap<Target['node'], Map<string, FixedPart>>>();
+
+function fixedPart(stmt: Statement, node: Target['node'], role: Target['role'], reason: Target['reason']): FixedPart {
+  let byNode = fixedParts.get(stmt);
+  if (!byNode) fixedParts.set(stmt, (byNode = new WeakMap()));
+  let byRoute = byNode.get(node);
+  if (!byRoute) byNode.set(node, (byRoute = new Map()));
+  const key = `${role}/${reason}`;
+  let part = byRoute.get(key);
+  if (!part) {
+    const collection = collectionOf(stmt);
+    const summary = collection ? `${stmt.operation} ${collection}` : stmt.operation;
+    const base: Attributes = {
+      [SpanAttr.DB_SYSTEM_NAME]: DB_SYSTEM_POSTGRESQL,
+      [SpanAttr.DB_NAMESPACE]: node.config.dbname,
+      [SpanAttr.DB_OPERATION_NAME]: stmt.operation,
+      [SpanAttr.DB_QUERY_TEXT]: stmt.reportedText,
+      [SpanAttr.DB_QUERY_SUMMARY]: summary,
+      [SpanAttr.SERVER_ADDRESS]: node.config.host,
+      [SpanAttr.SERVER_PORT]: node.config.port,
+      [SpanAttr.SHARD_ID]: node.shardId,
+      [SpanAttr.SHARD_ROLE]: role,
+      [SpanAttr.SHARD_ROUTE_REASON]: reason,
+    };
+    if (collection) base[SpanAttr.DB_COLLECTION_NAME] = collection;
+    const served = servedBy(reason);
+    if (served) base[SpanAttr.SHARD_CONSISTENCY_SERVED_BY] = served;
+    part = { summary, base: Object.freeze(base) };
+    byRoute.set(key, part);
+  }
+  return part;
 }
 
 /**

@@ -8,7 +8,7 @@ import { LayoutRetry } from './layout-retry.js';
 import type { RequestScope } from './request-scope.js';
 import type { Timestamp } from './timestamp.js';
 import type { NewUser, SortDirection, SortKey, User, UserPatch } from './user.js';
-import { COUNT_USERS, INSERT_USERS_BULK, SELECT_USERS_BY_IDS, UPDATE_USER, usersPageStatement } from './user-statements.js';
+import { COUNT_USERS, INSERT_USERS_BULK, UPDATE_USER, usersByIdsStatement, usersPageStatement } from './user-statements.js';
 
 interface UserRow {
   user_id: string;
@@ -148,11 +148,12 @@ export class UserRepository {
   /** The users among `userIds` stored on `shardId`, in one statement; order not guaranteed, missing ids absent. */
   async getManyOnShard(shardId: number, userIds: readonly string[], policy: ReadPolicy): Promise<User[]> {
     if (userIds.length === 0) return [];
+    const { statement, spread } = usersByIdsStatement(userIds.length);
     const { rows } = await this.db.read<UserRow>(
       shardId,
       policy,
-      SELECT_USERS_BY_IDS,
-      [userIds],
+      statement,
+      spread ? [...userIds] : [userIds],
       this.options({ batchSize: userIds.length }),
     );
     return rows.map((r) => toUser(r, shardId));

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_ROWS, usersPageStatement } from './user-statements.js';
+import {
+  FEW_IDS_LIMIT,
+  MAX_PAGE_ROWS,
+  SELECT_USER_BY_ID,
+  SELECT_USERS_BY_IDS,
+  usersByIdsStatement,
+  usersPageStatement,
+} from './user-statements.js';
 
 describe('usersPageStatement', () => {
   it('puts the row count in the text, so that PostgreSQL can cache one plan per page size', () => {
@@ -44,5 +51,26 @@ describe('usersPageStatement', () => {
     for (const limit of [0, -1, 1.5, Number.NaN, MAX_PAGE_ROWS + 1, Number.POSITIVE_INFINITY]) {
       expect(() => usersPageStatement('asc', false, limit), String(limit)).toThrow(RangeError);
     }
+  });
+});
+
+describe('usersByIdsStatement', () => {
+  it('reads one id with `= $1`, a few with one parameter per id, and many with one array parameter', () => {
+    expect(usersByIdsStatement(1)).toEqual({ statement: SELECT_USER_BY_ID, spread: true });
+    expect(SELECT_USER_BY_ID.text).toBe('SELECT user_id, name, email, created_at FROM users WHERE user_id = $1');
+    const three = usersByIdsStatement(3);
+    expect(three.spread).toBe(true);
+    expect(three.statement.name).toBe('users_select_few_3');
+    expect(three.statement.text).toBe(
+      'SELECT user_id, name, email, created_at FROM users WHERE user_id = ANY(ARRAY[$1, $2, $3]::varchar[])',
+    );
+    expect(usersByIdsStatement(3).statement).toBe(three.statement);
+    expect(usersByIdsStatement(FEW_IDS_LIMIT - 1).statement.text).toContain(`$${FEW_IDS_LIMIT - 1}]`);
+    expect(usersByIdsStatement(FEW_IDS_LIMIT)).toEqual({ statement: SELECT_USERS_BY_IDS, spread: false });
+    expect(usersByIdsStatement(500)).toEqual({ statement: SELECT_USERS_BY_IDS, spread: false });
+  });
+
+  it('refuses a count below one or not whole', () => {
+    for (const count of [0, -1, 2.5, Number.NaN]) expect(() => usersByIdsStatement(count), String(count)).toThrow(RangeError);
   });
 });

@@ -23,6 +23,42 @@ export const SELECT_USERS_BY_IDS = statement(
   `SELECT ${COLUMNS} FROM users WHERE user_id = ANY($1::varchar[])`,
 );
 
+/** One user by id: a plain `= $1`, whose one cached plan is an Index Scan. */
+export const SELECT_USER_BY_ID = statement('users_select_one', 'SELECT', `SELECT ${COLUMNS} FROM users WHERE user_id = $1`);
+
+/**
+ * Below this many ids a lookup names each id as its own parameter.
+ *
+ * PostgreSQL estimates an array parameter of unknown length at 10 elements.
+ * With fewer ids every custom plan looks cheaper than that generic plan, so
+ * PostgreSQL never caches a plan for `= ANY($1)` and plans every execution
+ * again: on a realistic table a one-key read cost the database about twice
+ * a `= $1` read (BENCHMARKS.md has the measurements). With one parameter per
+ * id the generic plan is estimated for the real count and is kept after the
+ * first executions. From 10 ids on, the array form's generic plan is kept.
+ */
+export const FEW_IDS_LIMIT = 10;
+
+const fewIdsStatements: Statement[] = [];
+
+/** The statement that reads `count` users by id, and how its parameters carry the ids. */
+export function usersByIdsStatement(count: number): { statement: Statement; spread: boolean } {
+  if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`a lookup reads at least 1 id, not ${count}`);
+  if (count === 1) return { statement: SELECT_USER_BY_ID, spread: true };
+  if (count >= FEW_IDS_LIMIT) return { statement: SELECT_USERS_BY_IDS, spread: false };
+  let stmt = fewIdsStatements[count];
+  if (!stmt) {
+    const params = Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+    stmt = statement(
+      `users_select_few_${count}`,
+      'SELECT',
+      `SELECT ${COLUMNS} FROM users WHERE user_id = ANY(ARRAY[${params}]::varchar[])`,
+    );
+    fewIdsStatements[count] = stmt;
+  }
+  return { statement: stmt, spread: true };
+}
+
 export const UPDATE_USER = statement(
   'users_update',
   'UPDATE',
