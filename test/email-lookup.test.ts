@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrateCommand } from '../src/cli/migrate-command.js';
 import { UPDATE_USER_CLAIMED } from '../src/repository/email-statements.js';
+import { SELECT_USER_BY_ID } from '../src/repository/user-statements.js';
 import { statement } from '../src/repository/statement.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { decodeToken } from '../src/sharding/consistency-token.js';
@@ -63,7 +64,7 @@ describe('usersByEmail', () => {
     const r = await byEmail(fx, email.toUpperCase(), ', consistency: STRONG');
     expect(r.errors).toBeUndefined();
     expect(r.data.usersByEmail).toEqual([{ userId, email, shardId: 1 }]);
-    expect(fx.recorder.of().map((s) => `${s.statement}@${s.shardId}`)).toEqual(['emails_find@2', 'users_select_many@1']);
+    expect(fx.recorder.of().map((s) => `${s.statement}@${s.shardId}`)).toEqual(['emails_find@2', `${SELECT_USER_BY_ID.name}@1`]);
     // Never a scatter.
     expect(fx.recorder.of().every((s) => s.role === 'primary')).toBe(true);
     expect((await byEmail(fx, 'nobody@x.io')).data.usersByEmail).toEqual([]);
