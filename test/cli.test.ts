@@ -76,7 +76,7 @@ describe('shardgate CLI', () => {
     const first = shardgate('migrate', '--config', db.topologyPath);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(
-      /^shard 0: applied version\(s\) 1, 2, 3, 4\nshard 1: applied version\(s\) 1, 2, 3, 4\nshard 2: applied version\(s\) 1, 2, 3, 4\n/,
+      /^shard 0: applied version\(s\) 1, 2, 3, 4, 5\nshard 1: applied version\(s\) 1, 2, 3, 4, 5\nshard 2: applied version\(s\) 1, 2, 3, 4, 5\n/,
     );
     expect(first.out).toContain('email lookup: 0 row(s) added\n');
     const again = shardgate('migrate', '--config', db.topologyPath);
@@ -91,11 +91,15 @@ describe('shardgate CLI', () => {
     });
     expect(seed.status, seed.stderr).toBe(0);
     expect(seed.stdout).toContain('seeded 300 new user(s)');
+    // Demo user i gets i % 4 orders.
+    expect(seed.stdout).toContain('seeded 450 new demo order(s)');
     const counts = [...seed.stdout.matchAll(/shard (\d): (\d+)/g)].map((m) => Number(m[2]));
     expect(counts).toHaveLength(3);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(300);
     expect(Math.min(...counts)).toBeGreaterThan(60);
-    expect(shardgate('seed', '--config', db.topologyPath, '--count', '300').out).toContain('seeded 0 new user(s)');
+    const again2 = shardgate('seed', '--config', db.topologyPath, '--count', '300').out;
+    expect(again2).toContain('seeded 0 new user(s)');
+    expect(again2).toContain('seeded 0 new demo order(s)');
   });
 
   it('says which shard is unavailable when a node cannot be reached', () => {

@@ -3,7 +3,7 @@ import { seedDemoUsers, demoUser } from '../src/cli/seed-demo-users.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
 import { listenOnLoopback, type LoopbackServer } from './support/listen-on-loopback.js';
-import { createOrdersSubgraph, ORDERS_SDL, type Order } from './support/orders-subgraph.js';
+import { createReviewsSubgraph, REVIEWS_SDL, type Review } from './support/reviews-subgraph.js';
 import { composeSupergraph, startSupergraphGateway, type RunningGateway } from './support/supergraph-gateway.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
 import { usersByIdsStatement } from '../src/repository/user-statements.js';
@@ -135,7 +135,7 @@ describe('the subgraph protocol, straight to shardgate', () => {
   it('a missing, unknown or non-entity __typename is BAD_USER_INPUT naming representations[i].__typename; the others resolve', async () => {
     fx.recorder.reset();
     const reps = [
-      { __typename: 'Order', id: '1' },
+      { __typename: 'Review', id: '1' },
       { userId: 'user-1' },
       { __typename: 'Shard', id: 0 },
       { __typename: 7, userId: 'user-1' },
@@ -148,7 +148,7 @@ describe('the subgraph protocol, straight to shardgate', () => {
     expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.field])).toEqual(
       [0, 1, 2, 3, 5].map((i) => [['_entities', i], 'BAD_USER_INPUT', `representations[${i}].__typename`]),
     );
-    expect(r.errors![0]!.message).toBe('representations[0].__typename: "Order" is not an entity here; expected one of: User');
+    expect(r.errors![0]!.message).toBe('representations[0].__typename: "Review" is not an entity here; expected one of: Order, User');
     // Only the valid representation is looked up.
     expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', batchSize: 1 }]);
     const alone = await fx.gql(ENTITIES, { reps: [{ __typename: 'Shard', id: 0 }] });
@@ -159,23 +159,29 @@ describe('the subgraph protocol, straight to shardgate', () => {
 });
 
 describe('in a supergraph, behind @apollo/gateway', () => {
-  /** Orders 1..60 reference user-1..user-60 in a scrambled order; order 61 references a user that does not exist. */
-  const orders: Order[] = [
+  /** Reviews 1..60 reference user-1..user-60 in a scrambled order; review 61 references a user that does not exist. */
+  const reviews: Review[] = [
     ...Array.from({ length: REFERENCED }, (_, i) => {
       const n = ((i * 37) % REFERENCED) + 1;
-      return { id: `order-${i + 1}`, total: Math.round(n * 12.5 * 100) / 100, userId: `user-${n}` };
+      return { id: `review-${i + 1}`, stars: Math.round(n * 12.5 * 100) / 100, userId: `user-${n}` };
     }),
-    { id: `order-${REFERENCED + 1}`, total: 1, userId: GHOST },
+    { id: `review-${REFERENCED + 1}`, stars: 1, userId: GHOST },
   ];
   let shardgate: LoopbackServer;
-  let ordersServer: LoopbackServer;
+  let reviewsServer: LoopbackServer;
+  const orderReviews: Review[] = [];
   let gateway: RunningGateway;
 
   beforeAll(async () => {
     shardgate = await listenOnLoopback(fx.app);
     running.push(shardgate);
-    ordersServer = await listenOnLoopback(createOrdersSubgraph(orders));
-    running.push(ordersServer);
+    // Orders of users 1..6, each with a review in the reviews subgraph, reached through Order.reviews only.
+    for (let i = 1; i <= 6; i++) {
+      const r = await fx.gql(`mutation { createOrder(input: { userId: "user-${i}", totalCents: ${i * 100}, currency: "EUR" }) { id } }`);
+      orderReviews.push({ id: `order-review-${i}`, stars: i, userId: `user-${i}`, orderId: r.data.createOrder.id });
+    }
+    reviewsServer = await listenOnLoopback(createReviewsSubgraph(reviews, orderReviews));
+    running.push(reviewsServer);
 
     // shardgate's SDL as a registry would get it: `_service { sdl }`, over HTTP.
     const response = await fetch(`${shardgate.origin}/graphql`, {
@@ -186,7 +192,7 @@ describe('in a supergraph, behind @apollo/gateway', () => {
     const { data } = (await response.json()) as { data: { _service: { sdl: string } } };
     const supergraphSdl = composeSupergraph([
       { name: 'users', url: `${shardgate.origin}/graphql`, sdl: data._service.sdl },
-      { name: 'orders', url: `${ordersServer.origin}/graphql`, sdl: ORDERS_SDL },
+      { name: 'reviews', url: `${reviewsServer.origin}/graphql`, sdl: REVIEWS_SDL },
     ]);
     gateway = await startSupergraphGateway(supergraphSdl);
     running.push({ close: () => gateway.stop() });
@@ -203,24 +209,24 @@ describe('in a supergraph, behind @apollo/gateway', () => {
   }
 
   it('the 60 referenced users are spread over all 3 shards', () => {
-    const shards = new Set(orders.slice(0, REFERENCED).map((o) => fnv1a32(o.userId) % 3));
+    const shards = new Set(reviews.slice(0, REFERENCED).map((o) => fnv1a32(o.userId) % 3));
     expect(shards).toEqual(new Set([0, 1, 2]));
   });
 
-  it('joins orders to their users; the missing user is null; 61 references cost one statement per shard, in parallel', async () => {
+  it('joins reviews to their users; the missing user is null; 61 references cost one statement per shard, in parallel', async () => {
     const requestsBefore = shardgate.requests;
     fx.recorder.reset();
     const { result: r, events } = await withStatementTimeline(() =>
-      viaGateway('{ orders { id total user { userId name email shardId } } }'),
+      viaGateway('{ reviews { id stars user { userId name email shardId } } }'),
     );
     const statements = fx.recorder.of();
 
     expect(r.errors).toBeUndefined();
-    expect(r.data.orders).toHaveLength(REFERENCED + 1);
-    r.data.orders.forEach((order: any, i: number) => {
-      const expected = orders[i]!;
+    expect(r.data.reviews).toHaveLength(REFERENCED + 1);
+    r.data.reviews.forEach((order: any, i: number) => {
+      const expected = reviews[i]!;
       expect(order.id).toBe(expected.id);
-      expect(order.total).toBe(expected.total);
+      expect(order.stars).toBe(expected.stars);
       if (expected.userId === GHOST) {
         expect(order.user).toBeNull();
         return;
@@ -236,7 +242,7 @@ describe('in a supergraph, behind @apollo/gateway', () => {
     expect(statements.map((s) => s.statement)).toEqual(statements.map((s) => usersByIdsStatement(s.batchSize!).statement.name));
     expect(statements).toHaveLength(3);
     expect(statements.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
-    expect(statements.reduce((n, s) => n + s.batchSize!, 0)).toBe(new Set(orders.map((o) => o.userId)).size);
+    expect(statements.reduce((n, s) => n + s.batchSize!, 0)).toBe(new Set(reviews.map((o) => o.userId)).size);
     // All three were in flight at once: scattered, not one shard after another.
     expect(events).toEqual(['start', 'start', 'start', 'end', 'end', 'end']);
   });
@@ -244,9 +250,9 @@ describe('in a supergraph, behind @apollo/gateway', () => {
   it('a query that needs no user fields beyond the key never calls shardgate', async () => {
     const requestsBefore = shardgate.requests;
     fx.recorder.reset();
-    const r = await viaGateway('{ orders { id user { userId } } }');
+    const r = await viaGateway('{ reviews { id user { userId } } }');
     expect(r.errors).toBeUndefined();
-    expect(r.data.orders.map((o: any) => o.user.userId)).toEqual(orders.map((o) => o.userId));
+    expect(r.data.reviews.map((o: any) => o.user.userId)).toEqual(reviews.map((o) => o.userId));
     expect(shardgate.requests).toBe(requestsBefore);
     expect(fx.recorder.of()).toEqual([]);
   });
@@ -256,5 +262,19 @@ describe('in a supergraph, behind @apollo/gateway', () => {
     expect(r.errors).toBeUndefined();
     expect(r.data.user).toEqual({ userId: 'user-5', name: demoUser(5).name, shardId: fnv1a32('user-5') % 3 });
     expect(r.data.shards.map((s: { id: number }) => s.id)).toEqual([0, 1, 2]);
+  });
+
+  it('the reviews subgraph extends Order: shardgate serves the orders, the gateway fetches their reviews', async () => {
+    const r = await viaGateway(
+      '{ orders(first: 6, orderBy: CREATED_AT_ASC, consistency: STRONG) { edges { node { id totalCents user { userId } reviews { stars } } } } }',
+    );
+    expect(r.errors).toBeUndefined();
+    const nodes = r.data.orders.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(6);
+    for (const node of nodes) {
+      const review = orderReviews.find((x) => x.orderId === node.id)!;
+      expect(node.user.userId).toBe(review.userId);
+      expect(node.reviews).toEqual([{ stars: review.stars }]);
+    }
   });
 });

@@ -15,6 +15,7 @@ import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import type { CliIo } from './cli-io.js';
 import { intFlag, parseFlags } from './parse-flags.js';
+import { seedDemoOrders } from './seed-demo-orders.js';
 import { seedDemoUsers } from './seed-demo-users.js';
 import { onReloadSignal } from './on-reload-signal.js';
 import { waitForSignal } from './wait-for-signal.js';
@@ -98,8 +99,9 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1', tracing });
     io.out('applying the schema...');
     await migrateAll(gateway.shards.db);
-    io.out(`seeding ${userCount} demo users...`);
+    io.out(`seeding ${userCount} demo users and their orders...`);
     await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
+    await seedDemoOrders(gateway.shards.orders, gateway.shards.manager.shardCount, userCount);
     const counts = await new Scatter().all(routeAll(gateway.shards.manager.shardCount), (shardId) =>
       gateway!.shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );

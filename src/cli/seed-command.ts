@@ -6,6 +6,7 @@ import { routeAll } from '../sharding/shard-route.js';
 import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
+import { seedDemoOrders } from './seed-demo-orders.js';
 import { seedDemoUsers } from './seed-demo-users.js';
 
 export const SEED_HELP = `Usage: shardgate seed --config F [--count 3000]
@@ -30,11 +31,13 @@ export async function runSeedCommand(argv: string[], io: CliIo): Promise<number>
   const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
   try {
     const inserted = await seedDemoUsers(shards.users, shards.manager.shardCount, count);
+    const orders = await seedDemoOrders(shards.orders, shards.manager.shardCount, count);
     const totals = await new Scatter().all(routeAll(shards.manager.shardCount), (shardId) =>
       shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );
     io.out(`seeded ${inserted.reduce((a, b) => a + b, 0)} new user(s); users per shard:`);
     totals.forEach((n, shardId) => io.out(`  shard ${shardId}: ${n}`));
+    io.out(`seeded ${orders} new demo order(s)`);
     return 0;
   } finally {
     await shards.close();

@@ -1,6 +1,9 @@
 import type { RequestScope } from '../repository/request-scope.js';
+import type { OrderRepository } from '../repository/orders/order-repository.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
+import { PendingReads } from './loaders/pending-reads.js';
+import { RequestLoaders } from './loaders/shard-batch-loader.js';
 import { UserLoaders } from './loaders/user-loaders.js';
 
 /** What every resolver sees. Built fresh for each request. */
@@ -12,16 +15,35 @@ export interface GatewayContext {
   readonly users: UserRepository;
   readonly manager: ShardManager;
   readonly loaders: UserLoaders;
+  /** Hands `scope` to every statement. */
+  readonly orders: OrderRepository;
+  /** The request's other per-shard batch loaders, by kind and arguments (orders by user, orders by id, counts). */
+  readonly batches: RequestLoaders;
+  /** Objects read from primaries (`STRONG`): what hangs off them is read from primaries too. */
+  readonly strongReads: WeakSet<object>;
+  /** Reads that may bring more parents for a nested batch: nested batches wait for them (see PendingReads). */
+  readonly pending: PendingReads;
 }
 
-export function createGatewayContext(deps: { scope: RequestScope; users: UserRepository; manager: ShardManager }): GatewayContext {
+export function createGatewayContext(deps: {
+  scope: RequestScope;
+  users: UserRepository;
+  orders: OrderRepository;
+  manager: ShardManager;
+}): GatewayContext {
   const { scope } = deps;
   const users = deps.users.forRequest(scope);
+  const strongReads = new WeakSet<object>();
+  const pending = new PendingReads();
   return {
     requestId: scope.requestId,
     scope,
     users,
     manager: deps.manager,
-    loaders: new UserLoaders(users, deps.manager),
+    loaders: new UserLoaders(users, deps.manager, strongReads, pending),
+    orders: deps.orders.forRequest(scope),
+    batches: new RequestLoaders(),
+    strongReads,
+    pending,
   };
 }

@@ -13,7 +13,8 @@ export interface StatementSpan {
 
 /**
  * The table a statement works on, from its text. Statements are constants
- * written in this code base, so a small pattern per operation is enough;
+ * written in this code base, so a small pattern per operation is enough
+ * (the first table the operation names: a write inside a WITH counts);
  * null when there is no single table (a function call, transaction control).
  */
 export function collectionOf(stmt: Statement): string | null {
@@ -26,11 +27,11 @@ export function collectionOf(stmt: Statement): string | null {
   }
   const pattern =
     stmt.operation === 'SELECT' || stmt.operation === 'DELETE'
-      ? /\bFROM\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i
+      ? /\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i
       : stmt.operation === 'INSERT'
-        ? /^INSERT\s+INTO\s+([A-Za-z_][\w.]*)/i
+        ? /\bINSERT\s+INTO\s+([A-Za-z_][\w.]*)/i
         : stmt.operation === 'UPDATE'
-          ? /^UPDATE\s+([A-Za-z_][\w.]*)/i
+          ? /\bUPDATE\s+([A-Za-z_][\w.]*)/i
           : null;
   return pattern?.exec(stmt.text)?.[1] ?? null;
 }

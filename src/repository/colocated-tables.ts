@@ -12,3 +12,6 @@ export interface ColocatedTable {
 }
 
 export const USERS_TABLE: ColocatedTable = { table: 'users', ownerColumn: 'user_id' };
+
+/** A user's orders (see docs/orders.md). */
+export const ORDERS_TABLE: ColocatedTable = { table: 'orders', ownerColumn: 'user_id' };

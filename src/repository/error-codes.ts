@@ -14,6 +14,10 @@ export const ErrorCode = {
   USER_NOT_FOUND: 'USER_NOT_FOUND',
   /** Unique emails are on and another user holds the email; `extensions.field` names the argument. */
   EMAIL_ALREADY_EXISTS: 'EMAIL_ALREADY_EXISTS',
+  /** `updateOrderStatus` of an id that names no order. */
+  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  /** A status change the order's stored status does not allow; nothing changed. */
+  INVALID_STATUS_TRANSITION: 'INVALID_STATUS_TRANSITION',
   /** An operation over a request limit (depth, aliases, tokens, statements, representations). */
   OPERATION_TOO_COMPLEX: 'OPERATION_TOO_COMPLEX',
   /** An argument or variable that fails validation; `extensions.field` names it. */

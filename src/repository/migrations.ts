@@ -2,6 +2,7 @@ import { Scatter } from '../sharding/scatter.js';
 import { routeAll } from '../sharding/shard-route.js';
 import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
+import { ORDERS_MIGRATION } from './orders/order-migrations.js';
 import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
 import { EMAIL_LOOKUP_SCHEMA, USER_EMAIL_CLAIMS_TABLE, USER_EMAILS_TABLE } from './email-statements.js';
 import { statement, type Statement } from './statement.js';
@@ -48,8 +49,9 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
     description: 'recorded layout, layout guard and change capture on users, reshard job',
     statements: [...RESHARD_OBJECTS, layoutGuardOn(USERS_TABLE)],
   },
+  ORDERS_MIGRATION,
   {
-    version: 4,
+    version: 5,
     description: 'email lookup: user_emails (sharded by the email), email claims beside the users, users.email_claim; their layout guards',
     // The lookup's rows belong to the shard of their email: its guard checks the email's hash, not a user's.
     statements: [...EMAIL_LOOKUP_SCHEMA, layoutGuardOn(USER_EMAILS_TABLE), layoutGuardOn(USER_EMAIL_CLAIMS_TABLE)],

@@ -6,6 +6,8 @@ import type { StatementObserver } from './statement-observer.js';
 import { EmailLookup } from './email-lookup.js';
 import { LayoutRetry } from './layout-retry.js';
 import { UserRepository } from './user-repository.js';
+import { OrderRepository } from './orders/order-repository.js';
+import { ShardDoor } from './shard-door.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { Scatter } from '../sharding/scatter.js';
@@ -20,6 +22,8 @@ export interface Shards {
   readonly manager: ShardManager;
   readonly db: Database;
   readonly users: UserRepository;
+  /** Orders, on their owners' shards, through the same door. */
+  readonly orders: OrderRepository;
   readonly health: HealthChecker;
   /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
@@ -46,7 +50,7 @@ export interface Shards {
 /**
  * Wires the layers: topology → ShardManager (routing, health, observed roles)
  * → Database (the door, one pool per node, the write buffer) →
- * UserRepository, plus the health checker that probes through the door.
+ * UserRepository and OrderRepository, plus the health checker that probes through the door.
  * Health checking is not started here.
  */
 export function openShards(
@@ -100,10 +104,12 @@ export function openShards(
   const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
   const emails = new EmailLookup(db, { unique: options.emails.unique, clock, ...(extras.log ? { log: extras.log } : {}) }, layoutRetry);
   const users = new UserRepository(db, layoutRetry, undefined, emails);
+  const orders = new OrderRepository(new ShardDoor(db, layoutRetry));
   return {
     manager,
     db,
     users,
+    orders,
     health: checker,
     writeBuffer,
     layout,

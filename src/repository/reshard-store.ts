@@ -3,6 +3,10 @@ import type { Statement } from './statement.js';
 import { migrateShard } from './migrations.js';
 import {
   CLEAR_CHANGES,
+  DELETE_ORDERS_OF_USERS,
+  INSERT_ORDERS,
+  ORDER_DIGESTS,
+  SELECT_ORDERS_OF_USERS,
   COUNT_CHANGES,
   COUNT_USERS,
   DELETE_CHANGES,
@@ -43,6 +47,17 @@ export interface UserRow {
   readonly userId: string;
   readonly name: string;
   readonly email: string;
+  readonly createdAt: Timestamp;
+}
+
+/** An order as the tool copies it: every column, as stored. */
+export interface OrderRow {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly status: string;
+  /** BIGINT as text: copied exactly. */
+  readonly totalCents: string;
+  readonly currency: string;
   readonly createdAt: Timestamp;
 }
 
@@ -244,7 +259,7 @@ export class ReshardStore {
   }
 
   /** Inserts or overwrites `rows` (and deletes `deleteIds`) in one transaction. */
-  async applyUsers(rows: readonly UserRow[], deleteIds: readonly string[] = []): Promise<void> {
+  async applyUsers(rows: readonly UserRow[], deleteIds: readonly string[] = [], orders: readonly OrderRow[] = []): Promise<void> {
     if (rows.length === 0 && deleteIds.length === 0) return;
     await this.tx(async (tx) => {
       if (rows.length > 0) {
@@ -254,6 +269,18 @@ export class ReshardStore {
           rows.map((r) => r.email),
           rows.map((r) => r.createdAt),
         ]);
+        // The users' orders are replaced whole by the source's (an order deleted there goes here too).
+        await tx.execute(DELETE_ORDERS_OF_USERS, [rows.map((r) => r.userId)]);
+        if (orders.length > 0) {
+          await tx.execute(INSERT_ORDERS, [
+            orders.map((o) => o.orderId),
+            orders.map((o) => o.userId),
+            orders.map((o) => o.status),
+            orders.map((o) => o.totalCents),
+            orders.map((o) => o.currency),
+            orders.map((o) => o.createdAt),
+          ]);
+        }
       }
       if (deleteIds.length > 0) await tx.execute(DELETE_USERS, [deleteIds]);
     });
@@ -286,6 +313,36 @@ export class ReshardStore {
   }
 
   /** Every user's digest (see USER_DIGESTS). */
+  /** The orders of `userIds` (copied with their owners, as one group). */
+  async ordersOfUsers(userIds: readonly string[]): Promise<OrderRow[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.one<{
+      order_id: string;
+      user_id: string;
+      status: string;
+      total_cents: string;
+      currency: string;
+      created_at: Timestamp;
+    }>(SELECT_ORDERS_OF_USERS, [userIds]);
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      userId: r.user_id,
+      status: r.status,
+      totalCents: String(r.total_cents),
+      currency: r.currency,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Per user that has orders: a digest of them and how many (see ORDER_DIGESTS). */
+  async orderDigests(): Promise<{ userId: string; digest: string; rows: number }[]> {
+    return (await this.one<{ user_id: string; digest: string; n: string }>(ORDER_DIGESTS, [])).rows.map((r) => ({
+      userId: r.user_id,
+      digest: r.digest,
+      rows: Number(r.n),
+    }));
+  }
+
   async digests(): Promise<{ userId: string; digest: string }[]> {
     return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({
       userId: r.user_id,

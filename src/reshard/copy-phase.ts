@@ -1,7 +1,7 @@
-import type { UserRow } from '../repository/reshard-store.js';
+import type { OrderRow, UserRow } from '../repository/reshard-store.js';
 import { settleAll } from '../util/settle-all.js';
 import type { ReshardContext } from './reshard-context.js';
-import { moves, ownedByOldShard, targetDatabaseOf } from './reshard-plan.js';
+import { moves, ownedByOldShard, targetDatabaseOf, type ReshardPlan } from './reshard-plan.js';
 
 /*
  * The first phase of a reshard, while gateways serve as before: the schema
@@ -51,7 +51,9 @@ export async function copy(ctx: ReshardContext, total: number): Promise<{ copied
         if (list) list.push(row);
         else byTarget.set(target, [row]);
       }
-      await settleAll([...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list)));
+      // The group: each moving user with its orders (a write between the two reads is captured and copied again).
+      const orders = groupByTarget(plan, await source.ordersOfUsers([...byTarget.values()].flat().map((u) => u.userId)));
+      await settleAll([...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [])));
       const n = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
       cursor = rows[rows.length - 1]!.userId;
       copied += n;
@@ -99,11 +101,24 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
         if (row) entry.rows.push(row);
         else entry.deletes.push(id);
       }
-      await settleAll([...byTarget].map(([target, e]) => ctx.stores[target]!.applyUsers(e.rows, e.deletes)));
+      const orders = groupByTarget(plan, await source.ordersOfUsers([...current.keys()]));
+      await settleAll([...byTarget].map(([target, e]) => ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [])));
       await source.forgetChanges(changes.map((c) => c.seq));
       n += changes.length;
       if (changes.length < ctx.batch) return n;
     }
   });
   return applied.reduce((a, b) => a + b, 0);
+}
+
+/** Orders grouped by the new database of their owner. */
+function groupByTarget(plan: ReshardPlan, orders: readonly OrderRow[]): Map<number, OrderRow[]> {
+  const byTarget = new Map<number, OrderRow[]>();
+  for (const order of orders) {
+    const target = targetDatabaseOf(plan, order.userId);
+    const list = byTarget.get(target);
+    if (list) list.push(order);
+    else byTarget.set(target, [order]);
+  }
+  return byTarget;
 }

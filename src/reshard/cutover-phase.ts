@@ -61,8 +61,8 @@ export async function cutover(ctx: ReshardContext, options: CutoverOptions): Pro
   const verifyMs = ctx.clock() - drainedAt;
   for (const c of comparisons) {
     ctx.log(
-      `verify: new shard ${c.shardId}: ${c.actual.count} users, checksum ${c.actual.sum}` +
-        (c.equal ? ' = old' : `; expected ${c.expected.count} users, checksum ${c.expected.sum}: MISMATCH`),
+      `verify: new shard ${c.shardId}: ${c.actual.count} ${c.table}, checksum ${c.actual.sum}` +
+        (c.equal ? ' = old' : `; expected ${c.expected.count} ${c.table}, checksum ${c.expected.sum}: MISMATCH`),
     );
   }
   const failed = comparisons.filter((c) => !c.equal);
@@ -94,24 +94,37 @@ async function pauseWrites(ctx: ReshardContext, store: ReshardStore, lockTimeout
 }
 
 /**
- * Row count and checksum per new shard, against the same users on the old
- * shards. Checksums first (one pass, nothing kept per user); only a shard
+ * Row count and checksum per new shard and co-located table (users,
+ * orders), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
  * that differs is compared user by user, to name the differences.
  */
-export async function verify(ctx: ReshardContext): Promise<ShardComparison[]> {
+export async function verify(ctx: ReshardContext): Promise<(ShardComparison & { table: string })[]> {
+  const [users, orders] = await Promise.all([
+    verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.digests())),
+    // One digest per user over its orders; the counts are of orders.
+    verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.orderDigests())),
+  ]);
+  return [...users.map((c) => ({ ...c, table: 'users' })), ...orders.map((c) => ({ ...c, table: 'orders' }))];
+}
+
+/** One co-located table: per new shard, its rows' count and checksum against the same users' rows on the old shards. */
+async function verifyTable(
+  ctx: ReshardContext,
+  read: () => Promise<{ userId: string; digest: string; rows?: number }[][]>,
+): Promise<ShardComparison[]> {
   const { plan } = ctx;
   const expected = plan.newDatabase.map(() => new ChecksumSum());
   const actual = plan.newDatabase.map(() => new ChecksumSum());
-  const digests = await ctx.eachDatabase((_, s) => s.digests());
-  const sides = (visit: (side: 'expected' | 'actual', newShard: number, userId: string, digest: string) => void) =>
+  const digests = await read();
+  const sides = (visit: (side: 'expected' | 'actual', newShard: number, userId: string, digest: string, rows: number) => void) =>
     plan.databases.forEach((db, i) => {
-      for (const { userId, digest } of digests[i]!) {
+      for (const { userId, digest, rows } of digests[i]!) {
         const newShard = shardIdFor(userId, plan.newCount);
-        if (db.oldShard !== null && ownedByOldShard(plan, db.oldShard, userId)) visit('expected', newShard, userId, digest);
-        if (db.newShard !== null && newShard === db.newShard) visit('actual', newShard, userId, digest);
+        if (db.oldShard !== null && ownedByOldShard(plan, db.oldShard, userId)) visit('expected', newShard, userId, digest, rows ?? 1);
+        if (db.newShard !== null && newShard === db.newShard) visit('actual', newShard, userId, digest, rows ?? 1);
       }
     });
-  sides((side, j, _, digest) => (side === 'expected' ? expected : actual)[j]!.add(digest));
+  sides((side, j, _, digest, rows) => (side === 'expected' ? expected : actual)[j]!.add(digest, rows));
   const comparisons = plan.newDatabase.map((_, j): ShardComparison => {
     const e = expected[j]!.result();
     const a = actual[j]!.result();

@@ -19,8 +19,9 @@ export class ChecksumSum {
   private count = 0;
   private sum = 0n;
 
-  add(digest: string): void {
-    this.count++;
+  /** `rows`: how many rows the digest covers (a user's orders are one digest). */
+  add(digest: string, rows = 1): void {
+    this.count += rows;
     this.sum = (this.sum + BigInt(`0x${digest}`)) & MASK;
   }
 

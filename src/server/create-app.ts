@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): App {
         Date.now(),
       );
       scopes.set(request, scope);
-      return createGatewayContext({ scope, users: shards.users, manager: shards.manager });
+      return createGatewayContext({ scope, users: shards.users, orders: shards.orders, manager: shards.manager });
     },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),

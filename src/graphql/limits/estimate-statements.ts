@@ -9,6 +9,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
+import { nestedFieldCost } from './nested-field-costs.js';
 
 export interface StatementEstimate {
   /** SQL statements the operation may send at most, for this shard count. */
@@ -59,9 +60,14 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  *   totalCount` is two resolver calls, and nothing shares their counts);
  * - each `shards` field counts every shard once per response key of
  *   `userCount` under it, for the same reason;
+ * - each root `orders` field asks every shard once, and once more for each
+ *   response key of `totalCount` under it;
  * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
  *   lands in one batch: at most one statement per shard, and never more than
- *   the number of ids;
+ *   the number of ids; lookups of orders by id (`order`, `ordersByIds`,
+ *   `_entities` of orders) are a batch of their own;
+ * - fields below the root cost what nestedFieldCost says (`User.orders`,
+ *   `orderCount`, `Order.user`), each selection on its own;
  * - `usersByEmail` costs its lookup statement and its owners' batch: at
  *   most one per shard (one with unique emails: an email has one owner);
  * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
@@ -88,8 +94,9 @@ export function estimateStatements(
   if (operation.operation === 'mutation') {
     let statements = 0;
     for (const [, nodes] of rootFields) {
-      const name = nodes[0]!.name.value;
-      if (!name.startsWith('__')) statements += mutationStatements(name, options);
+      if (nodes[0]!.name.value.startsWith('__')) continue;
+      // What the result selects may read more (an order's user, a user's orders).
+      statements += mutationStatements(nodes[0]!.name.value, options) + nestedStatements(nodes, fragments, vars, shardCount);
     }
     return { statements, representations: 0 };
   }
@@ -98,6 +105,9 @@ export function estimateStatements(
   let representations = 0;
   const idsByConsistency = new Map<string, number>();
   const addIds = (consistency: string, n: number) => idsByConsistency.set(consistency, (idsByConsistency.get(consistency) ?? 0) + n);
+  const orderIdsByConsistency = new Map<string, number>();
+  const addOrderIds = (consistency: string, n: number) =>
+    orderIdsByConsistency.set(consistency, (orderIdsByConsistency.get(consistency) ?? 0) + n);
   for (const [, nodes] of rootFields) {
     const field = nodes[0]!;
     const subFields = () =>
@@ -106,7 +116,9 @@ export function estimateStatements(
         fragments,
         vars,
       );
+    statements += nestedStatements(nodes, fragments, vars, shardCount);
     switch (field.name.value) {
+      case 'orders':
       case 'users': {
         statements += shardCount * (1 + countSelections(subFields(), 'totalCount'));
         break;
@@ -125,10 +137,19 @@ export function estimateStatements(
       case 'usersByIds':
         addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));
         break;
+      case 'order':
+        addOrderIds(consistencyOf(field, vars), 1);
+        break;
+      case 'ordersByIds':
+        addOrderIds(consistencyOf(field, vars), listLength(argument(field, 'ids'), vars));
+        break;
       case '_entities': {
-        const n = listLength(argument(field, 'representations'), vars);
+        const reps = argument(field, 'representations');
+        const n = listLength(reps, vars);
         representations += n;
-        addIds('EVENTUAL', n);
+        const { users, orders } = entityKinds(reps, vars, n);
+        addIds('EVENTUAL', users);
+        addOrderIds('EVENTUAL', orders);
         break;
       }
       default:
@@ -137,7 +158,61 @@ export function estimateStatements(
     }
   }
   for (const ids of idsByConsistency.values()) statements += Math.min(shardCount, ids);
+  for (const ids of orderIdsByConsistency.values()) statements += Math.min(shardCount, ids);
   return { statements, representations };
+}
+
+/** What the fields below `nodes` (a root field's selections) cost, at any depth. */
+function nestedStatements(
+  nodes: readonly FieldNode[],
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  vars: Readonly<Record<string, unknown>>,
+  shardCount: number,
+): number {
+  let statements = 0;
+  // Bounded by the document: the depth limit and the token limit have run before the estimate.
+  const stack: (readonly FieldNode[])[] = [nodes];
+  while (stack.length > 0) {
+    const parent = stack.pop()!;
+    const sets = parent.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+    if (sets.length === 0) continue;
+    for (const [, children] of collectFields(sets, fragments, vars)) {
+      const sub = () =>
+        collectFields(
+          children.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
+          fragments,
+          vars,
+        );
+      statements += nestedFieldCost(children[0]!, sub, shardCount);
+      stack.push(children);
+    }
+  }
+  return statements;
+}
+
+/**
+ * How many representations of `_entities` are users and how many orders,
+ * by `__typename` when it can be read; one that cannot counts as both.
+ */
+function entityKinds(node: ValueNode | undefined, vars: Readonly<Record<string, unknown>>, n: number): { users: number; orders: number } {
+  const typenames: unknown[] = [];
+  if (node?.kind === Kind.VARIABLE) {
+    const value = vars[node.name.value];
+    if (Array.isArray(value)) for (const v of value) typenames.push((v as { __typename?: unknown } | null)?.__typename);
+  } else if (node?.kind === Kind.LIST) {
+    for (const v of node.values) {
+      const t = v.kind === Kind.OBJECT ? v.fields.find((f) => f.name.value === '__typename')?.value : undefined;
+      typenames.push(t?.kind === Kind.STRING ? t.value : undefined);
+    }
+  }
+  if (typenames.length !== n) return { users: n, orders: n };
+  let users = 0;
+  let orders = 0;
+  for (const t of typenames) {
+    if (t !== 'Order') users += 1;
+    if (t !== 'User') orders += 1;
+  }
+  return { users, orders };
 }
 
 /** How many response keys select `name`: each is a resolver call of its own. */

@@ -4,6 +4,7 @@ import type { UserRepository } from '../../repository/user-repository.js';
 import { readPolicyFor, type ReadConsistency, type ReadPolicy } from '../../sharding/read-policy.js';
 import type { ShardManager } from '../../sharding/shard-manager.js';
 import { keysOn } from '../../sharding/shard-route.js';
+import type { PendingReads } from './pending-reads.js';
 
 /**
  * Per-request user loaders, one per consistency (EVENTUAL reads replicas,
@@ -21,12 +22,23 @@ export class UserLoaders {
   constructor(
     private readonly users: UserRepository,
     private readonly manager: ShardManager,
+    /** Users read from primaries are added here, so that their orders are read from primaries too. */
+    private readonly strongReads?: WeakSet<object>,
+    /** Where batches are tracked, so that nested batches (a user's orders) wait for the users still coming. */
+    private readonly pending?: PendingReads,
   ) {}
 
   for(consistency: ReadConsistency): DataLoader<string, User | null> {
     let loader = this.loaders.get(consistency);
     if (!loader) {
-      loader = new DataLoader(batchLoadUsers(this.users, this.manager, readPolicyFor(consistency)));
+      const load = batchLoadUsers(this.users, this.manager, readPolicyFor(consistency));
+      const strong = consistency === 'STRONG' ? this.strongReads : undefined;
+      const pending = this.pending;
+      loader = new DataLoader(async (keys: readonly string[]) => {
+        const users = await (pending ? pending.track(load(keys)) : load(keys));
+        if (strong) for (const user of users) if (user && !(user instanceof Error)) strong.add(user);
+        return users;
+      });
       this.loaders.set(consistency, loader);
     }
     return loader;

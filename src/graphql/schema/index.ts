@@ -10,6 +10,10 @@ import './user-connection.js';
 import './user-mutations.js';
 import './users-by-email.js';
 import './shard.js';
+import '../orders/order-type.js';
+import '../orders/order-connection.js';
+import '../orders/order-queries.js';
+import '../orders/order-mutations.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -19,7 +19,7 @@ const UserEdge = builder.objectRef<{ cursor: string; node: User }>('UserEdge').i
   }),
 });
 
-const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+export const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     endCursor: t.exposeString('endCursor', { nullable: true }),
@@ -62,7 +62,14 @@ builder.queryFields((t) => ({
         }
         after = cursor;
       }
-      return fetchUsersPage(ctx, { first, after, direction, consistency: args.consistency ?? 'EVENTUAL' });
+      const consistency = args.consistency ?? 'EVENTUAL';
+      return ctx.pending.track(
+        fetchUsersPage(ctx, { first, after, direction, consistency }).then((page) => {
+          // What hangs off a user read from a primary (its orders) is read from the primary too.
+          if (consistency === 'STRONG') for (const edge of page.edges) ctx.strongReads.add(edge.node);
+          return page;
+        }),
+      );
     },
   }),
 }));
