@@ -58,7 +58,11 @@ describe('mutations', () => {
     const user = await createUser('alice', 'Alice', 'alice@example.com');
     expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write' }]);
+    // The email's claim on its lookup shard (fnv1a32("alice@example.com") % 3 = 2), then the user.
+    expect(fx.recorder.of()).toMatchObject([
+      { nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'emails_claim' },
+      { nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert_claimed' },
+    ]);
   });
 
   it('createUser of an existing userId is USER_ALREADY_EXISTS and changes nothing', async () => {

@@ -44,7 +44,9 @@ afterAll(async () => {
 describe('placement', () => {
   it('stores every user on fnv1a32(userId) % 3, checked on the primaries directly, and replicas receive the rows', async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `placement-${i}-${'é'.repeat(i % 3)}`);
-    for (const chunk of [ids.slice(0, 100), ids.slice(100, 200), ids.slice(200)]) {
+    // 50 at a time: each create is two writes (the email's claim, then the user), queued on pools of 4 per node.
+    for (let at = 0; at < ids.length; at += 50) {
+      const chunk = ids.slice(at, at + 50);
       await Promise.all(chunk.map((userId) => fx.shards.users.create({ userId, name: `N ${userId}`, email: `${userId}@example.com` })));
     }
     const expected = [0, 1, 2].map((s) => ids.filter((id) => fnv1a32(id) % 3 === s).sort());
@@ -65,7 +67,11 @@ describe('UserRepository', () => {
     const user = await fx.shards.users.create({ userId: 'alice', name: 'Alice', email: 'alice@example.com' });
     expect(user).toMatchObject({ userId: 'alice', name: 'Alice', email: 'alice@example.com', shardId: 2 });
     expect(user.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-    expect(fx.recorder.of()).toMatchObject([{ nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert' }]);
+    // The email's claim on its lookup shard (fnv1a32("alice@example.com") % 3 = 2), then the user.
+    expect(fx.recorder.of()).toMatchObject([
+      { nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'emails_claim' },
+      { nodeId: fx.shards.manager.shard(2).primary.id, reason: 'write', statement: 'users_insert_claimed' },
+    ]);
     await expect(fx.shards.users.create({ userId: 'alice', name: 'Other', email: 'o@example.com' })).rejects.toBeInstanceOf(
       UserAlreadyExistsError,
     );
@@ -91,7 +97,12 @@ describe('UserRepository', () => {
     fx.recorder.reset();
     const updated = await fx.shards.users.update('bob', { email: 'robert@example.com' });
     expect(updated).toMatchObject({ userId: 'bob', name: 'Bob', email: 'robert@example.com' });
-    expect(fx.recorder.of()[0]).toMatchObject({ role: 'primary', statement: 'users_update' });
+    // New email: claimed first, the user updated, the old email's row released.
+    expect(fx.recorder.of().map((s) => `${s.role}:${s.statement}`)).toEqual([
+      'primary:emails_claim',
+      'primary:users_update_claimed',
+      'primary:emails_release',
+    ]);
     await expect(fx.shards.users.update('no-such-user', { name: 'x' })).rejects.toBeInstanceOf(UserNotFoundError);
   });
 

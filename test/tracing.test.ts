@@ -132,8 +132,10 @@ describe('spans per GraphQL operation and per shard statement', () => {
     expect(r.errors).toBeUndefined();
     const { operation, statements } = spansOfRequest();
     expect(operation.name).toBe('mutation Create');
-    expect(statements).toHaveLength(1);
-    expect(statements[0]!.name).toBe('INSERT users');
+    // The email's claim on its lookup shard (fnv1a32("t@example.com") % 3 = 0), then the user.
+    expect(statements.map((s) => s.name)).toEqual(['INSERT user_emails', 'INSERT users']);
+    expect(statements[0]!.attributes).toMatchObject({ 'shard.id': 0, 'shard.role': 'primary', 'db.collection.name': 'user_emails' });
+    statements.shift();
     expect(statements[0]!.attributes).toMatchObject({
       'shard.id': 1,
       'shard.role': 'primary',
@@ -158,7 +160,12 @@ describe('spans per GraphQL operation and per shard statement', () => {
     const r = await fx.gql(create);
     expect(r.errors?.[0]?.extensions?.code).toBe('USER_ALREADY_EXISTS');
     const { operation, statements } = spansOfRequest();
-    expect(statements).toHaveLength(1);
+    // The email's claim succeeds (it is this user's own claim again); the users INSERT is refused.
+    expect(statements.map((s) => [s.name, s.status.code])).toEqual([
+      ['INSERT user_emails', SpanStatusCode.UNSET],
+      ['INSERT users', SpanStatusCode.ERROR],
+    ]);
+    statements.shift();
     expect(statements[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: '23505' });
     expect(statements[0]!.attributes).toMatchObject({ 'db.response.status_code': '23505', 'error.type': '23505' });
     expect(operation.status.code).toBe(SpanStatusCode.ERROR);

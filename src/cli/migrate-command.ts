@@ -1,34 +1,81 @@
 import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
+import { backfillEmails, enforceUniqueEmails, findDuplicateEmails, uniqueEmailsEnforced } from '../repository/email-backfill.js';
 import { migrateAll } from '../repository/migrations.js';
+import { formatProgress } from '../reshard/format-progress.js';
 import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
-import { configPath, parseFlags } from './parse-flags.js';
+import { configPath, intFlag, parseFlags } from './parse-flags.js';
 
-export const MIGRATE_HELP = `Usage: shardgate migrate --config F
+export const MIGRATE_HELP = `Usage: shardgate migrate --config F [--batch-size 1000]
 
 Create or upgrade the schema on every shard's primary (replicas receive it
-through replication). Idempotent: running it again changes nothing.
+through replication), then fill the email lookup (user_emails) from the
+users every shard holds, in batches, printing progress. Each shard records
+how far it got: after a crash or Ctrl-C, running it again continues there.
+Idempotent: running it again changes nothing.
+
+With SHARDGATE_UNIQUE_EMAILS=true it then makes emails unique (compared
+case-insensitively, across all shards), unless some email is held by more
+than one user: it lists them (email and user ids) and exits with status 1,
+changing nothing about uniqueness.
 
 Options:
-  --config F   topology file (default: $SHARDGATE_CONFIG)
-  -h, --help   show this help`;
+  --config F        topology file (default: $SHARDGATE_CONFIG)
+  --batch-size N    users per backfill statement (default 1000)
+  -h, --help        show this help`;
+
+const SHOWN_DUPLICATES = 50;
+const PROGRESS_EVERY_MS = 1000;
 
 export async function runMigrateCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' } }, 'migrate');
+  const { values } = parseFlags(argv, { config: { type: 'string' }, 'batch-size': { type: 'string' } }, 'migrate');
   if (values.help) {
     io.out(MIGRATE_HELP);
     return 0;
   }
+  const batchSize = intFlag(values['batch-size'] as string | undefined, 'batch-size', 1000, 1, 100_000);
   const topology = loadTopologyFile(configPath(values.config as string | undefined, 'migrate'));
-  const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
+  const options = withoutFailoverBuffer(loadGatewayOptions());
+  const shards = openShards(topology, options);
   try {
     const results = await migrateAll(shards.db);
     for (const { shardId, applied } of results) {
       io.out(`shard ${shardId}: ${applied.length === 0 ? 'up to date' : `applied version(s) ${applied.join(', ')}`}`);
     }
+
+    const started = Date.now();
+    const printed = new Map<number, number>();
+    const added = await backfillEmails(shards.db, batchSize, (p) => {
+      if (p.alreadyDone) return io.out(`email lookup: shard ${p.shardId}: backfilled in an earlier run`);
+      const now = Date.now();
+      if (p.done < p.total && now - (printed.get(p.shardId) ?? 0) < PROGRESS_EVERY_MS) return;
+      printed.set(p.shardId, now);
+      io.out(formatProgress(`email lookup: shard ${p.shardId}`, p.done, p.total, started, now));
+    });
+    io.out(`email lookup: ${added} row(s) added`);
+
+    if (!options.emails.unique) {
+      if (await uniqueEmailsEnforced(shards.db)) io.out('unique emails: enforced (the index was created by an earlier run)');
+      return 0;
+    }
+    const duplicates = await findDuplicateEmails(shards.db, shards.users.emails);
+    if (duplicates.length > 0) {
+      io.err(`unique emails: NOT turned on: ${duplicates.length} email(s) are held by more than one user:`);
+      for (const d of duplicates.slice(0, SHOWN_DUPLICATES)) io.err(`  ${d.email}: ${d.userIds.join(', ')}`);
+      if (duplicates.length > SHOWN_DUPLICATES) io.err(`  ... and ${duplicates.length - SHOWN_DUPLICATES} more`);
+      io.err("change those users' emails (updateUser) or delete them, then run migrate again");
+      return 1;
+    }
+    const { created, refused } = await enforceUniqueEmails(shards.db);
+    if (refused.length > 0) {
+      io.err(`unique emails: a duplicate appeared meanwhile on lookup shard(s) ${refused.join(', ')}; run migrate again`);
+      return 1;
+    }
+    io.out(created.length > 0 ? `unique emails: turned on (lookup shards ${created.join(', ')})` : 'unique emails: already on');
     return 0;
   } finally {
+    await shards.users.emails.settled();
     await shards.close();
   }
 }

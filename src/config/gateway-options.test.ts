@@ -42,6 +42,13 @@ describe('gateway options', () => {
     expect(() => loadGatewayOptions({ SHARDGATE_FAILOVER_BUFFER_MS: '-1' })).toThrow(/SHARDGATE_FAILOVER_BUFFER_MS/);
   });
 
+  it('reads unique emails: off unless SHARDGATE_UNIQUE_EMAILS says true', () => {
+    expect(loadGatewayOptions({}).emails).toEqual({ unique: false });
+    expect(loadGatewayOptions({ SHARDGATE_UNIQUE_EMAILS: 'true' }).emails).toEqual({ unique: true });
+    expect(loadGatewayOptions({ SHARDGATE_UNIQUE_EMAILS: '0' }).emails).toEqual({ unique: false });
+    expect(() => loadGatewayOptions({ SHARDGATE_UNIQUE_EMAILS: 'yes' })).toThrow(/SHARDGATE_UNIQUE_EMAILS: expected true or false/);
+  });
+
   it('treats an empty variable as unset, and lists every bad variable at once', () => {
     expect(loadGatewayOptions({ SHARDGATE_POOL_MAX: '', SHARDGATE_APPLICATION_NAME: '' }).pool).toMatchObject({
       max: 16,

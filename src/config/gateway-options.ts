@@ -27,6 +27,13 @@ export interface GatewayOptions {
   readonly safety: RequestSafetyOptions;
   /** Hedged replica reads. @default DEFAULT_HEDGE_OPTIONS */
   readonly hedge?: HedgeOptions;
+  /** The email lookup (docs/email-lookup.md). */
+  readonly emails: EmailOptions;
+}
+
+export interface EmailOptions {
+  /** An email (case-insensitive) belongs to at most one user across all shards: SHARDGATE_UNIQUE_EMAILS. @default false */
+  readonly unique: boolean;
 }
 
 /** Every variable the options read, with its bounds. Other variables are ignored. */
@@ -56,6 +63,7 @@ const envSchema = z.object({
   SHARDGATE_TRUSTED_DOCUMENTS: envText(),
   SHARDGATE_HEDGE_AFTER_MS: envIntegerOrAuto(1, 600_000),
   SHARDGATE_HEDGE_BUDGET_PERCENT: envNumber(0, 100),
+  SHARDGATE_UNIQUE_EMAILS: envBoolean(),
 });
 
 /** Reads the options from `env`. Throws ConfigError naming every bad variable and what it holds. */
@@ -117,6 +125,7 @@ export function loadGatewayOptions(env: Env = process.env): GatewayOptions {
     failover: Object.freeze(failover),
     request: Object.freeze(request),
     safety: Object.freeze(safety),
+    emails: Object.freeze({ unique: e.SHARDGATE_UNIQUE_EMAILS ?? false }),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { ErrorCode } from '../repository/error-codes.js';
-import { DomainError, OperationTooComplexError, ShardError, ShardUnavailableError } from '../repository/errors.js';
+import { DomainError, EmailAlreadyExistsError, OperationTooComplexError, ShardError, ShardUnavailableError } from '../repository/errors.js';
 import { rebuildGraphQLError } from './rebuild-graphql-error.js';
 
 /** An argument that fails validation. Raised before any SQL is sent. */
@@ -30,6 +30,7 @@ export function badUserInputExtensions(field: string): { code: typeof ErrorCode.
 export function domainErrorToGraphQL(err: DomainError, template: GraphQLError, extra: Record<string, unknown> = {}): GraphQLError {
   let extensions: Record<string, unknown> = { code: err.code };
   if (err instanceof BadUserInputError) extensions = badUserInputExtensions(err.field);
+  if (err instanceof EmailAlreadyExistsError) extensions.field = err.field;
   if (err instanceof ShardError) extensions.shardId = err.shardId;
   if (err instanceof ShardUnavailableError && err.reason) extensions.reason = err.reason;
   if (err instanceof OperationTooComplexError) {

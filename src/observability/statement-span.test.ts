@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SqlError, ShardUnavailableError } from '../repository/errors.js';
+import { CLAIM_UNIQUE_EMAIL, DELETE_USER_CLAIMED, INSERT_USER_CLAIMED, UPDATE_USER_CLAIMED } from '../repository/email-statements.js';
 import { statement } from '../repository/statement.js';
 import {
   INSERT_USER,
@@ -34,6 +35,8 @@ describe('collectionOf', () => {
     ]) {
       expect(collectionOf(s), s.name).toBe('users');
     }
+    for (const s of [INSERT_USER_CLAIMED, UPDATE_USER_CLAIMED, DELETE_USER_CLAIMED]) expect(collectionOf(s), s.name).toBe('users');
+    expect(collectionOf(CLAIM_UNIQUE_EMAIL)).toBe('user_emails');
     expect(collectionOf(statement('lock', 'SELECT', 'SELECT pg_advisory_xact_lock(1)'))).toBeNull();
     expect(collectionOf(statement('begin', 'BEGIN', 'BEGIN'))).toBeNull();
     expect(collectionOf(statement('fn', 'SELECT', 'SELECT * FROM generate_series(1, $1)'))).toBeNull();

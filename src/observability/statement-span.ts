@@ -18,6 +18,13 @@ export interface StatementSpan {
  * null when there is no single table (a function call, transaction control).
  */
 export function collectionOf(stmt: Statement): string | null {
+  // A statement that opens with data-modifying WITH clauses writes its table in its last INSERT or UPDATE.
+  if (/^WITH\b/i.test(stmt.text) && (stmt.operation === 'INSERT' || stmt.operation === 'UPDATE')) {
+    const all = [
+      ...stmt.text.matchAll(stmt.operation === 'INSERT' ? /\bINSERT\s+INTO\s+([A-Za-z_][\w.]*)/gi : /\bUPDATE\s+([A-Za-z_][\w.]*)/gi),
+    ];
+    return all.at(-1)?.[1] ?? null;
+  }
   const pattern =
     stmt.operation === 'SELECT' || stmt.operation === 'DELETE'
       ? /\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)(?![\w.]|\s*\()/i

@@ -12,6 +12,8 @@ export const ErrorCode = {
   SHARD_OVERLOADED: 'SHARD_OVERLOADED',
   USER_ALREADY_EXISTS: 'USER_ALREADY_EXISTS',
   USER_NOT_FOUND: 'USER_NOT_FOUND',
+  /** Unique emails are on and another user holds the email; `extensions.field` names the argument. */
+  EMAIL_ALREADY_EXISTS: 'EMAIL_ALREADY_EXISTS',
   /** `updateOrderStatus` of an id that names no order. */
   ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
   /** A status change the order's stored status does not allow; nothing changed. */

@@ -97,6 +97,18 @@ export class UserNotFoundError extends DomainError {
   }
 }
 
+/** Unique emails are on and another user holds this email (compared case-insensitively). */
+export class EmailAlreadyExistsError extends DomainError {
+  override readonly name = 'EmailAlreadyExistsError';
+  readonly code = ErrorCode.EMAIL_ALREADY_EXISTS;
+  constructor(
+    /** The argument that carried the email, e.g. `input.email`. */
+    readonly field: string,
+  ) {
+    super(`${field}: another user already has this email`);
+  }
+}
+
 /**
  * A statement that PostgreSQL refused for a reason the repository did not
  * map (a bug, or a schema that is not migrated). Carries the SQLSTATE for

@@ -4,6 +4,7 @@ import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
 import { ORDERS_MIGRATION } from './orders/order-migrations.js';
 import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
+import { EMAIL_LOOKUP_SCHEMA, USER_EMAIL_CLAIMS_TABLE, USER_EMAILS_TABLE } from './email-statements.js';
 import { statement, type Statement } from './statement.js';
 
 /**
@@ -49,6 +50,12 @@ const MIGRATIONS: readonly { version: number; description: string; statements: S
     statements: [...RESHARD_OBJECTS, layoutGuardOn(USERS_TABLE)],
   },
   ORDERS_MIGRATION,
+  {
+    version: 5,
+    description: 'email lookup: user_emails (sharded by the email), email claims beside the users, users.email_claim; their layout guards',
+    // The lookup's rows belong to the shard of their email: its guard checks the email's hash, not a user's.
+    statements: [...EMAIL_LOOKUP_SCHEMA, layoutGuardOn(USER_EMAILS_TABLE), layoutGuardOn(USER_EMAIL_CLAIMS_TABLE)],
+  },
 ];
 
 const CREATE_VERSIONS = statement(

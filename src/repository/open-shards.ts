@@ -3,6 +3,7 @@ import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
 import { Database } from './database.js';
 import type { StatementObserver } from './statement-observer.js';
+import { EmailLookup } from './email-lookup.js';
 import { LayoutRetry } from './layout-retry.js';
 import { UserRepository } from './user-repository.js';
 import { OrderRepository } from './orders/order-repository.js';
@@ -102,7 +103,8 @@ export function openShards(
   });
   let closing: Promise<void> | null = null;
   const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
-  const users = new UserRepository(db, layoutRetry);
+  const emails = new EmailLookup(db, { unique: options.emails.unique, clock, ...(extras.log ? { log: extras.log } : {}) }, layoutRetry);
+  const users = new UserRepository(db, layoutRetry, undefined, emails);
   const orders = new OrderRepository(new ShardDoor(db, layoutRetry));
   return {
     manager,

@@ -111,13 +111,13 @@ export function usersPageStatement(direction: 'asc' | 'desc', afterCursor: boole
   return stmt;
 }
 
-/** Bulk load for seeding and benchmarks: existing ids are skipped; clock_timestamp() gives each row its own time. */
+/** Bulk load for seeding and benchmarks: existing ids are skipped; clock_timestamp() gives each row its own time; $4 the email claims. */
 export const INSERT_USERS_BULK = statement(
   'users_insert_bulk',
   'INSERT',
-  `INSERT INTO users (user_id, name, email, created_at)
-   SELECT u.user_id, u.name, u.email, clock_timestamp()
-   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) WITH ORDINALITY AS u(user_id, name, email, ord)
+  `INSERT INTO users (user_id, name, email, email_claim, created_at)
+   SELECT u.user_id, u.name, u.email, u.email_claim, clock_timestamp()
+   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS u(user_id, name, email, email_claim, ord)
    ORDER BY u.ord
    ON CONFLICT (user_id) DO NOTHING`,
   false,

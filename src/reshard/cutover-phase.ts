@@ -1,10 +1,12 @@
 import type { Shards } from '../repository/open-shards.js';
 import { SqlError } from '../repository/errors.js';
+import type { EmailReshardStore } from '../repository/email-reshard-store.js';
 import type { GuardState, ReshardStore } from '../repository/reshard-store.js';
 import { ReplayWatch } from '../sharding/replay-watch.js';
 import { shardIdFor } from '../sharding/shard-id-for.js';
 import { settleAll } from '../util/settle-all.js';
 import { applyChanges } from './copy-phase.js';
+import { syncAndVerifyLookup } from './email-lookup-phase.js';
 import type { ReshardContext } from './reshard-context.js';
 import { ReshardError } from './reshard-error.js';
 import { phaseAfter } from './reshard-phase.js';
@@ -30,6 +32,8 @@ export interface CutoverOptions {
   readonly newShards: Shards;
   /** The new layout as recorded for the gateways. */
   readonly recordedTo: unknown;
+  /** The email lookup's side of every database (indexed like the plan's databases): synced and verified inside the pause. */
+  readonly emailLookup?: readonly EmailReshardStore[];
 }
 
 export interface CutoverResult {
@@ -63,6 +67,9 @@ export async function cutover(ctx: ReshardContext, options: CutoverOptions): Pro
   }
   const failed = comparisons.filter((c) => !c.equal);
   if (failed.length > 0) await abort(ctx, failed);
+  // Gateways' email claims are paused too (the guard on user_emails): the new shards get exactly the old shards' rows.
+  const lookup = options.emailLookup ? await syncAndVerifyLookup(ctx, options.emailLookup) : [];
+  if (lookup.some((c) => !c.equal)) await abortLookup(ctx);
   const replicasFrom = ctx.clock();
   await waitForNewReplicas(ctx, options.newShards);
   ctx.log(
@@ -130,6 +137,17 @@ async function verifyTable(
     if (failed.has(j)) maps[j]![side].set(userId, digest);
   });
   return comparisons.map((c) => (c.equal ? c : compareShard(c.shardId, maps[c.shardId]!.expected, maps[c.shardId]!.actual)));
+}
+
+/** The lookup still differs after it was synced inside the pause: something wrote around the guard. Nothing switches. */
+async function abortLookup(ctx: ReshardContext): Promise<never> {
+  const { plan } = ctx;
+  await ctx.eachOldShard((oldShard, store) => store.setGuard({ state: 'active', shardCount: plan.oldCount, shardId: oldShard }));
+  await ctx.savePhase(phaseAfter('cutover', 'aborted'));
+  throw new ReshardError(
+    'cutover aborted: the email lookup differs between the old and the new shards after it was synced; the old layout serves as before ' +
+      '(writes resumed). Run the same command to retry.',
+  );
 }
 
 async function abort(ctx: ReshardContext, failed: readonly ShardComparison[]): Promise<never> {

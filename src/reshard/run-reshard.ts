@@ -4,9 +4,11 @@ import { sameNodes, topologyFromRecord } from '../config/recorded-topology.js';
 import type { Topology } from '../config/topology.js';
 import { openShards, type Shards } from '../repository/open-shards.js';
 import { RESHARD_APPLICATION_NAME } from '../repository/reshard-schema.js';
+import { EmailReshardStore } from '../repository/email-reshard-store.js';
 import { ReshardStore, type JobRow, type RunLock } from '../repository/reshard-store.js';
 import { settleAll } from '../util/settle-all.js';
 import { cleanup } from './cleanup-phase.js';
+import { cleanupLookup, copyLookup } from './email-lookup-phase.js';
 import { catchUp, copy, prepare } from './copy-phase.js';
 import { cutover } from './cutover-phase.js';
 import { formatSeconds } from './format-progress.js';
@@ -44,6 +46,7 @@ class ReshardRun {
   private oldShards: Shards | null = null;
   private newShards: Shards | null = null;
   private stores: ReshardStore[] = [];
+  private emailStores: EmailReshardStore[] = [];
   private locks: RunLock[] = [];
   private lockLost: unknown = null;
   private copied = 0;
@@ -162,6 +165,11 @@ class ReshardRun {
     this.stores = this.plan.databases.map((db) =>
       db.oldShard !== null ? new ReshardStore(this.oldShards!.db, db.oldShard) : new ReshardStore(this.newShards!.db, db.newShard!),
     );
+    this.emailStores = this.plan.databases.map((db) =>
+      db.oldShard !== null
+        ? new EmailReshardStore(this.oldShards!.db, db.oldShard)
+        : new EmailReshardStore(this.newShards!.db, db.newShard!),
+    );
   }
 
   /** The run lock on every old shard (every reshard of this layout involves them; a new database may not even be migrated yet). */
@@ -244,6 +252,7 @@ class ReshardRun {
         const { copied, copyRate } = await copy(ctx, counts.moving);
         this.copied = copied;
         this.copyRate = copyRate;
+        await copyLookup(ctx, this.emailStores);
         return;
       }
       case 'catch-up':
@@ -253,13 +262,16 @@ class ReshardRun {
           lockTimeoutMs: this.options.lockTimeoutMs ?? 5000,
           newShards: this.newShards!,
           recordedTo: this.options.recordedTo,
+          emailLookup: this.emailStores,
         });
         this.writePauseMs = writePauseMs;
         this.verifyMs = verifyMs;
         return;
       }
       case 'cleanup':
-        return cleanup(ctx, this.options.cleanupDelayMs ?? 5000);
+        await cleanup(ctx, this.options.cleanupDelayMs ?? 5000);
+        await cleanupLookup(ctx, this.emailStores);
+        return;
     }
   }
 }

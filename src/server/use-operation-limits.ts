@@ -94,8 +94,11 @@ export function useOperationLimits(limits: OperationLimits): Plugin<GatewayConte
       if (refused) setResult({ ...result, extensions: { ...result.extensions, http: { status: 400 } } });
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const shardCount = (args.contextValue as GatewayContext).manager.shardCount;
-      const estimate = estimateStatements(args.document, args.operationName, args.variableValues, shardCount);
+      const context = args.contextValue as GatewayContext;
+      const shardCount = context.manager.shardCount;
+      const estimate = estimateStatements(args.document, args.operationName, args.variableValues, shardCount, {
+        uniqueEmails: context.users.emails.options.unique,
+      });
       if (estimate.representations > limits.maxRepresentations) {
         const max = limits.maxRepresentations;
         setResultAndStopExecution({

@@ -38,6 +38,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions['health']> 
     request: base.request,
     failover: base.failover,
     safety: base.safety,
+    emails: base.emails,
   };
 }
 

@@ -1,5 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
 import { estimateStatements, STATEMENTS_PER_MUTATION } from './estimate-statements.js';
 
 const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string, shards = 3) =>
@@ -64,11 +65,27 @@ describe('estimateStatements', () => {
     });
   });
 
-  it('mutations cost STATEMENTS_PER_MUTATION each; introspection and _service nothing', () => {
-    expect(estimate('mutation { a: deleteUser(userId: "a") b: deleteUser(userId: "b") __typename }').statements).toBe(
-      2 * STATEMENTS_PER_MUTATION,
-    );
+  it('user mutations count their email lookup writes; introspection and _service nothing', () => {
+    expect(estimate('mutation { a: deleteUser(userId: "a") b: deleteUser(userId: "b") __typename }').statements).toBe(4);
+    const create = 'mutation { createUser(input: {userId: "a", name: "A", email: "a@x.io"}) { userId } }';
+    const update = 'mutation { updateUser(userId: "a", input: {email: "b@x.io"}) { userId } }';
+    expect(estimate(create).statements).toBe(2);
+    expect(estimate(update).statements).toBe(3);
+    // Unique emails: a claim may meet a stale one (fence, owner's row, take-over) and try twice.
+    expect(estimateStatements(parse(create), undefined, undefined, 3, { uniqueEmails: true }).statements).toBe(MAX_CLAIM_STATEMENTS + 1);
+    expect(estimateStatements(parse(update), undefined, undefined, 3, { uniqueEmails: true }).statements).toBe(MAX_CLAIM_STATEMENTS + 2);
+    expect(estimate('mutation { someOtherMutation }').statements).toBe(STATEMENTS_PER_MUTATION);
     expect(estimate('{ __typename _service { sdl } __schema { types { name } } }').statements).toBe(0);
+  });
+
+  it('usersByEmail: the lookup statement, and its owners at most one per shard (one when emails are unique)', () => {
+    expect(estimate('{ usersByEmail(email: "a@x.io") { userId } }', undefined, undefined, 4).statements).toBe(5);
+    expect(
+      estimate('{ a: usersByEmail(email: "a@x.io") { userId } b: user(userId: "u") { userId } }', undefined, undefined, 4).statements,
+    ).toBe(6);
+    expect(
+      estimateStatements(parse('{ usersByEmail(email: "a@x.io") { userId } }'), undefined, undefined, 4, { uniqueEmails: true }).statements,
+    ).toBe(2);
   });
 
   it('skips what @skip/@include leave out, and picks the named operation', () => {

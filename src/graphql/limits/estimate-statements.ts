@@ -8,6 +8,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
 import { nestedFieldCost } from './nested-field-costs.js';
 
 export interface StatementEstimate {
@@ -24,6 +25,30 @@ export interface StatementEstimate {
  * door's budget.
  */
 export const STATEMENTS_PER_MUTATION = 1;
+
+export interface EstimateOptions {
+  /** Unique emails: a claim may have to check and take over a stale one, and an email has at most one owner. @default false */
+  readonly uniqueEmails?: boolean;
+}
+
+/**
+ * What the user mutations may send beyond their users write: the email
+ * claim on the lookup shard before it (with unique emails, up to
+ * MAX_CLAIM_STATEMENTS), the release of the old claim after it.
+ */
+function mutationStatements(field: string, options: EstimateOptions): number {
+  const claim = options.uniqueEmails ? MAX_CLAIM_STATEMENTS : 1;
+  switch (field) {
+    case 'createUser':
+      return claim + 1;
+    case 'updateUser':
+      return claim + 2;
+    case 'deleteUser':
+      return 2;
+    default:
+      return STATEMENTS_PER_MUTATION;
+  }
+}
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
@@ -43,7 +68,10 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  *   `_entities` of orders) are a batch of their own;
  * - fields below the root cost what nestedFieldCost says (`User.orders`,
  *   `orderCount`, `Order.user`), each selection on its own;
- * - each mutation field costs STATEMENTS_PER_MUTATION.
+ * - `usersByEmail` costs its lookup statement and its owners' batch: at
+ *   most one per shard (one with unique emails: an email has one owner);
+ * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
+ *   also writes the email lookup (mutationStatements).
  * Fields under `@skip(if: true)`/`@include(if: false)` cost nothing; other
  * fields are counted whatever their arguments, so the estimate never falls
  * short of what execution does. Returns zeros when the operation to run
@@ -54,6 +82,7 @@ export function estimateStatements(
   operationName: string | null | undefined,
   variables: Variables,
   shardCount: number,
+  options: EstimateOptions = {},
 ): StatementEstimate {
   const operation = selectOperation(document, operationName);
   if (!operation) return { statements: 0, representations: 0 };
@@ -67,7 +96,7 @@ export function estimateStatements(
     for (const [, nodes] of rootFields) {
       if (nodes[0]!.name.value.startsWith('__')) continue;
       // What the result selects may read more (an order's user, a user's orders).
-      statements += STATEMENTS_PER_MUTATION + nestedStatements(nodes, fragments, vars, shardCount);
+      statements += mutationStatements(nodes[0]!.name.value, options) + nestedStatements(nodes, fragments, vars, shardCount);
     }
     return { statements, representations: 0 };
   }
@@ -100,6 +129,10 @@ export function estimateStatements(
       }
       case 'user':
         addIds(consistencyOf(field, vars), 1);
+        break;
+      case 'usersByEmail':
+        // The owners load after the lookup answers: their batch may not join the others.
+        statements += 1 + (options.uniqueEmails ? 1 : shardCount);
         break;
       case 'usersByIds':
         addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));

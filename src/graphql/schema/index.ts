@@ -8,6 +8,7 @@ import './read-consistency.js';
 import './user.js';
 import './user-connection.js';
 import './user-mutations.js';
+import './users-by-email.js';
 import './shard.js';
 import '../orders/order-type.js';
 import '../orders/order-connection.js';
