@@ -150,7 +150,7 @@ describe('the subgraph protocol, straight to shardgate', () => {
     );
     expect(r.errors![0]!.message).toBe('representations[0].__typename: "Review" is not an entity here; expected one of: Order, User');
     // Only the valid representation is looked up.
-    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_many', batchSize: 1 }]);
+    expect(fx.recorder.of()).toMatchObject([{ statement: 'users_select_one', batchSize: 1 }]);
     const alone = await fx.gql(ENTITIES, { reps: [{ __typename: 'Shard', id: 0 }] });
     expect(alone.data).toEqual({ _entities: [null] });
     expect(alone.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);

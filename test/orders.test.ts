@@ -288,11 +288,14 @@ describe('nested batching: one statement per shard whatever the number of users'
     }
   }`;
 
-  /** Statement names and shards a request sent, sorted. */
+  /**
+   * Statement names and shards a request sent, sorted. The users lookup is named after its batch's size
+   * (one id, a few, many: each keeps its own cached plan), so it counts here as one statement name.
+   */
   const sent = () =>
     fx.recorder
       .of()
-      .map((s) => `${s.statement}@${s.shardId}`)
+      .map((s) => `${s.statement.replace(/^users_select_(one|few_\d+|many)$/, 'users_select')}@${s.shardId}`)
       .sort();
 
   it('6 users and 200 users send the same statements: users, orders, and two counts, once per shard', async () => {
@@ -308,7 +311,7 @@ describe('nested batching: one statement per shard whatever the number of users'
     const forMany = sent();
     expect(forMany).toEqual(forFew);
     expect(forMany).toEqual(
-      ['users_select_many', 'orders_of_users_desc_status_first_6', 'orders_count_of_users_status', 'orders_count_of_users_any']
+      ['users_select', 'orders_of_users_desc_status_first_6', 'orders_count_of_users_status', 'orders_count_of_users_any']
         .flatMap((name) => [0, 1, 2].map((shard) => `${name}@${shard}`))
         .sort(),
     );
