@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Miss } from '../sharding/node-health.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { Release } from './admission.js';
 import { remaining } from './deadline.js';
@@ -26,7 +27,9 @@ export class ConnectionCheckout {
     private readonly clock: () => number,
     private readonly isClosed: () => boolean,
     /** Builds (and reports) the error of a node that could not be connected to. */
-    private readonly unavailable: (target: NodeTarget, err: unknown, delivery: Delivery) => ShardUnavailableError,
+    private readonly unavailable: (target: NodeTarget, err: unknown, delivery: Delivery, miss?: Miss) => ShardUnavailableError,
+    /** The pools' connect timeout: a connect that fails this late ran out of time, it was not refused. */
+    private readonly connectTimeoutMs: number = connectWaitMs,
   ) {}
 
   /**
@@ -71,6 +74,7 @@ export class ConnectionCheckout {
       giveBack();
       throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
     }
+    const startedAt = this.clock();
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
       const client =
@@ -81,7 +85,9 @@ export class ConnectionCheckout {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
       if (err instanceof StatementAbandoned) throw err;
       giveBack();
-      throw this.unavailable(target, err, 'not-sent');
+      // pg's connect timeout carries no code; a connect that fails only after it ran out of time (a slow node may still answer others).
+      const timedOut = this.clock() - startedAt >= this.connectTimeoutMs;
+      throw this.unavailable(target, err, 'not-sent', { startedAt, timedOut });
     }
   }
 
