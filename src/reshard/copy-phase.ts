@@ -1,4 +1,4 @@
-import type { OrderRow, UserRow } from '../repository/reshard-store.js';
+import type { UserRow } from '../repository/reshard-store.js';
 import { settleAll } from '../util/settle-all.js';
 import type { ReshardContext } from './reshard-context.js';
 import { moves, ownedByOldShard, targetDatabaseOf, type ReshardPlan } from './reshard-plan.js';
@@ -51,9 +51,13 @@ export async function copy(ctx: ReshardContext, total: number): Promise<{ copied
         if (list) list.push(row);
         else byTarget.set(target, [row]);
       }
-      // The group: each moving user with its orders (a write between the two reads is captured and copied again).
-      const orders = groupByTarget(plan, await source.ordersOfUsers([...byTarget.values()].flat().map((u) => u.userId)));
-      await settleAll([...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [])));
+      // The group: each moving user with its orders and email claim markers (a write between the reads is captured and copied again).
+      const movingIds = [...byTarget.values()].flat().map((u) => u.userId);
+      const orders = groupByTarget(plan, await source.ordersOfUsers(movingIds));
+      const claims = groupByTarget(plan, await source.emailClaimsOfUsers(movingIds));
+      await settleAll(
+        [...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [], claims.get(target) ?? [])),
+      );
       const n = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
       cursor = rows[rows.length - 1]!.userId;
       copied += n;
@@ -102,7 +106,13 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
         else entry.deletes.push(id);
       }
       const orders = groupByTarget(plan, await source.ordersOfUsers([...current.keys()]));
-      await settleAll([...byTarget].map(([target, e]) => ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [])));
+      // Markers of a user deleted meanwhile move too: they tell a claimant its lookup row is stale without waiting for a lease.
+      const claims = groupByTarget(plan, await source.emailClaimsOfUsers(ids));
+      await settleAll(
+        [...byTarget].map(([target, e]) =>
+          ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [], claims.get(target) ?? []),
+        ),
+      );
       await source.forgetChanges(changes.map((c) => c.seq));
       n += changes.length;
       if (changes.length < ctx.batch) return n;
@@ -111,14 +121,14 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
   return applied.reduce((a, b) => a + b, 0);
 }
 
-/** Orders grouped by the new database of their owner. */
-function groupByTarget(plan: ReshardPlan, orders: readonly OrderRow[]): Map<number, OrderRow[]> {
-  const byTarget = new Map<number, OrderRow[]>();
-  for (const order of orders) {
-    const target = targetDatabaseOf(plan, order.userId);
+/** A group's rows (orders, email claim markers) by the new database of their owner. */
+function groupByTarget<R extends { readonly userId: string }>(plan: ReshardPlan, rows: readonly R[]): Map<number, R[]> {
+  const byTarget = new Map<number, R[]>();
+  for (const row of rows) {
+    const target = targetDatabaseOf(plan, row.userId);
     const list = byTarget.get(target);
-    if (list) list.push(order);
-    else byTarget.set(target, [order]);
+    if (list) list.push(row);
+    else byTarget.set(target, [row]);
   }
   return byTarget;
 }

@@ -95,16 +95,22 @@ async function pauseWrites(ctx: ReshardContext, store: ReshardStore, lockTimeout
 
 /**
  * Row count and checksum per new shard and co-located table (users,
- * orders), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
+ * orders, email claim markers with `users.email_claim`), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
  * that differs is compared user by user, to name the differences.
  */
 export async function verify(ctx: ReshardContext): Promise<(ShardComparison & { table: string })[]> {
-  const [users, orders] = await settleAll([
+  const [users, orders, claims] = await settleAll([
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.digests())),
     // One digest per user over its orders; the counts are of orders.
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.orderDigests())),
+    // One digest per user over its row's email claim and its claim markers; the counts are of markers.
+    verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.emailClaimDigests())),
   ]);
-  return [...users.map((c) => ({ ...c, table: 'users' })), ...orders.map((c) => ({ ...c, table: 'orders' }))];
+  return [
+    ...users.map((c) => ({ ...c, table: 'users' })),
+    ...orders.map((c) => ({ ...c, table: 'orders' })),
+    ...claims.map((c) => ({ ...c, table: 'email claim markers' })),
+  ];
 }
 
 /** One co-located table: per new shard, its rows' count and checksum against the same users' rows on the old shards. */
