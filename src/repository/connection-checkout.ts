@@ -5,6 +5,7 @@ import type { Release } from './admission.js';
 import { remaining } from './deadline.js';
 import { ShardTimeoutError, ShardUnavailableError, type Delivery } from './errors.js';
 import { connectionErrorOf } from './node-pool.js';
+import { CLOCK_SLACK_MS } from './node-probes.js';
 import type { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { connectWithin, DeadlineExceeded, StatementAbandoned } from './within-deadline.js';
@@ -86,7 +87,7 @@ export class ConnectionCheckout {
       if (err instanceof StatementAbandoned) throw err;
       giveBack();
       // pg's connect timeout carries no code; a connect that fails only after it ran out of time (a slow node may still answer others).
-      const timedOut = this.clock() - startedAt >= this.connectTimeoutMs;
+      const timedOut = this.clock() - startedAt >= this.connectTimeoutMs - CLOCK_SLACK_MS;
       throw this.unavailable(target, err, 'not-sent', { startedAt, timedOut });
     }
   }

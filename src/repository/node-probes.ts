@@ -8,6 +8,9 @@ import { readRecordedLayout, type RecordedLayout } from './read-recorded-layout.
 import { statement } from './statement.js';
 import { REPLAY_POSITION, type PositionRow } from './wal-position.js';
 
+/** How much earlier than its bound a timed-out attempt may seem to end, measured with the wall clock. */
+export const CLOCK_SLACK_MS = 2;
+
 const PROBE = statement('shardgate_probe', 'SELECT', NODE_PROBE_SQL);
 
 /**
@@ -36,7 +39,8 @@ export class NodeProbes {
     try {
       result = await pool.query<NodeProbeRow>({ name: PROBE.name, text: PROBE.text, query_timeout: timeoutMs } as pg.QueryConfig);
     } catch (err) {
-      throw timedOutAs(err, startedAt, this.clock() - startedAt >= Math.min(timeoutMs, this.connectTimeoutMs));
+      // Timers run on a millisecond clock of their own: allow for its rounding against the wall clock.
+      throw timedOutAs(err, startedAt, this.clock() - startedAt >= Math.min(timeoutMs, this.connectTimeoutMs) - CLOCK_SLACK_MS);
     }
     const probe = nodeProbeFromRow(result.rows[0]!);
     if (probe.lsn !== null) {
