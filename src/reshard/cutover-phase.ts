@@ -158,7 +158,16 @@ async function abortLookup(ctx: ReshardContext): Promise<never> {
 
 async function abort(ctx: ReshardContext, failed: readonly ShardComparison[]): Promise<never> {
   const { plan } = ctx;
-  const differences = failed.flatMap((c) => c.differences.map((d) => ({ ...d, shardId: c.shardId })));
+  // A user differs once, however many of its group's tables (users, orders, claim markers) show it.
+  const seen = new Set<string>();
+  const differences = failed
+    .flatMap((c) => c.differences.map((d) => ({ ...d, shardId: c.shardId })))
+    .filter((d) => {
+      const key = `${d.shardId} ${d.userId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   for (const d of differences.slice(0, SHOWN_DIFFERENCES)) {
     const what =
       d.kind === 'missing' ? 'missing on the new shard' : d.kind === 'extra' ? 'on the new shard but not on the old ones' : 'differs';
