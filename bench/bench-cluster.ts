@@ -14,6 +14,16 @@ export interface PrepareOptions {
 }
 
 const ORDER_CHUNK = 5000;
+/**
+ * Seeding is not measured: patient connection and statement timeouts, so
+ * that bulk statements on a busy machine (other work, the other side's
+ * seeding) do not fail a run before it starts, nor eject a node.
+ */
+const SEEDING_ENV = {
+  SHARDGATE_CONNECT_TIMEOUT_MS: '30000',
+  SHARDGATE_STATEMENT_TIMEOUT_MS: '300000',
+  SHARDGATE_HEALTH_TIMEOUT_MS: '30000',
+};
 const REPLAY_TIMEOUT_MS = 120_000;
 
 /**
@@ -23,7 +33,7 @@ const REPLAY_TIMEOUT_MS = 120_000;
  * wait until every replica has replayed it all. Returns the users per shard.
  */
 export async function prepareData(cluster: ThrowawayCluster, users: number, opts: PrepareOptions = {}): Promise<number[]> {
-  const shards = openShards(cluster.topology, loadGatewayOptions({}));
+  const shards = openShards(cluster.topology, loadGatewayOptions(SEEDING_ENV));
   try {
     await migrateAll(shards.db);
     await seedDemoUsers(shards.users, shards.manager.shardCount, users);
