@@ -159,7 +159,7 @@ describe('npm run bench -- --quick', () => {
   it('answers every request under load and prints the report with a verdict per target', () => {
     expect(result.targets.find((t) => t.name.startsWith('no failed'))?.met).toBe(true);
     expect(run.stdout).toContain('| scenario | gateway req/s | plain req/s | careful req/s | ratio plain | ratio careful |');
-    expect(run.stdout).toMatch(/- \[(met|NOT met|n\/a)\] page20: gateway\/baseline throughput >= 0\.80/);
+    expect(run.stdout).toMatch(/- \[(met|NOT met|n\/a)\] page20: gateway\/careful baseline throughput >= 0\.80/);
   });
 
   it('stops its servers and removes its clusters', () => {
