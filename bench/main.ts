@@ -12,7 +12,7 @@ import { measureSides, warmUp, type MeasureOptions, type Side } from './measure.
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
 import { evaluateTargets, formatReport, ratioOf } from './report.js';
-import { buildScenarios, expectData, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
+import { buildScenarios, expectData, expectedStatements, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
 import { formatScaleReport, runScale } from './scale.js';
 import { ServerProcess } from './server-process.js';
 import { stragglerMain } from './straggler.js';
@@ -164,7 +164,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
         ...(control ? { control: of('control') } : {}),
         ratio: ratioOf(g, b),
         minRatio: s.minRatio,
-        expectedStatements: s.gatewayStatements,
+        expectedStatements: expectedStatements(s, opts.countRequests),
       });
     }
 

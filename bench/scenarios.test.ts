@@ -3,7 +3,7 @@ import { demoUser } from '../src/cli/seed-demo-users.js';
 import { emailLookupKey } from '../src/sharding/email-lookup-key.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { benchOrderCount } from './bench-orders.js';
-import { buildScenarios, isNestedOrdersBatch, sameShardEmails } from './scenarios.js';
+import { buildScenarios, expectedStatements, isNestedOrdersBatch, sameShardEmails } from './scenarios.js';
 
 const inputs = { users: 1000, shardCount: 3, gatewayDeepCursor: 'g', baselineDeepCursor: 'b', deepPages: 3 };
 
@@ -39,6 +39,14 @@ describe('bench scenarios', () => {
   it('usersByEmail: one email a request, not in its stored case, and counts the emails that share their owner shard', () => {
     const byEmail = buildScenarios(inputs).find((s) => s.id === 'usersByEmail')!;
     expect(byEmail.gatewayStatements).toBe(2);
+    // One statement for an email beside its owner, two otherwise, averaged over the counted requests.
+    const perBody = byEmail.statementsPerBody!;
+    const userOf = (body: string) => {
+      const lower = (JSON.parse(body) as { variables: { email: string } }).variables.email.toLowerCase();
+      return Array.from({ length: 1000 }, (_, k) => k + 1).find((n) => demoUser(n).email === lower)!;
+    };
+    expect(perBody).toEqual(byEmail.gatewayBodies.map((b) => (sameShardEmails([userOf(b)], 3) === 1 ? 1 : 2)));
+    expect(expectedStatements(byEmail, 4)).toBe((perBody[0]! + perBody[1]! + perBody[2]! + perBody[3]!) / 4);
     const email = (JSON.parse(byEmail.gatewayBodies[0]!) as { variables: { email: string } }).variables.email;
     expect(email).not.toBe(email.toLowerCase());
     const i = Array.from({ length: 1000 }, (_, k) => k + 1).find((n) => demoUser(n).email === email.toLowerCase())!;

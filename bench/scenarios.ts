@@ -37,6 +37,8 @@ export interface Scenario {
   readonly unique: boolean;
   /** SQL statements per gateway request: the shards it touches. */
   readonly gatewayStatements: number;
+  /** Statements of each gateway body, when they differ (the counted requests then average them). */
+  readonly statementsPerBody?: readonly number[];
   /** Minimum gateway / baseline throughput; null when there is no target. */
   readonly minRatio: number | null;
   /** Throws unless `body` is a successful response of this scenario. */
@@ -213,8 +215,9 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
       baselineBodies: byEmail,
       controlBodies: control(byEmail),
       unique: false,
-      // The lookup on the email's shard, then the owner's row on the user's shard, as two statements even when the shards are one.
+      // The lookup on the email's shard, then the owner's row on the user's shard; one statement when the shards are one.
       gatewayStatements: 2,
+      statementsPerBody: emailUsers.map((i) => (sameShardEmails([i], inputs.shardCount) === 1 ? 1 : 2)),
       minRatio: null,
       check: (body) => expectData(body, 'usersByEmail', (list) => Array.isArray(list) && list.length === 1 && list.every(isUser)),
     },
@@ -268,4 +271,13 @@ export function expectData(body: unknown, field: string, ok: (value: unknown) =>
   if (response?.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors).slice(0, 500)}`);
   const value = response?.data?.[field];
   if (!ok(value)) throw new Error(`unexpected ${field}: ${JSON.stringify(value ?? null).slice(0, 300)}`);
+}
+
+/** The statements per request expected over the first `counted` requests of `scenario` (bodies cycled, as sent when counting). */
+export function expectedStatements(scenario: Scenario, counted: number): number {
+  const perBody = scenario.statementsPerBody;
+  if (!perBody || counted === 0) return scenario.gatewayStatements;
+  let sum = 0;
+  for (let i = 0; i < counted; i++) sum += perBody[i % perBody.length]!;
+  return sum / counted;
 }

@@ -136,7 +136,7 @@ describe('npm run bench -- --quick', () => {
 
   it('counts as many SQL statements per gateway request as shards touched (createUser: the email claim and the row), and one per baseline request (two for nested orders)', () => {
     const statements = Object.fromEntries(result.scenarios.map((s) => [s.id, s.gateway.statementsPerRequest]));
-    // Nested orders: the users and their orders, one statement each per shard; by email: the lookup, then the owner.
+    // Nested orders: the users and their orders, one statement each per shard; by email: the lookup, then the owner unless it lives beside it.
     expect(statements).toEqual({
       point: 1,
       batch100: 3,
@@ -145,8 +145,11 @@ describe('npm run bench -- --quick', () => {
       createUser: 2,
       entities100: 3,
       nestedOrders: 6,
-      usersByEmail: 2,
+      // 1 for an email whose lookup row is beside its owner, 2 otherwise: averaged over the counted requests.
+      usersByEmail: expect.any(Number),
     });
+    expect(statements.usersByEmail).toBeGreaterThanOrEqual(1);
+    expect(statements.usersByEmail).toBeLessThanOrEqual(2);
     for (const s of result.scenarios) {
       expect(s.expectedStatements, s.id).toBe(s.gateway.statementsPerRequest);
       // The baseline's DataLoader batches every user's orders into one statement beside the users'.
