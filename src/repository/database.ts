@@ -136,8 +136,8 @@ export class Database {
   private readonly latencies = new RecentLatencies();
   /** Per node, aborted (and replaced) when the node misses a probe or a statement: reads in flight there move on. */
   private readonly alarms = new Map<string, AbortController>();
-  /** Per node, when a slow read last asked for a probe of it. */
-  private readonly aliveChecks = new Map<string, number>();
+  /** Nodes a slow read is probing now (one probe at a time per node). */
+  private readonly aliveChecks = new Set<string>();
 
   constructor(
     readonly manager: ShardManager,
@@ -342,7 +342,8 @@ export class Database {
     const watch = attempt.failOver === true && !isWrite;
     const alarm = watch ? this.alarmFor(target.node) : undefined;
     const signal = alarm && attempt.signal ? AbortSignal.any([alarm, attempt.signal]) : (alarm ?? attempt.signal);
-    const watchdog = watch ? setTimeout(() => this.checkAlive(target.node), SUSPECT_AFTER_MS) : undefined;
+    const sentAt = this.clock();
+    const watchdog = watch ? setTimeout(() => this.checkAlive(target.node, sentAt), SUSPECT_AFTER_MS) : undefined;
     watchdog?.unref();
     const started = performance.now();
     let checkout: Checkout;
@@ -399,29 +400,35 @@ export class Database {
   }
 
   /**
-   * A read of `node` is slow: probe the node now rather than at the next
-   * round, within SUSPECT_PROBE_MS. A miss is a failure of the node, which
-   * sounds its alarm: the reads in flight there move to the next node.
+   * A read of `node`, sent at `sentAt`, is slow: probe the node now rather
+   * than at the next round, within SUSPECT_PROBE_MS. A miss is a failure of
+   * the node, which sounds its alarm: the reads in flight there move to the
+   * next node. Not when the node answered anything since the read was sent
+   * (it is slow, not stopped), nor while another probe of it is out; never
+   * skipped for the time since the last probe, which would let the reads of
+   * a node frozen just after a probe wait out a whole interval.
    */
-  private checkAlive(node: ShardNode): void {
+  private checkAlive(node: ShardNode, sentAt: number): void {
+    if (this.closed || this.aliveChecks.has(node.key)) return;
+    if ((this.manager.lastAnswerAt(node) ?? -Infinity) > sentAt) return;
     const now = this.clock();
-    const last = this.aliveChecks.get(node.key);
-    if (this.closed || (last !== undefined && now - last < Math.max(SUSPECT_AFTER_MS, this.connectWaitMs))) return;
-    this.aliveChecks.set(node.key, now);
-    this.probe(node, Math.min(SUSPECT_PROBE_MS, this.connectWaitMs)).then(
-      () => this.manager.recordAnswer(node, this.clock()),
-      (err: unknown) => {
-        if (this.closed) return;
-        const detail = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-        // Late while the node answered other statements meanwhile: slow, not stopped; its reads stay where they are.
-        const miss = { startedAt: now, timedOut: err instanceof ProbeTimedOut };
-        const verdict = this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`, miss);
-        this.log(verdict === 'slow' ? 'node slow to answer a probe during a slow read' : 'node missed a probe during a slow read', {
-          node: node.id,
-          detail,
-        });
-      },
-    );
+    this.aliveChecks.add(node.key);
+    this.probe(node, Math.min(SUSPECT_PROBE_MS, this.connectWaitMs))
+      .finally(() => this.aliveChecks.delete(node.key))
+      .then(
+        () => this.manager.recordAnswer(node, this.clock()),
+        (err: unknown) => {
+          if (this.closed) return;
+          const detail = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+          // Late while the node answered other statements meanwhile: slow, not stopped; its reads stay where they are.
+          const miss = { startedAt: now, timedOut: err instanceof ProbeTimedOut };
+          const verdict = this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`, miss);
+          this.log(verdict === 'slow' ? 'node slow to answer a probe during a slow read' : 'node missed a probe during a slow read', {
+            node: node.id,
+            detail,
+          });
+        },
+      );
   }
 
   private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>, scope?: RequestScope): Promise<T> {

@@ -204,6 +204,11 @@ export class ShardManager {
     return verdict;
   }
 
+  /** When the node last answered a statement or a probe (this manager's clock); null: never. */
+  lastAnswerAt(node: ShardNode): number | null {
+    return this.lastAnswers.get(node.key) ?? null;
+  }
+
   /** The node answered a statement or a probe at `now`: it is alive, however slow. */
   recordAnswer(node: ShardNode, now: number): void {
     if ((this.lastAnswers.get(node.key) ?? -Infinity) < now) this.lastAnswers.set(node.key, now);
