@@ -1,4 +1,4 @@
-import type { OrderRow, UserRow } from '../repository/reshard-store.js';
+import type { OrderRow, OwnedRow, UserRow } from '../repository/reshard-store.js';
 import { settleAll } from '../util/settle-all.js';
 import type { ReshardContext } from './reshard-context.js';
 import { moves, ownedByOldShard, targetDatabaseOf, type ReshardPlan } from './reshard-plan.js';
@@ -52,8 +52,12 @@ export async function copy(ctx: ReshardContext, total: number): Promise<{ copied
         else byTarget.set(target, [row]);
       }
       // The group: each moving user with its orders (a write between the two reads is captured and copied again).
-      const orders = groupByTarget(plan, await source.ordersOfUsers([...byTarget.values()].flat().map((u) => u.userId)));
-      await settleAll([...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [])));
+      const moving = [...byTarget.values()].flat().map((u) => u.userId);
+      const orders = groupByTarget(plan, await source.ordersOfUsers(moving));
+      const owned = groupByTarget(plan, await source.ownedRowsOfUsers(moving));
+      await settleAll(
+        [...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [], owned.get(target) ?? [])),
+      );
       const n = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
       cursor = rows[rows.length - 1]!.userId;
       copied += n;
@@ -102,7 +106,12 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
         else entry.deletes.push(id);
       }
       const orders = groupByTarget(plan, await source.ordersOfUsers([...current.keys()]));
-      await settleAll([...byTarget].map(([target, e]) => ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [])));
+      const owned = groupByTarget(plan, await source.ownedRowsOfUsers([...current.keys()]));
+      await settleAll(
+        [...byTarget].map(([target, e]) =>
+          ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [], owned.get(target) ?? []),
+        ),
+      );
       await source.forgetChanges(changes.map((c) => c.seq));
       n += changes.length;
       if (changes.length < ctx.batch) return n;
@@ -111,9 +120,9 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
   return applied.reduce((a, b) => a + b, 0);
 }
 
-/** Orders grouped by the new database of their owner. */
-function groupByTarget(plan: ReshardPlan, orders: readonly OrderRow[]): Map<number, OrderRow[]> {
-  const byTarget = new Map<number, OrderRow[]>();
+/** Orders (or module rows) grouped by the new database of their owner. */
+function groupByTarget<R extends OrderRow | OwnedRow>(plan: ReshardPlan, orders: readonly R[]): Map<number, R[]> {
+  const byTarget = new Map<number, R[]>();
   for (const order of orders) {
     const target = targetDatabaseOf(plan, order.userId);
     const list = byTarget.get(target);
