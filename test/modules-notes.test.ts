@@ -231,6 +231,14 @@ describe('modules that cannot be used: one message naming the module, exit 1, no
       );
       expect(rows.rows[0].gone).toBe(true);
     }
+
+    // A module not migrated yet is not served: its tables would be missing.
+    const early = await cli(['serve', '--config', fromPath, '--port', '0', '--module', NOTES], { LOG_LEVEL: 'silent' });
+    expect(early.code).toBe(1);
+    expect(early.err.trim()).toMatch(
+      /^error: module "notes" \(examples\/modules\/notes\/index\.js\): migration\(s\) 001_notes not applied on shard \d; run shardgate migrate --module examples\/modules\/notes\/index\.js$/,
+    );
+    expect(early.out).not.toContain('GraphiQL');
   }, 300_000);
 });
 
@@ -260,6 +268,8 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
     ({ child: serve, url } = await startServe(['--config', fromPath, '--module', NOTES, '--module', PINS], {
       SHARDGATE_MAX_STATEMENTS: '12',
       SHARDGATE_HEALTH_INTERVAL_MS: '300',
+      // A hedged read (a slow replica's statement sent again elsewhere) would be a second execution: counts must be exact.
+      SHARDGATE_HEDGE_BUDGET_PERCENT: '0',
     }));
     const schema = await gql('{ __type(name: "Note") { fields { name } } user: __type(name: "User") { fields { name } } }');
     expect(schema.body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(['body', 'createdAt', 'id', 'userId']);
@@ -357,6 +367,25 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
       'pin on a replica',
     );
 
+    // The scatter with keyset merge, and a sum over every shard, from a module.
+    for (const [userId, label] of [
+      ['user-1', 'c'],
+      ['user-2', 'a'],
+      ['user-4', 'b'],
+      ['user-5', 'a'],
+    ] as const) {
+      expect((await gql(`mutation { pin(userId: "${userId}", label: "${label}") }`)).body.errors).toBeUndefined();
+    }
+    const expected = ['a/user-2', 'a/user-3', 'a/user-5', 'b/user-4', 'c/user-1'];
+    expect(new Set(userIds.slice(0, 5).map((u) => fnv1a32(u) % 2)).size).toBe(2);
+    const page = async (after?: string) =>
+      (await gql('query($after: String) { allPins(first: 2, after: $after) pinTotal }', { after }, {})).body.data;
+    await eventually(async () => (await page())?.pinTotal === 5, 30_000, 'pins on replicas');
+    const first = await page();
+    expect(first.allPins).toEqual(expected.slice(0, 2));
+    const second = await page(JSON.stringify(first.allPins[1].split('/')));
+    expect(second.allPins).toEqual(expected.slice(2, 4));
+
     const boom = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'req-modules-boom' },
@@ -404,6 +433,13 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
       total += rows.length;
     }
     expect(total).toBe(USERS * 3 + 1);
+    let pins = 0;
+    for (const shard of cluster.topology.shards) {
+      const { rows } = await onNode(shard.primary.port, (c) => c.query<{ user_id: string }>('SELECT user_id FROM pins'));
+      for (const row of rows) expect(fnv1a32(row.user_id) % 3).toBe(shard.shardId);
+      pins += rows.length;
+    }
+    expect(pins).toBe(5);
     const moved = (await onNode(cluster.topology.shards[2]!.primary.port, (c) => c.query('SELECT count(*)::int AS n FROM notes'))).rows[0]
       .n;
     expect(moved).toBeGreaterThan(0);

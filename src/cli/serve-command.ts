@@ -1,5 +1,5 @@
 import { loadCommandEnv } from '../config/command-env.js';
-import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/start-tracing.js';
@@ -7,7 +7,9 @@ import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
 import { applyModules } from '../modules/apply-modules.js';
-import { loadModules, modulePaths } from '../modules/load-modules.js';
+import { loadModules, ModuleLoadError, modulePaths } from '../modules/load-modules.js';
+import { unappliedModuleMigrations } from '../modules/module-migrations.js';
+import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { onReloadSignal } from './on-reload-signal.js';
@@ -82,6 +84,8 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   // A module that cannot load, or clashes, stops the command here: nothing is served.
   const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
   const { schema, extraCosts } = applyModules(modules);
+  // Their tables must exist before anything is served (a worker's primary has checked already).
+  if (modules.length > 0 && !(workers > 1 && isWorkerProcess())) await requireModuleMigrations(topology, options, modules);
   const logger = createLogger(env.logLevel ?? 'info');
   surviveStrayErrors(logger);
   const worker = workers > 1 && isWorkerProcess();
@@ -109,4 +113,20 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   // A worker's channel to its primary would keep it alive.
   if (worker) process.disconnect();
   return 0;
+}
+
+/** Refuses to serve modules whose migrations some reachable primary lacks (a shard that cannot be asked now is not held against them). */
+async function requireModuleMigrations(
+  topology: Parameters<typeof openShards>[0],
+  options: Parameters<typeof openShards>[1],
+  modules: Parameters<typeof unappliedModuleMigrations>[1],
+): Promise<void> {
+  const shards = openShards(topology, withoutFailoverBuffer(options));
+  try {
+    await shards.health.checkOnce();
+    const problems = await unappliedModuleMigrations(shards.db, modules);
+    if (problems.length > 0) throw new ModuleLoadError(problems[0]!);
+  } finally {
+    await shards.close();
+  }
 }

@@ -2,6 +2,7 @@ import type { Database, Transaction } from '../repository/database.js';
 import { SqlError } from '../repository/errors.js';
 import { layoutGuardOn } from '../repository/reshard-schema.js';
 import { statement } from '../repository/statement.js';
+import { ReadPolicy } from '../sharding/read-policy.js';
 import { Scatter } from '../sharding/scatter.js';
 import { routeAll } from '../sharding/shard-route.js';
 import { ModuleLoadError, type LoadedModule } from './load-modules.js';
@@ -108,4 +109,45 @@ function reasonOf(err: unknown): string {
     return `${text} (SQLSTATE ${err.sqlState})`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+const RECORDED = statement(
+  'module_migrations_recorded',
+  'SELECT',
+  `SELECT module, id FROM shardgate_module_migrations WHERE to_regclass('shardgate_module_migrations') IS NOT NULL`,
+  false,
+);
+const RECORD_TABLE_EXISTS = statement(
+  'module_migrations_exists',
+  'SELECT',
+  "SELECT to_regclass('shardgate_module_migrations') IS NOT NULL AS found",
+  false,
+);
+
+/**
+ * The modules' migrations not recorded on some shard's primary, as
+ * ModuleLoadErrors' messages (empty: all applied). A shard that cannot be
+ * asked now is left out: the gateway starts and serves what it can.
+ */
+export async function unappliedModuleMigrations(db: Database, modules: readonly LoadedModule[]): Promise<string[]> {
+  if (modules.every((m) => m.migrations.length === 0)) return [];
+  const results = await new Scatter().settled(routeAll(db.manager.shardCount), async (shardId) => {
+    const exists = (await db.read<{ found: boolean }>(shardId, ReadPolicy.PrimaryOnly, RECORD_TABLE_EXISTS, [])).rows[0]?.found;
+    if (!exists) return new Set<string>();
+    const { rows } = await db.read<{ module: string; id: string }>(shardId, ReadPolicy.PrimaryOnly, RECORDED, []);
+    return new Set(rows.map((r) => `${r.module}/${r.id}`));
+  });
+  const problems: string[] = [];
+  for (const result of results) {
+    if (!result.ok) continue;
+    for (const module of modules) {
+      const missing = module.migrations.filter((m) => !result.value.has(`${module.name}/${m.id}`)).map((m) => m.id);
+      if (missing.length > 0) {
+        problems.push(
+          `module "${module.name}" (${module.path}): migration(s) ${missing.join(', ')} not applied on shard ${result.shardId}; run shardgate migrate --module ${module.path}`,
+        );
+      }
+    }
+  }
+  return problems;
 }
