@@ -386,6 +386,12 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
     const second = await page(JSON.stringify(first.allPins[1].split('/')));
     expect(second.allPins).toEqual(expected.slice(2, 4));
 
+    // A transaction on the owner's shard.
+    expect((await gql('mutation { pin(userId: "user-6", label: "x") }')).body.errors).toBeUndefined();
+    expect((await gql('mutation { pin(userId: "user-6", label: "y") }')).body.errors).toBeUndefined();
+    expect((await gql('mutation { unpinAll(userId: "user-6") }')).body.data).toEqual({ unpinAll: 2 });
+    expect((await gql('mutation { unpinAll(userId: "user-6") }')).body.data).toEqual({ unpinAll: 0 });
+
     const boom = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'req-modules-boom' },
