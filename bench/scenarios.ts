@@ -148,7 +148,8 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
       baselineBodies: create,
       controlBodies: control(create),
       unique: true,
-      gatewayStatements: 1,
+      // The email's claim on its lookup shard, then the user row (docs/email-lookup.md).
+      gatewayStatements: 2,
       minRatio: 0.9,
       check: (body) => expectData(body, 'createUser', (u) => isUser(u)),
     },

@@ -2,8 +2,9 @@
 // Soak: a real `shardgate serve` on a throw-away local cluster (3 shards x
 // primary + replica, 2,000 users) under full load from concurrent clients, a
 // share of them hostile (the amplification attacks, CSRF, forged cursors,
-// invalid strings), for a while; prints the gateway's RSS over time, which
-// must stay flat, and what each kind of request got. Uses the build in dist/
+// invalid strings), for a while; prints the gateway's RSS every 10 s, which
+// must stay flat, the p50/p99 latency of the normal requests per minute, which
+// must not drift, and what each kind of request got. Uses the build in dist/
 // (`npm run build` first).
 //
 //   node scripts/soak-request-safety.mjs [--minutes 10] [--clients 16] [--hostile 0.2]
@@ -80,11 +81,15 @@ try {
   ];
   const tally = new Map();
   const count = (kind, status) => tally.set(`${kind} ${status}`, (tally.get(`${kind} ${status}`) ?? 0) + 1);
-  const endAt = Date.now() + minutes * 60_000;
+  const started = Date.now();
+  const endAt = started + minutes * 60_000;
+  // Latencies of the normal requests, one array per minute of the run.
+  const perMinute = Array.from({ length: Math.ceil(minutes) }, () => []);
   const worker = async () => {
     while (Date.now() < endAt) {
       const isHostile = Math.random() < hostileShare;
       const pick = (isHostile ? hostile : normal)[Math.floor(Math.random() * (isHostile ? hostile : normal).length)]();
+      const sent = performance.now();
       try {
         const res = await fetch(url, { method: 'POST', headers: pick.headers ?? json, body: pick.raw ?? JSON.stringify(pick.body) });
         await res.arrayBuffer();
@@ -92,21 +97,24 @@ try {
       } catch (err) {
         count(isHostile ? 'hostile' : 'normal', err.cause?.code ?? 'error');
       }
+      if (!isHostile) perMinute[Math.min(perMinute.length - 1, Math.floor((Date.now() - started) / 60_000))].push(performance.now() - sent);
     }
   };
+  const quantile = (sorted, q) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
   const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))[1]) / 1024);
-  const started = Date.now();
   const samples = [[0, rssMiB()]];
-  const sampler = setInterval(
-    () => samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]),
-    Math.max(5000, (minutes * 60_000) / 20),
-  );
+  const sampler = setInterval(() => samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]), 10_000);
   await Promise.all(Array.from({ length: clients }, worker));
   clearInterval(sampler);
   samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]);
   const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
   console.log(`soak: ${minutes} min, ${clients} clients, ${Math.round(hostileShare * 100)}% hostile; /readyz at the end: ${ready}`);
   console.log('gateway RSS (s → MiB): ' + samples.map(([t, m]) => `${t}→${m}`).join(', '));
+  console.log('normal requests per minute (minute: count, p50 ms, p99 ms):');
+  perMinute.forEach((latencies, i) => {
+    const sorted = latencies.sort((a, b) => a - b);
+    console.log(`  ${i + 1}: ${sorted.length}, p50 ${quantile(sorted, 0.5).toFixed(1)}, p99 ${quantile(sorted, 0.99).toFixed(1)}`);
+  });
   console.log(
     'answers: ' +
       [...tally]

@@ -26,7 +26,8 @@ describe('shardgate CLI', () => {
       expect(r.code, command).toBe(0);
       expect(r.out, command).toMatch(/Usage: shardgate/);
     }
-  });
+    // Six processes that each load the gateway's dependencies: seconds apiece on a busy machine.
+  }, 180_000);
 
   it('refuses unknown commands and flags with one line and exit code 2', () => {
     const unknown = shardgate('frobnicate');

@@ -30,7 +30,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-const createUser = (userId: string) => createUserThrough(fx)(userId);
+const createUser = (userId: string) => createUserThrough(fx, SHARDS)(userId);
 
 /** How many of `userIds` each node of the shard holds, read from whichever node is primary now. */
 async function storedCounts(userIds: readonly string[]): Promise<Map<string, number>> {

@@ -6,6 +6,7 @@ import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaw
 import { createUserThrough, measureOutage, startWriteLoad, type WriteRecord } from './support/write-load.js';
 import { sleep } from '../testkit/eventually.js';
 import { directQuery } from '../testkit/pg-session.js';
+import { emailBesideUser } from './support/email-on-shard.js';
 
 // A crash of a synchronous shard's primary, promoted by hand the way an
 // operator or an orchestrator does it, under a steady write load: shardgate
@@ -26,7 +27,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-const createUser = (userId: string) => createUserThrough(fx)(userId);
+const createUser = (userId: string) => createUserThrough(fx, 3)(userId);
 
 async function usersOn(port: number, userIds: readonly string[]): Promise<Map<string, number>> {
   const rows = await directQuery<{ user_id: string; n: number }>(
@@ -75,7 +76,7 @@ describe('manual failover of a synchronous shard under write load', () => {
     const asked = Date.now();
     const timedOut = await fx.gql(
       `mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`,
-      { u: { userId: `impatient-${impatient}`, name: 'N', email: 'n@x.io' } },
+      { u: { userId: `impatient-${impatient}`, name: 'N', email: emailBesideUser(`impatient-${impatient}`, 3) } },
       { 'shardgate-timeout-ms': '300' },
     );
     const answeredAfter = Date.now() - asked;

@@ -9,6 +9,7 @@ import { withClient } from '../testkit/wait-for-replica-rows.js';
 import { eventually, openGatewayFixture, startTestGateway, testGatewayOptions, type GatewayFixture } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { idOnShard } from './support/id-on-shard.js';
+import { emailOnShard } from './support/email-on-shard.js';
 
 /** Shards of this file's cluster. */
 const SHARDS = 3;
@@ -106,8 +107,10 @@ describe('a pooled connection that broke a moment ago', () => {
     await proxy?.close();
   });
 
+  // The email's claim goes to shard 0 too: it is the write's first statement, the one that meets the broken connection.
+  const email = emailOnShard(0, SHARDS, 'n');
   const create = (userId: string) =>
-    proxied.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }`);
+    proxied.gql(`mutation { createUser(input: {userId: "${userId}", name: "N", email: "${email}"}) { userId } }`);
 
   /**
    * Resets every connection through the proxy, then blocks this thread long

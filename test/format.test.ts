@@ -17,4 +17,5 @@ it('every source file is formatted (npm run format)', () => {
     unformatted = String((err as { stdout?: string }).stdout ?? err);
   }
   expect(unformatted.split('\n').filter(Boolean)).toEqual([]);
-});
+  // Prettier parses every file of the tree: CPU-bound, a minute or more while other test files load the machine.
+}, 240_000);

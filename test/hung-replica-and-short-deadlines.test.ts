@@ -9,14 +9,20 @@ import { waitForReplicaRows, withClient } from '../testkit/wait-for-replica-rows
 // SIGSTOPs a replica, so it gets a cluster of its own: one shard, two replicas.
 let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
+/** Connections per node. */
+const POOL_MAX = 8;
 const IDS = Array.from({ length: 20 }, (_, i) => `hr-${i}`);
 
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 1, replicas: 2, name: 'hung' });
   // The defaults that matter here: a 1 s probe timeout and 1 s interval; hedging off, so that the failover itself is what is tested.
   const base = testGatewayOptions();
+  // A connection per reader on every node: the 8 readers never queue for a permit, so what is measured is
+  // the hung node alone, not pool pressure (a queue longer than the connect timeout answers SHARD_OVERLOADED,
+  // tested in overload.test.ts).
   fx = await openGatewayFixture(cluster.topologyPath, {
     ...base,
+    pool: { ...base.pool, max: POOL_MAX },
     health: { ...base.health, intervalMs: 1000, timeoutMs: 1000, failuresToEject: 2 },
     hedge: { afterMs: 'auto', budgetPercent: 0 },
   });
@@ -117,7 +123,7 @@ describe('short deadlines', () => {
     expect(sent).toBe(1000);
     // The path under test ran: statements were sent and then cut by the deadline.
     expect(cancelledMidStatement).toBeGreaterThan(20);
-    // At most what the pools hold (4 per node): connections are kept, not thrown away per timeout.
-    expect(opened).toBeLessThanOrEqual(4 * nodes.length);
+    // At most what the pools hold: connections are kept, not thrown away per timeout (which opened about one per request).
+    expect(opened).toBeLessThanOrEqual(POOL_MAX * nodes.length);
   });
 });

@@ -5,6 +5,7 @@ import { migrateAll } from '../src/repository/migrations.js';
 import { createApp, type App } from '../src/server/create-app.js';
 import { openShards, type Shards } from '../src/repository/open-shards.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
+import { emailBesideUser } from './support/email-on-shard.js';
 import { postJson, send } from './support/hostile-client.js';
 import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
@@ -53,8 +54,11 @@ async function holdPrimary(): Promise<{ release: () => Promise<void> }> {
   };
 }
 
+// The email's lookup row beside the user: every statement of a createUser goes to the user's shard.
 const create = (userId: string) =>
-  postJson(app, { query: `mutation { createUser(input: {userId: "${userId}", name: "N", email: "n@x.io"}) { userId } }` });
+  postJson(app, {
+    query: `mutation { createUser(input: {userId: "${userId}", name: "N", email: "${emailBesideUser(userId, shards.manager.shardCount)}"}) { userId } }`,
+  });
 
 describe('pool pressure is not node failure', () => {
   it('beyond the wait queue a statement fails at once with SHARD_OVERLOADED (503, retry-after), the node stays in, /readyz stays green', async () => {

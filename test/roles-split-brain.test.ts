@@ -11,6 +11,7 @@ import { StatementRecorder } from '../testkit/statement-recorder.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { migrateAll } from '../src/repository/migrations.js';
 import { idOnShard } from './support/id-on-shard.js';
+import { emailOnShard } from './support/email-on-shard.js';
 
 /** Shards of this file's cluster. */
 const SHARDS = 2;
@@ -137,9 +138,9 @@ describe('observed roles on real nodes', () => {
         { shardId: 0, address: a!.address, role: 'FENCED', reason: 'split-brain' },
         { shardId: 0, address: b!.address, role: 'FENCED', reason: 'split-brain' },
       ]);
-      // The other shard never noticed.
+      // The other shard never noticed (for a user whose email's lookup row lives there too).
       const other = await gw.gql(
-        `mutation { createUser(input: {userId: "${idOnShard(1, SHARDS, 'sb')}", name: "S", email: "s@x.io"}) { userId } }`,
+        `mutation { createUser(input: {userId: "${idOnShard(1, SHARDS, 'sb')}", name: "S", email: "${emailOnShard(1, SHARDS, 's')}"}) { userId } }`,
       );
       expect(other.errors).toBeUndefined();
 

@@ -1,12 +1,6 @@
 import { ConfigError } from '../config/config-error.js';
 import { ShardUnavailableError } from '../repository/errors.js';
 import { processIo, UsageError, type CliIo } from './cli-io.js';
-import { runClusterCommand } from './cluster-command.js';
-import { runDevCommand } from './dev-command.js';
-import { runMigrateCommand } from './migrate-command.js';
-import { runReshardCommand } from './reshard-command.js';
-import { runSeedCommand } from './seed-command.js';
-import { runServeCommand } from './serve-command.js';
 
 export const MAIN_HELP = `Usage: shardgate <command> [options]
 
@@ -25,13 +19,16 @@ Commands:
 
 Run \`shardgate <command> --help\` for a command's options.`;
 
+// Each command is loaded when it runs: the gateway's dependency graph (GraphQL,
+// pg, OpenTelemetry) costs seconds of start-up on a busy machine, which
+// `--help` and a mistyped command should not pay.
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
-  cluster: (argv, io) => runClusterCommand(argv, io),
-  migrate: runMigrateCommand,
-  seed: runSeedCommand,
-  serve: runServeCommand,
-  reshard: runReshardCommand,
-  dev: runDevCommand,
+  cluster: async (argv, io) => (await import('./cluster-command.js')).runClusterCommand(argv, io),
+  migrate: async (argv, io) => (await import('./migrate-command.js')).runMigrateCommand(argv, io),
+  seed: async (argv, io) => (await import('./seed-command.js')).runSeedCommand(argv, io),
+  serve: async (argv, io) => (await import('./serve-command.js')).runServeCommand(argv, io),
+  reshard: async (argv, io) => (await import('./reshard-command.js')).runReshardCommand(argv, io),
+  dev: async (argv, io) => (await import('./dev-command.js')).runDevCommand(argv, io),
 };
 
 /** Runs the CLI; returns the exit code. Expected failures print one line, never a stack trace. */

@@ -210,6 +210,12 @@ export class GatewayMetrics {
       labelNames: [Label.SHARD, Label.OUTCOME],
       registers,
     });
+    // Zero samples from the start: the hedge-rate rule and panel divide by
+    // this counter, and a series that only appears with the first hedge
+    // would leave them empty on a healthy cluster.
+    for (const shard of manager.allShards()) {
+      for (const outcome of ['won', 'lost'] as const) this.hedgedReads.inc({ shard: String(shard.id), outcome }, 0);
+    }
     const primaryChanges = new Counter({
       name: Metric.PRIMARY_CHANGES_TOTAL,
       help: "Times a shard's primary moved to another node (a failover or switchover seen by this gateway).",

@@ -1,5 +1,6 @@
 import type { GatewayFixture } from './gateway-fixture.js';
 import { fnv1a32 } from '../../src/sharding/fnv1a32.js';
+import { emailBesideUser } from './email-on-shard.js';
 
 export interface WriteRecord {
   readonly userId: string;
@@ -67,11 +68,19 @@ export function measureOutage(records: readonly WriteRecord[], shardId: number) 
   };
 }
 
-/** A write for `startWriteLoad`: createUser through the gateway, its outcome as the code of its first error. */
-export function createUserThrough(fx: { gql: GatewayFixture['gql'] }): (userId: string) => Promise<{ ok: boolean; code: string | null }> {
+/**
+ * A write for `startWriteLoad`: createUser through the gateway, its outcome as
+ * the code of its first error. Each user's email lives on the user's own shard
+ * (of `shardCount`), so a write touches that shard alone and a fault on one
+ * shard fails only the writes of its own users.
+ */
+export function createUserThrough(
+  fx: { gql: GatewayFixture['gql'] },
+  shardCount: number,
+): (userId: string) => Promise<{ ok: boolean; code: string | null }> {
   return async (userId) => {
     const r = await fx.gql(`mutation($u: CreateUserInput!) { createUser(input: $u) { userId } }`, {
-      u: { userId, name: 'N', email: 'n@x.io' },
+      u: { userId, name: 'N', email: emailBesideUser(userId, shardCount) },
     });
     return r.errors ? { ok: false, code: String(r.errors[0]!.extensions?.code ?? r.errors[0]!.message) } : { ok: true, code: null };
   };
