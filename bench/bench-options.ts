@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ScenarioId } from './scenarios.js';
+import { SCENARIO_IDS, type ScenarioId } from './scenarios.js';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** Also measure the gateway on the baseline's one database: its code's cost without the fan-out. */
   readonly control: boolean;
+  /** Also measure the careful baseline (named prepared statements) beside the plain one. */
+  readonly careful: boolean;
   /** Also measure the target scenarios with PostgreSQL on one core and the servers on another (taskset). */
   readonly pinned: boolean;
   /** Extra Node.js options for every server process (gateway, baseline, control), e.g. --max-old-space-size=256. */
@@ -53,8 +55,11 @@ Options:
   --pool-max N       connections per PostgreSQL node, both sides (default: --connections,
                      so that no request waits for a pooled connection on any node)
   --users N          users to seed (default 50000; quick 300)
-  --scenarios LIST   comma-separated subset: point,batch100,page20,deepPage,createUser,entities100
+  --scenarios LIST   comma-separated subset: point,batch100,page20,deepPage,createUser,entities100,
+                     nestedOrders,usersByEmail
   --no-tracing       skip the tracing off/on comparison
+  --no-careful       skip the careful baseline (the same hand-written server with named,
+                     prepared statements: BASELINE_PREPARED=1) measured beside the plain one
   --control          also run the gateway on the baseline's one database (a third
                      side): what the gateway's code costs, apart from the fan-out
   --no-pinned        skip the pinned phase: the target scenarios again with every
@@ -71,8 +76,6 @@ Options:
   --cpu-percent P    scale: each node's share of one CPU (default 10)
   --chart FILE       scale: write the curves as an SVG chart
   -h, --help         show this help`;
-
-const SCENARIO_IDS: readonly ScenarioId[] = ['point', 'batch100', 'page20', 'deepPage', 'createUser', 'entities100'];
 
 export class BenchUsageError extends Error {}
 
@@ -91,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       scenarios: { type: 'string' },
       'no-tracing': { type: 'boolean', default: false },
       control: { type: 'boolean', default: false },
+      'no-careful': { type: 'boolean', default: false },
       'no-pinned': { type: 'boolean', default: false },
       out: { type: 'string' },
       'server-node-options': { type: 'string' },
@@ -133,6 +137,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     scenarios,
     tracing: values['no-tracing'] !== true,
     control: values.control === true,
+    careful: values['no-careful'] !== true,
     pinned: values['no-pinned'] !== true,
     serverNodeOptions: (values['server-node-options'] ?? '').split(/\s+/).filter((o) => o !== ''),
     out: values.out ?? null,

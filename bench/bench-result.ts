@@ -49,6 +49,14 @@ export interface ScenarioResult {
    * the gateway's code from the cost of fanning out to three shards.
    */
   readonly control?: SideResult | null;
+  /**
+   * The careful baseline (the same hand-written server with named, prepared
+   * statements) on the same database; absent when not measured (--no-careful),
+   * null for a gateway-only scenario.
+   */
+  readonly careful?: SideResult | null;
+  /** gateway.rps / careful.rps; absent or null as `careful`. */
+  readonly carefulRatio?: number | null;
   /** gateway.rps / baseline.rps. */
   readonly ratio: number | null;
   readonly minRatio: number | null;

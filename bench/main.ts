@@ -12,7 +12,7 @@ import { measureSides, warmUp, type MeasureOptions, type Side } from './measure.
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
 import { evaluateTargets, formatReport, ratioOf } from './report.js';
-import { buildScenarios, expectData, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
+import { buildScenarios, expectData, expectedStatements, graphqlBody, PAGE_QUERY, type Scenario, type ScenarioId } from './scenarios.js';
 import { formatScaleReport, runScale } from './scale.js';
 import { ServerProcess } from './server-process.js';
 import { stragglerMain } from './straggler.js';
@@ -49,8 +49,13 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       startThrowawayCluster({ name: 'bench-gateway', shards: SHARDS, replicas: REPLICAS }).then((c) => (clusters.push(c), c)),
       startThrowawayCluster({ name: 'bench-baseline', shards: 1, replicas: 0 }).then((c) => (clusters.push(c), c)),
     ]);
-    progress(`seeding ${opts.users} users into both (same migrations, same users)...`);
-    const [usersPerShard] = await Promise.all([prepareData(gatewayCluster, opts.users), prepareData(baselineCluster, opts.users)]);
+    progress(
+      `seeding ${opts.users} users and their orders into both (same migrations, same rows; lower(email) index on the baseline's)...`,
+    );
+    const [usersPerShard] = await Promise.all([
+      prepareData(gatewayCluster, opts.users, { orders: true }),
+      prepareData(baselineCluster, opts.users, { orders: true, emailIndex: true }),
+    ]);
     const postgres = await serverVersion(baselineCluster);
 
     const env = serverEnv(opts);
@@ -75,6 +80,17 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       execArgv: opts.serverNodeOptions,
     });
     servers.push(baseline);
+    // The careful hand-written server: the same code with named (prepared) statements, on the same database.
+    const careful = opts.careful
+      ? await ServerProcess.start({
+          name: 'careful baseline',
+          script: BASELINE_ENTRY,
+          args: ['--config', baselineCluster.topologyPath],
+          env: { ...env, BASELINE_PREPARED: '1' },
+          execArgv: opts.serverNodeOptions,
+        })
+      : null;
+    if (careful) servers.push(careful);
     const control = opts.control
       ? await ServerProcess.start({
           name: 'gateway on the baseline database',
@@ -103,9 +119,12 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
     });
     const chosen = opts.scenarios ? all.filter((s) => opts.scenarios!.includes(s.id)) : all;
 
-    const sidesOf = (s: Scenario): Side[] => [
+    const sidesOf = (s: Scenario, withCareful = true): Side[] => [
       { label: 'gateway', server: gateway, bodies: s.gatewayBodies, databaseDirs: [gatewayCluster.dir] },
       ...(s.baselineBodies ? [{ label: 'baseline', server: baseline, bodies: s.baselineBodies, databaseDirs: [baselineCluster.dir] }] : []),
+      ...(careful && withCareful && s.baselineBodies
+        ? [{ label: 'careful', server: careful, bodies: s.baselineBodies, databaseDirs: [baselineCluster.dir] }]
+        : []),
       ...(control && s.controlBodies
         ? [{ label: 'control', server: control, bodies: s.controlBodies, databaseDirs: [baselineCluster.dir] }]
         : []),
@@ -135,15 +154,17 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       const of = (label: string) => results[sides.findIndex((side) => side.label === label)] ?? null;
       const g = of('gateway')!;
       const b = of('baseline');
+      const c = of('careful');
       scenarios.push({
         id: s.id,
         title: s.title,
         gateway: g,
         baseline: b,
+        ...(careful ? { careful: c, carefulRatio: ratioOf(g, c) } : {}),
         ...(control ? { control: of('control') } : {}),
         ratio: ratioOf(g, b),
         minRatio: s.minRatio,
-        expectedStatements: s.gatewayStatements,
+        expectedStatements: expectedStatements(s, opts.countRequests),
       });
     }
 
@@ -226,7 +247,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
           pinAll(plan);
           for (const s of pinnedScenarios) {
             progress(`pinned ${s.id}: ${s.title}`);
-            const sides = sidesOf(s);
+            const sides = sidesOf(s, false);
             const measured = await measureSides(sides, { ...measure(s), loadCpus: plan.load });
             const of = (label: string) => measured[sides.findIndex((side) => side.label === label)] ?? null;
             const g = of('gateway')!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResult, MemoryResult, RoundResult, ScenarioResult, TracingResult } from './bench-result.js';
-import { evaluateTargets, formatReport, ratioOf, summarizeRounds } from './report.js';
+import { evaluateTargets, formatReport, formatScenarioTable, ratioOf, summarizeRounds, targetRatio } from './report.js';
 
 function round(rps: number, p50Ms = 2, p99Ms = 9, failures = 0, cpu = 500): RoundResult {
   return {
@@ -187,5 +187,28 @@ describe('formatReport', () => {
     expect(text).toContain(
       'Memory: gateway RSS 100.0 MiB at start, 170.0 MiB right after the last round, 120.0 MiB 20 s later (V8 had collected the garbage of the load)',
     );
+  });
+
+  it('puts the careful baseline beside the plain one, both ratios, and sets the target against the careful one', () => {
+    const plain = scenario('nestedOrders', 900, 1000, 0.9, 6, 6);
+    const careful = summarizeRounds('careful', [round(1200, 3, 11, 0, 450)], 2);
+    const s: ScenarioResult = { ...plain, careful, carefulRatio: ratioOf(plain.gateway, careful) };
+    const entities = { ...scenario('entities100', 400, null, null), careful: null, carefulRatio: null };
+    expect(targetRatio(s)).toMatchObject({ against: 'careful', ratio: 0.75 });
+    expect(targetRatio(plain)).toMatchObject({ against: 'plain', ratio: 0.9 });
+    const table = formatScenarioTable([s, entities]);
+    expect(table).toContain(
+      '| scenario | gateway req/s | plain req/s | careful req/s | ratio plain | ratio careful | target | gateway p50 / p99 ms | plain p50 / p99 ms | careful p50 / p99 ms | CPU µs/req gateway / plain / careful | database CPU µs/req gateway / plain / careful | SQL/req gateway (expected) | SQL/req baseline |',
+    );
+    expect(table).toContain('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+    expect(table).toContain(
+      '| nestedOrders title | 900 | 1000 | 1200 | 0.90 | 0.75 | ≥ 0.90 ✗ | 2.0 / 9.0 | 2.0 / 9.0 | 3.0 / 11.0 | 500 / 500 / 450 | 250 / 250 / 225 | 6 (6) | 1 |',
+    );
+    expect(table.find((l) => l.startsWith('| entities100 title |'))).toBe(
+      '| entities100 title | 400 | — | — | — | — | — | 2.0 / 9.0 | — | — | 500 / — / — | 250 / — / — | 3 (3) | — |',
+    );
+    const [verdict] = evaluateTargets([s], [], memory);
+    expect(verdict).toMatchObject({ name: 'nestedOrders: gateway/careful baseline throughput >= 0.90', met: false });
+    expect(verdict!.detail).toBe('ratio 0.75 (900 vs 1200 req/s); against the plain baseline 0.90');
   });
 });

@@ -1,5 +1,7 @@
 import { demoUser } from '../src/cli/seed-demo-users.js';
+import { emailLookupKey } from '../src/sharding/email-lookup-key.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
+import { expectedPageSize } from './bench-orders.js';
 import { SEQ_PLACEHOLDER } from './load-spec.js';
 
 /*
@@ -10,7 +12,18 @@ import { SEQ_PLACEHOLDER } from './load-spec.js';
  * that no scenario is ever measured on an error path.
  */
 
-export type ScenarioId = 'point' | 'batch100' | 'page20' | 'deepPage' | 'createUser' | 'entities100';
+export type ScenarioId = 'point' | 'batch100' | 'page20' | 'deepPage' | 'createUser' | 'entities100' | 'nestedOrders' | 'usersByEmail';
+
+export const SCENARIO_IDS: readonly ScenarioId[] = [
+  'point',
+  'batch100',
+  'page20',
+  'deepPage',
+  'createUser',
+  'entities100',
+  'nestedOrders',
+  'usersByEmail',
+];
 
 export interface Scenario {
   readonly id: ScenarioId;
@@ -24,6 +37,8 @@ export interface Scenario {
   readonly unique: boolean;
   /** SQL statements per gateway request: the shards it touches. */
   readonly gatewayStatements: number;
+  /** Statements of each gateway body, when they differ (the counted requests then average them). */
+  readonly statementsPerBody?: readonly number[];
   /** Minimum gateway / baseline throughput; null when there is no target. */
   readonly minRatio: number | null;
   /** Throws unless `body` is a successful response of this scenario. */
@@ -49,6 +64,10 @@ const POINT = `query Point($userId: ID!) { user(userId: $userId) { ${USER_FIELDS
 const BATCH = `query Batch($userIds: [ID!]!) { usersByIds(userIds: $userIds) { ${USER_FIELDS} } }`;
 const PAGE = `query Page($after: String) { users(first: 20, after: $after) { edges { cursor node { ${USER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
 const CREATE = `mutation Create($input: CreateUserInput!) { createUser(input: $input) { ${USER_FIELDS} } }`;
+/** A user's first orders per user of a batch: the nested batching across a request. */
+export const NESTED_ORDERS_FIRST = 5;
+const NESTED = `query Nested($userIds: [ID!]!) { usersByIds(userIds: $userIds) { userId name orders(first: ${NESTED_ORDERS_FIRST}) { edges { node { id status totalCents currency createdAt } } pageInfo { hasNextPage endCursor } } } }`;
+const BY_EMAIL = `query ByEmail($email: String!) { usersByEmail(email: $email) { ${USER_FIELDS} } }`;
 const ENTITIES = `query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { ${USER_FIELDS} } } }`;
 
 export const PAGE_QUERY = PAGE;
@@ -88,6 +107,17 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
   const entityShards = Math.max(...entityBatches.map((b) => shardsTouched(b, inputs.shardCount)));
   if (batches.some((b) => shardsTouched(b, inputs.shardCount) !== batchShards)) throw new Error('batches touch different shard counts');
 
+  const nestedBatches = idBatches(inputs.users, 100, variants, 4);
+  const nestedShards = Math.max(...nestedBatches.map((b) => shardsTouched(b, inputs.shardCount)));
+  const nested = nestedBatches.map((userIds) => graphqlBody(NESTED, { userIds }));
+  const emailUsers = idBatches(inputs.users, 1, variants, 5).map((b) => Number(b[0]!.slice('user-'.length)));
+  const emails = emailUsers.map((i) => {
+    const { email } = demoUser(i);
+    // Not as stored: the match is case-insensitive on both sides.
+    return email.charAt(0).toUpperCase() + email.slice(1);
+  });
+  const byEmail = emails.map((email) => graphqlBody(BY_EMAIL, { email }));
+  const sharingShard = sameShardEmails(emailUsers, inputs.shardCount);
   const control = (bodies: string[]) => (inputs.controlDeepCursor === undefined ? null : bodies);
   const point = pointIds.map((userId) => graphqlBody(POINT, { userId }));
   const batch = batches.map((userIds) => graphqlBody(BATCH, { userIds }));
@@ -166,7 +196,59 @@ export function buildScenarios(inputs: ScenarioInputs): Scenario[] {
       minRatio: null,
       check: (body) => expectData(body, '_entities', (list) => Array.isArray(list) && list.length === 100 && list.every(isUser)),
     },
+    {
+      id: 'nestedOrders',
+      title: `usersByIds(100) { orders(first: ${NESTED_ORDERS_FIRST}) }, nested batching`,
+      gatewayBodies: nested,
+      baselineBodies: nested,
+      controlBodies: control(nested),
+      unique: false,
+      // The users' statement and the orders' statement on every shard touched.
+      gatewayStatements: 2 * nestedShards,
+      minRatio: 0.9,
+      check: (body) => expectData(body, 'usersByIds', isNestedOrdersBatch),
+    },
+    {
+      id: 'usersByEmail',
+      title: `usersByEmail (${sharingShard} of ${emails.length} emails on their owner's shard)`,
+      gatewayBodies: byEmail,
+      baselineBodies: byEmail,
+      controlBodies: control(byEmail),
+      unique: false,
+      // The lookup on the email's shard, then the owner's row on the user's shard; one statement when the shards are one.
+      gatewayStatements: 2,
+      statementsPerBody: emailUsers.map((i) => (sameShardEmails([i], inputs.shardCount) === 1 ? 1 : 2)),
+      minRatio: null,
+      check: (body) => expectData(body, 'usersByEmail', (list) => Array.isArray(list) && list.length === 1 && list.every(isUser)),
+    },
   ];
+}
+
+/** How many of the demo users' emails have their lookup row on the user's own shard. */
+export function sameShardEmails(users: readonly number[], shardCount: number): number {
+  return users.filter((i) => {
+    const { userId, email } = demoUser(i);
+    return shardIdFor(emailLookupKey(email), shardCount) === shardIdFor(userId, shardCount);
+  }).length;
+}
+
+interface NestedUser {
+  userId?: unknown;
+  orders?: { edges?: { node?: { id?: unknown } }[]; pageInfo?: { hasNextPage?: unknown } };
+}
+
+/** 100 users, each with exactly the page of orders the bench's data gives it (see bench-orders.ts). */
+export function isNestedOrdersBatch(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length !== 100) return false;
+  return (value as (NestedUser | null)[]).every((u) => {
+    if (!u || !isUser(u) || !Array.isArray(u.orders?.edges)) return false;
+    const expected = expectedPageSize(u.userId as string, NESTED_ORDERS_FIRST);
+    return (
+      u.orders.edges.length === expected &&
+      u.orders.edges.every((e) => typeof e.node?.id === 'string') &&
+      typeof u.orders.pageInfo?.hasNextPage === 'boolean'
+    );
+  });
 }
 
 function isUser(value: unknown): boolean {
@@ -189,4 +271,13 @@ export function expectData(body: unknown, field: string, ok: (value: unknown) =>
   if (response?.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors).slice(0, 500)}`);
   const value = response?.data?.[field];
   if (!ok(value)) throw new Error(`unexpected ${field}: ${JSON.stringify(value ?? null).slice(0, 300)}`);
+}
+
+/** The statements per request expected over the first `counted` requests of `scenario` (bodies cycled, as sent when counting). */
+export function expectedStatements(scenario: Scenario, counted: number): number {
+  const perBody = scenario.statementsPerBody;
+  if (!perBody || counted === 0) return scenario.gatewayStatements;
+  let sum = 0;
+  for (let i = 0; i < counted; i++) sum += perBody[i % perBody.length]!;
+  return sum / counted;
 }

@@ -70,6 +70,36 @@ describe('usersByEmail', () => {
     expect((await byEmail(fx, 'nobody@x.io')).data.usersByEmail).toEqual([]);
   });
 
+  it('reads an owner that lives on the lookup shard in the same statement as its lookup row: one statement', async () => {
+    const userId = idOnShard(2, 'beside');
+    const email = emailOnShard(2, 'Beside');
+    expect((await create(fx, userId, email)).errors).toBeUndefined();
+    for (const consistency of ['STRONG', 'EVENTUAL']) {
+      fx.recorder.reset();
+      const r = await byEmail(fx, email.toLowerCase(), `, consistency: ${consistency}`);
+      expect(r.errors).toBeUndefined();
+      expect(r.data.usersByEmail).toEqual([{ userId, email, shardId: 2 }]);
+      expect(fx.recorder.of().map((s) => `${s.statement}@${s.shardId}`)).toEqual(['emails_find@2']);
+    }
+    // A lookup row whose owner would live there but does not exist (a create that never landed): the same
+    // statement says so, no users statement follows, and nobody is returned.
+    const ghost = idOnShard(2, 'ghost');
+    await fx.shards.db.write(
+      2,
+      statement(
+        't_ghost_claim',
+        'INSERT',
+        "INSERT INTO user_emails (email_lower, user_id, claim_id, expires_at) VALUES ($1, $2, 'ghost', now() + interval '1 minute')",
+        false,
+      ),
+      [emailLookupKey(email), ghost],
+    );
+    fx.recorder.reset();
+    const r = await byEmail(fx, email, ', consistency: STRONG');
+    expect(r.data.usersByEmail).toEqual([{ userId, email, shardId: 2 }]);
+    expect(fx.recorder.of().filter((s) => s.statement.startsWith('users_'))).toEqual([]);
+  });
+
   it('returns every holder of a shared email ordered by userId, and batches the owners with the other id lookups', async () => {
     const email = emailOnShard(0, 'shared');
     const ids = [idOnShard(2, 'zz-shared'), idOnShard(0, 'aa-shared'), idOnShard(1, 'mm-shared')];

@@ -4,12 +4,14 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Context,
   type Span,
   type TextMapGetter,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
+import type { RequestScope } from '../repository/request-scope.js';
 import { SpanAttr } from './names.js';
 import { operationSpanName } from './operation-of.js';
 import { OperationRecords } from './operation-records.js';
@@ -34,20 +36,23 @@ const headerGetter: TextMapGetter<Headers> = {
 /**
  * One SERVER span per GraphQL operation (each operation of a batched HTTP
  * request has its own), named `query Overview`, continuing the caller's
- * trace when the request carries a `traceparent`. The span is the active
- * context while the operation is parsed, validated and executed, so the
- * statement spans made at the repository's door become its children.
+ * trace when the request carries a `traceparent`. The operation's context
+ * (its span) goes on the request's scope when it starts executing, so the
+ * statement spans made at the repository's door become its children without
+ * an AsyncLocalStorage (see startTracing); it is also made the active
+ * context, for a context manager that someone else registered.
  */
 export function useTracing({ tracer, propagator = propagation, records = new OperationRecords() }: UseTracingOptions): Plugin {
   // Keyed by the operation's context object, which yoga and envelop share from params to execution.
-  const spans = new WeakMap<object, Span>();
+  const spans = new WeakMap<object, { span: Span; context: Context }>();
   return {
     onParams({ paramsHandler, setParamsHandler }) {
       setParamsHandler((payload) => {
         const parent = propagator.extract(otelContext.active(), payload.request.headers, headerGetter);
         const span = tracer.startSpan('graphql', { kind: SpanKind.SERVER }, parent);
-        spans.set(payload.context, span);
-        return otelContext.with(trace.setSpan(parent, span), async () => {
+        const context = trace.setSpan(parent, span);
+        spans.set(payload.context, { span, context });
+        return otelContext.with(context, async () => {
           try {
             const result = await paramsHandler(payload);
             if (!(Symbol.asyncIterator in result) && result.errors?.length) {
@@ -69,7 +74,7 @@ export function useTracing({ tracer, propagator = propagation, records = new Ope
     },
     onParse() {
       return ({ result, context }) => {
-        const span = spans.get(context);
+        const span = spans.get(context)?.span;
         const op = records.fromParse(context, result);
         if (!span || !op) return;
         span.updateName(operationSpanName(op));
@@ -78,8 +83,11 @@ export function useTracing({ tracer, propagator = propagation, records = new Ope
       };
     },
     onExecute({ args }) {
-      const requestId = (args.contextValue as { requestId?: unknown }).requestId;
-      if (typeof requestId === 'string') spans.get(args.contextValue as object)?.setAttribute(SpanAttr.REQUEST_ID, requestId);
+      const operation = spans.get(args.contextValue as object);
+      if (!operation) return;
+      const { requestId, scope } = args.contextValue as { requestId?: unknown; scope?: RequestScope };
+      if (typeof requestId === 'string') operation.span.setAttribute(SpanAttr.REQUEST_ID, requestId);
+      if (scope) scope.traceParent = operation.context;
     },
   };
 }

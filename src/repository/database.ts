@@ -276,7 +276,7 @@ export class Database {
    * transaction dies with the connection).
    */
   async transaction<T>(shardId: number, fn: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
-    return runOnPrimary(this.primaries, shardId, options?.scope, (target) => this.transactionOn(target, fn));
+    return runOnPrimary(this.primaries, shardId, options?.scope, (target) => this.transactionOn(target, fn, options?.scope));
   }
 
   /** One health probe of `node` (not observed: probes are not traffic). */
@@ -337,6 +337,7 @@ export class Database {
       statement: stmt,
       batchSize: options?.batchSize,
       ...(attempt.hedge ? { hedge: true } : {}),
+      scope,
     });
     const watch = attempt.failOver === true && !isWrite;
     const alarm = watch ? this.alarmFor(target.node) : undefined;
@@ -417,13 +418,13 @@ export class Database {
     );
   }
 
-  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  private async transactionOn<T>(target: NodeTarget, fn: (tx: Transaction) => Promise<T>, scope?: RequestScope): Promise<T> {
     const checkout = await this.checkout.connect(target);
     let broken: Error | undefined;
     let begun = false;
     const tx: Transaction = {
       execute: async <R extends object>(stmt: Statement, params: readonly unknown[]) => {
-        const finish = this.observers.start({ target, statement: stmt });
+        const finish = this.observers.start({ target, statement: stmt, scope });
         try {
           const result = await this.sender.send<R>(checkout.client, target, stmt, params);
           finish({ rowCount: result.rowCount, outcome: 'ok' });

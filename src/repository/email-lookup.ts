@@ -17,6 +17,19 @@ import {
 import { EmailAlreadyExistsError, SqlError } from './errors.js';
 import { LayoutRetry } from './layout-retry.js';
 import { createRequestScope, type RequestScope } from './request-scope.js';
+import type { Timestamp } from './timestamp.js';
+import type { User } from './user.js';
+
+/** What FIND_EMAIL returns: a lookup row, and its owner's row when that is on the same shard. */
+interface FoundClaimRow {
+  user_id: string;
+  claim_id: string | null;
+  settled: boolean;
+  owner_here: boolean;
+  owner_name: string | null;
+  owner_email: string | null;
+  owner_created_at: Timestamp | null;
+}
 
 /** A row of the lookup: `userId` claimed the email under `claimId` (null: built from an existing user). */
 export interface EmailClaimRow {
@@ -24,6 +37,12 @@ export interface EmailClaimRow {
   readonly claimId: string | null;
   /** The claim's request has run out of time: if its owner does not hold the email now, it never will under this claim. */
   readonly settled: boolean;
+  /**
+   * The owner as read by the same statement, when the owner lives on the
+   * lookup shard (null: no such user there); undefined when it lives
+   * elsewhere and must be read on its own shard.
+   */
+  readonly owner?: User | null;
 }
 
 export interface EmailLookupOptions {
@@ -176,16 +195,24 @@ export class EmailLookup {
     }
   }
 
-  /** The claims of `key`: one statement on its lookup shard, by the read policy (and the request's token). */
+  /**
+   * The claims of `key`: one statement on its lookup shard, by the read
+   * policy (and the request's token). Owners that live on that shard come
+   * with it, read in the same snapshot of the same node as their own lookup
+   * would have been.
+   */
   async find(key: string, policy: ReadPolicy): Promise<EmailClaimRow[]> {
-    const { rows } = await this.db.read<{ user_id: string; claim_id: string | null; settled: boolean }>(
-      this.shardIdOf(key),
-      policy,
-      FIND_EMAIL,
-      [key],
-      this.queryOptions(),
-    );
-    return rows.map((r) => ({ userId: r.user_id, claimId: r.claim_id, settled: r.settled }));
+    const lookupShard = this.shardIdOf(key);
+    const { rows } = await this.db.read<FoundClaimRow>(lookupShard, policy, FIND_EMAIL, [key], this.queryOptions());
+    return rows.map((r) => {
+      const claim = { userId: r.user_id, claimId: r.claim_id, settled: r.settled };
+      // A row of a user who lives elsewhere (a reshard's copy not yet cleaned up) is not this user's truth.
+      if (this.db.manager.shardIdOf(r.user_id) !== lookupShard) return claim;
+      const owner: User | null = r.owner_here
+        ? { userId: r.user_id, name: r.owner_name!, email: r.owner_email!, createdAt: r.owner_created_at!, shardId: lookupShard }
+        : null;
+      return { ...claim, owner };
+    });
   }
 
   /**

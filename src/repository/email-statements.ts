@@ -136,10 +136,18 @@ export const RELEASE_EMAIL = statement(
   'DELETE FROM user_emails WHERE email_lower = $1 AND user_id = $2 AND claim_id IS NOT DISTINCT FROM $3',
 );
 
+/**
+ * The claims of an email, each with its owner's row when that row is on this
+ * shard too (the caller decides whether the owner lives here): an owner beside
+ * its lookup row costs no second statement.
+ */
 export const FIND_EMAIL = statement(
   'emails_find',
   'SELECT',
-  'SELECT user_id, claim_id, expires_at <= now() AS settled FROM user_emails WHERE email_lower = $1',
+  `SELECT e.user_id, e.claim_id, e.expires_at <= now() AS settled,
+          u.user_id IS NOT NULL AS owner_here, u.name AS owner_name, u.email AS owner_email, u.created_at AS owner_created_at
+   FROM user_emails e LEFT JOIN users u ON u.user_id = e.user_id
+   WHERE e.email_lower = $1`,
 );
 
 /** On the owner's shard: from now on, a users write carrying this claim id does nothing. */

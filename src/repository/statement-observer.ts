@@ -1,4 +1,5 @@
 import type { NodeTarget } from '../sharding/node-target.js';
+import type { RequestScope } from './request-scope.js';
 import type { Statement } from './statement.js';
 
 export interface StatementEvent {
@@ -8,6 +9,8 @@ export interface StatementEvent {
   readonly batchSize?: number;
   /** True for the second copy of a hedged read. */
   readonly hedge?: boolean;
+  /** The request the statement is sent for; absent outside requests (migrations, seeding, probes' repairs). */
+  readonly scope?: RequestScope;
 }
 
 export interface StatementOutcome {

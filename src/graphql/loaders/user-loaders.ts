@@ -43,6 +43,16 @@ export class UserLoaders {
     }
     return loader;
   }
+
+  /**
+   * Gives the loader of `consistency` a user (or its absence: null) that
+   * another statement of this request already read with that consistency, so
+   * that loading it sends nothing. A key already loaded keeps its value.
+   */
+  prime(consistency: ReadConsistency, userId: string, user: User | null): void {
+    this.for(consistency).prime(userId, user);
+    if (user && consistency === 'STRONG') this.strongReads?.add(user);
+  }
 }
 
 /**

@@ -16,7 +16,8 @@ builder.queryFields((t) => ({
       consistency: t.arg({ type: ReadConsistencyEnum, defaultValue: 'EVENTUAL' }),
     },
     // Never a scatter: one statement on the email's lookup shard, then the
-    // owners through the request's user loader. A lookup row is only a hint:
+    // owners through the request's user loader (the owners living on the
+    // lookup shard come with the first statement). A lookup row is only a hint:
     // an owner counts when its own row holds the email now; a row whose owner
     // does not (a write that failed half-way, an email that moved on) is
     // left out, and repaired in the background once its write can no longer land.
@@ -25,6 +26,7 @@ builder.queryFields((t) => ({
       const consistency = args.consistency ?? 'EVENTUAL';
       const claims = await ctx.users.emails.find(key, readPolicyFor(consistency));
       if (claims.length === 0) return [];
+      for (const claim of claims) if (claim.owner !== undefined) ctx.loaders.prime(consistency, claim.userId, claim.owner);
       const owners = await ctx.loaders.for(consistency).loadMany(claims.map((c) => c.userId));
       const found = new Map<string, User>();
       claims.forEach((claim, i) => {
