@@ -89,6 +89,7 @@ describe('shardgate CLI', () => {
         'shard 2: up to date',
         ...[0, 1, 2].map((i) => `email lookup: shard ${i}: backfilled in an earlier run`),
         'email lookup: 0 row(s) added',
+        'email claim markers: 0 older than 7 days pruned',
         '',
       ].sort(),
     );

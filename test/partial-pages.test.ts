@@ -26,6 +26,11 @@ beforeAll(async () => {
       shardId,
       mine.map((userId) => ({ userId, name: 'W', email: 'w@x.io' })),
     );
+    // One or two orders per user: about 90, many sharing one created_at (one statement), so ties are broken by id.
+    const orders = mine.flatMap((userId, i) =>
+      Array.from({ length: 1 + (i % 2) }, () => ({ userId, totalCents: 100 + i, currency: 'EUR' })),
+    );
+    await fx.shards.orders.insertManyOnShard(shardId, orders);
   }
 });
 afterAll(async () => {
@@ -109,5 +114,115 @@ describe('partial pages that resume', () => {
     const r = await fx.gql(PAGE, { after: forged, partial: true });
     expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'after']]);
     expect(fx.recorder.of()).toEqual([]);
+  });
+});
+
+describe('partial pages of orders that resume', () => {
+  const ORDERS_PAGE = `query($after: String, $partial: Boolean) {
+    orders(first: 9, after: $after, allowPartialResults: $partial) {
+      edges { cursor node { id userId shardId } }
+      pageInfo { hasNextPage endCursor missingShards }
+    }
+  }`;
+  type OrderEdge = { node: { id: string; userId: string; shardId: number } };
+
+  async function allOrderIds(): Promise<string[]> {
+    const r = await fx.gql(
+      '{ orders(first: 100) { edges { node { id } } pageInfo { hasNextPage } } totalCount: orders(first: 0) { totalCount } }',
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.orders.pageInfo.hasNextPage).toBe(false);
+    expect(r.data.totalCount.totalCount).toBe(r.data.orders.edges.length);
+    return r.data.orders.edges.map((e: OrderEdge) => e.node.id);
+  }
+
+  it('a walk over every orders page while shard 0 is stopped for part of it sees every order exactly once', async () => {
+    const all = await allOrderIds();
+    expect(all.length).toBeGreaterThan(80);
+    const seen: string[] = [];
+    const partialPages: number[] = [];
+    let after: string | null = null;
+    let stopped = false;
+    try {
+      for (let page = 0; page < 60; page++) {
+        if (page === 1) {
+          await cluster.stopNode(0, 'primary');
+          stopped = true;
+        }
+        if (page === 4) {
+          await cluster.startNode(0, 'primary');
+          stopped = false;
+          await eventually(() => fx.shards.manager.isReachable(fx.shards.manager.shard(0).nodes[0]!), 20_000, 'shard 0 back');
+        }
+        const r: GqlResponse<any> = await fx.gql(ORDERS_PAGE, { after, partial: true });
+        expect(r.data, JSON.stringify(r.errors)).not.toBeNull();
+        const { edges, pageInfo } = r.data.orders;
+        if (page >= 1 && page < 4) {
+          expect(pageInfo.missingShards).toEqual([0]);
+          expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId, e.path])).toEqual([['SHARD_UNAVAILABLE', 0, ['orders']]]);
+          expect(pageInfo.hasNextPage).toBe(true);
+          expect(edges.every((e: OrderEdge) => e.node.shardId !== 0)).toBe(true);
+          partialPages.push(page);
+        } else {
+          expect(r.errors).toBeUndefined();
+          expect(pageInfo.missingShards).toEqual([]);
+        }
+        seen.push(...edges.map((e: OrderEdge) => e.node.id));
+        if (!pageInfo.hasNextPage) break;
+        after = pageInfo.endCursor;
+      }
+    } finally {
+      if (stopped) await cluster.startNode(0, 'primary');
+    }
+    expect(partialPages).toEqual([1, 2, 3]);
+    expect(seen.length).toBe(all.length);
+    expect([...seen].sort()).toEqual([...all].sort());
+  });
+
+  it('without allowPartialResults a missing shard fails the orders page, as before; with it totalCount sums the shards that answered', async () => {
+    const all = await allOrderIds();
+    const before = await fx.gql('{ orders(first: 100) { edges { node { shardId } } } }');
+    const onOthers = before.data.orders.edges.filter((e: OrderEdge) => e.node.shardId !== 2).length;
+    await cluster.stopNode(2, 'primary');
+    try {
+      const strict = await fx.gql('{ orders(first: 5) { edges { node { id } } pageInfo { missingShards } } }');
+      expect(strict.data).toBeNull();
+      expect(strict.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId])).toEqual([['SHARD_UNAVAILABLE', 2]]);
+      const partial = await fx.gql(
+        '{ orders(first: 100, allowPartialResults: true) { totalCount edges { node { id } } pageInfo { missingShards hasNextPage endCursor } } }',
+      );
+      expect(partial.data.orders.totalCount).toBe(onOthers);
+      expect(partial.data.orders.edges).toHaveLength(onOthers);
+      expect(partial.data.orders.pageInfo.missingShards).toEqual([2]);
+      // One error for shard 2, although both the page and its count missed it.
+      expect(partial.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId])).toEqual([['SHARD_UNAVAILABLE', 2]]);
+      expect(partial.data.orders.pageInfo.hasNextPage).toBe(true);
+      await cluster.startNode(2, 'primary');
+      await eventually(() => fx.shards.manager.isReachable(fx.shards.manager.shard(2).nodes[0]!), 20_000, 'shard 2 back');
+      const rest = await fx.gql(ORDERS_PAGE.replace('first: 9', 'first: 100'), {
+        after: partial.data.orders.pageInfo.endCursor,
+        partial: true,
+      });
+      expect(rest.errors).toBeUndefined();
+      expect(rest.data.orders.edges.every((e: OrderEdge) => e.node.shardId === 2)).toBe(true);
+      const walked = [...partial.data.orders.edges, ...rest.data.orders.edges].map((e: OrderEdge) => e.node.id);
+      expect(walked.sort()).toEqual([...all].sort());
+    } finally {
+      await cluster.startNode(2, 'primary').catch(() => {});
+    }
+  });
+
+  it('refuses a forged per-shard orders cursor, and a per-shard cursor in User.orders, before any SQL', async () => {
+    const forged = Buffer.from('o2|-\nv2|d|3\n*|-\n9|-').toString('base64url');
+    fx.recorder.reset();
+    const r = await fx.gql(ORDERS_PAGE, { after: forged, partial: true });
+    expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'after']]);
+    expect(fx.recorder.of()).toEqual([]);
+    // A user's own orders live on one shard: their pages take the single-position cursor only.
+    const perShard = Buffer.from('o2|-\nv2|d|3\n*|-').toString('base64url');
+    const nested = await fx.gql('query($after: String) { user(userId: "walker-000") { orders(after: $after) { totalCount } } }', {
+      after: perShard,
+    });
+    expect(nested.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'after']]);
   });
 });

@@ -1,5 +1,6 @@
 import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
+import { EMAIL_MARKER_RETENTION_MS, pruneEmailClaims } from '../repository/email-claim-pruning.js';
 import { backfillEmails, enforceUniqueEmails, findDuplicateEmails, uniqueEmailsEnforced } from '../repository/email-backfill.js';
 import { migrateAll } from '../repository/migrations.js';
 import { formatProgress } from '../reshard/format-progress.js';
@@ -17,7 +18,9 @@ Create or upgrade the schema on every shard's primary (replicas receive it
 through replication), then fill the email lookup (user_emails) from the
 users every shard holds, in batches, printing progress. Each shard records
 how far it got: after a crash or Ctrl-C, running it again continues there.
-Idempotent: running it again changes nothing.
+It also deletes email claim markers (user_email_claims) older than 7 days:
+they decide nothing any more (gateways prune them hourly too).
+Idempotent: running it again changes nothing more.
 
 With SHARDGATE_UNIQUE_EMAILS=true it then makes emails unique (compared
 case-insensitively, across all shards), unless some email is held by more
@@ -76,6 +79,11 @@ export async function runMigrateCommand(argv: string[], io: CliIo): Promise<numb
       io.out(formatProgress(`email lookup: shard ${p.shardId}`, p.done, p.total, started, now));
     });
     io.out(`email lookup: ${added} row(s) added`);
+    // Markers older than the retention can no longer decide anything (see EMAIL_MARKER_RETENTION_MS); gateways prune too, hourly.
+    const { pruned, failed } = await pruneEmailClaims(shards.db);
+    io.out(`email claim markers: ${pruned} older than ${EMAIL_MARKER_RETENTION_MS / 86_400_000} days pruned`);
+    for (const f of failed)
+      io.err(`email claim markers: shard ${f.shardId} not pruned: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
 
     if (!options.emails.unique) {
       if (await uniqueEmailsEnforced(shards.db)) io.out('unique emails: enforced (the index was created by an earlier run)');

@@ -4,7 +4,7 @@ import type { GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../graphql/errors.js';
 import type { ExtraFieldCosts, FieldCost } from '../graphql/limits/estimate-statements.js';
 import { shardBatchLoader } from '../graphql/loaders/shard-batch-loader.js';
-import { scatterKeysetPage, scatterSum } from '../graphql/pagination/scatter-keyset-page.js';
+import { sumOverShards } from '../graphql/pagination/sum-over-shards.js';
 import { DateTime } from '../graphql/schema/date-time.js';
 import { gatewaySchema, schemaIsBuilt } from '../graphql/schema/index.js';
 import { ReadConsistencyEnum } from '../graphql/schema/read-consistency.js';
@@ -16,6 +16,7 @@ import type { ShardDoor } from '../repository/shard-door.js';
 import { statement, type DbOperation, type Statement } from '../repository/statement.js';
 import { readPolicyFor } from '../sharding/read-policy.js';
 import { ModuleLoadError, type LoadedModule } from './load-modules.js';
+import { scatterPage } from './scatter-page.js';
 import type { ModuleApi, ModuleBatch, ModuleDoor, ModuleLoader, ModuleStatement, ReadConsistency, RequestContext } from './module-api.js';
 
 /** The gateway's schema with the modules' types, and what their fields cost. */
@@ -151,9 +152,9 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
     },
     scatterPage: (ctx, query) => {
       const g = gateway(ctx);
-      return g.pending.track(scatterKeysetPage(g.manager, query));
+      return g.pending.track(scatterPage(g.manager, query));
     },
-    scatterSum: (ctx, count) => scatterSum(gateway(ctx).manager, count),
+    scatterSum: async (ctx, count) => (await sumOverShards(gateway(ctx).manager, count, false)).total,
     consistencyOf: (ctx, parent): ReadConsistency => (gateway(ctx).strongReads.has(parent) ? 'STRONG' : 'EVENTUAL'),
     cost(field: string, cost) {
       if (typeof field !== 'string' || !COST_FIELD.test(field)) {

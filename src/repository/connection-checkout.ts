@@ -1,9 +1,11 @@
 import type pg from 'pg';
+import type { Miss } from '../sharding/node-health.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { Release } from './admission.js';
 import { remaining } from './deadline.js';
 import { ShardTimeoutError, ShardUnavailableError, type Delivery } from './errors.js';
 import { connectionErrorOf } from './node-pool.js';
+import { CLOCK_SLACK_MS } from './node-probes.js';
 import type { NodePools } from './node-pools.js';
 import type { RequestScope } from './request-scope.js';
 import { connectWithin, DeadlineExceeded, StatementAbandoned } from './within-deadline.js';
@@ -26,7 +28,9 @@ export class ConnectionCheckout {
     private readonly clock: () => number,
     private readonly isClosed: () => boolean,
     /** Builds (and reports) the error of a node that could not be connected to. */
-    private readonly unavailable: (target: NodeTarget, err: unknown, delivery: Delivery) => ShardUnavailableError,
+    private readonly unavailable: (target: NodeTarget, err: unknown, delivery: Delivery, miss?: Miss) => ShardUnavailableError,
+    /** The pools' connect timeout: a connect that fails this late ran out of time, it was not refused. */
+    private readonly connectTimeoutMs: number = connectWaitMs,
   ) {}
 
   /**
@@ -71,6 +75,7 @@ export class ConnectionCheckout {
       giveBack();
       throw new ShardTimeoutError(node.shardId, `${node.id}: deadline passed while waiting for a connection`);
     }
+    const startedAt = this.clock();
     try {
       // Admitted, the pool never queues: this is only connecting (or an idle connection).
       const client =
@@ -81,7 +86,9 @@ export class ConnectionCheckout {
       if (err instanceof DeadlineExceeded) throw new ShardTimeoutError(node.shardId, `${node.id}: ${err.message}`);
       if (err instanceof StatementAbandoned) throw err;
       giveBack();
-      throw this.unavailable(target, err, 'not-sent');
+      // pg's connect timeout carries no code; a connect that fails only after it ran out of time (a slow node may still answer others).
+      const timedOut = this.clock() - startedAt >= this.connectTimeoutMs - CLOCK_SLACK_MS;
+      throw this.unavailable(target, err, 'not-sent', { startedAt, timedOut });
     }
   }
 

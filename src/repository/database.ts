@@ -5,7 +5,7 @@ import { HedgeBudget } from '../sharding/hedge-budget.js';
 import { hedgeDelayMs, RecentLatencies } from '../sharding/recent-latency.js';
 import type { NodePosition } from '../sharding/replay-positions.js';
 import { ReplayPositions } from '../sharding/replay-positions.js';
-import type { NodeProbe } from '../sharding/node-probe.js';
+import { ProbeTimedOut, type NodeProbe } from '../sharding/node-probe.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { ReplayWatch } from '../sharding/replay-watch.js';
@@ -161,7 +161,7 @@ export class Database {
     const unavailable = this.failures.unavailable.bind(this.failures);
     this.checkout = new ConnectionCheckout(this.pools, poolOptions.connectTimeoutMs, this.clock, isClosed, unavailable);
     this.sender = new StatementSender(this.clock, log, unavailable);
-    this.probes = new NodeProbes(this.pools, this.positions, this.clock, log, isClosed);
+    this.probes = new NodeProbes(this.pools, this.positions, this.clock, log, isClosed, poolOptions.connectTimeoutMs);
     this.primaries = { manager, writeBuffer: options.writeBuffer ?? null, failures: this.failures, clock: this.clock };
     const watch = new ReplayWatch(this.positions, (node, timeoutMs) => this.replayPosition(node, timeoutMs));
     this.tokens = new TokenRouter(manager, this.positions, watch);
@@ -360,6 +360,7 @@ export class Database {
       const session = isWrite ? scope?.consistency : undefined;
       const result = await this.sender.send<R>(checkout.client, target, stmt, params, scope, session !== undefined, signal);
       this.latencies.record(target.node.key, performance.now() - started);
+      this.manager.recordAnswer(target.node, this.clock());
       if (result.position) {
         session?.recordWrite(result.position);
         this.positions.record(target.node, { ...result.position, at: this.clock() });
@@ -408,12 +409,17 @@ export class Database {
     if (this.closed || (last !== undefined && now - last < Math.max(SUSPECT_AFTER_MS, this.connectWaitMs))) return;
     this.aliveChecks.set(node.key, now);
     this.probe(node, Math.min(SUSPECT_PROBE_MS, this.connectWaitMs)).then(
-      () => {},
+      () => this.manager.recordAnswer(node, this.clock()),
       (err: unknown) => {
         if (this.closed) return;
         const detail = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-        this.log('node missed a probe during a slow read', { node: node.id, detail });
-        this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`);
+        // Late while the node answered other statements meanwhile: slow, not stopped; its reads stay where they are.
+        const miss = { startedAt: now, timedOut: err instanceof ProbeTimedOut };
+        const verdict = this.manager.recordFailure(node, this.clock(), `probe during a slow read: ${detail}`, miss);
+        this.log(verdict === 'slow' ? 'node slow to answer a probe during a slow read' : 'node missed a probe during a slow read', {
+          node: node.id,
+          detail,
+        });
       },
     );
   }

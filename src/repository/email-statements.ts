@@ -334,3 +334,75 @@ export const LOOKUP_DIGESTS = statement(
    FROM user_emails`,
   false,
 );
+
+// Resharding: a user's claim markers move with the user (its group), like its orders.
+
+const CLAIM_COLUMNS = 'claim_id, user_id, state, created_at';
+
+/** The claim markers of a batch of users: copied with them, as one group. */
+export const SELECT_EMAIL_CLAIMS_OF_USERS = statement(
+  'reshard_email_claims_of_users',
+  'SELECT',
+  `SELECT ${CLAIM_COLUMNS} FROM user_email_claims WHERE user_id = ANY($1::varchar[])`,
+  false,
+);
+
+/** A group's markers are replaced whole on the target: deleted, then inserted as the source has them. */
+export const DELETE_EMAIL_CLAIMS_OF_USERS = statement(
+  'reshard_email_claims_delete',
+  'DELETE',
+  'DELETE FROM user_email_claims WHERE user_id = ANY($1::varchar[])',
+  false,
+);
+
+export const INSERT_EMAIL_CLAIMS = statement(
+  'reshard_email_claims_insert',
+  'INSERT',
+  `INSERT INTO user_email_claims (${CLAIM_COLUMNS})
+   SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::timestamptz[])`,
+  false,
+);
+
+/**
+ * A digest per user over the claim its row's email was written under
+ * (`users.email_claim`) and its markers (claim_id, state, created_at to the
+ * microsecond, in claim_id byte order), and how many markers it has.
+ * Markers of users that no longer exist are not covered (they are not moved).
+ */
+export const EMAIL_CLAIM_DIGESTS = statement(
+  'reshard_email_claim_digests',
+  'SELECT',
+  `SELECT u.user_id, count(c.claim_id)::int8 AS n,
+          md5(coalesce(length(u.email_claim) || ':' || u.email_claim, '-') || '|' ||
+              coalesce(string_agg(length(c.claim_id) || ':' || c.claim_id || ':' || c.state || ':'
+                                  || (extract(epoch FROM c.created_at) * 1000000)::int8::text, '|'
+                                  ORDER BY c.claim_id COLLATE "C"), '')) AS digest
+   FROM users u LEFT JOIN user_email_claims c ON c.user_id = u.user_id
+   GROUP BY u.user_id, u.email_claim`,
+  false,
+);
+
+/** One batch of the user ids that have markers, in user_id order, after a cursor (the cleanup's scan: markers of users that no longer exist too). */
+export const SCAN_EMAIL_CLAIM_USER_IDS = statement(
+  'reshard_email_claim_user_ids',
+  'SELECT',
+  `SELECT DISTINCT user_id FROM user_email_claims WHERE $1::varchar IS NULL OR user_id > $1::varchar ORDER BY user_id LIMIT $2`,
+  false,
+);
+
+/**
+ * Deletes up to $2 markers older than $1 ms (see pruneEmailClaims). Rows
+ * of users this shard does not own under its recorded layout (a reshard's
+ * leftovers, which its cleanup removes) are left alone: the layout guard
+ * would refuse their deletion and fail the batch.
+ */
+export const PRUNE_EMAIL_CLAIMS = statement(
+  'emails_prune_claims',
+  'DELETE',
+  `DELETE FROM user_email_claims WHERE ctid = ANY(ARRAY(
+     SELECT c.ctid FROM user_email_claims c
+     WHERE c.created_at < now() - $1::int8 * interval '1 millisecond'
+       AND NOT EXISTS (SELECT 1 FROM shardgate_layout_guard g
+                       WHERE g.state = 'active' AND shardgate_fnv1a32(c.user_id) % g.shard_count <> g.shard_id)
+     LIMIT $2))`,
+);

@@ -76,7 +76,8 @@ export const SET_GUARD = statement(
 /** Waits for every guarded write in flight to commit (they hold the lock shared), and keeps new ones out until commit. */
 export const TAKE_LAYOUT_LOCK = statement('reshard_layout_lock', 'SELECT', `SELECT pg_advisory_xact_lock(${LAYOUT_LOCK_KEY})`, false);
 
-const COLUMNS = 'user_id, name, email, created_at';
+// email_claim: the claim the row's email was written under moves with the row (see email-statements.ts).
+const COLUMNS = 'user_id, name, email, created_at, email_claim';
 
 /** One batch of a database's users in user_id order, after a cursor (null: from the start). */
 export const SCAN_USERS = statement(
@@ -103,9 +104,10 @@ export const SELECT_USERS_BY_IDS = statement(
 export const UPSERT_USERS = statement(
   'reshard_upsert',
   'INSERT',
-  `INSERT INTO users (user_id, name, email, created_at)
-   SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::timestamptz[])
-   ON CONFLICT (user_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, created_at = EXCLUDED.created_at`,
+  `INSERT INTO users (user_id, name, email, created_at, email_claim)
+   SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::varchar[])
+   ON CONFLICT (user_id) DO UPDATE
+   SET name = EXCLUDED.name, email = EXCLUDED.email, created_at = EXCLUDED.created_at, email_claim = EXCLUDED.email_claim`,
   false,
 );
 

@@ -3,6 +3,13 @@ import type { Database, Rows, Transaction } from './database.js';
 import type { Statement } from './statement.js';
 import { migrateShard } from './migrations.js';
 import {
+  DELETE_EMAIL_CLAIMS_OF_USERS,
+  EMAIL_CLAIM_DIGESTS,
+  INSERT_EMAIL_CLAIMS,
+  SCAN_EMAIL_CLAIM_USER_IDS,
+  SELECT_EMAIL_CLAIMS_OF_USERS,
+} from './email-statements.js';
+import {
   CLEAR_CHANGES,
   colocatedTableStatements,
   DELETE_ORDERS_OF_USERS,
@@ -49,6 +56,16 @@ export interface UserRow {
   readonly userId: string;
   readonly name: string;
   readonly email: string;
+  readonly createdAt: Timestamp;
+  /** The claim the email was written under (see docs/email-lookup.md); null for rows older than the lookup. */
+  readonly emailClaim: string | null;
+}
+
+/** A user's email claim marker as the tool copies it: every column, as stored. */
+export interface EmailClaimRow {
+  readonly claimId: string;
+  readonly userId: string;
+  readonly state: string;
   readonly createdAt: Timestamp;
 }
 
@@ -109,6 +126,7 @@ interface RawUser {
   name: string;
   email: string;
   created_at: Timestamp;
+  email_claim: string | null;
 }
 
 /**
@@ -286,21 +304,37 @@ export class ReshardStore {
     return (await this.one<RawUser>(SELECT_USERS_BY_IDS, [userIds])).rows.map(toUserRow);
   }
 
-  /** Inserts or overwrites `rows` (and deletes `deleteIds`) in one transaction. */
+  /**
+   * Inserts or overwrites `rows` (and deletes `deleteIds`) in one
+   * transaction, with the group: the users' orders, the email claim
+   * markers of every user named (those of a deleted user too), and their
+   * rows in every module table, each replaced whole by the source's.
+   */
   async applyUsers(
     rows: readonly UserRow[],
     deleteIds: readonly string[] = [],
     orders: readonly OrderRow[] = [],
+    claims: readonly EmailClaimRow[] = [],
     owned: readonly OwnedRow[] = [],
   ): Promise<void> {
     if (rows.length === 0 && deleteIds.length === 0) return;
     await this.tx(async (tx) => {
+      await tx.execute(DELETE_EMAIL_CLAIMS_OF_USERS, [[...rows.map((r) => r.userId), ...deleteIds]]);
+      if (claims.length > 0) {
+        await tx.execute(INSERT_EMAIL_CLAIMS, [
+          claims.map((c) => c.claimId),
+          claims.map((c) => c.userId),
+          claims.map((c) => c.state),
+          claims.map((c) => c.createdAt),
+        ]);
+      }
       if (rows.length > 0) {
         await tx.execute(UPSERT_USERS, [
           rows.map((r) => r.userId),
           rows.map((r) => r.name),
           rows.map((r) => r.email),
           rows.map((r) => r.createdAt),
+          rows.map((r) => r.emailClaim),
         ]);
         // The users' orders are replaced whole by the source's (an order deleted there goes here too).
         await tx.execute(DELETE_ORDERS_OF_USERS, [rows.map((r) => r.userId)]);
@@ -329,10 +363,12 @@ export class ReshardStore {
     });
   }
 
+  /** Deletes users (their orders go by cascade) and their email claim markers, in one transaction. */
   async deleteUsers(userIds: readonly string[]): Promise<number> {
     if (userIds.length === 0) return 0;
-    if (this.tables.length === 0) return (await this.one(DELETE_USERS, [userIds])).rowCount;
     return this.tx(async (tx) => {
+      await tx.execute(DELETE_EMAIL_CLAIMS_OF_USERS, [userIds]);
+      // A module's table may have no ON DELETE CASCADE: its rows go first.
       for (const t of this.tables) await tx.execute(t.stmts.deleteOfUsers, [userIds]);
       return (await tx.execute(DELETE_USERS, [userIds])).rowCount;
     });
@@ -354,6 +390,36 @@ export class ReshardStore {
     const t = this.tables.find((x) => x.table === table);
     if (!t) throw new Error(`no co-located table ${table}`);
     return (await this.one<{ user_id: string; digest: string; n: string }>(t.stmts.digests, [])).rows.map((r) => ({
+      userId: r.user_id,
+      digest: r.digest,
+      rows: Number(r.n),
+    }));
+  }
+
+  /** Deletes the email claim markers of `userIds` (markers whose user is gone: the cleanup's second scan). */
+  async deleteEmailClaims(userIds: readonly string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    return (await this.one(DELETE_EMAIL_CLAIMS_OF_USERS, [userIds])).rowCount;
+  }
+
+  /** Up to `limit` user ids that have email claim markers, after `cursor`, in user_id order. */
+  async scanEmailClaimUserIds(cursor: string | null, limit: number): Promise<string[]> {
+    return (await this.one<{ user_id: string }>(SCAN_EMAIL_CLAIM_USER_IDS, [cursor, limit])).rows.map((r) => r.user_id);
+  }
+
+  /** The email claim markers of `userIds` (copied with their users, as one group). */
+  async emailClaimsOfUsers(userIds: readonly string[]): Promise<EmailClaimRow[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.one<{ claim_id: string; user_id: string; state: string; created_at: Timestamp }>(
+      SELECT_EMAIL_CLAIMS_OF_USERS,
+      [userIds],
+    );
+    return rows.map((r) => ({ claimId: r.claim_id, userId: r.user_id, state: r.state, createdAt: r.created_at }));
+  }
+
+  /** Per user: a digest of its email claim and markers, and how many markers (see EMAIL_CLAIM_DIGESTS). */
+  async emailClaimDigests(): Promise<{ userId: string; digest: string; rows: number }[]> {
+    return (await this.one<{ user_id: string; digest: string; n: string }>(EMAIL_CLAIM_DIGESTS, [])).rows.map((r) => ({
       userId: r.user_id,
       digest: r.digest,
       rows: Number(r.n),
@@ -434,5 +500,5 @@ function guardParams(guard: GuardState): [string, number | null, number | null] 
 }
 
 function toUserRow(r: RawUser): UserRow {
-  return { userId: r.user_id, name: r.name, email: r.email, createdAt: r.created_at };
+  return { userId: r.user_id, name: r.name, email: r.email, createdAt: r.created_at, emailClaim: r.email_claim };
 }

@@ -1,3 +1,4 @@
+import type { Miss } from '../sharding/node-health.js';
 import type { NodeTarget } from '../sharding/node-target.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import type { WriteSlot } from '../sharding/write-buffer.js';
@@ -22,14 +23,15 @@ export class ShardFailures {
 
   /**
    * Builds the error and tells the ShardManager (passive health: the next read
-   * avoids the node). A read-only refusal is not a failure to reach the node:
+   * avoids the node), with `miss` when the attempt may have only been slow. A read-only refusal is not a failure to reach the node:
    * it is a standby now, which the probe that the write buffer triggers will see.
    */
-  unavailable(target: NodeTarget, err: unknown, delivery: Delivery): ShardUnavailableError {
+  unavailable(target: NodeTarget, err: unknown, delivery: Delivery, miss?: Miss): ShardUnavailableError {
     const failure = classifyFailure(err);
     const detail = failure.kind === 'unavailable' ? failure.detail : `SQLSTATE ${failure.sqlState}`;
-    if (delivery !== 'read-only') this.manager.recordFailure(target.node, this.clock(), detail);
-    this.log('node could not serve', { node: target.node.id, detail });
+    // A connect that timed out while the node answered other statements meanwhile is slowness: the node is not reported failed (judgeMiss).
+    const verdict = delivery !== 'read-only' ? this.manager.recordFailure(target.node, this.clock(), detail, miss) : 'failed';
+    this.log(verdict === 'slow' ? 'node too slow to serve' : 'node could not serve', { node: target.node.id, detail });
     return new ShardUnavailableError(target.node.shardId, `${target.node.id}: ${detail}`, { cause: err, delivery });
   }
 

@@ -31,6 +31,18 @@ export async function cleanup(ctx: ReshardContext, delayMs: number): Promise<voi
     }
   });
   progress(checked, true);
+  // Email claim markers whose user is gone are not moved (nothing verifies them): the ones left where they no longer belong go.
+  let markers = 0;
+  await ctx.eachDatabase(async (i, store) => {
+    let cursor: string | null = null;
+    for (;;) {
+      const ids = await store.scanEmailClaimUserIds(cursor, ctx.batch);
+      if (ids.length === 0) break;
+      markers += await store.deleteEmailClaims(ids.filter((id) => !belongsAfter(ctx.plan, i, id)));
+      cursor = ids[ids.length - 1]!;
+    }
+  });
+  if (markers > 0) ctx.log(`cleanup: ${markers} email claim marker(s) of deleted users removed from the shards they left`);
   // The capture served the copy only: it stops after the switch, not inside the write pause.
   await ctx.eachOldShard((_, store) => store.stopCapture());
   ctx.log(`cleanup: ${deleted} user(s) deleted from the shards they left`);

@@ -95,21 +95,25 @@ async function pauseWrites(ctx: ReshardContext, store: ReshardStore, lockTimeout
 
 /**
  * Row count and checksum per new shard and co-located table (users,
- * orders, every module table), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
+ * orders, email claim markers with `users.email_claim`, every module
+ * table), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
  * that differs is compared user by user, to name the differences.
  */
 export async function verify(ctx: ReshardContext): Promise<(ShardComparison & { table: string })[]> {
   const moduleTables = ctx.stores[0]?.moduleTables ?? [];
-  const [users, orders, ...owned] = await settleAll([
+  const [users, orders, claims, ...owned] = await settleAll([
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.digests())),
     // One digest per user over its orders; the counts are of orders.
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.orderDigests())),
+    // One digest per user over its row's email claim and its claim markers; the counts are of markers.
+    verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.emailClaimDigests())),
     // Each module's co-located table the same way.
     ...moduleTables.map((t) => verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.ownedDigests(t.table)))),
   ]);
   return [
     ...users!.map((c) => ({ ...c, table: 'users' })),
     ...orders!.map((c) => ({ ...c, table: 'orders' })),
+    ...claims!.map((c) => ({ ...c, table: 'email claim markers' })),
     ...owned.flatMap((comparisons, i) => comparisons.map((c) => ({ ...c, table: moduleTables[i]!.table }))),
   ];
 }
@@ -159,7 +163,16 @@ async function abortLookup(ctx: ReshardContext): Promise<never> {
 
 async function abort(ctx: ReshardContext, failed: readonly ShardComparison[]): Promise<never> {
   const { plan } = ctx;
-  const differences = failed.flatMap((c) => c.differences.map((d) => ({ ...d, shardId: c.shardId })));
+  // A user differs once, however many of its group's tables (users, orders, claim markers) show it.
+  const seen = new Set<string>();
+  const differences = failed
+    .flatMap((c) => c.differences.map((d) => ({ ...d, shardId: c.shardId })))
+    .filter((d) => {
+      const key = `${d.shardId} ${d.userId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   for (const d of differences.slice(0, SHOWN_DIFFERENCES)) {
     const what =
       d.kind === 'missing' ? 'missing on the new shard' : d.kind === 'extra' ? 'on the new shard but not on the old ones' : 'differs';

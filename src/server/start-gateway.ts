@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
 import type { Logger } from '../observability/logger.js';
+import { startEmailClaimPruning } from '../repository/email-claim-pruning.js';
 import { observeGateway, type Observability } from '../observability/observe-gateway.js';
 import type { Tracing } from '../observability/start-tracing.js';
 import { createApp, type App, type AppDeps } from './create-app.js';
@@ -11,6 +12,8 @@ import { logRoleChanges } from './log-role-changes.js';
 import { openShards, type Shards } from '../repository/open-shards.js';
 import { tuneHeapForServing } from './tune-heap-for-serving.js';
 
+/** How often a gateway prunes old email claim markers. */
+const EMAIL_CLAIM_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
@@ -70,6 +73,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   await shards.health.start();
   // A layout recorded by `shardgate reshard` wins over the file, from the first request on.
   await shards.layout.start();
+  // Old email claim markers go, so that user_email_claims does not grow for ever (see EMAIL_MARKER_RETENTION_MS).
+  const pruning = startEmailClaimPruning(shards.db, EMAIL_CLAIM_PRUNE_INTERVAL_MS, (event, fields) => logger.info(fields, event));
   const observability = observeGateway(shards, {
     tracer: opts.tracing?.tracer ?? null,
     processMetrics: true,
@@ -91,6 +96,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   try {
     await listen(server, opts.port, opts.host ?? '0.0.0.0');
   } catch (err) {
+    pruning.stop();
     await shards.close();
     throw err;
   }
@@ -103,6 +109,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       // In-flight requests get a bounded time to finish; nothing new starts.
       await drain(10_000);
       await app.dispose();
+      pruning.stop();
       await shards.close();
       await opts.tracing?.shutdown();
     })());

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../config/topology.js';
 import { HealthChecker, type NodeProber } from './health-checker.js';
 import { ReadPolicy } from './read-policy.js';
-import type { NodeProbe } from './node-probe.js';
+import { ProbeTimedOut, type NodeProbe } from './node-probe.js';
 import { ShardManager } from './shard-manager.js';
 
 const node = (port: number) => ({ host: '127.0.0.1', port, user: 'postgres', password: '', dbname: 'shardgate' });
@@ -125,6 +125,66 @@ describe('HealthChecker (fake prober, injected clock)', () => {
     expect(fake.probes()).toBe(4);
     await checker.probeShardNow(0);
     expect(fake.probes()).toBe(6);
+    await checker.stop();
+  });
+
+  it('a probe that times out while the replica keeps answering statements does not eject it; a stopped replica is still ejected', async () => {
+    const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
+    let now = 1_000;
+    const fake = fakeNodes({
+      5000: {},
+      5001: { inRecovery: true, lsn: '0/5000', receiveLsn: '0/5000', streaming: true, lastReplayAgeSeconds: 0 },
+    });
+    let replicaProbe: 'answer' | 'late' = 'answer';
+    let onLateProbe: ((startedAt: number) => void) | undefined;
+    // A late probe: the clock moves on by the probe timeout, and the prober reports it ran out of time.
+    const prober: NodeProber = async (n, timeoutMs) => {
+      if (n.config.port !== 5001 || replicaProbe === 'answer') return fake.prober(n, timeoutMs);
+      const startedAt = now;
+      onLateProbe?.(startedAt);
+      now = startedAt + timeoutMs;
+      throw new ProbeTimedOut('timed out: Query read timeout', startedAt);
+    };
+    const checker = new HealthChecker(manager, prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
+    await checker.checkOnce();
+    const replica = manager.shard(0).replicas[0]!;
+    expect(manager.healthOf(replica).status).toBe('healthy');
+
+    // Throttled: every probe is late, but statements on the replica complete while it runs.
+    replicaProbe = 'late';
+    onLateProbe = (startedAt) => manager.recordAnswer(replica, startedAt + 40);
+    for (let round = 0; round < 4; round++) {
+      now += 1000;
+      await checker.checkOnce();
+    }
+    expect(manager.healthOf(replica)).toMatchObject({ status: 'healthy', consecutiveFailures: 0 });
+    expect(manager.readTargets(0, ReadPolicy.ReplicaPreferred)[0]).toMatchObject({ role: 'replica' });
+
+    // Stopped: the probes are just as late, and nothing else answers any more.
+    onLateProbe = undefined;
+    now += 1000;
+    await checker.checkOnce();
+    expect(manager.healthOf(replica)).toMatchObject({ status: 'healthy', consecutiveFailures: 1 });
+    now += 1000;
+    await checker.checkOnce();
+    expect(manager.healthOf(replica)).toMatchObject({ status: 'ejected', reason: 'unreachable' });
+    await checker.stop();
+  });
+
+  it('a refused probe is a failure even while statements still complete (the node is going away)', async () => {
+    const manager = new ShardManager(topology, { failuresToEject: 2, maxLagSeconds: null });
+    let now = 1_000;
+    const fake = fakeNodes({ 5000: {}, 5001: { inRecovery: true, lsn: '0/5000', receiveLsn: '0/5000', streaming: true } });
+    const checker = new HealthChecker(manager, fake.prober, { intervalMs: 1000, timeoutMs: 100, clock: () => now });
+    await checker.checkOnce();
+    const replica = manager.shard(0).replicas[0]!;
+    fake.state[5001] = null;
+    for (let round = 0; round < 2; round++) {
+      now += 1000;
+      manager.recordAnswer(replica, now + 1);
+      await checker.checkOnce();
+    }
+    expect(manager.healthOf(replica)).toMatchObject({ status: 'ejected', reason: 'unreachable', lastError: 'ECONNREFUSED' });
     await checker.stop();
   });
 });

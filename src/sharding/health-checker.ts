@@ -1,10 +1,10 @@
-import type { NodeProbe } from './node-probe.js';
+import { ProbeTimedOut, type NodeProbe } from './node-probe.js';
 import { decideReplicaLag } from './replica-lag.js';
 import type { ShardManager } from './shard-manager.js';
 import type { ShardNode } from './shard.js';
 import { settleAll } from '../util/settle-all.js';
 
-/** Probes one node; rejects when the node cannot be reached in time. Implemented behind the repository's door. */
+/** Probes one node; rejects when the node cannot be reached (with ProbeTimedOut when it ran out of time). Implemented behind the repository's door. */
 export type NodeProber = (node: ShardNode, timeoutMs: number) => Promise<NodeProbe>;
 
 export interface HealthCheckerOptions {
@@ -83,13 +83,19 @@ export class HealthChecker {
 
   private async checkShard(shardId: number): Promise<void> {
     const nodes = this.manager.shard(shardId).nodes;
+    const startedAt = this.clock();
     const results = await Promise.allSettled(nodes.map((n) => this.probe(n, this.options.timeoutMs)));
     const now = this.clock();
     // First the roles, so that the lag below is measured against the primary they decide.
     nodes.forEach((node, i) => {
       const result = results[i]!;
       if (result.status === 'rejected') {
-        this.manager.recordFailure(node, now, describe(result.reason));
+        // A probe that timed out while the node answered other work meanwhile is slowness, not a failure (judgeMiss).
+        const timedOut = result.reason instanceof ProbeTimedOut;
+        this.manager.recordFailure(node, now, describe(result.reason), {
+          startedAt: timedOut ? result.reason.startedAt : startedAt,
+          timedOut,
+        });
         return;
       }
       const { inRecovery, timeline, systemIdentifier } = result.value;
@@ -109,6 +115,7 @@ export class HealthChecker {
 }
 
 function describe(err: unknown): string {
+  if (err instanceof ProbeTimedOut) return err.message;
   if (err instanceof Error) return (err as NodeJS.ErrnoException).code ?? err.message;
   return String(err);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthPolicy } from '../config/health-options.js';
-import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable } from './node-health.js';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, judgeMiss } from './node-health.js';
 
 const policy: HealthPolicy = { failuresToEject: 2, maxLagSeconds: null };
 
@@ -52,5 +52,24 @@ describe('node health', () => {
     let h = afterSuccess(INITIAL_HEALTH, 1, policy, { lag: { seconds: 1.5, bytes: 10 } });
     h = afterFailure(h, 2, policy, 'x');
     expect(h.lag).toEqual({ seconds: 1.5, bytes: 10 });
+  });
+});
+
+describe('judgeMiss: a slow node is not a failed node', () => {
+  it('a refused or broken attempt is a failure, whatever the node answered meanwhile', () => {
+    expect(judgeMiss(undefined, 5_000)).toBe('failed');
+    expect(judgeMiss({ startedAt: 1_000, timedOut: false }, 1_500)).toBe('failed');
+  });
+
+  it('a timeout while the node answered something else after the attempt began is slowness', () => {
+    expect(judgeMiss({ startedAt: 1_000, timedOut: true }, 1_001)).toBe('slow');
+    expect(judgeMiss({ startedAt: 1_000, timedOut: true }, 1_999)).toBe('slow');
+  });
+
+  it('a timeout of a node that answered nothing since the attempt began is a failure (a stopped node, at its first miss)', () => {
+    expect(judgeMiss({ startedAt: 1_000, timedOut: true }, null)).toBe('failed');
+    expect(judgeMiss({ startedAt: 1_000, timedOut: true }, 999)).toBe('failed');
+    // An answer in the very millisecond the attempt began may have been sent before it: not evidence.
+    expect(judgeMiss({ startedAt: 1_000, timedOut: true }, 1_000)).toBe('failed');
   });
 });

@@ -74,3 +74,28 @@ export function afterFailure(prev: NodeHealth, now: number, policy: HealthPolicy
     lag: prev.lag,
   };
 }
+
+/**
+ * How an attempt to reach a node missed: when it began, and whether it ran
+ * out of time (a connect or probe timeout) rather than being refused or
+ * broken (a refused connection, a reset, a node-level SQLSTATE).
+ */
+export interface Miss {
+  readonly startedAt: number;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Whether a miss is the node's failure or only its slowness. A node that
+ * refused or broke the attempt failed. A node that let it time out failed
+ * only if it answered nothing else since the attempt began: a node throttled
+ * (a CPU quota, a noisy neighbour) keeps answering other statements and
+ * probes, only late, and ejecting it would move its share of the reads to
+ * the others and leave its capacity unused; a node that stopped (a frozen
+ * host, SIGSTOP, a black-holed route) answers nothing at all, so it is still
+ * counted as failed at its first miss. Pure.
+ */
+export function judgeMiss(miss: Miss | undefined, lastAnswerAt: number | null): 'slow' | 'failed' {
+  if (!miss?.timedOut) return 'failed';
+  return lastAnswerAt !== null && lastAnswerAt > miss.startedAt ? 'slow' : 'failed';
+}

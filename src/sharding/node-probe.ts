@@ -68,3 +68,19 @@ export function nodeProbeFromRow(row: NodeProbeRow): NodeProbe {
     lastReplayAgeSeconds: row.last_replay_age_seconds,
   };
 }
+
+/**
+ * A probe that ran out of time (its connect or its statement) rather than
+ * being refused: the node may be stopped, or only slow (see judgeMiss).
+ */
+export class ProbeTimedOut extends Error {
+  constructor(
+    message: string,
+    /** When the probe began (ms, from the injected clock). */
+    readonly startedAt: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ProbeTimedOut';
+  }
+}

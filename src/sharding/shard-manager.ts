@@ -10,7 +10,7 @@ import {
   type ShardRoles,
 } from './decide-shard-roles.js';
 import type { RoleObservation } from './node-probe.js';
-import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, type NodeHealth } from './node-health.js';
+import { afterFailure, afterSuccess, INITIAL_HEALTH, isServable, judgeMiss, type Miss, type NodeHealth } from './node-health.js';
 import type { NodeTarget } from './node-target.js';
 import type { ReadPolicy } from './read-policy.js';
 import type { ReplicaLag } from './replica-lag.js';
@@ -42,6 +42,8 @@ export class ShardManager {
   private current: readonly Shard[];
   // Keyed by ShardNode.key, so that a reloaded topology keeps what it knew of an unchanged node.
   private readonly health = new Map<string, NodeHealth>();
+  /** Per node, when it last answered anything (a statement or a probe): what tells a slow node from a stopped one. */
+  private readonly lastAnswers = new Map<string, number>();
   private readonly observations = new Map<string, RoleObservation>();
   private readonly memories: ShardRoleMemory<string>[];
   private readonly decisions: ShardRoles<ShardNode>[];
@@ -182,14 +184,29 @@ export class ShardManager {
 
   recordSuccess(node: ShardNode, now: number, observed: ProbeObservation = {}): void {
     if (!this.isCurrent(node)) return;
+    this.recordAnswer(node, now);
     if (observed.role) this.observations.set(node.key, observed.role);
     const lag = observed.role?.inRecovery === false ? null : observed.lag;
     this.update(node, afterSuccess(this.healthOf(node), now, this.healthPolicy, lag === undefined ? {} : { lag }), now);
   }
 
-  recordFailure(node: ShardNode, now: number, error: string): void {
-    if (!this.isCurrent(node)) return;
+  /**
+   * A probe or statement missed the node. With `miss` (when the attempt
+   * began, whether it timed out), a timeout while the node kept answering
+   * other work is slowness, not a failure (see judgeMiss): its health does
+   * not change. Returns which it was.
+   */
+  recordFailure(node: ShardNode, now: number, error: string, miss?: Miss): 'slow' | 'failed' {
+    if (!this.isCurrent(node)) return 'failed';
+    const verdict = judgeMiss(miss, this.lastAnswers.get(node.key) ?? null);
+    if (verdict === 'slow') return verdict;
     this.update(node, afterFailure(this.healthOf(node), now, this.healthPolicy, error), now);
+    return verdict;
+  }
+
+  /** The node answered a statement or a probe at `now`: it is alive, however slow. */
+  recordAnswer(node: ShardNode, now: number): void {
+    if ((this.lastAnswers.get(node.key) ?? -Infinity) < now) this.lastAnswers.set(node.key, now);
   }
 
   /** Called on every health change (metrics, logs). */
@@ -228,6 +245,7 @@ export class ShardManager {
     this.current = next;
     const keep = new Set(next.flatMap((s) => s.nodes.map((n) => n.key)));
     for (const key of [...this.health.keys()]) if (!keep.has(key)) this.health.delete(key);
+    for (const key of [...this.lastAnswers.keys()]) if (!keep.has(key)) this.lastAnswers.delete(key);
     for (const key of [...this.observations.keys()]) if (!keep.has(key)) this.observations.delete(key);
     if (next.length !== previous.length) {
       this.turns.length = Math.min(this.turns.length, next.length);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOrderCursor, encodeOrderCursor } from './order-cursor.js';
+import { decodeOrderCursor, decodeOrdersAfter, encodeOrderCursor, encodeOrdersAfter, maxOrdersCursorChars } from './order-cursor.js';
 import { compareOrders } from './order-type.js';
 
 describe('order cursors', () => {
@@ -35,6 +35,50 @@ describe('order cursors', () => {
     ]) {
       expect(decodeOrderCursor(bad), bad).toBeNull();
     }
+  });
+});
+
+describe('per-shard order cursors (partial pages)', () => {
+  const k1 = { createdAt: '2026-11-23T21:07:00.123456Z', orderId: 'AAAAAAAAAAAAAAAAAAAAAA' } as const;
+  const k2 = { createdAt: '2026-11-23T21:08:00.000001Z', orderId: 'B-_BBBBBBBBBBBBBBBBBBB' } as const;
+
+  it('is the familiar o1 cursor while every shard stands at one order', () => {
+    // Positions may be whole orders: their own status is not the filter's.
+    const order = { ...k1, status: 'PENDING' as const };
+    const text = encodeOrdersAfter({ direction: 'desc', status: 'PAID', positions: { shardCount: 3, positions: [order, order, order] } });
+    expect(decodeOrderCursor(text)).toEqual({ direction: 'desc', status: 'PAID', ...k1 });
+    expect(decodeOrdersAfter(text, 3)).toEqual({
+      direction: 'desc',
+      status: 'PAID',
+      positions: { shardCount: 3, positions: [k1, k1, k1] },
+    });
+  });
+
+  it('keeps each shard its own position, with the status and direction, and round-trips', () => {
+    for (const after of [
+      { direction: 'asc', status: null, positions: { shardCount: 4, positions: [k2, null, k1, k2] } },
+      { direction: 'desc', status: 'CANCELLED', positions: { shardCount: 2, positions: [null, null] } },
+    ] as const) {
+      const text = encodeOrdersAfter(after);
+      // Not an o1 cursor: a User.orders page refuses it.
+      expect(decodeOrderCursor(text)).toBeNull();
+      expect(decodeOrdersAfter(text, after.positions.shardCount)).toEqual(after);
+      expect(text.length).toBeLessThanOrEqual(maxOrdersCursorChars(after.positions.shardCount));
+    }
+  });
+
+  it('refuses forged per-shard cursors', () => {
+    for (const bad of [
+      'o2|PAID\nv2|a|3\n*|-\n9|-',
+      'o2|LOST\nv2|a|3\n*|-',
+      'o2|-\nv2|x|3\n*|-',
+      'o2|-\nv2|a|3\n*|2026-11-23T21:07:00.123456Z|short',
+      'o2|-\nv2|a|3\n*|-\n1|-\n1|-',
+      'o2|-',
+    ]) {
+      expect(decodeOrdersAfter(Buffer.from(bad).toString('base64url'), 3), bad).toBeNull();
+    }
+    expect(decodeOrdersAfter('A'.repeat(maxOrdersCursorChars(3) + 4), 3)).toBeNull();
   });
 });
 

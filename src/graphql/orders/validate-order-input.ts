@@ -2,7 +2,8 @@ import type { OrderDirection, OrderKey, OrderSortKey, OrderStatus } from '../../
 import { decodeOrderId } from '../../repository/orders/order-id.js';
 import { BadUserInputError } from '../errors.js';
 import { MAX_IDS, validUserId } from '../validate-input.js';
-import { decodeOrderCursor } from './order-cursor.js';
+import type { ShardPositions } from '../pagination/shard-positions.js';
+import { decodeOrderCursor, decodeOrdersAfter } from './order-cursor.js';
 
 /*
  * Every orders argument, checked before any SQL: a bad one answers
@@ -59,6 +60,34 @@ export function validOrderCursor(
   if (text === null || text === undefined) return null;
   const cursor = decodeOrderCursor(text);
   if (!cursor) throw new BadUserInputError(field, 'not a cursor returned by this API');
+  checkCursorSlice(field, cursor, direction, status);
+  return { createdAt: cursor.createdAt, orderId: cursor.orderId };
+}
+
+/**
+ * A cursor this API made for a root `orders` page of the same orderBy and
+ * status filter, as each shard's position (`o1` or `o2`, see order-cursor.ts).
+ */
+export function validOrdersAfter(
+  field: string,
+  text: string | null | undefined,
+  direction: OrderDirection,
+  status: OrderStatus | null,
+  shardCount: number,
+): ShardPositions<OrderSortKey> | null {
+  if (text === null || text === undefined) return null;
+  const cursor = decodeOrdersAfter(text, shardCount);
+  if (!cursor) throw new BadUserInputError(field, 'not a cursor returned by this API');
+  checkCursorSlice(field, cursor, direction, status);
+  return cursor.positions;
+}
+
+function checkCursorSlice(
+  field: string,
+  cursor: { direction: OrderDirection; status: OrderStatus | null },
+  direction: OrderDirection,
+  status: OrderStatus | null,
+): void {
   if (cursor.direction !== direction) {
     throw new BadUserInputError(
       field,
@@ -66,5 +95,4 @@ export function validOrderCursor(
     );
   }
   if (cursor.status !== status) throw new BadUserInputError(field, `this cursor belongs to status ${cursor.status ?? 'null (all)'}`);
-  return { createdAt: cursor.createdAt, orderId: cursor.orderId };
 }

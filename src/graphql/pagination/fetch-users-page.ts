@@ -1,4 +1,3 @@
-import { ShardOverloadedError, ShardTimeoutError, ShardUnavailableError } from '../../repository/errors.js';
 import type { SortDirection, SortKey, User } from '../../repository/user.js';
 import { readPolicyFor, type ReadConsistency } from '../../sharding/read-policy.js';
 import { shardIdFor } from '../../sharding/shard-id-for.js';
@@ -6,6 +5,7 @@ import type { GatewayContext } from '../context.js';
 import { compareSortKeys } from './compare-sort-keys.js';
 import { gatherShardPages, type MissingShard } from './gather-shard-pages.js';
 import type { ShardPositions } from './shard-positions.js';
+import { isShardMissing, sumOverShards } from './sum-over-shards.js';
 import { encodeUserCursor, encodeUsersAfter } from './user-cursor.js';
 
 export interface UsersPage {
@@ -69,28 +69,6 @@ export async function fetchUsersPage(
       missingShards: page.missing.map((m) => m.shardId),
     },
     missing: page.missing,
-    totalCount: async () => {
-      // The shards as they are now: the gateway may have adopted a new layout since the page was read.
-      const countRoute = manager.routeAll();
-      if (!allowPartial) {
-        const counts = await manager.scatter.all(countRoute, (shardId) => ctx.users.countOnShard(shardId, policy));
-        return { total: counts.reduce((a, b) => a + b, 0), missing: [] };
-      }
-      const results = await manager.scatter.settled(countRoute, (shardId) => ctx.users.countOnShard(shardId, policy));
-      const fatal = results.find((r) => !r.ok && !isShardMissing(r.error));
-      if (fatal && !fatal.ok) throw fatal.error;
-      let total = 0;
-      const missing: MissingShard[] = [];
-      for (const r of results) {
-        if (r.ok) total += r.value;
-        else missing.push({ shardId: r.shardId, error: r.error });
-      }
-      return { total, missing };
-    },
+    totalCount: () => sumOverShards(manager, (shardId) => ctx.users.countOnShard(shardId, policy), allowPartial),
   };
-}
-
-/** A shard that cannot answer now (down, too slow for the deadline, or overloaded): a partial page goes on without it. */
-export function isShardMissing(error: unknown): boolean {
-  return error instanceof ShardUnavailableError || error instanceof ShardTimeoutError || error instanceof ShardOverloadedError;
 }
