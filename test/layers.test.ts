@@ -22,12 +22,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   repository: ['sharding', 'config', 'util'],
   graphql: ['repository', 'sharding', 'config', 'util'],
   observability: ['repository', 'sharding', 'config', 'util'],
+  // Modules (src/modules): the public module API, loading module files, their migrations and their place in the schema.
+  modules: ['graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
   server: ['graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
   // The local development cluster: a launcher beside the gateway, not under it.
   cluster: ['sharding', 'config', 'util'],
   // `shardgate reshard`: a workflow over the door, opening shards as a gateway does (openShards is the repository's), never the server.
   reshard: ['repository', 'sharding', 'config', 'util'],
-  cli: ['reshard', 'server', 'cluster', 'graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
+  cli: ['reshard', 'server', 'modules', 'cluster', 'graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
 };
 
 /**

@@ -7,6 +7,9 @@ import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing, type Tracing } from '../observability/start-tracing.js';
 import { migrateAll } from '../repository/migrations.js';
+import { applyModules } from '../modules/apply-modules.js';
+import { loadModules, modulePaths } from '../modules/load-modules.js';
+import { migrateModules } from '../modules/module-migrations.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
 import { Scatter } from '../sharding/scatter.js';
 import { routeAll } from '../sharding/shard-route.js';
@@ -20,7 +23,7 @@ import { seedDemoUsers } from './seed-demo-users.js';
 import { onReloadSignal } from './on-reload-signal.js';
 import { waitForSignal } from './wait-for-signal.js';
 
-export const DEV_HELP = `Usage: shardgate dev [--dir .shardgate] [--port 4000] [--base-port 54320] [--users 3000]
+export const DEV_HELP = `Usage: shardgate dev [--dir .shardgate] [--port 4000] [--base-port 54320] [--users 3000] [--module PATH ...]
 
 What \`npm start\` runs: boot (or resume) a local cluster of 3 shards, each a
 primary plus 1 streaming replica, apply the schema, seed demo users, and
@@ -35,6 +38,8 @@ Options:
   --shards N       shards (default 3)
   --replicas N     replicas per shard (default 1)
   --users N        demo users to seed (default 3000)
+  --module PATH    a module to migrate and serve (repeatable; default:
+                   $SHARDGATE_MODULES, comma-separated); see docs/modules.md
   -h, --help       show this help`;
 
 export async function runDevCommand(argv: string[], io: CliIo): Promise<number> {
@@ -47,6 +52,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
       shards: { type: 'string' },
       replicas: { type: 'string' },
       users: { type: 'string' },
+      module: { type: 'string', multiple: true },
     },
     'dev',
   );
@@ -61,6 +67,9 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   const shardCount = intFlag(values.shards as string | undefined, 'shards', 3, 1, 64);
   const replicas = intFlag(values.replicas as string | undefined, 'replicas', 1, 0, 8);
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
+  // Before the cluster starts: a module that cannot load stops the command with nothing started.
+  const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
+  const { schema, extraCosts } = applyModules(modules);
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
   const logger = createLogger(env.logLevel ?? 'warn');
   // A fatal error must not leave the cluster this command started running.
@@ -96,9 +105,22 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     reloadPath = topologyPath;
     tracing = await startTracing();
     logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
-    gateway = await startGateway({ topology, options: loadGatewayOptions(), logger, port, host: '127.0.0.1', tracing });
+    gateway = await startGateway({
+      topology,
+      options: loadGatewayOptions(),
+      logger,
+      port,
+      host: '127.0.0.1',
+      tracing,
+      schema,
+      extraCosts,
+    });
     io.out('applying the schema...');
     await migrateAll(gateway.shards.db);
+    if (modules.length > 0) {
+      io.out(`applying the migrations of module(s) ${modules.map((m) => m.name).join(', ')}...`);
+      await migrateModules(gateway.shards.db, modules);
+    }
     io.out(`seeding ${userCount} demo users and their orders...`);
     await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
     await seedDemoOrders(gateway.shards.orders, gateway.shards.manager.shardCount, userCount);

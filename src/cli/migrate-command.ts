@@ -5,10 +5,14 @@ import { backfillEmails, enforceUniqueEmails, findDuplicateEmails, uniqueEmailsE
 import { migrateAll } from '../repository/migrations.js';
 import { formatProgress } from '../reshard/format-progress.js';
 import { openShards } from '../repository/open-shards.js';
+import { loadCommandEnv } from '../config/command-env.js';
+import { applyModules } from '../modules/apply-modules.js';
+import { loadModules, modulePaths } from '../modules/load-modules.js';
+import { migrateModules } from '../modules/module-migrations.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 
-export const MIGRATE_HELP = `Usage: shardgate migrate --config F [--batch-size 1000]
+export const MIGRATE_HELP = `Usage: shardgate migrate --config F [--batch-size 1000] [--module PATH ...]
 
 Create or upgrade the schema on every shard's primary (replicas receive it
 through replication), then fill the email lookup (user_emails) from the
@@ -23,8 +27,13 @@ case-insensitively, across all shards), unless some email is held by more
 than one user: it lists them (email and user ids) and exits with status 1,
 changing nothing about uniqueness.
 
+Each module's migrations (--module) are applied after the gateway's, on
+every primary, once, recorded under the module's name (see docs/modules.md).
+
 Options:
   --config F        topology file (default: $SHARDGATE_CONFIG)
+  --module PATH     a module whose migrations to apply (repeatable; default:
+                    $SHARDGATE_MODULES, comma-separated)
   --batch-size N    users per backfill statement (default 1000)
   -h, --help        show this help`;
 
@@ -32,19 +41,32 @@ const SHOWN_DUPLICATES = 50;
 const PROGRESS_EVERY_MS = 1000;
 
 export async function runMigrateCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' }, 'batch-size': { type: 'string' } }, 'migrate');
+  const { values } = parseFlags(
+    argv,
+    { config: { type: 'string' }, 'batch-size': { type: 'string' }, module: { type: 'string', multiple: true } },
+    'migrate',
+  );
   if (values.help) {
     io.out(MIGRATE_HELP);
     return 0;
   }
   const batchSize = intFlag(values['batch-size'] as string | undefined, 'batch-size', 1000, 1, 100_000);
-  const topology = loadTopologyFile(configPath(values.config as string | undefined, 'migrate'));
+  const env = loadCommandEnv();
+  const topology = loadTopologyFile(configPath(values.config as string | undefined, 'migrate', env));
   const options = withoutFailoverBuffer(loadGatewayOptions());
+  // Every module loads and builds into the schema before anything is applied: a broken one changes nothing.
+  const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
+  applyModules(modules);
   const shards = openShards(topology, options);
   try {
     const results = await migrateAll(shards.db);
     for (const { shardId, applied } of results) {
       io.out(`shard ${shardId}: ${applied.length === 0 ? 'up to date' : `applied version(s) ${applied.join(', ')}`}`);
+    }
+    if (modules.length > 0) {
+      for (const { shardId, applied } of await migrateModules(shards.db, modules)) {
+        io.out(`shard ${shardId}: modules ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`);
+      }
     }
 
     const started = Date.now();

@@ -3,10 +3,14 @@ import { loadTopologyFile } from '../config/load-topology.js';
 import { readTopologyDocument, recordableTopology } from '../config/recorded-topology.js';
 import { ReshardError } from '../reshard/reshard-error.js';
 import { runReshard } from '../reshard/run-reshard.js';
+import { loadCommandEnv } from '../config/command-env.js';
+import { applyModules } from '../modules/apply-modules.js';
+import { loadModules, modulePaths } from '../modules/load-modules.js';
+import { migrateModulesOnShard } from '../modules/module-migrations.js';
 import { UsageError, type CliIo } from './cli-io.js';
 import { intFlag, parseFlags } from './parse-flags.js';
 
-export const RESHARD_HELP = `Usage: shardgate reshard --from OLD --to NEW [--dry-run]
+export const RESHARD_HELP = `Usage: shardgate reshard --from OLD --to NEW [--dry-run] [--module PATH ...]
 
 Move every user to shard fnv1a32(userId) % M of the NEW topology file (M
 shards) from the OLD one (N shards), while gateways keep serving. A shard of
@@ -29,6 +33,9 @@ Options:
   --from OLD              the topology file the gateways use now
   --to NEW                the topology file to move to
   --dry-run               print the plan, change nothing
+  --module PATH           a module whose tables move with their owners (repeatable;
+                          default: $SHARDGATE_MODULES, comma-separated): load
+                          every module the gateways serve
   --batch-size N          users per statement (default 1000)
   --cleanup-delay-ms N    wait between the switch and the cleanup (default 5000)
   --progress-ms N         at most one progress line per step this often (default 1000)
@@ -46,6 +53,7 @@ export async function runReshardCommand(argv: string[], io: CliIo): Promise<numb
       'batch-size': { type: 'string' },
       'cleanup-delay-ms': { type: 'string' },
       'progress-ms': { type: 'string' },
+      module: { type: 'string', multiple: true },
     },
     'reshard',
   );
@@ -62,6 +70,9 @@ export async function runReshardCommand(argv: string[], io: CliIo): Promise<numb
   const from = loadTopologyFile(fromPath);
   const to = loadTopologyFile(toPath);
   const recordedTo = recordableTopology(readTopologyDocument(toPath));
+  // Checked before anything runs: a module that cannot load stops the command.
+  const modules = await loadModules(modulePaths(values.module as string[] | undefined, loadCommandEnv().modules));
+  applyModules(modules);
   try {
     await runReshard({
       from,
@@ -73,6 +84,10 @@ export async function runReshardCommand(argv: string[], io: CliIo): Promise<numb
       batchSize,
       cleanupDelayMs,
       progressIntervalMs,
+      modules: {
+        tables: modules.flatMap((m) => m.tables),
+        migrate: (db, shardId) => migrateModulesOnShard(db, shardId, modules),
+      },
     });
     return 0;
   } catch (err) {

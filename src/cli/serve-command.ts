@@ -1,18 +1,22 @@
 import { loadCommandEnv } from '../config/command-env.js';
-import { loadGatewayOptions } from '../config/gateway-options.js';
+import { loadGatewayOptions, withoutFailoverBuffer } from '../config/gateway-options.js';
 import { loadTopologyFile } from '../config/load-topology.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/start-tracing.js';
 import { reloadTopology } from '../server/reload-topology.js';
 import { startGateway } from '../server/start-gateway.js';
 import { surviveStrayErrors } from '../server/survive-stray-errors.js';
+import { applyModules } from '../modules/apply-modules.js';
+import { loadModules, ModuleLoadError, modulePaths } from '../modules/load-modules.js';
+import { unappliedModuleMigrations } from '../modules/module-migrations.js';
+import { openShards } from '../repository/open-shards.js';
 import type { CliIo } from './cli-io.js';
 import { configPath, intFlag, parseFlags } from './parse-flags.js';
 import { onReloadSignal } from './on-reload-signal.js';
 import { isWorkerProcess, joinPrimary, parseWorkers, runPrimary } from './serve-workers.js';
 import { waitForSignal } from './wait-for-signal.js';
 
-export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0] [--workers 1]
+export const SERVE_HELP = `Usage: shardgate serve --config F [--port 4000] [--host 0.0.0.0] [--workers 1] [--module PATH ...]
 
 Run the gateway: GraphQL and GraphiQL at /graphql, /healthz, /readyz, /metrics.
 SIGINT/SIGTERM stop it gracefully (in-flight requests finish, pools close).
@@ -24,6 +28,8 @@ Options:
   --config F    topology file (default: $SHARDGATE_CONFIG)
   --port P      port (default: $PORT, else 4000)
   --host H      address to listen on (default: $HOST, else 0.0.0.0)
+  --module PATH a module to serve (repeatable; default: $SHARDGATE_MODULES,
+                comma-separated); see docs/modules.md
   --workers N   worker processes on the one port (default 1; auto = one per CPU).
                 Each worker has its own pools: SHARDGATE_POOL_MAX x workers x
                 gateways must stay within each node's max_connections.
@@ -55,7 +61,13 @@ Tracing (OpenTelemetry, off unless an exporter is configured):
 export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, workers: { type: 'string' } },
+    {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      workers: { type: 'string' },
+      module: { type: 'string', multiple: true },
+    },
     'serve',
   );
   if (values.help) {
@@ -69,6 +81,11 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const topologyPath = configPath(values.config as string | undefined, 'serve', env);
   const topology = loadTopologyFile(topologyPath);
   const options = loadGatewayOptions();
+  // A module that cannot load, or clashes, stops the command here: nothing is served.
+  const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
+  const { schema, extraCosts } = applyModules(modules);
+  // Their tables must exist before anything is served (a worker's primary has checked already).
+  if (modules.length > 0 && !(workers > 1 && isWorkerProcess())) await requireModuleMigrations(topology, options, modules);
   const logger = createLogger(env.logLevel ?? 'info');
   surviveStrayErrors(logger);
   const worker = workers > 1 && isWorkerProcess();
@@ -80,12 +97,13 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
   let gateway;
   try {
-    gateway = await startGateway({ topology, options, logger, port, host, tracing });
+    gateway = await startGateway({ topology, options, logger, port, host, tracing, schema, extraCosts });
   } catch (err) {
     await tracing.shutdown();
     throw err;
   }
   const stopReloading = onReloadSignal(() => reloadTopology(gateway.shards, topologyPath, logger));
+  if (modules.length > 0) logger.info({ modules: modules.map((m) => ({ name: m.name, path: m.path })) }, 'modules loaded');
   if (worker) joinPrimary(gateway.observability.metrics, gateway.url);
   else io.out(`shardgate is serving ${topology.shards.length} shard(s); GraphiQL: ${gateway.url}`);
   const signal = await waitForSignal();
@@ -95,4 +113,20 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   // A worker's channel to its primary would keep it alive.
   if (worker) process.disconnect();
   return 0;
+}
+
+/** Refuses to serve modules whose migrations some reachable primary lacks (a shard that cannot be asked now is not held against them). */
+async function requireModuleMigrations(
+  topology: Parameters<typeof openShards>[0],
+  options: Parameters<typeof openShards>[1],
+  modules: Parameters<typeof unappliedModuleMigrations>[1],
+): Promise<void> {
+  const shards = openShards(topology, withoutFailoverBuffer(options));
+  try {
+    await shards.health.checkOnce();
+    const problems = await unappliedModuleMigrations(shards.db, modules);
+    if (problems.length > 0) throw new ModuleLoadError(problems[0]!);
+  } finally {
+    await shards.close();
+  }
 }

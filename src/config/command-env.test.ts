@@ -3,12 +3,21 @@ import { ConfigError } from './config-error.js';
 import { loadCommandEnv } from './command-env.js';
 
 describe('loadCommandEnv', () => {
-  it('reads PORT, HOST, SHARDGATE_CONFIG and LOG_LEVEL', () => {
-    expect(loadCommandEnv({ PORT: '4100', HOST: '127.0.0.1', SHARDGATE_CONFIG: 'topology.json', LOG_LEVEL: 'debug' })).toEqual({
+  it('reads PORT, HOST, SHARDGATE_CONFIG, LOG_LEVEL and SHARDGATE_MODULES', () => {
+    expect(
+      loadCommandEnv({
+        PORT: '4100',
+        HOST: '127.0.0.1',
+        SHARDGATE_CONFIG: 'topology.json',
+        LOG_LEVEL: 'debug',
+        SHARDGATE_MODULES: 'a.js,b.js',
+      }),
+    ).toEqual({
       port: '4100',
       host: '127.0.0.1',
       configPath: 'topology.json',
       logLevel: 'debug',
+      modules: 'a.js,b.js',
     });
   });
 
@@ -18,6 +27,7 @@ describe('loadCommandEnv', () => {
       host: undefined,
       configPath: undefined,
       logLevel: undefined,
+      modules: undefined,
     });
   });
 

@@ -21,6 +21,8 @@ export interface CommandEnv {
   readonly configPath: string | undefined;
   /** `LOG_LEVEL`: the JSON log's level (`serve` logs `info` by default, `dev` only warnings). */
   readonly logLevel: LogLevel | undefined;
+  /** `SHARDGATE_MODULES`: module files (comma-separated) `serve`, `migrate` and `reshard` load without `--module`. */
+  readonly modules: string | undefined;
 }
 
 const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
@@ -32,5 +34,11 @@ export function loadCommandEnv(env: Env = process.env): CommandEnv {
   if (logLevel !== undefined && !isLogLevel(logLevel)) {
     throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
-  return { port: value('PORT'), host: value('HOST'), configPath: value('SHARDGATE_CONFIG'), logLevel };
+  return {
+    port: value('PORT'),
+    host: value('HOST'),
+    configPath: value('SHARDGATE_CONFIG'),
+    logLevel,
+    modules: value('SHARDGATE_MODULES'),
+  };
 }

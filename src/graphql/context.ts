@@ -1,4 +1,5 @@
 import type { RequestScope } from '../repository/request-scope.js';
+import type { ShardDoor } from '../repository/shard-door.js';
 import type { OrderRepository } from '../repository/orders/order-repository.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
@@ -24,6 +25,8 @@ export interface GatewayContext {
   readonly batches: RequestLoaders;
   /** Objects read from primaries (`STRONG`): what hangs off them is read from primaries too. */
   readonly strongReads: WeakSet<object>;
+  /** The door for what users own, bound to this request (modules reach PostgreSQL through it). */
+  readonly door: ShardDoor | null;
   /** Reads that may bring more parents for a nested batch: nested batches wait for them (see PendingReads). */
   readonly pending: PendingReads;
 }
@@ -33,6 +36,8 @@ export function createGatewayContext(deps: {
   users: UserRepository;
   orders: OrderRepository;
   manager: ShardManager;
+  /** @default none: module fields that reach PostgreSQL fail */
+  door?: ShardDoor;
 }): GatewayContext {
   const { scope } = deps;
   const users = deps.users.forRequest(scope);
@@ -47,6 +52,7 @@ export function createGatewayContext(deps: {
     orders: deps.orders.forRequest(scope),
     batches: new RequestLoaders(),
     strongReads,
+    door: deps.door ? deps.door.forRequest(scope) : null,
     pending,
     partial: new PartialErrors(),
   };

@@ -24,6 +24,8 @@ export interface Shards {
   readonly users: UserRepository;
   /** Orders, on their owners' shards, through the same door. */
   readonly orders: OrderRepository;
+  /** The door for what a user owns (orders, modules' tables): routing by userId, layout retry. */
+  readonly door: ShardDoor;
   readonly health: HealthChecker;
   /** Holds writes while a shard has no primary (a failover in progress, a split brain). */
   readonly writeBuffer: WriteBuffer;
@@ -105,12 +107,14 @@ export function openShards(
   const layoutRetry = new LayoutRetry(() => layout, { maxWaitMs: options.failover.bufferMs, clock });
   const emails = new EmailLookup(db, { unique: options.emails.unique, clock, ...(extras.log ? { log: extras.log } : {}) }, layoutRetry);
   const users = new UserRepository(db, layoutRetry, undefined, emails);
-  const orders = new OrderRepository(new ShardDoor(db, layoutRetry));
+  const door = new ShardDoor(db, layoutRetry);
+  const orders = new OrderRepository(door);
   return {
     manager,
     db,
     users,
     orders,
+    door,
     health: checker,
     writeBuffer,
     layout,

@@ -1,3 +1,4 @@
+import type { ColocatedTable } from './colocated-tables.js';
 import { RESHARD_RUN_LOCK_KEY, LAYOUT_LOCK_KEY } from './reshard-schema.js';
 import { statement } from './statement.js';
 
@@ -221,3 +222,39 @@ export const ORDER_DIGESTS = statement(
    FROM orders GROUP BY user_id`,
   false,
 );
+
+/**
+ * The statements that move a module's co-located table with its owners,
+ * whatever its columns: rows travel as their JSON text (`to_jsonb`, every
+ * value exact: numbers as text, timestamps to the microsecond) and are
+ * inserted back by `jsonb_populate_recordset` over the table's own row
+ * type. The table and column names were checked as plain identifiers when
+ * the module loaded.
+ */
+export function colocatedTableStatements(t: ColocatedTable) {
+  const { table, ownerColumn: owner } = t;
+  return {
+    rowsOfUsers: statement(
+      `reshard_rows_${table}`,
+      'SELECT',
+      `SELECT ${owner}::text AS user_id, to_jsonb(x)::text AS doc FROM ${table} x WHERE ${owner} = ANY($1::varchar[])`,
+      false,
+    ),
+    deleteOfUsers: statement(`reshard_delete_${table}`, 'DELETE', `DELETE FROM ${table} WHERE ${owner} = ANY($1::varchar[])`, false),
+    insert: statement(
+      `reshard_insert_${table}`,
+      'INSERT',
+      `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`,
+      false,
+    ),
+    /** Per user: how many rows and a digest over them (each row's JSON text, in text order). */
+    digests: statement(
+      `reshard_digests_${table}`,
+      'SELECT',
+      `SELECT ${owner}::text AS user_id, count(*)::int8 AS n,
+              md5(string_agg(to_jsonb(x)::text, '|' ORDER BY to_jsonb(x)::text COLLATE "C")) AS digest
+       FROM ${table} x GROUP BY ${owner}`,
+      false,
+    ),
+  };
+}

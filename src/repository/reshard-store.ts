@@ -1,3 +1,4 @@
+import type { ColocatedTable } from './colocated-tables.js';
 import type { Database, Rows, Transaction } from './database.js';
 import type { Statement } from './statement.js';
 import { migrateShard } from './migrations.js';
@@ -10,6 +11,7 @@ import {
 } from './email-statements.js';
 import {
   CLEAR_CHANGES,
+  colocatedTableStatements,
   DELETE_ORDERS_OF_USERS,
   INSERT_ORDERS,
   ORDER_DIGESTS,
@@ -78,6 +80,20 @@ export interface OrderRow {
   readonly createdAt: Timestamp;
 }
 
+/** A row of a module's co-located table, as its JSON text (see colocatedTableStatements). */
+export interface OwnedRow {
+  readonly table: string;
+  readonly userId: string;
+  readonly doc: string;
+}
+
+/** The co-located tables modules add, and their migrations (the gateway's are the store's own). */
+export interface ModuleTables {
+  readonly tables: readonly ColocatedTable[];
+  /** Applies the modules' migrations on one database (after the gateway's). */
+  migrate(db: Database, shardId: number): Promise<unknown>;
+}
+
 export interface JobRow {
   readonly jobId: string;
   readonly phase: string;
@@ -121,10 +137,21 @@ interface RawUser {
  * lets the tool through and the change capture ignores it.
  */
 export class ReshardStore {
+  private readonly tables: readonly (ColocatedTable & { stmts: ReturnType<typeof colocatedTableStatements> })[];
+
   constructor(
     private readonly db: Database,
     private readonly shardId: number,
-  ) {}
+    /** Modules' tables, moved with their owners like orders. @default none */
+    private readonly modules: ModuleTables = { tables: [], migrate: async () => {} },
+  ) {
+    this.tables = modules.tables.map((t) => ({ ...t, stmts: colocatedTableStatements(t) }));
+  }
+
+  /** The modules' co-located tables, in the order they are copied and verified. */
+  get moduleTables(): readonly ColocatedTable[] {
+    return this.tables;
+  }
 
   /** Whether the reshard objects exist yet (read-only: for a dry run and for resuming). */
   async objectsExist(): Promise<{ job: boolean; layout: boolean; changes: boolean }> {
@@ -134,6 +161,7 @@ export class ReshardStore {
   /** The gateway's migrations: the users table, and the layout, guard, job and change tables. */
   async migrate(): Promise<void> {
     await migrateShard(this.db, this.shardId);
+    await this.modules.migrate(this.db, this.shardId);
   }
 
   /** From now on gateway writes here are captured for the catch-up (the guard must be set first: it holds the flag). */
@@ -278,15 +306,16 @@ export class ReshardStore {
 
   /**
    * Inserts or overwrites `rows` (and deletes `deleteIds`) in one
-   * transaction, with the group: the users' orders, and the email claim
-   * markers of every user named (those of a deleted user too), each replaced
-   * whole by the source's.
+   * transaction, with the group: the users' orders, the email claim
+   * markers of every user named (those of a deleted user too), and their
+   * rows in every module table, each replaced whole by the source's.
    */
   async applyUsers(
     rows: readonly UserRow[],
     deleteIds: readonly string[] = [],
     orders: readonly OrderRow[] = [],
     claims: readonly EmailClaimRow[] = [],
+    owned: readonly OwnedRow[] = [],
   ): Promise<void> {
     if (rows.length === 0 && deleteIds.length === 0) return;
     await this.tx(async (tx) => {
@@ -319,8 +348,18 @@ export class ReshardStore {
             orders.map((o) => o.createdAt),
           ]);
         }
+        // Each module table too: the group's rows replaced whole.
+        for (const t of this.tables) {
+          await tx.execute(t.stmts.deleteOfUsers, [rows.map((r) => r.userId)]);
+          const docs = owned.filter((o) => o.table === t.table).map((o) => o.doc);
+          if (docs.length > 0) await tx.execute(t.stmts.insert, [`[${docs.join(',')}]`]);
+        }
       }
-      if (deleteIds.length > 0) await tx.execute(DELETE_USERS, [deleteIds]);
+      if (deleteIds.length > 0) {
+        // A module's table may have no ON DELETE CASCADE: its rows go first.
+        for (const t of this.tables) await tx.execute(t.stmts.deleteOfUsers, [deleteIds]);
+        await tx.execute(DELETE_USERS, [deleteIds]);
+      }
     });
   }
 
@@ -329,8 +368,32 @@ export class ReshardStore {
     if (userIds.length === 0) return 0;
     return this.tx(async (tx) => {
       await tx.execute(DELETE_EMAIL_CLAIMS_OF_USERS, [userIds]);
+      // A module's table may have no ON DELETE CASCADE: its rows go first.
+      for (const t of this.tables) await tx.execute(t.stmts.deleteOfUsers, [userIds]);
       return (await tx.execute(DELETE_USERS, [userIds])).rowCount;
     });
+  }
+
+  /** The rows `userIds` own in every module table (copied with their owners, as one group). */
+  async ownedRowsOfUsers(userIds: readonly string[]): Promise<OwnedRow[]> {
+    if (userIds.length === 0 || this.tables.length === 0) return [];
+    const out: OwnedRow[] = [];
+    for (const t of this.tables) {
+      const { rows } = await this.one<{ user_id: string; doc: string }>(t.stmts.rowsOfUsers, [userIds]);
+      for (const r of rows) out.push({ table: t.table, userId: r.user_id, doc: r.doc });
+    }
+    return out;
+  }
+
+  /** Per user with rows in module table `table`: a digest of them and how many. */
+  async ownedDigests(table: string): Promise<{ userId: string; digest: string; rows: number }[]> {
+    const t = this.tables.find((x) => x.table === table);
+    if (!t) throw new Error(`no co-located table ${table}`);
+    return (await this.one<{ user_id: string; digest: string; n: string }>(t.stmts.digests, [])).rows.map((r) => ({
+      userId: r.user_id,
+      digest: r.digest,
+      rows: Number(r.n),
+    }));
   }
 
   /** Deletes the email claim markers of `userIds` (markers whose user is gone: the cleanup's second scan). */

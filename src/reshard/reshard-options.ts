@@ -1,5 +1,6 @@
 import type { GatewayOptions } from '../config/gateway-options.js';
 import type { Topology } from '../config/topology.js';
+import type { ModuleTables } from '../repository/reshard-store.js';
 
 export interface ReshardOptions {
   readonly from: Topology;
@@ -21,6 +22,8 @@ export interface ReshardOptions {
   readonly cleanupDelayMs?: number;
   /** How long pausing an old shard waits for the writes in flight there. @default 5000 */
   readonly lockTimeoutMs?: number;
+  /** The loaded modules' co-located tables (moved, verified and cleaned with their owners) and their migrations. @default none */
+  readonly modules?: ModuleTables;
   /** @default Date.now */
   readonly clock?: () => number;
   /** Who runs this, as a refused second run names it. @default this host and process */

@@ -163,7 +163,9 @@ class ReshardRun {
     // One probe round, so that statements go to the primaries as observed, not as the files say.
     await settleAll([this.oldShards.health.checkOnce(), this.newShards.health.checkOnce()]);
     this.stores = this.plan.databases.map((db) =>
-      db.oldShard !== null ? new ReshardStore(this.oldShards!.db, db.oldShard) : new ReshardStore(this.newShards!.db, db.newShard!),
+      db.oldShard !== null
+        ? new ReshardStore(this.oldShards!.db, db.oldShard, this.options.modules)
+        : new ReshardStore(this.newShards!.db, db.newShard!, this.options.modules),
     );
     this.emailStores = this.plan.databases.map((db) =>
       db.oldShard !== null

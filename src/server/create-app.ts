@@ -1,9 +1,11 @@
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../graphql/errors.js';
 import { gatewaySchema } from '../graphql/schema/index.js';
+import type { ExtraFieldCosts } from '../graphql/limits/estimate-statements.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from '../repository/open-shards.js';
@@ -36,6 +38,10 @@ export interface AppDeps {
   readonly request?: RequestOptions;
   /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
   readonly safety?: RequestSafetyOptions;
+  /** The schema with the loaded modules' types (see src/modules). @default gatewaySchema(): the built-in types */
+  readonly schema?: GraphQLSchema;
+  /** What the modules' fields cost, for the statement limit. @default none */
+  readonly extraCosts?: ExtraFieldCosts;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GatewayContext> & {
@@ -68,7 +74,7 @@ export function createApp(deps: AppDeps): App {
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
-    schema: gatewaySchema(),
+    schema: deps.schema ?? gatewaySchema(),
     graphqlEndpoint: '/graphql',
     // A self-contained GraphiQL page: no CDN, works offline. Its bundle is
     // ~9 MB of JavaScript (~32 MB of heap), so it loads on the first browser
@@ -111,7 +117,7 @@ export function createApp(deps: AppDeps): App {
         Date.now(),
       );
       scopes.set(request, scope);
-      return createGatewayContext({ scope, users: shards.users, orders: shards.orders, manager: shards.manager });
+      return createGatewayContext({ scope, users: shards.users, orders: shards.orders, manager: shards.manager, door: shards.door });
     },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),
@@ -122,7 +128,7 @@ export function createApp(deps: AppDeps): App {
       // GraphiQL and routers send application/json.
       useCsrfPreventionWithCode(['x-graphql-yoga-csrf', 'apollo-require-preflight']),
       ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
-      useOperationLimits(safety.limits),
+      useOperationLimits(safety.limits, deps.extraCosts),
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),

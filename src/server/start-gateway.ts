@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { startEmailClaimPruning } from '../repository/email-claim-pruning.js';
 import { observeGateway, type Observability } from '../observability/observe-gateway.js';
 import type { Tracing } from '../observability/start-tracing.js';
-import { createApp, type App } from './create-app.js';
+import { createApp, type App, type AppDeps } from './create-app.js';
 import { createDrainableServer } from './drainable-server.js';
 import { logRoleChanges } from './log-role-changes.js';
 import { openShards, type Shards } from '../repository/open-shards.js';
@@ -41,6 +41,10 @@ export interface StartGatewayOptions {
   readonly graphiqlDefaultQuery?: string;
   /** From startTracing: its tracer makes the spans, and close() flushes and shuts it down. @default no spans */
   readonly tracing?: Tracing;
+  /** The schema with the loaded modules (see createApp). @default the built-in schema */
+  readonly schema?: AppDeps['schema'];
+  /** What the modules' fields cost (see createApp). */
+  readonly extraCosts?: AppDeps['extraCosts'];
 }
 
 /** Opens the shards, probes every node once, and listens. */
@@ -83,6 +87,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     request: opts.options.request,
     safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    ...(opts.extraCosts ? { extraCosts: opts.extraCosts } : {}),
   });
   const { server, drain } = createDrainableServer(app);
   // Keep-alive sockets must not hold a shutdown open for long.

@@ -148,3 +148,24 @@ describe('estimateStatements for orders', () => {
     );
   });
 });
+
+describe('estimateStatements: fields added by modules', () => {
+  const extraCosts = {
+    query: new Map([['notesPage', { perShard: 1, fixed: 1 }]]),
+    mutation: new Map([['createNote', { fixed: 2 }]]),
+    nested: new Map([['notes', { perShard: 1 }]]),
+  };
+  const estimate = (query: string) => estimateStatements(parse(query), null, {}, 3, { extraCosts }).statements;
+
+  it('counts what each field declared, per selection, wherever it sits', () => {
+    expect(estimate('{ user(userId: "a") { notes { id } } }')).toBe(1 + 3);
+    expect(estimate('{ user(userId: "a") { a: notes { id } b: notes { id } } }')).toBe(1 + 6);
+    expect(estimate('{ notesPage { id } }')).toBe(4);
+    expect(estimate('mutation { createNote(userId: "a", body: "b") { id } }')).toBe(2);
+    expect(estimate('mutation { createNote(userId: "a", body: "b") { id } x: createNote(userId: "a", body: "b") { id } }')).toBe(4);
+  });
+
+  it('without module costs, module fields count nothing extra', () => {
+    expect(estimateStatements(parse('{ user(userId: "a") { notes { id } } }'), null, {}, 3).statements).toBe(1);
+  });
+});

@@ -29,6 +29,30 @@ export const STATEMENTS_PER_MUTATION = 1;
 export interface EstimateOptions {
   /** Unique emails: a claim may have to check and take over a stale one, and an email has at most one owner. @default false */
   readonly uniqueEmails?: boolean;
+  /** What the fields modules add cost. @default none */
+  readonly extraCosts?: ExtraFieldCosts;
+}
+
+/** A field's cost: `perShard` statements on every shard, plus `fixed` ones. */
+export interface FieldCost {
+  readonly perShard?: number;
+  readonly fixed?: number;
+}
+
+/**
+ * The costs of fields added beside the built-in ones (by modules), by field
+ * name: root query fields, mutation fields, and fields below the root
+ * (counted by name whatever their parent type: the estimate errs high).
+ */
+export interface ExtraFieldCosts {
+  readonly query: ReadonlyMap<string, FieldCost>;
+  readonly mutation: ReadonlyMap<string, FieldCost>;
+  readonly nested: ReadonlyMap<string, FieldCost>;
+}
+
+export function statementsOf(cost: FieldCost | undefined, shardCount: number): number {
+  if (!cost) return 0;
+  return Math.max(0, (cost.perShard ?? 0) * shardCount + (cost.fixed ?? 0));
 }
 
 /**
@@ -36,7 +60,7 @@ export interface EstimateOptions {
  * claim on the lookup shard before it (with unique emails, up to
  * MAX_CLAIM_STATEMENTS), the release of the old claim after it.
  */
-function mutationStatements(field: string, options: EstimateOptions): number {
+function mutationStatements(field: string, options: EstimateOptions, shardCount: number): number {
   const claim = options.uniqueEmails ? MAX_CLAIM_STATEMENTS : 1;
   switch (field) {
     case 'createUser':
@@ -45,8 +69,10 @@ function mutationStatements(field: string, options: EstimateOptions): number {
       return claim + 2;
     case 'deleteUser':
       return 2;
-    default:
-      return STATEMENTS_PER_MUTATION;
+    default: {
+      const extra = options.extraCosts?.mutation.get(field);
+      return extra ? statementsOf(extra, shardCount) : STATEMENTS_PER_MUTATION;
+    }
   }
 }
 
@@ -71,7 +97,8 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  * - `usersByEmail` costs its lookup statement and its owners' batch: at
  *   most one per shard (one with unique emails: an email has one owner);
  * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
- *   also writes the email lookup (mutationStatements).
+ *   also writes the email lookup (mutationStatements);
+ * - a field a module adds costs what it declared (`extraCosts`).
  * Fields under `@skip(if: true)`/`@include(if: false)` cost nothing; other
  * fields are counted whatever their arguments, so the estimate never falls
  * short of what execution does. Returns zeros when the operation to run
@@ -96,7 +123,9 @@ export function estimateStatements(
     for (const [, nodes] of rootFields) {
       if (nodes[0]!.name.value.startsWith('__')) continue;
       // What the result selects may read more (an order's user, a user's orders).
-      statements += mutationStatements(nodes[0]!.name.value, options) + nestedStatements(nodes, fragments, vars, shardCount);
+      statements +=
+        mutationStatements(nodes[0]!.name.value, options, shardCount) +
+        nestedStatements(nodes, fragments, vars, shardCount, options.extraCosts);
     }
     return { statements, representations: 0 };
   }
@@ -116,7 +145,7 @@ export function estimateStatements(
         fragments,
         vars,
       );
-    statements += nestedStatements(nodes, fragments, vars, shardCount);
+    statements += nestedStatements(nodes, fragments, vars, shardCount, options.extraCosts);
     switch (field.name.value) {
       case 'orders':
       case 'users': {
@@ -153,7 +182,8 @@ export function estimateStatements(
         break;
       }
       default:
-        // _service, __typename, __schema, __type: no SQL.
+        // _service, __typename, __schema, __type: no SQL; a module's field: what it declared.
+        statements += statementsOf(options.extraCosts?.query.get(field.name.value), shardCount);
         break;
     }
   }
@@ -168,6 +198,7 @@ function nestedStatements(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   vars: Readonly<Record<string, unknown>>,
   shardCount: number,
+  extraCosts?: ExtraFieldCosts,
 ): number {
   let statements = 0;
   // Bounded by the document: the depth limit and the token limit have run before the estimate.
@@ -184,6 +215,7 @@ function nestedStatements(
           vars,
         );
       statements += nestedFieldCost(children[0]!, sub, shardCount);
+      if (extraCosts) statements += statementsOf(extraCosts.nested.get(children[0]!.name.value), shardCount);
       stack.push(children);
     }
   }

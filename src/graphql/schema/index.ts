@@ -29,6 +29,11 @@ export function gatewaySchema(): GraphQLSchema {
   return schema;
 }
 
+/** Whether gatewaySchema() has run (after which nothing can be added to the builder). */
+export function schemaIsBuilt(): boolean {
+  return schema !== undefined;
+}
+
 /** The SDL committed as schema/schema.graphql: sorted, federation directives included. */
 export function printGatewaySchema(): string {
   return `${printSubgraphSchema(lexicographicSortSchema(gatewaySchema())).trim()}\n`;

@@ -1,0 +1,270 @@
+import type { GraphQLSchema } from 'graphql';
+import { builder } from '../graphql/builder.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { BadUserInputError } from '../graphql/errors.js';
+import type { ExtraFieldCosts, FieldCost } from '../graphql/limits/estimate-statements.js';
+import { shardBatchLoader } from '../graphql/loaders/shard-batch-loader.js';
+import { sumOverShards } from '../graphql/pagination/sum-over-shards.js';
+import { DateTime } from '../graphql/schema/date-time.js';
+import { gatewaySchema, schemaIsBuilt } from '../graphql/schema/index.js';
+import { ReadConsistencyEnum } from '../graphql/schema/read-consistency.js';
+import { UserRef } from '../graphql/schema/user.js';
+import { validUserId } from '../graphql/validate-input.js';
+import { SqlError, UserNotFoundError } from '../repository/errors.js';
+import type { Rows } from '../repository/database.js';
+import type { ShardDoor } from '../repository/shard-door.js';
+import { statement, type DbOperation, type Statement } from '../repository/statement.js';
+import { readPolicyFor } from '../sharding/read-policy.js';
+import { ModuleLoadError, type LoadedModule } from './load-modules.js';
+import { scatterPage } from './scatter-page.js';
+import type { ModuleApi, ModuleBatch, ModuleDoor, ModuleLoader, ModuleStatement, ReadConsistency, RequestContext } from './module-api.js';
+
+/** The gateway's schema with the modules' types, and what their fields cost. */
+export interface ModularSchema {
+  readonly schema: GraphQLSchema;
+  readonly extraCosts: ExtraFieldCosts;
+}
+
+/** The root and `User` fields a module adds: undeclared ones get a default cost. */
+type Added = { type: 'Query' | 'Mutation' | 'User'; field: string; module: string };
+
+let applied: { names: string; result: ModularSchema } | null = null;
+
+/**
+ * Adds every module's types and fields to the gateway's schema builder (each
+ * module's `schema` function called once, in order, with its ModuleApi),
+ * then builds the schema. The builder is the process's: modules are applied
+ * once per process, before the schema is first built. A module whose
+ * schema function throws, or whose types or fields clash with another's or
+ * the gateway's, is a ModuleLoadError naming it.
+ */
+export function applyModules(modules: readonly LoadedModule[]): ModularSchema {
+  const names = modules.map((m) => `${m.name}@${m.path}`).join(',');
+  if (applied) {
+    if (applied.names === names) return applied.result;
+    throw new Error('modules are applied once per process, before the schema is built');
+  }
+  if (schemaIsBuilt() && modules.length > 0) throw new Error('the schema was built before the modules were applied');
+  const added: Added[] = [];
+  const declared = new Map<string, FieldCost>();
+  for (const module of modules) {
+    if (!module.schema) continue;
+    try {
+      module.schema(moduleApi(module, added, declared));
+    } catch (err) {
+      if (err instanceof ModuleLoadError) throw err;
+      throw new ModuleLoadError(
+        `module "${module.name}" (${module.path}): its schema function failed: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
+  }
+  let schema: GraphQLSchema;
+  try {
+    schema = gatewaySchema();
+  } catch (err) {
+    const message = (err as Error)?.message ?? String(err);
+    // Pothos names the clash (`Duplicate field notes on User`): name the module that added it.
+    const dup = /Duplicate field (\w+) on (\w+)/.exec(message);
+    const culprit = dup ? added.filter((a) => a.field === dup[1] && a.type === dup[2]).at(-1) : undefined;
+    const module = modules.find((m) => m.name === culprit?.module);
+    if (module)
+      throw new ModuleLoadError(`module "${module.name}" (${module.path}): field ${dup![2]}.${dup![1]} clashes with another definition`);
+    throw new ModuleLoadError(`modules ${modules.map((m) => `"${m.name}"`).join(', ')}: the schema cannot be built: ${message}`);
+  }
+  const extraCosts = costsOf(added, declared);
+  applied = { names, result: { schema, extraCosts } };
+  return applied.result;
+}
+
+/** Declared costs, and the defaults for the root and User fields that declared none. */
+function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCost>): ExtraFieldCosts {
+  const query = new Map<string, FieldCost>();
+  const mutation = new Map<string, FieldCost>();
+  const nested = new Map<string, FieldCost>();
+  for (const a of added) {
+    if (declared.has(`${a.type}.${a.field}`)) continue;
+    if (a.type === 'Query') query.set(a.field, { perShard: 1 });
+    else if (a.type === 'Mutation') mutation.set(a.field, { fixed: 1 });
+    else nested.set(a.field, { perShard: 1 });
+  }
+  for (const [key, cost] of declared) {
+    const [type, field] = key.split('.') as [string, string];
+    if (type === 'Query') query.set(field, cost);
+    else if (type === 'Mutation') mutation.set(field, cost);
+    else nested.set(field, maxCost(nested.get(field), cost));
+  }
+  return { query, mutation, nested };
+}
+
+/** Two fields of one name in different types: the estimate takes the larger (it counts by name). */
+function maxCost(a: FieldCost | undefined, b: FieldCost): FieldCost {
+  if (!a) return b;
+  return { perShard: Math.max(a.perShard ?? 0, b.perShard ?? 0), fixed: Math.max(a.fixed ?? 0, b.fixed ?? 0) };
+}
+
+const STATEMENT_NAME = /^[a-z][a-z0-9_]{0,40}$/;
+const COST_FIELD = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
+
+function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, FieldCost>): ModuleApi {
+  const statements = new Set<string>();
+  const who = `module "${module.name}" (${module.path})`;
+  const gateway = (ctx: RequestContext) => ctx as GatewayContext;
+  const doorOf = (ctx: RequestContext): ShardDoor => {
+    const door = gateway(ctx).door;
+    if (!door) throw new Error(`${who}: this gateway has no door for modules`);
+    return door;
+  };
+  return Object.freeze({
+    name: module.name,
+    builder: recordingBuilder(module.name, added) as unknown as ModuleApi['builder'],
+    User: UserRef as unknown as ModuleApi['User'],
+    DateTime: DateTime as unknown as ModuleApi['DateTime'],
+    ReadConsistency: ReadConsistencyEnum as unknown as ModuleApi['ReadConsistency'],
+    statement(name: string, sql: string): ModuleStatement {
+      if (typeof name !== 'string' || !STATEMENT_NAME.test(name)) {
+        throw new ModuleLoadError(`${who}: statement name ${JSON.stringify(name)} must be lower case letters, digits and _`);
+      }
+      if (statements.has(name)) throw new ModuleLoadError(`${who}: statement ${name} is declared twice`);
+      if (typeof sql !== 'string' || sql.trim().length === 0) throw new ModuleLoadError(`${who}: statement ${name} has no SQL`);
+      statements.add(name);
+      return statement(`mod_${module.name}_${name}`, operationOf(sql), sql);
+    },
+    shardIdOf: (ctx: RequestContext, userId: string) => gateway(ctx).manager.shardIdOf(userId),
+    shardCount: (ctx: RequestContext) => gateway(ctx).manager.shardCount,
+    db: (ctx: RequestContext): ModuleDoor => moduleDoor(doorOf(ctx)),
+    batch<K, V>(ctx: RequestContext, name: string, batch: ModuleBatch<K, V>): ModuleLoader<K, V> {
+      const g = gateway(ctx);
+      const nested = batch.nested ?? true;
+      return g.batches.get(`module:${module.name}:${name}`, () =>
+        shardBatchLoader<K, V>(g.manager, {
+          ownerOf: batch.ownerOf ?? ((key: K) => key as unknown as string),
+          ...(batch.idOf ? { idOf: batch.idOf } : {}),
+          load: async (shardId, keys) => {
+            const found = await batch.load(shardId, keys);
+            return found instanceof Map ? (found as ReadonlyMap<string, V>) : new Map(found as Iterable<readonly [string, V]>);
+          },
+          missing: batch.missing,
+          ...(nested
+            ? { schedule: (dispatch: () => void) => g.pending.whenIdle(dispatch) }
+            : { track: <T>(work: Promise<T>) => g.pending.track(work) }),
+        }),
+      );
+    },
+    scatterPage: (ctx, query) => {
+      const g = gateway(ctx);
+      return g.pending.track(scatterPage(g.manager, query));
+    },
+    scatterSum: async (ctx, count) => (await sumOverShards(gateway(ctx).manager, count, false)).total,
+    consistencyOf: (ctx, parent): ReadConsistency => (gateway(ctx).strongReads.has(parent) ? 'STRONG' : 'EVENTUAL'),
+    cost(field: string, cost) {
+      if (typeof field !== 'string' || !COST_FIELD.test(field)) {
+        throw new ModuleLoadError(`${who}: cost(${JSON.stringify(field)}): name the field as Type.field, e.g. User.notes`);
+      }
+      const valid = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0);
+      if (typeof cost !== 'object' || cost === null || !valid(cost.perShard) || !valid(cost.fixed)) {
+        throw new ModuleLoadError(`${who}: cost of ${field}: expected { perShard?: number, fixed?: number }, each 0 or more`);
+      }
+      declared.set(field, { ...cost });
+    },
+    validUserId: (field, value) => validUserId(field, value),
+    errors: Object.freeze({
+      userNotFound: (userId: string) => new UserNotFoundError(userId),
+      badUserInput: (field: string, message: string) => new BadUserInputError(field, message),
+      isForeignKeyViolation: (err: unknown) => err instanceof SqlError && err.sqlState === '23503',
+      isUniqueViolation: (err: unknown) => err instanceof SqlError && err.sqlState === '23505',
+    }),
+  } satisfies ModuleApi);
+}
+
+/** A module's statements are made by `statement` above: anything else is refused before it reaches the door. */
+function asStatement(stmt: ModuleStatement): Statement {
+  if (typeof stmt !== 'object' || stmt === null || typeof (stmt as Statement).operation !== 'string') {
+    throw new Error('a module statement must come from api.statement(name, sql)');
+  }
+  return stmt as Statement;
+}
+
+function moduleDoor(door: ShardDoor): ModuleDoor {
+  return {
+    read: <R extends object>(
+      shardId: number,
+      stmt: ModuleStatement,
+      params: readonly unknown[] = [],
+      options: { consistency?: ReadConsistency } = {},
+    ) => door.read<R>(shardId, readPolicyFor(options.consistency ?? 'EVENTUAL'), asStatement(stmt), params),
+    write: <R extends object>(userId: string, stmt: ModuleStatement, params: readonly unknown[] = []) =>
+      door.writeFor(userId, async (shardId, write) => ({ ...(await write<R>(asStatement(stmt), params)), shardId })),
+    transaction: (userId, work) =>
+      door.transactionFor(userId, (tx, shardId) =>
+        work(
+          {
+            execute: <R extends object>(stmt: ModuleStatement, params: readonly unknown[] = []): Promise<Rows<R>> =>
+              tx.execute<R>(asStatement(stmt), params),
+          },
+          shardId,
+        ),
+      ),
+  };
+}
+
+/** The kind of statement, from its first keyword (spans and metrics report it). */
+export function operationOf(sql: string): DbOperation {
+  const word = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+  switch (word) {
+    case 'SELECT':
+    case 'WITH':
+    case 'VALUES':
+      return 'SELECT';
+    case 'INSERT':
+    case 'UPDATE':
+    case 'DELETE':
+      return word;
+    default:
+      return 'DDL';
+  }
+}
+
+/**
+ * The builder as a module sees it: the gateway's own, recording which
+ * fields the module adds to `Query`, `Mutation` and `User` (the fields that
+ * get a default cost when the module declares none).
+ */
+function recordingBuilder(moduleName: string, added: Added[]): typeof builder {
+  const record = (type: Added['type']) => (fields: Record<string, unknown>) => {
+    for (const field of Object.keys(fields)) added.push({ type, field, module: moduleName });
+    return fields;
+  };
+  const wrap =
+    (type: Added['type']) =>
+    <A extends unknown[], R extends Record<string, unknown>>(fn: (...args: A) => R) =>
+    (...args: A) =>
+      record(type)(fn(...args)) as R;
+  const isUser = (ref: unknown) => ref === UserRef || ref === 'User';
+  return new Proxy(builder, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      switch (prop) {
+        case 'queryFields':
+          return (fields: (...a: unknown[]) => Record<string, unknown>) => method.call(target, wrap('Query')(fields));
+        case 'mutationFields':
+          return (fields: (...a: unknown[]) => Record<string, unknown>) => method.call(target, wrap('Mutation')(fields));
+        case 'queryField':
+          return (name: string, field: unknown) => (record('Query')({ [name]: true }), method.call(target, name, field));
+        case 'mutationField':
+          return (name: string, field: unknown) => (record('Mutation')({ [name]: true }), method.call(target, name, field));
+        case 'objectFields':
+          return (ref: unknown, fields: (...a: unknown[]) => Record<string, unknown>) =>
+            method.call(target, ref, isUser(ref) ? wrap('User')(fields) : fields);
+        case 'objectField':
+          return (ref: unknown, name: string, field: unknown) => {
+            if (isUser(ref)) record('User')({ [name]: true });
+            return method.call(target, ref, name, field);
+          };
+        default:
+          return method.bind(target);
+      }
+    },
+  });
+}

@@ -1,0 +1,228 @@
+/*
+ * The public module API of shardgate: what a module file exports, and what
+ * its schema function receives at run time. A module imports these types
+ * only (`import type { ShardgateModule } from 'shardgate/module'`, or a JSDoc
+ * `@type {import('shardgate/module').ShardgateModule}`): everything it
+ * needs at run time arrives as the argument of `schema`, so a module has no
+ * run-time dependency on shardgate. See docs/modules.md.
+ *
+ * This file holds types only (it compiles to an empty module).
+ */
+import type SchemaBuilder from '@pothos/core';
+import type { EnumRef, ImplementableObjectRef, ObjectRef, ScalarRef } from '@pothos/core';
+
+/** A module: the default export of its file. */
+export interface ShardgateModule {
+  /** Unique among the loaded modules: lower case letters, digits and `_`, starting with a letter (e.g. `notes`). */
+  readonly name: string;
+  /**
+   * The module's schema changes, in order. Each is applied once per shard
+   * primary (after shardgate's own), in one transaction per shard with the
+   * others pending, and recorded under (module name, id) in
+   * `shardgate_module_migrations`. Append new ones; never edit an applied one.
+   */
+  readonly migrations?: readonly ModuleMigration[];
+  /**
+   * The module's tables whose rows belong to one user and live on that
+   * user's shard. Each gets the layout guard, and `shardgate reshard` moves,
+   * verifies and cleans its rows with their owner.
+   */
+  readonly tables?: readonly ModuleTable[];
+  /** Adds the module's types and fields to the gateway's schema. Called once, at start-up. */
+  schema?(api: ModuleApi): void;
+}
+
+export interface ModuleMigration {
+  /** Unique within the module, e.g. `001_notes`. */
+  readonly id: string;
+  /** One or more SQL statements, run in order (no parameters). */
+  readonly sql: string | readonly string[];
+}
+
+export interface ModuleTable {
+  /** The table's name (lower case, unquoted identifier). */
+  readonly table: string;
+  /** The column holding the owning user's userId: the shard key. */
+  readonly ownerColumn: string;
+}
+
+/** The per-request context every resolver receives; pass it to the API's per-request members. */
+export interface RequestContext {
+  /** The request's id (also in logs and in masked errors). */
+  readonly requestId: string;
+}
+
+/** `EVENTUAL` reads a replica (falling back to the primary), `STRONG` the primary. */
+export type ReadConsistency = 'EVENTUAL' | 'STRONG';
+
+/** The scalars and context of the gateway's schema builder, for Pothos' typing. */
+export interface ModuleSchemaTypes {
+  Context: RequestContext;
+  DefaultFieldNullability: false;
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: string; Output: string };
+  };
+}
+
+/** The gateway's Pothos schema builder (with the directives and federation plugins). */
+export type ModuleBuilder = InstanceType<typeof SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>>>;
+
+/** What `builder.objectRef<T>(name)` returns, for JavaScript modules to name it in JSDoc (`@type {ModuleObjectRef<Note>}`). */
+export type ModuleObjectRef<T> = ImplementableObjectRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, T>;
+
+/** A user, as `User` fields receive it. */
+export interface ModuleUser {
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  /** UTC text with microseconds. */
+  readonly createdAt: string;
+  readonly shardId: number;
+}
+
+/** A SQL statement declared by a module (see ModuleApi.statement): values travel as `$n` parameters only. */
+export interface ModuleStatement {
+  /** `mod_<module>_<name>`: the prepared statement's name, and the name in spans and metrics. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface ModuleRows<R> {
+  readonly rows: R[];
+  readonly rowCount: number;
+}
+
+/** Statements of one transaction, on one shard's primary. */
+export interface ModuleTransaction {
+  execute<R extends object = Record<string, unknown>>(stmt: ModuleStatement, params?: readonly unknown[]): Promise<ModuleRows<R>>;
+}
+
+/**
+ * The door to PostgreSQL for one request. Every statement is charged to the
+ * request's statement budget, runs within its deadline, honours its
+ * consistency token (and a write hands one back), and gets a span and
+ * metrics; writes wait out a failover and are retried after a reshard's
+ * cutover. Nothing of that is up to the module.
+ */
+export interface ModuleDoor {
+  /** One read on `shardId`, by consistency. @default consistency EVENTUAL */
+  read<R extends object = Record<string, unknown>>(
+    shardId: number,
+    stmt: ModuleStatement,
+    params?: readonly unknown[],
+    options?: { consistency?: ReadConsistency },
+  ): Promise<ModuleRows<R>>;
+  /** One write on the primary of `userId`'s shard. */
+  write<R extends object = Record<string, unknown>>(
+    userId: string,
+    stmt: ModuleStatement,
+    params?: readonly unknown[],
+  ): Promise<ModuleRows<R> & { shardId: number }>;
+  /** A transaction on the primary of `userId`'s shard; `work` may run again if a reshard refused it before commit. */
+  transaction<T>(userId: string, work: (tx: ModuleTransaction, shardId: number) => Promise<T>): Promise<T>;
+}
+
+/** One kind of per-request, per-shard batch. */
+export interface ModuleBatch<K, V> {
+  /** Everything the keys (all stored on `shardId`) name, in one statement, by `idOf(key)`. */
+  load(shardId: number, keys: readonly K[]): Promise<ReadonlyMap<string, V> | Iterable<readonly [string, V]>>;
+  /** The answer for a key the shard does not have (`[]`, `null`, `0`). */
+  readonly missing: V;
+  /** The userId whose shard stores what `key` names. @default the key itself (a userId) */
+  ownerOf?(key: K): string;
+  /** The key's identity in the batch. @default String(key) */
+  idOf?(key: K): string;
+  /**
+   * True for a field below other reads (`User.notes`): the batch waits until
+   * the request's reads that may bring more users have answered, so that
+   * users reached by different paths share one statement per shard. False
+   * for a root lookup (which may itself bring parents). @default true
+   */
+  readonly nested?: boolean;
+}
+
+export interface ModuleLoader<K, V> {
+  load(key: K): Promise<V>;
+  loadMany(keys: readonly K[]): Promise<(V | Error)[]>;
+}
+
+export interface KeysetPageQuery<T> {
+  /** Rows to return (validated by the module: 0..100 is the gateway's rule). */
+  readonly first: number;
+  /** One shard's next `limit` rows in the page's order, strictly after the cursor (one statement). */
+  fetch(shardId: number, limit: number): Promise<T[]>;
+  /** The page's order, the same every shard's rows come in (direction included). */
+  compare(a: T, b: T): number;
+  /** The userId whose shard owns the row. */
+  ownerOf(row: T): string;
+  /** The opaque cursor that resumes strictly after `row`. */
+  cursorOf(row: T): string;
+}
+
+export interface KeysetPage<T> {
+  readonly edges: { cursor: string; node: T }[];
+  readonly pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/**
+ * What a field costs in SQL statements at most, for the limits
+ * (SHARDGATE_MAX_STATEMENTS): `perShard` statements on every shard plus
+ * `fixed` ones, per selection of the field.
+ */
+export interface FieldCost {
+  readonly perShard?: number;
+  readonly fixed?: number;
+}
+
+/** Errors a module may raise; they reach the client with their stable `extensions.code`. Anything else is masked. */
+export interface ModuleErrors {
+  /** `USER_NOT_FOUND`. */
+  userNotFound(userId: string): Error;
+  /** `BAD_USER_INPUT` with `extensions.field` = `field`. */
+  badUserInput(field: string, message: string): Error;
+  /** Whether `err` is PostgreSQL refusing a row for a foreign key (SQLSTATE 23503): e.g. its owner does not exist. */
+  isForeignKeyViolation(err: unknown): boolean;
+  /** Whether `err` is PostgreSQL refusing a duplicate key (SQLSTATE 23505). */
+  isUniqueViolation(err: unknown): boolean;
+}
+
+/** What a module's `schema` function receives. */
+export interface ModuleApi {
+  /** The module's name. */
+  readonly name: string;
+  /** The gateway's Pothos builder: add types, and fields to `User`, `Query`, `Mutation`. */
+  readonly builder: ModuleBuilder;
+  /** The `User` type, to extend with `builder.objectFields(api.User, ...)`. */
+  readonly User: ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, ModuleUser>;
+  /** The `DateTime` scalar (ISO 8601 UTC text). */
+  readonly DateTime: ScalarRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, string, string>;
+  /** The `ReadConsistency` enum, for a `consistency` argument. */
+  readonly ReadConsistency: EnumRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, ReadConsistency, ReadConsistency>;
+  /** Declares a statement (at start-up). Its text uses `$1`, `$2`... for values. */
+  statement(name: string, sql: string): ModuleStatement;
+  /** The shard that stores `userId` and what it owns, under the layout of this moment. */
+  shardIdOf(ctx: RequestContext, userId: string): number;
+  /** The number of shards now (a reshard may change it while the gateway serves). */
+  shardCount(ctx: RequestContext): number;
+  /** The door, for this request. */
+  db(ctx: RequestContext): ModuleDoor;
+  /** This request's batch loader named `name` (include the arguments in the name: one loader per kind and arguments). */
+  batch<K, V>(ctx: RequestContext, name: string, batch: ModuleBatch<K, V>): ModuleLoader<K, V>;
+  /** A keyset page over every shard, all at once, merged (each shard's rows it no longer owns dropped). */
+  scatterPage<T>(ctx: RequestContext, query: KeysetPageQuery<T>): Promise<KeysetPage<T>>;
+  /** A sum over every shard (a `totalCount`), all at once. */
+  scatterSum(ctx: RequestContext, count: (shardId: number) => Promise<number>): Promise<number>;
+  /** The consistency to read what hangs off `parent` with: STRONG when the parent came from a primary. */
+  consistencyOf(ctx: RequestContext, parent: object): ReadConsistency;
+  /**
+   * Declares the statement cost of a field the module adds, as
+   * `Type.field` (`User.notes`, `Query.notes`, `Mutation.createNote`).
+   * Undeclared fields of `User` and `Query` cost one statement per shard,
+   * of `Mutation` one statement; other types' fields cost nothing.
+   */
+  cost(field: string, cost: FieldCost): void;
+  /** A userId argument checked like the gateway's own (BAD_USER_INPUT naming `field`). */
+  validUserId(field: string, value: string): string;
+  readonly errors: ModuleErrors;
+}
