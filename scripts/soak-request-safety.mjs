@@ -29,11 +29,21 @@ function run(args) {
 const dir = mkdtempSync(join(tmpdir(), 'shardgate-soak-'));
 // The cluster runs as `postgres` when we are root: it must be able to write here.
 chmodSync(dir, 0o777);
-const basePort = 40000 + Math.floor(Math.random() * 10000);
-const port = basePort - 1;
+let basePort = 0;
+let port = 0;
 let gateway;
 try {
-  run(['cluster', 'up', '--dir', dir, '--shards', '3', '--replicas', '1', '--base-port', String(basePort)]);
+  // A random block of ports; another one when something already listens in it (cluster up checks and refuses).
+  for (let attempt = 1; ; attempt++) {
+    basePort = 40000 + Math.floor(Math.random() * 10000);
+    port = basePort - 1;
+    try {
+      run(['cluster', 'up', '--dir', dir, '--shards', '3', '--replicas', '1', '--base-port', String(basePort)]);
+      break;
+    } catch (err) {
+      if (attempt === 5 || !/already in use/.test(String(err))) throw err;
+    }
+  }
   const topology = join(dir, 'topology.json');
   run(['migrate', '--config', topology]);
   run(['seed', '--config', topology, '--count', '2000']);
