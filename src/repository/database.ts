@@ -17,6 +17,7 @@ import { NodeAdmission } from './admission.js';
 import { ConnectionCheckout, type Checkout } from './connection-checkout.js';
 import { remaining } from './deadline.js';
 import { ShardUnavailableError } from './errors.js';
+import { eitherSignal } from './either-signal.js';
 import { abandonedError, inFlightOf, isAbandoned } from './given-up.js';
 import { raceHedge } from './race-hedge.js';
 import { StatementAbandoned } from './within-deadline.js';
@@ -341,7 +342,8 @@ export class Database {
     });
     const watch = attempt.failOver === true && !isWrite;
     const alarm = watch ? this.alarmFor(target.node) : undefined;
-    const signal = alarm && attempt.signal ? AbortSignal.any([alarm, attempt.signal]) : (alarm ?? attempt.signal);
+    const either = alarm && attempt.signal ? eitherSignal(alarm, attempt.signal) : undefined;
+    const signal = either ? either.signal : (alarm ?? attempt.signal);
     const sentAt = this.clock();
     const watchdog = watch ? setTimeout(() => this.checkAlive(target.node, sentAt), SUSPECT_AFTER_MS) : undefined;
     watchdog?.unref();
@@ -351,6 +353,7 @@ export class Database {
       checkout = await this.checkout.connect(target, scope, signal);
     } catch (err) {
       clearTimeout(watchdog);
+      either?.dispose();
       const failure = err instanceof StatementAbandoned ? abandonedError(target, err, 'not-sent') : err;
       finish(failureOutcome(failure));
       throw failure;
@@ -377,6 +380,7 @@ export class Database {
       throw err;
     } finally {
       clearTimeout(watchdog);
+      either?.dispose();
       if (inFlight) {
         void inFlight.then((fit) =>
           this.checkout.release(checkout, fit ? undefined : new Error('a cancelled statement left its connection unusable')),
