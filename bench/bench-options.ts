@@ -37,6 +37,8 @@ export interface BenchOptions {
   readonly cpuPercent: number;
   /** Scale: where the SVG chart of the curves goes; null: nowhere. */
   readonly chart: string | null;
+  /** Scale: only the point reads by replicas (the quickest look at the read curve). */
+  readonly readsOnly: boolean;
 }
 
 export const BENCH_HELP = `Usage: npm run bench -- [options]
@@ -75,6 +77,7 @@ Options:
                      serve --workers 1 vs 2 (needs \`npm run build\`); default 20000 users
   --cpu-percent P    scale: each node's share of one CPU (default 10)
   --chart FILE       scale: write the curves as an SVG chart
+  --reads-only       scale: only the point reads by replicas
   -h, --help         show this help`;
 
 export class BenchUsageError extends Error {}
@@ -102,6 +105,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       scale: { type: 'boolean', default: false },
       'cpu-percent': { type: 'string' },
       chart: { type: 'string' },
+      'reads-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -145,5 +149,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     scale: values.scale === true,
     cpuPercent: num('cpu-percent', values['cpu-percent'], 10, 1, 100),
     chart: values.chart ?? null,
+    readsOnly: values['reads-only'] === true,
   };
 }

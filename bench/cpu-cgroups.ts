@@ -22,8 +22,19 @@ export interface CpuCgroups {
   readonly root: string;
   /** Creates (or reuses) the group `name` with the quota and moves every pid into it. A pid that has exited is skipped. */
   place(name: string, pids: readonly number[]): void;
+  /** Per group made so far: CPU used by its processes now, and how often the quota stopped it. */
+  usage(): Map<string, GroupUsage>;
   /** Moves every process back to the parent group and removes the groups. Idempotent. */
   remove(): void;
+}
+
+/** A group's counters at one moment (subtract two readings for an interval). */
+export interface GroupUsage {
+  /** CPU time of the processes in the group now (exited ones are not counted), ns. */
+  readonly cpuNs: number;
+  /** Quota periods so far, and those in which the quota ran out (the group waited for the next period). */
+  readonly periods: number;
+  readonly throttledPeriods: number;
 }
 
 /** The groups of this run, or null with the reason none can be made (not root, no cpu controller, read-only). */
@@ -79,6 +90,27 @@ function makeGroups(kind: 'v1' | 'v2', parent: string, root: string, quota: CpuQ
           if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
         }
       }
+    },
+    usage() {
+      const out = new Map<string, GroupUsage>();
+      for (const dir of made) {
+        let cpuNs = 0;
+        for (const pid of readText(join(dir, 'cgroup.procs'))?.split('\n').filter(Boolean) ?? []) {
+          cpuNs += Number(readText(`/proc/${pid}/schedstat`)?.split(' ')[0] ?? 0) || 0;
+        }
+        const stat = new Map(
+          (readText(join(dir, 'cpu.stat')) ?? '')
+            .split('\n')
+            .map((l) => l.split(' '))
+            .map(([k, v]) => [k, Number(v)] as const),
+        );
+        out.set(dir.slice(root.length + 1), {
+          cpuNs,
+          periods: stat.get('nr_periods') ?? 0,
+          throttledPeriods: stat.get('nr_throttled') ?? 0,
+        });
+      }
+      return out;
     },
     remove() {
       if (removed) return;

@@ -438,6 +438,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           cpuPercent: opts.cpuPercent,
           periodUs: 10_000,
           chart: opts.chart,
+          readsOnly: opts.readsOnly,
         },
         progress,
         serverEnv(opts),

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoUser } from '../src/cli/seed-demo-users.js';
@@ -11,7 +12,7 @@ import { trackChild } from '../testkit/cleanup-at-exit.js';
 import { findFreePortRange } from '../testkit/free-port-range.js';
 import { destroyThrowawayCluster, startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { prepareData } from './bench-cluster.js';
-import { openCpuCgroups, removeStaleGroups, type CpuCgroups } from './cpu-cgroups.js';
+import { openCpuCgroups, removeStaleGroups, type CpuCgroups, type GroupUsage } from './cpu-cgroups.js';
 import { databaseCpuMicrosBetween, snapshotDatabaseCpu } from './database-cpu.js';
 import { runLoad } from './load.js';
 import { SEQ_PLACEHOLDER, type LoadResult } from './load-spec.js';
@@ -53,6 +54,8 @@ export interface ScaleOptions {
   readonly periodUs: number;
   /** Where the SVG chart goes; null: nowhere. */
   readonly chart: string | null;
+  /** Only the point reads by replicas. @default false */
+  readonly readsOnly?: boolean;
 }
 
 export interface ScalePoint {
@@ -217,8 +220,15 @@ export async function runScale(opts: ScaleOptions, progress: (line: string) => v
         readPoints.push(
           await withGateway(readTopology(replicas), async (g) => {
             const before = await replicaQueries(g.url);
+            const nodesBefore = groups!.usage();
+            const gatewayBefore = await g.stats();
+            const startedAt = performance.now();
             const m = await measure(g.url, point, [reads.dir]);
+            const gatewayCpu = ((await g.stats()).cpuMicros - gatewayBefore.cpuMicros) / ((performance.now() - startedAt) * 1000);
             const after = await replicaQueries(g.url);
+            progress(
+              `scale:   gateway busy ${(100 * gatewayCpu).toFixed(0)}% of a core; ${describeNodes(nodesBefore, groups!.usage())}; statements ${after.total - before.total}, hedged reads ${after.hedged - before.hedged}`,
+            );
             const total = after.total - before.total;
             return {
               ...m,
@@ -237,6 +247,7 @@ export async function runScale(opts: ScaleOptions, progress: (line: string) => v
         points: readPoints,
       });
 
+      if (opts.readsOnly) return { cgroups, curves, oneNode: oneNodeRows, workers: { skipped: '--reads-only' } };
       const writePoints: ScalePoint[] = [];
       const pagePoints: ScalePoint[] = [];
       for (const shards of [1, 2, 4]) {
@@ -261,8 +272,26 @@ export async function runScale(opts: ScaleOptions, progress: (line: string) => v
     try {
       const full = readTopology(3);
       progress('scale: serve --workers 1 vs 2, uncapped databases, point reads');
-      const one = await withServe(full, 1, (url) => measure(url, point, [reads.dir]));
-      const two = await withServe(full, 2, (url) => measure(url, point, [reads.dir]));
+      const accounted = async (workers: number) =>
+        withServe(full, workers, async (url, pid) => {
+          const machine = machineCpuTicks();
+          const serve = treeCpuTicks(pid);
+          const db = snapshotDatabaseCpu([reads.dir]);
+          const m = await measure(url, point, [reads.dir]);
+          const dbAfter = snapshotDatabaseCpu([reads.dir]);
+          const busy = machineCpuTicks();
+          const ticks = busy.total - machine.total;
+          const share = (t: number) => `${((100 * t) / ticks).toFixed(0)}%`;
+          const serveTicks = treeCpuTicks(pid) - serve;
+          const dbTicks = db && dbAfter ? databaseCpuMicrosBetween(db, dbAfter) / (1e6 / CLOCK_TICKS) : 0;
+          const rest = busy.busy - machine.busy - serveTicks - dbTicks;
+          progress(
+            `scale:   ${workers} worker(s): of the machine's ${cpus().length} cores over warm-up and rounds: busy ${share(busy.busy - machine.busy)} — serve (primary + workers) ${share(serveTicks)}, PostgreSQL ${share(dbTicks)}, the rest (load generator, this process, anything else) ${share(rest)}`,
+          );
+          return m;
+        });
+      const one = await accounted(1);
+      const two = await accounted(2);
       workers = { one: { ...one, label: '1 worker', n: 1 }, two: { ...two, label: '2 workers', n: 2 } };
     } catch (err) {
       workers = { skipped: (err as Error).message };
@@ -328,21 +357,36 @@ async function checkOnce(url: string, body: Body): Promise<void> {
 }
 
 /** Statements the gateway sent so far: all, and to replicas (its `shardgate_shard_queries_total`). */
-async function replicaQueries(graphqlUrl: string): Promise<{ total: number; replica: number }> {
+async function replicaQueries(graphqlUrl: string): Promise<{ total: number; replica: number; hedged: number }> {
   const text = await (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
   let total = 0;
   let replica = 0;
+  let hedged = 0;
   for (const line of text.split('\n')) {
+    if (line.startsWith('shardgate_hedged_reads_total{')) hedged += Number(line.slice(line.lastIndexOf(' ') + 1));
     if (!line.startsWith('shardgate_shard_queries_total{')) continue;
     const n = Number(line.slice(line.lastIndexOf(' ') + 1));
     total += n;
     if (line.includes('role="replica"')) replica += n;
   }
-  return { total, replica };
+  return { total, replica, hedged };
+}
+
+/** Each capped node's CPU over an interval (ms) and the share of quota periods in which it was throttled. */
+function describeNodes(before: Map<string, GroupUsage>, after: Map<string, GroupUsage>): string {
+  const parts: string[] = [];
+  for (const [name, end] of after) {
+    const start = before.get(name) ?? { cpuNs: 0, periods: 0, throttledPeriods: 0 };
+    const periods = end.periods - start.periods;
+    if (periods === 0) continue;
+    const throttled = (100 * (end.throttledPeriods - start.throttledPeriods)) / periods;
+    parts.push(`${name.replace(/^\d+-/, '')} ${((end.cpuNs - start.cpuNs) / 1e6).toFixed(0)} ms CPU, throttled ${throttled.toFixed(0)}%`);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'no node used its group';
 }
 
 /** `shardgate serve --workers N` as a user runs it, for the time of `fn`. */
-async function withServe<T>(topologyPath: string, workers: number, fn: (url: string) => Promise<T>): Promise<T> {
+async function withServe<T>(topologyPath: string, workers: number, fn: (url: string, pid: number) => Promise<T>): Promise<T> {
   const port = await findFreePortRange(1);
   const child: ChildProcess = spawn(
     process.execPath,
@@ -359,11 +403,43 @@ async function withServe<T>(topologyPath: string, workers: number, fn: (url: str
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --workers ${workers} did not start: ${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return await fn(`http://127.0.0.1:${port}/graphql`);
+    return await fn(`http://127.0.0.1:${port}/graphql`, child.pid!);
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
   }
+}
+
+/** USER_HZ: /proc's unit of CPU time. */
+const CLOCK_TICKS = 100;
+
+/** The machine's CPU time so far, in ticks: all of it (idle included) and the busy part. */
+function machineCpuTicks(): { total: number; busy: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // idle and iowait are not busy.
+  return { total, busy: total - fields[3]! - (fields[4] ?? 0) };
+}
+
+/** CPU ticks (user + system) of `pid` and every descendant now running. */
+function treeCpuTicks(pid: number): number {
+  let ticks = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
 }
 
 function median(values: readonly number[]): number {
