@@ -39,6 +39,8 @@ export interface BenchOptions {
   readonly chart: string | null;
   /** Scale: only the point reads by replicas (the quickest look at the read curve). */
   readonly readsOnly: boolean;
+  /** Scale: the CPU cgroups' period, µs (the quota is cpuPercent of it). */
+  readonly cpuPeriodUs: number;
 }
 
 export const BENCH_HELP = `Usage: npm run bench -- [options]
@@ -78,6 +80,7 @@ Options:
   --cpu-percent P    scale: each node's share of one CPU (default 10)
   --chart FILE       scale: write the curves as an SVG chart
   --reads-only       scale: only the point reads by replicas
+  --cpu-period-us N  scale: the cgroups' CPU period (default 10000; the quota is P% of it)
   -h, --help         show this help`;
 
 export class BenchUsageError extends Error {}
@@ -106,6 +109,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       'cpu-percent': { type: 'string' },
       chart: { type: 'string' },
       'reads-only': { type: 'boolean', default: false },
+      'cpu-period-us': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -150,5 +154,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     cpuPercent: num('cpu-percent', values['cpu-percent'], 10, 1, 100),
     chart: values.chart ?? null,
     readsOnly: values['reads-only'] === true,
+    cpuPeriodUs: num('cpu-period-us', values['cpu-period-us'], 10_000, 1_000, 1_000_000),
   };
 }

@@ -436,7 +436,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           poolMax: opts.poolMax,
           users: opts.users,
           cpuPercent: opts.cpuPercent,
-          periodUs: 10_000,
+          periodUs: opts.cpuPeriodUs,
           chart: opts.chart,
           readsOnly: opts.readsOnly,
         },
