@@ -61,7 +61,7 @@ beforeAll(async () => {
   try {
     await migrateAll(shards.db);
     await seedDemoUsers(shards.users, 3, USERS);
-    await seedDemoOrders(shards.orders, 3, USERS);
+    await seedDemoOrders(shards.door, 3, USERS);
   } finally {
     await shards.close();
   }
@@ -225,7 +225,7 @@ describe('reshard 3 → 2 moves every user with its orders', () => {
     expect(new Set(keys).size).toBe(keys.length);
     const demoCount = Array.from({ length: USERS }, (_, i) => (i + 1) % 4).reduce((a, b) => a + b, 0);
     expect(rows.length).toBe(demoCount + load.acknowledged.size);
-    const { decodeOrderId } = await import('../src/repository/orders/order-id.js');
+    const { decodeOrderId } = await import('../src/modules/orders/order-id.js');
     const byKey = new Map(rows.map((r) => [`${r.user_id}/${r.order_id}`, r.status]));
     const lost = [...load.acknowledged].filter(([id, a]) => {
       const key = decodeOrderId(id)!;
