@@ -28,7 +28,7 @@ import { readPolicyFor } from '../sharding/read-policy.js';
 import { shardIdFor } from '../sharding/shard-id-for.js';
 import { ModuleLoadError, type LoadedModule } from './load-modules.js';
 import { scatterPage } from './scatter-page.js';
-import { BUILTIN_MODULES } from './builtin-modules.js';
+import { withBuiltins } from './builtin-modules.js';
 import type {
   ModuleApi,
   ModuleBatch,
@@ -62,9 +62,7 @@ let applied: { names: string; result: ModularSchema } | null = null;
  */
 export function applyModules(loaded: readonly LoadedModule[]): ModularSchema {
   // The built-in entities are modules on the same API, applied first, always.
-  const modules = [...BUILTIN_MODULES, ...loaded];
-  const builtin = loaded.find((m) => BUILTIN_MODULES.some((b) => b.name === m.name));
-  if (builtin) throw new ModuleLoadError(`module "${builtin.name}" (${builtin.path}): the name is taken by a built-in module`);
+  const modules = withBuiltins(loaded);
   const names = modules.map((m) => `${m.name}@${m.path}`).join(',');
   if (applied) {
     if (applied.names === names) return applied.result;

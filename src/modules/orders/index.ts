@@ -15,11 +15,13 @@ import { defineOrderTypes } from './order-type.js';
  *
  * Its table is created by shardgate's own migration chain (version 4),
  * where every deployment already has it recorded: the module declares no
- * migration of its own, so nothing is applied or recorded twice. Resharding
- * moves orders with their owners (the reshard workflow knows the table).
+ * migration of its own, so nothing is applied or recorded twice. It declares
+ * the table as co-located, so `shardgate reshard` moves and verifies orders
+ * with their owners like any module's rows.
  */
 const orders: ShardgateModule = {
   name: 'orders',
+  tables: [{ table: 'orders', ownerColumn: 'user_id' }],
   schema(api) {
     const statements = orderStatements(api);
     // One store per request (the door it uses is the request's).
