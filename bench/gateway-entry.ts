@@ -31,6 +31,7 @@ async function run(): Promise<void> {
   gateway.shards.db.addObserver(counter);
   serveOverIpc(gateway.port, {
     statements: () => counter.count,
+    hedges: () => counter.hedges,
     resetStatements: () => counter.reset(),
     close: () => gateway.close(),
   });

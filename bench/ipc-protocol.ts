@@ -6,8 +6,10 @@
  */
 
 export interface ServerStats {
-  /** SQL statements sent since the last reset. */
+  /** SQL statements the requests asked for since the last reset (hedges not counted: they depend on the machine's speed). */
   readonly statements: number;
+  /** Hedged copies of slow reads since the last reset. */
+  readonly hedges: number;
   /** Resident set size now. */
   readonly rssBytes: number;
   /** Peak resident set size of the process so far. */

@@ -2,6 +2,8 @@ import type { ChildMessage, ParentMessage, ServerStats } from './ipc-protocol.js
 
 export interface ServedProcess {
   statements(): number;
+  /** Hedged copies of slow reads since the last reset (a gateway's; 0 for a baseline). */
+  hedges?(): number;
   resetStatements(): void;
   /** Graceful stop: stop listening, close pools. */
   close(): Promise<void>;
@@ -54,6 +56,7 @@ function currentStats(served: ServedProcess): ServerStats {
   const global = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL];
   return {
     statements: served.statements(),
+    hedges: served.hedges?.() ?? 0,
     rssBytes: memory.rss,
     maxRssBytes: usage.maxRSS * 1024,
     heapUsedBytes: memory.heapUsed,

@@ -4,17 +4,23 @@
 // share of them hostile (the amplification attacks, CSRF, forged cursors,
 // invalid strings), for a while; prints the gateway's RSS every 10 s, which
 // must stay flat, the p50/p99 latency of the normal requests per minute, which
-// must not drift, and what each kind of request got. Uses the build in dist/
-// (`npm run build` first).
+// must not drift, and what each kind of request got. Beside the RSS, V8's heap
+// (used and total) and memory outside it, from the gateway's own /metrics, so
+// a rising RSS can be told from a growing heap. With --snapshots DIR the
+// gateway writes a heap snapshot there at minute 2 and near the end (compare
+// them in Chrome's DevTools, or with scripts/heap-snapshot-summary.mjs).
+// Uses the build in dist/ (`npm run build` first).
 //
-//   node scripts/soak-request-safety.mjs [--minutes 10] [--clients 16] [--hostile 0.2]
+//   node scripts/soak-request-safety.mjs [--minutes 10] [--clients 16] [--hostile 0.2] [--snapshots DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string' }, hostile: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string' }, clients: { type: 'string' }, hostile: { type: 'string' }, snapshots: { type: 'string' } },
+});
 const minutes = Number(values.minutes ?? 10);
 const clients = Number(values.clients ?? 16);
 const hostileShare = Number(values.hostile ?? 0.2);
@@ -47,9 +53,11 @@ try {
   const topology = join(dir, 'topology.json');
   run(['migrate', '--config', topology]);
   run(['seed', '--config', topology, '--count', '2000']);
-  gateway = spawn(process.execPath, [cli, 'serve', '--config', topology, '--port', String(port), '--host', '127.0.0.1'], {
+  const nodeFlags = values.snapshots ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+  gateway = spawn(process.execPath, [...nodeFlags, cli, 'serve', '--config', topology, '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...(values.snapshots ? { cwd: values.snapshots } : {}),
   });
   await new Promise((resolve, reject) => {
     let out = '';
@@ -112,14 +120,32 @@ try {
   };
   const quantile = (sorted, q) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
   const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))[1]) / 1024);
-  const samples = [[0, rssMiB()]];
-  const sampler = setInterval(() => samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]), 10_000);
+  // V8's heap and the memory outside it, as the gateway's /metrics reports them (prom-client's process metrics).
+  const heap = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const mib = (name) => Math.round(Number(new RegExp(`^shardgate_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576);
+    return {
+      used: mib('nodejs_heap_size_used_bytes'),
+      total: mib('nodejs_heap_size_total_bytes'),
+      external: mib('nodejs_external_memory_bytes'),
+    };
+  };
+  const sample = async () => [Math.round((Date.now() - started) / 1000), rssMiB(), await heap().catch(() => null)];
+  const samples = [await sample()];
+  const sampler = setInterval(() => void sample().then((s) => samples.push(s)), 10_000);
+  const snapshotAt = values.snapshots ? [120_000, minutes * 60_000 - 30_000].filter((t) => t > 0 && t < minutes * 60_000) : [];
+  const snapshotTimers = snapshotAt.map((t) => setTimeout(() => gateway.kill('SIGUSR2'), t));
   await Promise.all(Array.from({ length: clients }, worker));
   clearInterval(sampler);
-  samples.push([Math.round((Date.now() - started) / 1000), rssMiB()]);
+  snapshotTimers.forEach(clearTimeout);
+  samples.push(await sample());
   const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
   console.log(`soak: ${minutes} min, ${clients} clients, ${Math.round(hostileShare * 100)}% hostile; /readyz at the end: ${ready}`);
   console.log('gateway RSS (s → MiB): ' + samples.map(([t, m]) => `${t}→${m}`).join(', '));
+  console.log(
+    'gateway heap used / heap total / external (s → MiB): ' +
+      samples.map(([t, , h]) => `${t}→${h ? `${h.used}/${h.total}/${h.external}` : '?'}`).join(', '),
+  );
   console.log('normal requests per minute (minute: count, p50 ms, p99 ms):');
   perMinute.forEach((latencies, i) => {
     const sorted = latencies.sort((a, b) => a - b);

@@ -17,6 +17,68 @@ const PAGE = `query($after: String, $partial: Boolean) {
   }
 }`;
 
+interface Walk {
+  /** The field paged over (`users`, `orders`): where the page and its errors are. */
+  readonly field: string;
+  readonly query: string;
+  /** The shard stopped from page `outage[0]` until page `outage[1]` (exclusive). */
+  readonly shardId: number;
+  readonly outage: readonly [number, number];
+  /** The identity of an edge's node. */
+  idOf(node: Record<string, unknown>): string;
+}
+
+/**
+ * Walks every page with allowPartialResults while `walk.shardId` is stopped
+ * for part of the walk; checks each page says what it misses (and only then),
+ * and returns every node id seen, in order, and which pages were partial.
+ */
+async function walkWithOutage(walk: Walk): Promise<{ seen: string[]; partialPages: number[] }> {
+  const seen: string[] = [];
+  const partialPages: number[] = [];
+  let after: string | null = null;
+  let stopped = false;
+  try {
+    for (let page = 0; page < 60; page++) {
+      if (page === walk.outage[0]) {
+        await cluster.stopNode(walk.shardId, 'primary');
+        stopped = true;
+      }
+      if (page === walk.outage[1]) {
+        await cluster.startNode(walk.shardId, 'primary');
+        stopped = false;
+        const primary = fx.shards.manager.shard(walk.shardId).nodes[0]!;
+        await eventually(() => fx.shards.manager.isReachable(primary), 20_000, `shard ${walk.shardId} back`);
+      }
+      const r: GqlResponse<any> = await fx.gql(walk.query, { after, partial: true });
+      expect(r.data, JSON.stringify(r.errors)).not.toBeNull();
+      const { edges, pageInfo } = r.data[walk.field];
+      const nodes = edges.map((e: { node: Record<string, unknown> }) => e.node);
+      if (page >= walk.outage[0] && page < walk.outage[1]) {
+        // The page comes from the other shards, with one SHARD_UNAVAILABLE error naming the stopped one.
+        expect(pageInfo.missingShards).toEqual([walk.shardId]);
+        expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId, e.path])).toEqual([
+          ['SHARD_UNAVAILABLE', walk.shardId, [walk.field]],
+        ]);
+        expect(pageInfo.hasNextPage).toBe(true);
+        if (nodes.some((n: Record<string, unknown>) => 'shardId' in n)) {
+          expect(nodes.every((n: Record<string, unknown>) => n.shardId !== walk.shardId)).toBe(true);
+        }
+        partialPages.push(page);
+      } else {
+        expect(r.errors).toBeUndefined();
+        expect(pageInfo.missingShards).toEqual([]);
+      }
+      seen.push(...nodes.map(walk.idOf));
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+  } finally {
+    if (stopped) await cluster.startNode(walk.shardId, 'primary');
+  }
+  return { seen, partialPages };
+}
+
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 3, replicas: 0, name: 'partial' });
   fx = await openGatewayFixture(cluster.topologyPath);
@@ -41,40 +103,13 @@ afterAll(async () => {
 
 describe('partial pages that resume', () => {
   it('a walk over every page while shard 1 is stopped for part of it sees every user exactly once', async () => {
-    const seen: string[] = [];
-    const partialPages: number[] = [];
-    let after: string | null = null;
-    let stopped = false;
-    try {
-      for (let page = 0; page < 60; page++) {
-        if (page === 2) {
-          await cluster.stopNode(1, 'primary');
-          stopped = true;
-        }
-        if (page === 5) {
-          await cluster.startNode(1, 'primary');
-          stopped = false;
-          await eventually(() => fx.shards.manager.isReachable(fx.shards.manager.shard(1).nodes[0]!), 20_000, 'shard 1 back');
-        }
-        const r: GqlResponse<any> = await fx.gql(PAGE, { after, partial: true });
-        const { edges, pageInfo } = r.data.users;
-        if (page >= 2 && page < 5) {
-          // The page comes from shards 0 and 2, with one SHARD_UNAVAILABLE error naming shard 1.
-          expect(pageInfo.missingShards).toEqual([1]);
-          expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId, e.path])).toEqual([['SHARD_UNAVAILABLE', 1, ['users']]]);
-          expect(pageInfo.hasNextPage).toBe(true);
-          partialPages.push(page);
-        } else {
-          expect(r.errors).toBeUndefined();
-          expect(pageInfo.missingShards).toEqual([]);
-        }
-        seen.push(...edges.map((e: { node: { userId: string } }) => e.node.userId));
-        if (!pageInfo.hasNextPage) break;
-        after = pageInfo.endCursor;
-      }
-    } finally {
-      if (stopped) await cluster.startNode(1, 'primary');
-    }
+    const { seen, partialPages } = await walkWithOutage({
+      field: 'users',
+      query: PAGE,
+      shardId: 1,
+      outage: [2, 5],
+      idOf: (node) => node.userId as string,
+    });
     expect(partialPages).toEqual([2, 3, 4]);
     expect(seen.length).toBe(USERS);
     expect([...seen].sort()).toEqual([...ids].sort());
@@ -140,41 +175,13 @@ describe('partial pages of orders that resume', () => {
   it('a walk over every orders page while shard 0 is stopped for part of it sees every order exactly once', async () => {
     const all = await allOrderIds();
     expect(all.length).toBeGreaterThan(80);
-    const seen: string[] = [];
-    const partialPages: number[] = [];
-    let after: string | null = null;
-    let stopped = false;
-    try {
-      for (let page = 0; page < 60; page++) {
-        if (page === 1) {
-          await cluster.stopNode(0, 'primary');
-          stopped = true;
-        }
-        if (page === 4) {
-          await cluster.startNode(0, 'primary');
-          stopped = false;
-          await eventually(() => fx.shards.manager.isReachable(fx.shards.manager.shard(0).nodes[0]!), 20_000, 'shard 0 back');
-        }
-        const r: GqlResponse<any> = await fx.gql(ORDERS_PAGE, { after, partial: true });
-        expect(r.data, JSON.stringify(r.errors)).not.toBeNull();
-        const { edges, pageInfo } = r.data.orders;
-        if (page >= 1 && page < 4) {
-          expect(pageInfo.missingShards).toEqual([0]);
-          expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.shardId, e.path])).toEqual([['SHARD_UNAVAILABLE', 0, ['orders']]]);
-          expect(pageInfo.hasNextPage).toBe(true);
-          expect(edges.every((e: OrderEdge) => e.node.shardId !== 0)).toBe(true);
-          partialPages.push(page);
-        } else {
-          expect(r.errors).toBeUndefined();
-          expect(pageInfo.missingShards).toEqual([]);
-        }
-        seen.push(...edges.map((e: OrderEdge) => e.node.id));
-        if (!pageInfo.hasNextPage) break;
-        after = pageInfo.endCursor;
-      }
-    } finally {
-      if (stopped) await cluster.startNode(0, 'primary');
-    }
+    const { seen, partialPages } = await walkWithOutage({
+      field: 'orders',
+      query: ORDERS_PAGE,
+      shardId: 0,
+      outage: [1, 4],
+      idOf: (node) => node.id as string,
+    });
     expect(partialPages).toEqual([1, 2, 3]);
     expect(seen.length).toBe(all.length);
     expect([...seen].sort()).toEqual([...all].sort());

@@ -33,6 +33,16 @@ describe('StatementRecorder', () => {
     expect([recorder.count, recorder.statements.length]).toEqual([0, 0]);
   });
 
+  it("counts hedges apart: a hedge is the gateway's own second copy, not a statement the request asked for", () => {
+    const recorder = new StatementRecorder();
+    recorder.onStart(event('users_select_many'));
+    recorder.onStart({ ...event('users_select_many'), hedge: true });
+    expect([recorder.count, recorder.hedges]).toEqual([1, 1]);
+    expect(recorder.of().map((s) => s.hedge ?? false)).toEqual([false, true]);
+    recorder.reset();
+    expect([recorder.count, recorder.hedges]).toEqual([0, 0]);
+  });
+
   it('only counts when told not to keep statements (under load)', () => {
     const recorder = new StatementRecorder({ keep: false });
     for (let i = 0; i < 5; i++) expect(recorder.onStart(event('users_select_many'))).toBeUndefined();

@@ -7,6 +7,8 @@ export interface RecordedStatement {
   reason: string;
   statement: string;
   batchSize: number | undefined;
+  /** The second copy of a hedged read. */
+  hedge?: boolean;
   outcome?: string;
 }
 
@@ -24,7 +26,10 @@ export interface StatementRecorderOptions {
  */
 export class StatementRecorder implements StatementObserver {
   readonly statements: RecordedStatement[] = [];
+  /** Statements the requests asked for: every one but hedges. */
   count = 0;
+  /** Hedges: the gateway's own second copies of slow reads, sent only when a read is late (so never a fixed number per request). */
+  hedges = 0;
   private readonly keep: boolean;
 
   constructor(options: StatementRecorderOptions = {}) {
@@ -32,7 +37,8 @@ export class StatementRecorder implements StatementObserver {
   }
 
   onStart(event: StatementEvent) {
-    this.count++;
+    if (event.hedge) this.hedges++;
+    else this.count++;
     if (!this.keep) return undefined;
     const entry: RecordedStatement = {
       nodeId: event.target.node.id,
@@ -41,6 +47,7 @@ export class StatementRecorder implements StatementObserver {
       reason: event.target.reason,
       statement: event.statement.name,
       batchSize: event.batchSize,
+      ...(event.hedge ? { hedge: true } : {}),
     };
     this.statements.push(entry);
     return (outcome: StatementOutcome) => {
@@ -51,6 +58,7 @@ export class StatementRecorder implements StatementObserver {
   reset(): void {
     this.statements.length = 0;
     this.count = 0;
+    this.hedges = 0;
   }
 
   /** Statements other than transaction control, optionally of one name. */

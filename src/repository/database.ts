@@ -261,8 +261,8 @@ export class Database {
     return raceHedge<Rows<R>>({
       first: (signal) => this.runOn<R>(target, stmt, params, options, false, { signal, failOver: true }),
       delayMs: hedgeDelayMs(this.hedgeAfter, this.latencies.p95(target.node.key)),
-      hedge: (signal) =>
-        this.hedgeBudget.tryTake() ? this.runOn<R>(spare, stmt, params, options, false, { signal, hedge: true, failOver: true }) : null,
+      hedge: (signal, late) =>
+        this.hedgeBudget.tryTake(late) ? this.runOn<R>(spare, stmt, params, options, false, { signal, hedge: true, failOver: true }) : null,
       onHedged: (winner) => this.observers.hedged(spare.node.shardId, winner === 'hedge' ? 'won' : 'lost'),
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { raceHedge, type HedgeWinner } from './race-hedge.js';
+import { LATE_HEDGE_FACTOR, raceHedge, type HedgeWinner } from './race-hedge.js';
 
 /** A copy that answers (or fails) after `ms`, and says whether it was aborted. */
 function copy<T>(ms: number, outcome: { value: T } | { error: Error }) {
@@ -43,6 +43,44 @@ describe('raceHedge', () => {
   it('no budget: no hedge, the first copy answers whenever it does', async () => {
     const first = copy(30, { value: 'first' });
     expect(await raceHedge({ first: first.run, delayMs: 1, hedge: () => null })).toBe('first');
+  });
+
+  it('a read refused a hedge at its delay asks once more, as late, at LATE_HEDGE_FACTOR times the delay, and never again', async () => {
+    vi.useFakeTimers();
+    try {
+      const asked: [number, boolean][] = [];
+      const started = Date.now();
+      const hedge = copy(1, { value: 'hedge' });
+      const result = raceHedge({
+        first: copy(1_000, { value: 'first' }).run,
+        delayMs: 10,
+        hedge: (signal, late) => {
+          asked.push([Date.now() - started, late]);
+          return late ? hedge.run(signal) : null;
+        },
+      });
+      await vi.advanceTimersByTimeAsync(100);
+      await expect(result).resolves.toBe('hedge');
+      expect(asked).toEqual([
+        [10, false],
+        [10 * LATE_HEDGE_FACTOR, true],
+      ]);
+      // Refused both times: the first copy answers whenever it does, and nothing more is asked.
+      asked.length = 0;
+      const alone = raceHedge({
+        first: copy(200, { value: 'first' }).run,
+        delayMs: 10,
+        hedge: (_signal, late) => {
+          asked.push([Date.now() - started, late]);
+          return null;
+        },
+      });
+      await vi.advanceTimersByTimeAsync(300);
+      await expect(alone).resolves.toBe('first');
+      expect(asked.map(([, late]) => late)).toEqual([false, true]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('one copy failing leaves the other to answer; both failing throws the first copy’s error', async () => {

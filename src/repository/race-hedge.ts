@@ -1,3 +1,10 @@
+/**
+ * A read refused a hedge at its delay asks once more at this many times its
+ * delay: by then it is far out in the tail (a straggler, not noise), and the
+ * budget keeps a reserve for it (see HedgeBudget).
+ */
+export const LATE_HEDGE_FACTOR = 2;
+
 /** Which copy of a hedged read answered: the first, the hedge, or neither (both failed). */
 export type HedgeWinner = 'first' | 'hedge' | null;
 
@@ -8,10 +15,12 @@ export interface HedgeRace<T> {
   readonly delayMs: number | null;
   /**
    * Sends the read once more to another node, once the delay passed with no
-   * answer; null when it may not go (no hedge budget left). `signal` aborts
-   * when the first copy answers first.
+   * answer; null when it may not go (no hedge budget left for it). Asked at
+   * the delay (`late` false) and, when refused then, once more at
+   * LATE_HEDGE_FACTOR times the delay (`late` true). `signal` aborts when
+   * the first copy answers first.
    */
-  hedge(signal: AbortSignal): Promise<T> | null;
+  hedge(signal: AbortSignal, late: boolean): Promise<T> | null;
   /** Told once, when a hedge went out, which copy answered. */
   onHedged?(winner: HedgeWinner): void;
 }
@@ -21,7 +30,8 @@ export interface HedgeRace<T> {
  * signal aborts (the caller cancels it on its server). A copy that fails
  * leaves the other to answer; when both fail, the first copy's error is
  * thrown (the hedge was extra). A first copy that fails before the delay
- * sends no hedge: the caller's failover to the next node takes over.
+ * sends no hedge: the caller's failover to the next node takes over. At most
+ * one hedge goes out, and at most two timers are armed, one after the other.
  */
 export function raceHedge<T>(race: HedgeRace<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -31,6 +41,7 @@ export function raceHedge<T>(race: HedgeRace<T>): Promise<T> {
     let hedged = false;
     let hedgeFailed = false;
     let firstError: { error: unknown } | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (winner: HedgeWinner) => {
       settled = true;
       clearTimeout(timer);
@@ -49,22 +60,24 @@ export function raceHedge<T>(race: HedgeRace<T>): Promise<T> {
       finish(null);
       reject(error);
     };
-    const timer =
-      race.delayMs === null
-        ? undefined
-        : setTimeout(() => {
-            if (settled || firstError) return;
-            const copy = race.hedge(hedgeControl.signal);
-            if (!copy) return;
-            hedged = true;
-            copy.then(
-              (value) => win('hedge', value),
-              () => {
-                hedgeFailed = true;
-                if (firstError) lose(firstError.error);
-              },
-            );
-          }, race.delayMs);
+    const ask = (late: boolean) => {
+      timer = undefined;
+      if (settled || firstError) return;
+      const copy = race.hedge(hedgeControl.signal, late);
+      if (!copy) {
+        if (!late) timer = setTimeout(ask, race.delayMs! * (LATE_HEDGE_FACTOR - 1), true);
+        return;
+      }
+      hedged = true;
+      copy.then(
+        (value) => win('hedge', value),
+        () => {
+          hedgeFailed = true;
+          if (firstError) lose(firstError.error);
+        },
+      );
+    };
+    if (race.delayMs !== null) timer = setTimeout(ask, race.delayMs, false);
     race.first(firstControl.signal).then(
       (value) => win('first', value),
       (error: unknown) => {

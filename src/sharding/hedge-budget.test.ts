@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HEDGE_BURST, HedgeBudget } from './hedge-budget.js';
+import { HEDGE_BURST, HEDGE_RESERVE, HedgeBudget } from './hedge-budget.js';
 
 describe('HedgeBudget', () => {
   it('hedges at most percent% of the reads plus a small burst, however many want one', () => {
@@ -22,6 +22,39 @@ describe('HedgeBudget', () => {
     let burst = 0;
     while (budget.tryTake()) burst++;
     expect(burst).toBe(HEDGE_BURST);
+  });
+
+  it('keeps a reserve for late reads: reads at their first delay cannot empty the budget', () => {
+    const budget = new HedgeBudget(5);
+    for (let i = 0; i < 100_000; i++) budget.onRead();
+    let onTime = 0;
+    while (budget.tryTake(false)) onTime++;
+    expect(onTime).toBe(HEDGE_BURST - HEDGE_RESERVE);
+    // The reserve is there for a late read, and only one.
+    expect(budget.tryTake(true)).toBe(true);
+    expect(budget.tryTake(true)).toBe(false);
+  });
+
+  it('with every read wanting a hedge at its delay and a few late ones, the late ones are all hedged', () => {
+    const budget = new HedgeBudget(5);
+    let late = 0;
+    let lateHedged = 0;
+    let hedged = 0;
+    const reads = 20_000;
+    for (let i = 0; i < reads; i++) {
+      budget.onRead();
+      // Every read is slowish and asks at its delay; every 50th (2%) is still unanswered at its late mark.
+      if (budget.tryTake(false)) hedged++;
+      else if (i % 50 === 0) {
+        late++;
+        if (budget.tryTake(true)) {
+          hedged++;
+          lateHedged++;
+        }
+      }
+    }
+    expect(hedged).toBeLessThanOrEqual((reads * 5) / 100 + HEDGE_BURST);
+    expect(lateHedged).toBeGreaterThanOrEqual(late - 1);
   });
 
   it('0 never hedges', () => {
