@@ -1,3 +1,4 @@
+import { insertOrdersOnShard } from '../src/cli/seed-demo-orders.js';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { loadGatewayOptions } from '../src/config/gateway-options.js';
 import { migrateAll } from '../src/repository/migrations.js';
@@ -39,11 +40,11 @@ export async function prepareData(cluster: ThrowawayCluster, users: number, opts
     await seedDemoUsers(shards.users, shards.manager.shardCount, users);
     if (opts.orders) {
       const byShard: BenchOrder[][] = Array.from({ length: shards.manager.shardCount }, () => []);
-      for (let i = 1; i <= users; i++) for (const o of benchOrders(i)) byShard[shards.orders.shardIdOf(o.userId)]!.push(o);
+      for (let i = 1; i <= users; i++) for (const o of benchOrders(i)) byShard[shards.door.shardIdOf(o.userId)]!.push(o);
       await Promise.all(
         byShard.map(async (list, shardId) => {
           for (let start = 0; start < list.length; start += ORDER_CHUNK)
-            await shards.orders.insertManyOnShard(shardId, list.slice(start, start + ORDER_CHUNK));
+            await insertOrdersOnShard(shards.door, shardId, list.slice(start, start + ORDER_CHUNK));
         }),
       );
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OrderStatus } from '../src/repository/orders/order.js';
+import type { OrderStatus } from '../src/cli/seed-demo-orders.js';
 import { demoUser } from '../src/cli/seed-demo-users.js';
 
 /*

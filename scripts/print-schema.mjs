@@ -6,7 +6,7 @@
 // (the npm script builds first) and writes a file.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { printGatewaySchema } from '../dist/graphql/schema/index.js';
+import { printGatewaySchema } from '../dist/modules/gateway-schema.js';
 import { applyModules } from '../dist/modules/apply-modules.js';
 import { loadModules } from '../dist/modules/load-modules.js';
 

@@ -20,6 +20,7 @@ import { readTopologyDocument, recordableTopology } from '../dist/config/recorde
 import { toolOptions } from '../dist/cli/reshard-command.js';
 import { runReshard } from '../dist/reshard/run-reshard.js';
 import { startGateway } from '../dist/server/start-gateway.js';
+import { reshardModules } from '../dist/modules/builtin-modules.js';
 
 const USERS = Number(process.env.USERS ?? 50_000);
 const WRITERS = Number(process.env.WRITERS ?? 4);
@@ -118,6 +119,8 @@ try {
     dryRun: false,
     gatewayOptions: toolOptions(loadGatewayOptions()),
     log: (line) => console.log(`${t()} ${line}`),
+    // The built-in modules' tables (orders) move with their owners.
+    modules: reshardModules(),
     cleanupDelayMs: 2000,
   });
   while (gateway.shards.manager.shardCount !== 3) await new Promise((r) => setTimeout(r, 50));

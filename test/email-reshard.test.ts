@@ -16,6 +16,7 @@ import { emailLookupKey } from '../src/sharding/email-lookup-key.js';
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, openGatewayFixture, testGatewayOptions } from './support/gateway-fixture.js';
+import { reshardModules } from '../src/modules/builtin-modules.js';
 
 // Resharding 2 → 3 moves the email lookup by each email's own hash, verified like the users.
 const USERS = 300;
@@ -117,6 +118,8 @@ describe('reshard 2 → 3 with the email lookup', () => {
       gatewayOptions: toolOptions(loadGatewayOptions({})),
       log: (line) => log.push(line),
       batchSize: 50,
+      // The built-in modules' tables (orders) move with their owners.
+      modules: reshardModules(),
       cleanupDelayMs: 500,
     });
     expect(result.outcome).toBe('done');

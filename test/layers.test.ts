@@ -24,7 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   observability: ['repository', 'sharding', 'config', 'util'],
   // Modules (src/modules): the public module API, loading module files, their migrations and their place in the schema.
   modules: ['graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
-  server: ['graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
+  // The server serves the modules' schema: the built-in entities (User, Order) are modules, so even the default schema is theirs.
+  server: ['modules', 'graphql', 'observability', 'repository', 'sharding', 'config', 'util'],
   // The local development cluster: a launcher beside the gateway, not under it.
   cluster: ['sharding', 'config', 'util'],
   // `shardgate reshard`: a workflow over the door, opening shards as a gateway does (openShards is the repository's), never the server.
@@ -77,7 +78,40 @@ function violations(): string[] {
   return [...new Set(found)];
 }
 
+/** The built-in modules (User, Order): folders under src/modules/ that only the module API may reach outside of. */
+const BUILTIN_MODULE_DIRS = ['modules/orders'];
+
+/**
+ * Imports of a built-in module's files (tests aside) that leave its folder
+ * other than for the module API's types: a private path into the gateway.
+ */
+function privatePaths(): string[] {
+  const found: string[] = [];
+  for (const dir of BUILTIN_MODULE_DIRS) {
+    for (const path of sourceFiles(join(SRC, dir))) {
+      if (path.endsWith('.test.ts')) continue;
+      const text = readFileSync(path, 'utf8');
+      for (const spec of importsOf(path)) {
+        if (spec.startsWith('node:')) continue;
+        const target = relative(SRC, resolve(dirname(path), spec));
+        if (spec.startsWith('.') && target.startsWith(`${dir}/`)) continue;
+        const typeOnly = new RegExp(`import type [^;]*from '${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(text);
+        if (target === 'modules/module-api.js' && typeOnly) continue;
+        found.push(
+          `${relative(SRC, path)} → ${spec}: a built-in module uses only the module API (type-only imports of module-api.js) and its own folder`,
+        );
+      }
+    }
+  }
+  return found;
+}
+
 describe('layers of src/', () => {
+  it('the built-in modules reach the gateway only through the public module API', () => {
+    expect(privatePaths()).toEqual([]);
+    expect(sourceFiles(join(SRC, 'modules/orders')).length).toBeGreaterThan(5);
+  });
+
   it('no module imports a layer above it, pg stays behind the door, src/ stands alone', () => {
     expect(violations()).toEqual([]);
   });

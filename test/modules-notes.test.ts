@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -22,6 +23,8 @@ import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaw
 const NOTES = 'examples/modules/notes/index.js';
 const PINS = 'test/fixtures/modules/pins/index.js';
 const USERS = 40;
+/** Users seeded: the USERS with notes, and more without, so that a batch can have 200 parents. */
+const SEEDED = 200;
 const TOKEN = 'shardgate-consistency-token';
 
 let cluster: ThrowawayCluster;
@@ -119,6 +122,7 @@ async function resetStatistics(): Promise<void> {
 }
 
 const userIds = Array.from({ length: USERS }, (_, i) => demoUser(i + 1).userId);
+const seededIds = Array.from({ length: SEEDED }, (_, i) => demoUser(i + 1).userId);
 
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 3, replicas: 1, name: 'modules-notes' });
@@ -260,7 +264,7 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
         { module: 'pins', id: '001_pins' },
       ]);
     }
-    const seeded = await cli(['seed', '--config', fromPath, '--count', String(USERS)]);
+    const seeded = await cli(['seed', '--config', fromPath, '--count', String(SEEDED)]);
     expect(seeded.code, seeded.err).toBe(0);
   });
 
@@ -326,10 +330,15 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
       expect(result.body.errors).toBeUndefined();
       return { result, executions: await notesExecutions() };
     };
+    // 6 parents and 200 (the most the 40 with notes, and 160 without): the same statements.
     const few = await ask(userIds.slice(0, 6));
-    const many = await ask(userIds);
-    expect(many.result.body.data.usersByIds).toHaveLength(USERS);
-    for (const user of many.result.body.data.usersByIds) {
+    const many = await ask(seededIds);
+    expect(many.result.body.data.usersByIds).toHaveLength(SEEDED);
+    const withNotes = new Set(userIds);
+    for (const user of many.result.body.data.usersByIds.filter((u: { userId: string }) => !withNotes.has(u.userId))) {
+      expect(user.notes).toEqual([]);
+    }
+    for (const user of many.result.body.data.usersByIds.filter((u: { userId: string }) => withNotes.has(u.userId))) {
       // Newest first (user-2 also has the long note, written last).
       const newest =
         user.userId === 'user-2' ? ['😀'.repeat(2000), 'note 3 of user-2'] : [`note 3 of ${user.userId}`, `note 2 of ${user.userId}`];
@@ -405,6 +414,80 @@ describe('the notes module, end to end', { timeout: 240_000 }, () => {
       userId: 'user-3',
       pinCount: 1,
     });
+  });
+
+  it('serve --workers 2 --module: every worker loads the modules and serves their fields', async () => {
+    const port = await findFreePortRange(1);
+    const child = spawn(
+      process.execPath,
+      ['bin/shardgate.js', 'serve', '--config', fromPath, '--port', String(port), '--host', '127.0.0.1', '--workers', '2'],
+      {
+        env: { ...process.env, LOG_LEVEL: 'info', SHARDGATE_MODULES: `${NOTES},${PINS}`, SHARDGATE_HEDGE_BUDGET_PERCENT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    const logs: { pid?: number; msg?: string; requestId?: string; workerPid?: number }[] = [];
+    let partial = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => {
+      const lines = (partial + String(d)).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          out += `${line}\n`;
+        }
+      }
+    });
+    try {
+      await eventually(() => out.includes('GraphiQL:') || child.exitCode !== null, 120_000, 'the ready line');
+      expect(out).toContain('shardgate is serving with 2 workers');
+      const workers = logs.filter((l) => l.msg === 'worker started').map((l) => l.workerPid);
+      expect(workers).toHaveLength(2);
+      // A new connection per request: the primary hands connections to the workers in turn.
+      const ask = (query: string, requestId: string) =>
+        new Promise<any>((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/graphql',
+              method: 'POST',
+              agent: false,
+              headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (d) => (text += d));
+              res.on('end', () => resolve(JSON.parse(text)));
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify({ query }));
+        });
+      // Module fields answer in whichever worker serves: the notes read, the throwing field masked.
+      for (let i = 0; i < 12; i++) {
+        const body = await ask('{ user(userId: "user-1") { notes(first: 1) { body } } }', `req-notes-${i}`);
+        expect(body).toEqual({ data: { user: { notes: [{ body: 'note 3 of user-1' }] } } });
+      }
+      for (let i = 0; i < 12; i++) {
+        const body = await ask('{ pinsBoom }', `req-workers-${i}`);
+        expect(body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: `req-workers-${i}` });
+      }
+      // Each masked error is logged by the worker that served it: both did.
+      await eventually(() => logs.filter((l) => l.requestId?.startsWith('req-workers-')).length === 12, 30_000, 'the error logs');
+      const served = new Set(logs.filter((l) => l.requestId?.startsWith('req-workers-')).map((l) => l.pid));
+      expect([...served].sort()).toEqual([...workers].sort());
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    }
   });
 
   it('reshard 2 -> 3 --module moves every note (and pin) with its user, verified, while the gateway serves', async () => {

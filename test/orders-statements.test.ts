@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRows } from './support/order-rows.js';
 import { demoUser, seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { ordersOfUsersStatement } from '../src/repository/orders/order-statements.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
@@ -60,7 +60,7 @@ beforeAll(async () => {
   }
   for (const [shardId, list] of byShard) {
     for (let start = 0; start < list.length; start += 5000)
-      await fx.shards.orders.insertManyOnShard(shardId, list.slice(start, start + 5000));
+      await orderRows(fx.shards).insertManyOnShard(shardId, list.slice(start, start + 5000));
   }
   for (const node of ports.filter((n) => n.role === 'primary')) await onNode(node.port, (c) => c.query('ANALYZE'));
   await eventually(
@@ -132,7 +132,7 @@ describe('pg_stat_statements on every node', () => {
   });
 
   it("the nested statement's cached generic plan probes the per-user index once per user, the limit inside the loop", async () => {
-    const stmt = ordersOfUsersStatement({ direction: 'desc', byStatus: true, afterCursor: false, limit: 6 });
+    const stmt = orderRows(fx.shards).statements.ofUsers({ direction: 'desc', byStatus: true, afterCursor: false, limit: 6 });
     const userIds: string[] = [];
     for (let i = 1; userIds.length < 200; i++) if (fnv1a32(demoUser(i).userId) % 3 === 0) userIds.push(demoUser(i).userId);
     const plan = await onNode(cluster.topology.shards[0]!.primary.port, async (c) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRows } from './support/order-rows.js';
 import { demoUser, seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { decodeOrderId, encodeOrderId, newStoredOrderId } from '../src/repository/orders/order-id.js';
+import { decodeOrderId, encodeOrderId, newStoredOrderId } from '../src/modules/orders/order-id.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
 import { useSharedDatabase } from './support/use-shared-database.js';
@@ -22,13 +23,13 @@ beforeAll(async () => {
   for (let i = 1; i <= USERS; i++) {
     const userId = demoUser(i).userId;
     for (let k = 0; k < i % 4; k++) {
-      const shardId = fx.shards.orders.shardIdOf(userId);
+      const shardId = orderRows(fx.shards).shardIdOf(userId);
       const list = byShard.get(shardId) ?? [];
       list.push({ userId, totalCents: 100 * i + k, currency: 'EUR', status: statuses[(i + k) % 4]! });
       byShard.set(shardId, list);
     }
   }
-  for (const [shardId, list] of byShard) await fx.shards.orders.insertManyOnShard(shardId, list);
+  for (const [shardId, list] of byShard) await orderRows(fx.shards).insertManyOnShard(shardId, list);
   const expected = [...byShard.values()].reduce((n, l) => n + l.length, 0);
   await eventually(
     async () => (await fx.gql('{ orders(first: 0) { totalCount } }')).data?.orders.totalCount === expected,
@@ -107,7 +108,7 @@ describe('createOrder and routing', () => {
       shardId: fnv1a32('user-42') % 3,
     });
     expect(decodeOrderId(order.id)?.userId).toBe('user-42');
-    expect(fx.recorder.of().map((s) => [s.statement, s.shardId, s.role])).toEqual([['orders_insert', order.shardId, 'primary']]);
+    expect(fx.recorder.of().map((s) => [s.statement, s.shardId, s.role])).toEqual([['mod_orders_insert', order.shardId, 'primary']]);
   });
 
   it('returns the token in extensions and header', async () => {
@@ -127,7 +128,7 @@ describe('createOrder and routing', () => {
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'USER_NOT_FOUND' });
     expect(r.data).toBeNull();
     // One statement: the insert that the foreign key refused (no read first).
-    expect(fx.recorder.of().map((s) => s.statement)).toEqual(['orders_insert']);
+    expect(fx.recorder.of().map((s) => s.statement)).toEqual(['mod_orders_insert']);
     expect(await orphans()).toBe(0);
   });
 
@@ -139,7 +140,7 @@ describe('createOrder and routing', () => {
     fx.recorder.reset();
     const one = await fx.gql(`query($id: ID!) { order(id: $id, consistency: STRONG) { ${ORDER_FIELDS} } }`, { id: made[0].id });
     expect(one.data.order).toEqual(made[0]);
-    expect(fx.recorder.of().map((s) => [s.statement, s.shardId])).toEqual([['orders_select_many', made[0].shardId]]);
+    expect(fx.recorder.of().map((s) => [s.statement, s.shardId])).toEqual([['mod_orders_select_many', made[0].shardId]]);
     fx.recorder.reset();
     const ids = [made[4].id, ghost, made[0].id, made[1].id, made[2].id, made[3].id];
     const many = await fx.gql(`query($ids: [ID!]!) { ordersByIds(ids: $ids, consistency: STRONG) { id } }`, { ids });
@@ -153,7 +154,7 @@ describe('createOrder and routing', () => {
       made[3].id,
     ]);
     const sent = fx.recorder.of();
-    expect(sent.every((s) => s.statement === 'orders_select_many')).toBe(true);
+    expect(sent.every((s) => s.statement === 'mod_orders_select_many')).toBe(true);
     expect(sent.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
   });
 });
@@ -238,7 +239,7 @@ describe('status transitions', () => {
     fx.recorder.reset();
     const r = await fx.gql(update, { id: encodeOrderId({ userId: 'user-11', orderId: newStoredOrderId() }), s: 'PAID' });
     expect(r.errors?.[0]?.extensions?.code).toBe('ORDER_NOT_FOUND');
-    expect(fx.recorder.of().map((s) => s.statement)).toEqual(['orders_transition']);
+    expect(fx.recorder.of().map((s) => s.statement)).toEqual(['mod_orders_transition']);
   });
 
   it('10 concurrent PENDING → PAID on one order: exactly one applies, nine are INVALID_STATUS_TRANSITION', async () => {
@@ -311,14 +312,14 @@ describe('nested batching: one statement per shard whatever the number of users'
     const forMany = sent();
     expect(forMany).toEqual(forFew);
     expect(forMany).toEqual(
-      ['users_select', 'orders_of_users_desc_status_first_6', 'orders_count_of_users_status', 'orders_count_of_users_any']
+      ['users_select', 'mod_orders_of_users_desc_status_first_6', 'mod_orders_count_of_users_status', 'mod_orders_count_of_users_any']
         .flatMap((name) => [0, 1, 2].map((shard) => `${name}@${shard}`))
         .sort(),
     );
     // Right answers: each user's own PAID orders, newest first, at most 5, and the counts.
     for (const user of b.data.usersByIds) {
-      const truth = await fx.shards.orders.slicesOfUsersOnShard(
-        fx.shards.orders.shardIdOf(user.userId),
+      const truth = await orderRows(fx.shards).slicesOfUsersOnShard(
+        orderRows(fx.shards).shardIdOf(user.userId),
         [user.userId],
         { direction: 'desc', status: 'PAID', after: null, limit: 100 },
         'primary-only',
@@ -327,7 +328,12 @@ describe('nested batching: one statement per shard whatever the number of users'
       expect(user.orders.totalCount).toBe(paid.length);
       expect(user.orders.edges.map((e: any) => e.node.id)).toEqual(paid.slice(0, 5).map((o) => encodeOrderId(o)));
       for (const edge of user.orders.edges) expect(edge.node).toMatchObject({ status: 'PAID', userId: user.userId });
-      const all = await fx.shards.orders.countsOfUsersOnShard(fx.shards.orders.shardIdOf(user.userId), [user.userId], null, 'primary-only');
+      const all = await orderRows(fx.shards).countsOfUsersOnShard(
+        orderRows(fx.shards).shardIdOf(user.userId),
+        [user.userId],
+        null,
+        'primary-only',
+      );
       expect(user.orderCount).toBe(all.get(user.userId));
     }
   });
@@ -345,8 +351,8 @@ describe('nested batching: one statement per shard whatever the number of users'
       reps: Array.from({ length: 20 }, (_, i) => ({ __typename: 'User', userId: demoUser(i + 120).userId })),
     });
     expect(r.errors).toBeUndefined();
-    const orders = fx.recorder.of().filter((s) => s.statement.startsWith('orders_'));
-    expect(orders.map((s) => s.statement)).toEqual(Array(3).fill('orders_of_users_desc_any_first_4'));
+    const orders = fx.recorder.of().filter((s) => s.statement.startsWith('mod_orders_'));
+    expect(orders.map((s) => s.statement)).toEqual(Array(3).fill('mod_orders_of_users_desc_any_first_4'));
     expect(orders.map((s) => s.shardId).sort()).toEqual([0, 1, 2]);
   });
 
@@ -367,13 +373,13 @@ describe('orders pages across shards', () => {
     for (const shard of fx.shards.manager.allShards()) {
       let after = null;
       for (;;) {
-        const page = await fx.shards.orders.pageOnShard(shard.id, { direction, status, after, limit: 1000 }, 'primary-only');
+        const page = await orderRows(fx.shards).pageOnShard(shard.id, { direction, status, after, limit: 1000 }, 'primary-only');
         all.push(...page);
         if (page.length < 1000) break;
         after = page.at(-1)!;
       }
     }
-    const { compareOrders } = await import('../src/graphql/orders/order-type.js');
+    const { compareOrders } = await import('../src/modules/orders/order.js');
     return all.sort(compareOrders(direction)).map((o) => encodeOrderId(o));
   }
 
@@ -420,10 +426,10 @@ describe('orders pages across shards', () => {
   it('totalCount is only computed when asked for', async () => {
     fx.recorder.reset();
     await fx.gql('{ orders(first: 3) { edges { cursor } } }');
-    expect(fx.recorder.of().map((s) => s.statement.replace(/_\d+$/, ''))).toEqual(Array(3).fill('orders_page_desc_any_first'));
+    expect(fx.recorder.of().map((s) => s.statement.replace(/_\d+$/, ''))).toEqual(Array(3).fill('mod_orders_page_desc_any_first'));
     fx.recorder.reset();
     await fx.gql('{ orders(first: 3, status: PAID) { totalCount } }');
-    expect(fx.recorder.of().filter((s) => s.statement === 'orders_count_status')).toHaveLength(3);
+    expect(fx.recorder.of().filter((s) => s.statement === 'mod_orders_count_status')).toHaveLength(3);
   });
 });
 
@@ -494,6 +500,6 @@ describe('consistency tokens, limits and federation', () => {
     expect(r.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.field])).toEqual([
       [['_entities', 5], 'BAD_USER_INPUT', 'representations.id'],
     ]);
-    expect(fx.recorder.of().map((s) => s.statement)).toEqual(Array(3).fill('orders_select_many'));
+    expect(fx.recorder.of().map((s) => s.statement)).toEqual(Array(3).fill('mod_orders_select_many'));
   });
 });

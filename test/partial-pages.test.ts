@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderRows } from './support/order-rows.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually, openGatewayFixture, type GatewayFixture, type GqlResponse } from './support/gateway-fixture.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
@@ -92,7 +93,7 @@ beforeAll(async () => {
     const orders = mine.flatMap((userId, i) =>
       Array.from({ length: 1 + (i % 2) }, () => ({ userId, totalCents: 100 + i, currency: 'EUR' })),
     );
-    await fx.shards.orders.insertManyOnShard(shardId, orders);
+    await orderRows(fx.shards).insertManyOnShard(shardId, orders);
   }
 });
 afterAll(async () => {

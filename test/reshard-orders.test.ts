@@ -17,6 +17,7 @@ import { startGateway, type RunningGateway } from '../src/server/start-gateway.j
 import { shardIdFor } from '../src/sharding/shard-id-for.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
+import { reshardModules } from '../src/modules/builtin-modules.js';
 
 /*
  * Resharding moves each user with its orders (the entity group): copied,
@@ -61,7 +62,7 @@ beforeAll(async () => {
   try {
     await migrateAll(shards.db);
     await seedDemoUsers(shards.users, 3, USERS);
-    await seedDemoOrders(shards.orders, 3, USERS);
+    await seedDemoOrders(shards.door, 3, USERS);
   } finally {
     await shards.close();
   }
@@ -82,6 +83,8 @@ function reshard(log: (line: string) => void) {
     gatewayOptions: toolOptions(loadGatewayOptions({})),
     log,
     batchSize: 100,
+    // The built-in modules' tables (orders) move with their owners.
+    modules: reshardModules(),
     cleanupDelayMs: 1000,
   });
 }
@@ -158,6 +161,21 @@ function startOrderLoad(url: string, clients: number, untouched: string) {
 }
 
 describe('reshard 3 → 2 moves every user with its orders', () => {
+  it('refuses to run when a co-located table is declared by no module given (its rows would go with their users)', async () => {
+    const log: string[] = [];
+    await expect(
+      runReshard({
+        from: loadTopologyFile(cluster.topologyPath),
+        to: loadTopologyFile(toPath),
+        recordedTo: recordableTopology(readTopologyDocument(toPath)),
+        dryRun: true,
+        gatewayOptions: toolOptions(loadGatewayOptions({})),
+        log: (line) => log.push(line),
+      }),
+    ).rejects.toThrow(/table\(s\) orders hold rows owned by users but no module given declares them/);
+    expect(log.some((l) => l.startsWith('copy:'))).toBe(false);
+  });
+
   it('a tampered order aborts the cutover; the rerun under load moves the groups, none lost, doubled or split', async () => {
     // A user that moves from the leaving shard 2, with demo orders. The load leaves it alone: a write of its own would be
     // captured and its group copied again by the catch-up, which would rightly repair the tampered copy below.
@@ -225,7 +243,7 @@ describe('reshard 3 → 2 moves every user with its orders', () => {
     expect(new Set(keys).size).toBe(keys.length);
     const demoCount = Array.from({ length: USERS }, (_, i) => (i + 1) % 4).reduce((a, b) => a + b, 0);
     expect(rows.length).toBe(demoCount + load.acknowledged.size);
-    const { decodeOrderId } = await import('../src/repository/orders/order-id.js');
+    const { decodeOrderId } = await import('../src/modules/orders/order-id.js');
     const byKey = new Map(rows.map((r) => [`${r.user_id}/${r.order_id}`, r.status]));
     const lost = [...load.acknowledged].filter(([id, a]) => {
       const key = decodeOrderId(id)!;

@@ -19,6 +19,7 @@ import { eventually, testGatewayOptions } from './support/gateway-fixture.js';
 import { startReshardLoad, type ReshardLoad } from './support/reshard-load.js';
 import { startThrowawayCluster, type ThrowawayCluster as TestCluster } from '../testkit/throwaway-cluster.js';
 import { directQuery } from '../testkit/pg-session.js';
+import { reshardModules } from '../src/modules/builtin-modules.js';
 
 const USERS = 2000;
 
@@ -123,6 +124,8 @@ function inProcess(from: string, to: string, extra: { log?: string[] } = {}): Pr
     gatewayOptions: toolOptions(loadGatewayOptions({})),
     log: (line) => extra.log?.push(line),
     batchSize: 200,
+    // The built-in modules' tables (orders) move with their owners.
+    modules: reshardModules(),
     cleanupDelayMs: 1000,
   });
 }

@@ -123,7 +123,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     }
     io.out(`seeding ${userCount} demo users and their orders...`);
     await seedDemoUsers(gateway.shards.users, gateway.shards.manager.shardCount, userCount);
-    await seedDemoOrders(gateway.shards.orders, gateway.shards.manager.shardCount, userCount);
+    await seedDemoOrders(gateway.shards.door, gateway.shards.manager.shardCount, userCount);
     const counts = await new Scatter().all(routeAll(gateway.shards.manager.shardCount), (shardId) =>
       gateway!.shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );

@@ -5,8 +5,8 @@ import { ReshardError } from '../reshard/reshard-error.js';
 import { runReshard } from '../reshard/run-reshard.js';
 import { loadCommandEnv } from '../config/command-env.js';
 import { applyModules } from '../modules/apply-modules.js';
+import { reshardModules } from '../modules/builtin-modules.js';
 import { loadModules, modulePaths } from '../modules/load-modules.js';
-import { migrateModulesOnShard } from '../modules/module-migrations.js';
 import { UsageError, type CliIo } from './cli-io.js';
 import { intFlag, parseFlags } from './parse-flags.js';
 
@@ -84,10 +84,8 @@ export async function runReshardCommand(argv: string[], io: CliIo): Promise<numb
       batchSize,
       cleanupDelayMs,
       progressIntervalMs,
-      modules: {
-        tables: modules.flatMap((m) => m.tables),
-        migrate: (db, shardId) => migrateModulesOnShard(db, shardId, modules),
-      },
+      // The built-in modules' tables (orders) always, and the loaded ones'.
+      modules: reshardModules(modules),
     });
     return 0;
   } catch (err) {

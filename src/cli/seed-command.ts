@@ -31,7 +31,7 @@ export async function runSeedCommand(argv: string[], io: CliIo): Promise<number>
   const shards = openShards(topology, withoutFailoverBuffer(loadGatewayOptions()));
   try {
     const inserted = await seedDemoUsers(shards.users, shards.manager.shardCount, count);
-    const orders = await seedDemoOrders(shards.orders, shards.manager.shardCount, count);
+    const orders = await seedDemoOrders(shards.door, shards.manager.shardCount, count);
     const totals = await new Scatter().all(routeAll(shards.manager.shardCount), (shardId) =>
       shards.users.countOnShard(shardId, ReadPolicy.PrimaryOnly),
     );

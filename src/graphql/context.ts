@@ -1,6 +1,5 @@
 import type { RequestScope } from '../repository/request-scope.js';
 import type { ShardDoor } from '../repository/shard-door.js';
-import type { OrderRepository } from '../repository/orders/order-repository.js';
 import type { UserRepository } from '../repository/user-repository.js';
 import type { ShardManager } from '../sharding/shard-manager.js';
 import { PendingReads } from './loaders/pending-reads.js';
@@ -19,9 +18,7 @@ export interface GatewayContext {
   readonly loaders: UserLoaders;
   /** Errors of fields that answered anyway (a partial page's missing shards), appended to the result. */
   readonly partial: PartialErrors;
-  /** Hands `scope` to every statement. */
-  readonly orders: OrderRepository;
-  /** The request's other per-shard batch loaders, by kind and arguments (orders by user, orders by id, counts). */
+  /** The request's other per-shard batch loaders (the modules'), by kind and arguments. */
   readonly batches: RequestLoaders;
   /** Objects read from primaries (`STRONG`): what hangs off them is read from primaries too. */
   readonly strongReads: WeakSet<object>;
@@ -34,7 +31,6 @@ export interface GatewayContext {
 export function createGatewayContext(deps: {
   scope: RequestScope;
   users: UserRepository;
-  orders: OrderRepository;
   manager: ShardManager;
   /** @default none: module fields that reach PostgreSQL fail */
   door?: ShardDoor;
@@ -49,7 +45,6 @@ export function createGatewayContext(deps: {
     users,
     manager: deps.manager,
     loaders: new UserLoaders(users, deps.manager, strongReads, pending),
-    orders: deps.orders.forRequest(scope),
     batches: new RequestLoaders(),
     strongReads,
     door: deps.door ? deps.door.forRequest(scope) : null,

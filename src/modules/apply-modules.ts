@@ -6,18 +6,40 @@ import type { ExtraFieldCosts, FieldCost } from '../graphql/limits/estimate-stat
 import { shardBatchLoader } from '../graphql/loaders/shard-batch-loader.js';
 import { sumOverShards } from '../graphql/pagination/sum-over-shards.js';
 import { DateTime } from '../graphql/schema/date-time.js';
-import { gatewaySchema, schemaIsBuilt } from '../graphql/schema/index.js';
+import { buildGatewaySchema, schemaIsBuilt } from '../graphql/schema/index.js';
 import { ReadConsistencyEnum } from '../graphql/schema/read-consistency.js';
 import { UserRef } from '../graphql/schema/user.js';
-import { validUserId } from '../graphql/validate-input.js';
-import { SqlError, UserNotFoundError } from '../repository/errors.js';
+import { MAX_IDS, validPageSize, validUserId } from '../graphql/validate-input.js';
+import { gatherShardPages } from '../graphql/pagination/gather-shard-pages.js';
+import { isShardMissing } from '../graphql/pagination/sum-over-shards.js';
+import {
+  commonPosition,
+  MAX_CURSOR_SHARDS,
+  readPositions,
+  uniformPositions,
+  writePositions,
+} from '../graphql/pagination/shard-positions.js';
+import { PageInfo } from '../graphql/schema/user-connection.js';
+import { DomainError, SqlError, UserNotFoundError } from '../repository/errors.js';
 import type { Rows } from '../repository/database.js';
 import type { ShardDoor } from '../repository/shard-door.js';
 import { statement, type DbOperation, type Statement } from '../repository/statement.js';
 import { readPolicyFor } from '../sharding/read-policy.js';
+import { shardIdFor } from '../sharding/shard-id-for.js';
 import { ModuleLoadError, type LoadedModule } from './load-modules.js';
 import { scatterPage } from './scatter-page.js';
-import type { ModuleApi, ModuleBatch, ModuleDoor, ModuleLoader, ModuleStatement, ReadConsistency, RequestContext } from './module-api.js';
+import { withBuiltins } from './builtin-modules.js';
+import type {
+  ModuleApi,
+  ModuleBatch,
+  ModuleCursors,
+  ModuleDoor,
+  ModuleLoader,
+  ModuleStatement,
+  ReadConsistency,
+  RequestContext,
+  StatementOptions,
+} from './module-api.js';
 
 /** The gateway's schema with the modules' types, and what their fields cost. */
 export interface ModularSchema {
@@ -38,19 +60,22 @@ let applied: { names: string; result: ModularSchema } | null = null;
  * schema function throws, or whose types or fields clash with another's or
  * the gateway's, is a ModuleLoadError naming it.
  */
-export function applyModules(modules: readonly LoadedModule[]): ModularSchema {
+export function applyModules(loaded: readonly LoadedModule[]): ModularSchema {
+  // The built-in entities are modules on the same API, applied first, always.
+  const modules = withBuiltins(loaded);
   const names = modules.map((m) => `${m.name}@${m.path}`).join(',');
   if (applied) {
     if (applied.names === names) return applied.result;
     throw new Error('modules are applied once per process, before the schema is built');
   }
-  if (schemaIsBuilt() && modules.length > 0) throw new Error('the schema was built before the modules were applied');
+  if (schemaIsBuilt()) throw new Error('the schema was built before the modules were applied');
   const added: Added[] = [];
   const declared = new Map<string, FieldCost>();
+  const entities = new Map<string, FieldCost>();
   for (const module of modules) {
     if (!module.schema) continue;
     try {
-      module.schema(moduleApi(module, added, declared));
+      module.schema(moduleApi(module, added, declared, entities));
     } catch (err) {
       if (err instanceof ModuleLoadError) throw err;
       throw new ModuleLoadError(
@@ -60,7 +85,7 @@ export function applyModules(modules: readonly LoadedModule[]): ModularSchema {
   }
   let schema: GraphQLSchema;
   try {
-    schema = gatewaySchema();
+    schema = buildGatewaySchema();
   } catch (err) {
     const message = (err as Error)?.message ?? String(err);
     // Pothos names the clash (`Duplicate field notes on User`): name the module that added it.
@@ -71,13 +96,18 @@ export function applyModules(modules: readonly LoadedModule[]): ModularSchema {
       throw new ModuleLoadError(`module "${module.name}" (${module.path}): field ${dup![2]}.${dup![1]} clashes with another definition`);
     throw new ModuleLoadError(`modules ${modules.map((m) => `"${m.name}"`).join(', ')}: the schema cannot be built: ${message}`);
   }
-  const extraCosts = costsOf(added, declared);
+  const extraCosts = { ...costsOf(added, declared), entities };
   applied = { names, result: { schema, extraCosts } };
   return applied.result;
 }
 
+/** What applyModules built in this process, if it has run. */
+export function appliedModules(): ModularSchema | null {
+  return applied?.result ?? null;
+}
+
 /** Declared costs, and the defaults for the root and User fields that declared none. */
-function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCost>): ExtraFieldCosts {
+function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCost>): Omit<ExtraFieldCosts, 'entities'> {
   const query = new Map<string, FieldCost>();
   const mutation = new Map<string, FieldCost>();
   const nested = new Map<string, FieldCost>();
@@ -99,13 +129,41 @@ function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCos
 /** Two fields of one name in different types: the estimate takes the larger (it counts by name). */
 function maxCost(a: FieldCost | undefined, b: FieldCost): FieldCost {
   if (!a) return b;
-  return { perShard: Math.max(a.perShard ?? 0, b.perShard ?? 0), fixed: Math.max(a.fixed ?? 0, b.fixed ?? 0) };
+  const perSelectionOf = { ...a.perSelectionOf };
+  for (const [name, cost] of Object.entries(b.perSelectionOf ?? {})) perSelectionOf[name] = maxCost(perSelectionOf[name], cost);
+  return {
+    perShard: Math.max(a.perShard ?? 0, b.perShard ?? 0),
+    fixed: Math.max(a.fixed ?? 0, b.fixed ?? 0),
+    ...(Object.keys(perSelectionOf).length > 0 ? { perSelectionOf } : {}),
+    ...((a.lookup ?? b.lookup) ? { lookup: (a.lookup ?? b.lookup)! } : {}),
+  };
 }
 
 const STATEMENT_NAME = /^[a-z][a-z0-9_]{0,40}$/;
 const COST_FIELD = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
 
-function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, FieldCost>): ModuleApi {
+const CURSORS: ModuleCursors = Object.freeze({
+  maxShards: MAX_CURSOR_SHARDS,
+  writePositions,
+  readPositions,
+  commonPosition,
+  uniformPositions,
+});
+
+/** An error a module raises with its own stable code. */
+class ModuleCodedError extends DomainError {
+  override readonly name = 'ModuleCodedError';
+  constructor(
+    readonly code: DomainError['code'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, FieldCost>, entities: Map<string, FieldCost>): ModuleApi {
   const statements = new Set<string>();
   const who = `module "${module.name}" (${module.path})`;
   const gateway = (ctx: RequestContext) => ctx as GatewayContext;
@@ -120,14 +178,14 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
     User: UserRef as unknown as ModuleApi['User'],
     DateTime: DateTime as unknown as ModuleApi['DateTime'],
     ReadConsistency: ReadConsistencyEnum as unknown as ModuleApi['ReadConsistency'],
-    statement(name: string, sql: string): ModuleStatement {
+    statement(name: string, sql: string, options: StatementOptions = {}): ModuleStatement {
       if (typeof name !== 'string' || !STATEMENT_NAME.test(name)) {
         throw new ModuleLoadError(`${who}: statement name ${JSON.stringify(name)} must be lower case letters, digits and _`);
       }
       if (statements.has(name)) throw new ModuleLoadError(`${who}: statement ${name} is declared twice`);
       if (typeof sql !== 'string' || sql.trim().length === 0) throw new ModuleLoadError(`${who}: statement ${name} has no SQL`);
       statements.add(name);
-      return statement(`mod_${module.name}_${name}`, operationOf(sql), sql);
+      return statement(`mod_${module.name}_${name}`, operationOf(sql), sql, options.prepared ?? true, options.shownAs ?? sql);
     },
     shardIdOf: (ctx: RequestContext, userId: string) => gateway(ctx).manager.shardIdOf(userId),
     shardCount: (ctx: RequestContext) => gateway(ctx).manager.shardCount,
@@ -154,8 +212,40 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
       const g = gateway(ctx);
       return g.pending.track(scatterPage(g.manager, query));
     },
+    scatterWalk: (ctx, query) => {
+      const g = gateway(ctx);
+      const { manager } = g;
+      // The route and the shard count of one moment: a gateway may adopt a new layout while the pages are read.
+      const route = manager.routeAll();
+      const shardCount = manager.shardCount;
+      return g.pending.track(
+        gatherShardPages({
+          scatter: manager.scatter,
+          route,
+          shardCount,
+          after: query.after,
+          first: query.first,
+          allowPartial: query.allowPartialResults,
+          fetch: (shardId, after, limit) => query.fetch(shardId, after, limit),
+          keyOf: (row) => query.keyOf(row),
+          compare: (a, b) => query.compare(a, b),
+          // Rows a shard does not own under the layout the pages were read with are a reshard's copies (or originals not yet cleaned up).
+          owns: (row, shardId) => shardIdFor(query.ownerOf(row), shardCount) === shardId,
+          canMiss: isShardMissing,
+        }),
+      );
+    },
     scatterSum: async (ctx, count) => (await sumOverShards(gateway(ctx).manager, count, false)).total,
+    scatterSumPartial: (ctx, count) => sumOverShards(gateway(ctx).manager, count, true),
+    missingShard: (ctx, info, shardId, error) =>
+      gateway(ctx).partial.missingShard(info as Parameters<GatewayContext['partial']['missingShard']>[0], shardId, error),
+    cursors: CURSORS,
+    track: (ctx, work) => gateway(ctx).pending.track(work),
     consistencyOf: (ctx, parent): ReadConsistency => (gateway(ctx).strongReads.has(parent) ? 'STRONG' : 'EVENTUAL'),
+    markStrong: (ctx, row) => void gateway(ctx).strongReads.add(row),
+    loadUser: (ctx, userId, consistency = 'EVENTUAL') =>
+      gateway(ctx).loaders.for(consistency).load(userId) as unknown as ReturnType<ModuleApi['loadUser']>,
+    PageInfo: PageInfo as unknown as ModuleApi['PageInfo'],
     cost(field: string, cost) {
       if (typeof field !== 'string' || !COST_FIELD.test(field)) {
         throw new ModuleLoadError(`${who}: cost(${JSON.stringify(field)}): name the field as Type.field, e.g. User.notes`);
@@ -166,12 +256,25 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
       }
       declared.set(field, { ...cost });
     },
+    entityCost(typename: string, cost) {
+      if (typeof typename !== 'string' || !/^[A-Za-z_]\w*$/.test(typename)) {
+        throw new ModuleLoadError(`${who}: entityCost(${JSON.stringify(typename)}): name the entity type, e.g. Note`);
+      }
+      entities.set(typename, { ...cost });
+    },
     validUserId: (field, value) => validUserId(field, value),
+    validPageSize: (field, value) => validPageSize(field, value),
+    maxIds: MAX_IDS,
     errors: Object.freeze({
       userNotFound: (userId: string) => new UserNotFoundError(userId),
       badUserInput: (field: string, message: string) => new BadUserInputError(field, message),
       isForeignKeyViolation: (err: unknown) => err instanceof SqlError && err.sqlState === '23503',
       isUniqueViolation: (err: unknown) => err instanceof SqlError && err.sqlState === '23505',
+      withCode: (code: string, message: string) => {
+        if (typeof code !== 'string' || !ERROR_CODE.test(code))
+          throw new Error(`${who}: error code ${JSON.stringify(code)} must be upper case`);
+        return new ModuleCodedError(code as DomainError['code'], String(message));
+      },
     }),
   } satisfies ModuleApi);
 }
@@ -184,14 +287,22 @@ function asStatement(stmt: ModuleStatement): Statement {
   return stmt as Statement;
 }
 
-function moduleDoor(door: ShardDoor): ModuleDoor {
+/** The module API's door over a request's (or a tool's) ShardDoor. */
+export function moduleDoor(door: ShardDoor): ModuleDoor {
   return {
     read: <R extends object>(
       shardId: number,
       stmt: ModuleStatement,
       params: readonly unknown[] = [],
-      options: { consistency?: ReadConsistency } = {},
-    ) => door.read<R>(shardId, readPolicyFor(options.consistency ?? 'EVENTUAL'), asStatement(stmt), params),
+      options: { consistency?: ReadConsistency; batchSize?: number } = {},
+    ) =>
+      door.read<R>(
+        shardId,
+        readPolicyFor(options.consistency ?? 'EVENTUAL'),
+        asStatement(stmt),
+        params,
+        options.batchSize === undefined ? {} : { batchSize: options.batchSize },
+      ),
     write: <R extends object>(userId: string, stmt: ModuleStatement, params: readonly unknown[] = []) =>
       door.writeFor(userId, async (shardId, write) => ({ ...(await write<R>(asStatement(stmt), params)), shardId })),
     transaction: (userId, work) =>
@@ -207,12 +318,18 @@ function moduleDoor(door: ShardDoor): ModuleDoor {
   };
 }
 
-/** The kind of statement, from its first keyword (spans and metrics report it). */
+/**
+ * The kind of statement, from its first keyword (spans and metrics report
+ * it); a WITH that modifies data is the first INSERT, UPDATE or DELETE in it.
+ */
 export function operationOf(sql: string): DbOperation {
   const word = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
   switch (word) {
+    case 'WITH': {
+      const modifies = /\b(INSERT\s+INTO|UPDATE\s+[A-Za-z_][\w.]*\s+SET|DELETE\s+FROM)\b/i.exec(sql)?.[1];
+      return modifies ? (modifies.split(/\s/)[0]!.toUpperCase() as DbOperation) : 'SELECT';
+    }
     case 'SELECT':
-    case 'WITH':
     case 'VALUES':
       return 'SELECT';
     case 'INSERT':

@@ -20,8 +20,8 @@ export interface LoadedModule {
 const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Tables of the gateway itself: no module may declare them. */
-const GATEWAY_TABLES = new Set(['users', 'orders', 'user_emails', 'user_email_claims']);
+/** Tables of the gateway itself: no module may declare them (the built-in modules' tables are refused by withBuiltins). */
+const GATEWAY_TABLES = new Set(['users', 'user_emails', 'user_email_claims']);
 
 /**
  * The module paths a command was given: every `--module PATH`, else the

@@ -106,12 +106,18 @@ export interface ModuleTransaction {
  * cutover. Nothing of that is up to the module.
  */
 export interface ModuleDoor {
-  /** One read on `shardId`, by consistency. @default consistency EVENTUAL */
+  /**
+   * One read on `shardId`, by consistency. `batchSize`: how many keys the
+   * statement serves (a batch's size, reported on its span). `timestamptz`
+   * columns arrive as UTC text with microseconds (`2026-11-23T21:07:00.123456Z`),
+   * which sorts as text and goes back to PostgreSQL as it is.
+   * @default consistency EVENTUAL
+   */
   read<R extends object = Record<string, unknown>>(
     shardId: number,
     stmt: ModuleStatement,
     params?: readonly unknown[],
-    options?: { consistency?: ReadConsistency },
+    options?: { consistency?: ReadConsistency; batchSize?: number },
   ): Promise<ModuleRows<R>>;
   /** One write on the primary of `userId`'s shard. */
   write<R extends object = Record<string, unknown>>(
@@ -173,7 +179,87 @@ export interface KeysetPage<T> {
 export interface FieldCost {
   readonly perShard?: number;
   readonly fixed?: number;
+  /**
+   * More for each selection (each response key) of a sub-field, by its name:
+   * `{ totalCount: { perShard: 1 } }` for a connection whose `totalCount`
+   * asks every shard again.
+   */
+  readonly perSelectionOf?: Readonly<Record<string, FieldCost>>;
+  /**
+   * The field looks ids up through the request's batch named `batch`: every
+   * lookup of that batch with one `consistency` argument shares it, which
+   * costs at most one statement per shard and never more than the ids
+   * asked (the list argument `ids`, or one when `ids` is absent).
+   */
+  readonly lookup?: { readonly batch: string; readonly ids?: string };
 }
+
+/** Each shard's position in a keyset walk over every shard (a partial page keeps one per shard). */
+export interface ShardPositions<K> {
+  readonly shardCount: number;
+  /** By shard id; null: from that shard's start. */
+  readonly positions: readonly (K | null)[];
+}
+
+/** How a sort key is written into a cursor and read back; `read` returns null for anything `write` would not have made. */
+export interface KeyText<K> {
+  write(key: K): string;
+  read(text: string): K | null;
+}
+
+/** The text of per-shard positions, to embed in a module's own cursors (they stay opaque to clients). */
+export interface ModuleCursors {
+  /** The most shards a per-shard cursor may name. */
+  readonly maxShards: number;
+  /** One line of text per distinct position (never a line break inside a key), tagged with one lower case letter. */
+  writePositions<K>(tag: string, positions: ShardPositions<K>, keys: KeyText<K>): string;
+  /** What `writePositions` wrote; null for any other text. */
+  readPositions<K>(text: string, keys: KeyText<K>): { tag: string; positions: ShardPositions<K> } | null;
+  /** The key every shard stands at (null: all at their start); undefined when they differ. */
+  commonPosition<K>(positions: ShardPositions<K>, compare: (a: K, b: K) => number): K | null | undefined;
+  /** Every one of `shardCount` shards at `key`. */
+  uniformPositions<K>(shardCount: number, key: K | null): ShardPositions<K>;
+}
+
+/** A shard that could not answer a partial page or count. */
+export interface MissingShard {
+  readonly shardId: number;
+  readonly error: unknown;
+}
+
+export interface ShardWalkQuery<T, K> {
+  /** Rows to return. */
+  readonly first: number;
+  /** Where each shard stands (a decoded cursor); null on the first page. */
+  readonly after: ShardPositions<K> | null;
+  /** When shards cannot answer: merge the others instead of failing (see `missingShard`). */
+  readonly allowPartialResults: boolean;
+  /** One shard's next `limit` rows strictly after `after` (from its start when null), in walk order: one statement. */
+  fetch(shardId: number, after: K | null, limit: number): Promise<readonly T[]>;
+  keyOf(row: T): K;
+  /** The walk's order on keys (direction included). */
+  compare(a: K, b: K): number;
+  /** The userId whose shard owns the row. */
+  ownerOf(row: T): string;
+}
+
+export interface ShardWalkPage<T, K> {
+  /** At most `first` rows, in walk order. */
+  readonly items: readonly T[];
+  /** True when rows may follow (more answered than fit, or a shard did not answer). */
+  readonly hasNextPage: boolean;
+  /** True when every shard stands at the row after each item: a cursor may then be that row's key alone. */
+  readonly uniform: boolean;
+  /** Where every shard stands after `items[index]` (that edge's cursor). */
+  positionsAfter(index: number): ShardPositions<K>;
+  /** Where the next page starts when no item could be handed out; null when nothing is left. */
+  readonly end: ShardPositions<K> | null;
+  /** The shards that did not answer (only with `allowPartialResults`). */
+  readonly missing: readonly MissingShard[];
+}
+
+/** Where a resolver stands in the response (its `info` argument): errors of a partial field are placed there. */
+export type FieldPosition = object;
 
 /** Errors a module may raise; they reach the client with their stable `extensions.code`. Anything else is masked. */
 export interface ModuleErrors {
@@ -185,6 +271,23 @@ export interface ModuleErrors {
   isForeignKeyViolation(err: unknown): boolean;
   /** Whether `err` is PostgreSQL refusing a duplicate key (SQLSTATE 23505). */
   isUniqueViolation(err: unknown): boolean;
+  /**
+   * An error the client sees with `extensions.code` = `code` (upper case
+   * letters, digits and `_`, e.g. `ORDER_NOT_FOUND`) and this message, never masked.
+   */
+  withCode(code: string, message: string): Error;
+}
+
+/** Options of a statement declared with `api.statement`. */
+export interface StatementOptions {
+  /** Prepare once per connection and reuse it (hot statements); false for rare or one-off ones. @default true */
+  readonly prepared?: boolean;
+  /**
+   * The text spans show, when `sql` carries a literal the module wrote into
+   * it from a request (a validated page size): the same text with `?` there.
+   * @default sql
+   */
+  readonly shownAs?: string;
 }
 
 /** What a module's `schema` function receives. */
@@ -199,8 +302,11 @@ export interface ModuleApi {
   readonly DateTime: ScalarRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, string, string>;
   /** The `ReadConsistency` enum, for a `consistency` argument. */
   readonly ReadConsistency: EnumRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, ReadConsistency, ReadConsistency>;
-  /** Declares a statement (at start-up). Its text uses `$1`, `$2`... for values. */
-  statement(name: string, sql: string): ModuleStatement;
+  /**
+   * Declares a statement (at start-up, or once per shape at run time: a name
+   * is declared once). Its text uses `$1`, `$2`... for values.
+   */
+  statement(name: string, sql: string, options?: StatementOptions): ModuleStatement;
   /** The shard that stores `userId` and what it owns, under the layout of this moment. */
   shardIdOf(ctx: RequestContext, userId: string): number;
   /** The number of shards now (a reshard may change it while the gateway serves). */
@@ -211,10 +317,49 @@ export interface ModuleApi {
   batch<K, V>(ctx: RequestContext, name: string, batch: ModuleBatch<K, V>): ModuleLoader<K, V>;
   /** A keyset page over every shard, all at once, merged (each shard's rows it no longer owns dropped). */
   scatterPage<T>(ctx: RequestContext, query: KeysetPageQuery<T>): Promise<KeysetPage<T>>;
+  /**
+   * A keyset page over every shard that keeps each shard's own position, so
+   * that it may be served without some shards (`allowPartialResults`) and
+   * resume them later: what `scatterPage` does, with the positions exposed
+   * (encode them with `cursors`). Report each of `missing` with `missingShard`.
+   */
+  scatterWalk<T, K>(ctx: RequestContext, query: ShardWalkQuery<T, K>): Promise<ShardWalkPage<T, K>>;
   /** A sum over every shard (a `totalCount`), all at once. */
   scatterSum(ctx: RequestContext, count: (shardId: number) => Promise<number>): Promise<number>;
+  /** A sum over the shards that answer, and those that did not (a partial page's `totalCount`). */
+  scatterSumPartial(
+    ctx: RequestContext,
+    count: (shardId: number) => Promise<number>,
+  ): Promise<{ total: number; missing: readonly MissingShard[] }>;
+  /**
+   * Adds one `SHARD_UNAVAILABLE` error naming `shardId` for the field at
+   * `info` (the resolver's fourth argument) to the response, once per field
+   * and shard, while the field itself answers with what the others gave.
+   */
+  missingShard(ctx: RequestContext, info: FieldPosition, shardId: number, error: unknown): void;
+  /** Per-shard positions as cursor text (for `scatterWalk`). */
+  readonly cursors: ModuleCursors;
+  /**
+   * A root read that may bring parents for nested batches (its rows' fields
+   * read more): nested batches wait until it has answered, so that parents
+   * reached by different paths share one statement per shard. Returns `work`.
+   */
+  track<T>(ctx: RequestContext, work: Promise<T>): Promise<T>;
   /** The consistency to read what hangs off `parent` with: STRONG when the parent came from a primary. */
   consistencyOf(ctx: RequestContext, parent: object): ReadConsistency;
+  /** Marks `row` as read from a primary (STRONG): `consistencyOf` then answers STRONG for what hangs off it. */
+  markStrong(ctx: RequestContext, row: object): void;
+  /**
+   * The user `userId`, through the request's user batch (one statement per
+   * shard for every user the request looks up; a user it already has costs
+   * nothing); null when there is none.
+   */
+  loadUser(ctx: RequestContext, userId: string, consistency?: ReadConsistency): Promise<ModuleUser | null>;
+  /** The `PageInfo` type of the gateway's connections (`hasNextPage`, `endCursor`, `missingShards`). */
+  readonly PageInfo: ObjectRef<
+    PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>,
+    { hasNextPage: boolean; endCursor: string | null; missingShards?: readonly number[] }
+  >;
   /**
    * Declares the statement cost of a field the module adds, as
    * `Type.field` (`User.notes`, `Query.notes`, `Mutation.createNote`).
@@ -222,7 +367,16 @@ export interface ModuleApi {
    * of `Mutation` one statement; other types' fields cost nothing.
    */
   cost(field: string, cost: FieldCost): void;
+  /**
+   * What resolving one `_entities` representation of the type `typename`
+   * costs (a `lookup` joins that batch, with consistency EVENTUAL).
+   */
+  entityCost(typename: string, cost: FieldCost): void;
   /** A userId argument checked like the gateway's own (BAD_USER_INPUT naming `field`). */
   validUserId(field: string, value: string): string;
+  /** A page size argument checked like the gateway's own (0..100, else BAD_USER_INPUT naming `field`). */
+  validPageSize(field: string, value: number): number;
+  /** The most ids a list argument may carry (the gateway's own lists refuse more). */
+  readonly maxIds: number;
   readonly errors: ModuleErrors;
 }

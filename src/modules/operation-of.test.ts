@@ -10,4 +10,10 @@ describe('operationOf', () => {
     expect(operationOf('DELETE FROM notes')).toBe('DELETE');
     expect(operationOf('CREATE TABLE t (x int)')).toBe('DDL');
   });
+
+  it('a WITH that modifies data is named by its write', () => {
+    expect(operationOf('WITH c AS (UPDATE orders SET status = $1 RETURNING *) SELECT * FROM c')).toBe('UPDATE');
+    expect(operationOf('WITH c AS (DELETE FROM notes WHERE id = $1 RETURNING *) SELECT count(*) FROM c')).toBe('DELETE');
+    expect(operationOf('WITH n AS (INSERT INTO notes VALUES (1) RETURNING *) SELECT * FROM n')).toBe('INSERT');
+  });
 });

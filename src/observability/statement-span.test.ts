@@ -43,25 +43,6 @@ describe('collectionOf', () => {
   });
 });
 
-describe('collectionOf, orders', () => {
-  it('names orders for every orders statement, the batched LATERAL one and the transition inside WITH included', async () => {
-    const o = await import('../repository/orders/order-statements.js');
-    const shape = { direction: 'desc', byStatus: true, afterCursor: true, limit: 6 } as const;
-    for (const s of [
-      o.INSERT_ORDER,
-      o.SELECT_ORDERS_BY_KEYS,
-      o.TRANSITION_ORDER,
-      o.INSERT_ORDERS_BULK,
-      o.ordersOfUsersStatement(shape),
-      o.orderCountsOfUsersStatement(true),
-      o.ordersPageStatement(shape),
-      o.countOrdersStatement(false),
-    ]) {
-      expect(collectionOf(s), s.name).toBe('orders');
-    }
-  });
-});
-
 describe('statementSpan', () => {
   it('a batched replica read: semconv attributes, shard, role, reason, lag and keys; the text has no values', () => {
     const span = statementSpan(

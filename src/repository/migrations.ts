@@ -2,7 +2,7 @@ import { Scatter } from '../sharding/scatter.js';
 import { routeAll } from '../sharding/shard-route.js';
 import { USERS_TABLE } from './colocated-tables.js';
 import type { Database } from './database.js';
-import { ORDERS_MIGRATION } from './orders/order-migrations.js';
+import { ORDERS_MIGRATION } from './orders-migration.js';
 import { layoutGuardOn, RESHARD_OBJECTS } from './reshard-schema.js';
 import { EMAIL_LOOKUP_SCHEMA, USER_EMAIL_CLAIMS_TABLE, USER_EMAILS_TABLE } from './email-statements.js';
 import { statement, type Statement } from './statement.js';

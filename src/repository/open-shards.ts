@@ -6,7 +6,6 @@ import type { StatementObserver } from './statement-observer.js';
 import { EmailLookup } from './email-lookup.js';
 import { LayoutRetry } from './layout-retry.js';
 import { UserRepository } from './user-repository.js';
-import { OrderRepository } from './orders/order-repository.js';
 import { ShardDoor } from './shard-door.js';
 import { HealthChecker } from '../sharding/health-checker.js';
 import { ReadPolicy } from '../sharding/read-policy.js';
@@ -22,8 +21,6 @@ export interface Shards {
   readonly manager: ShardManager;
   readonly db: Database;
   readonly users: UserRepository;
-  /** Orders, on their owners' shards, through the same door. */
-  readonly orders: OrderRepository;
   /** The door for what a user owns (orders, modules' tables): routing by userId, layout retry. */
   readonly door: ShardDoor;
   readonly health: HealthChecker;
@@ -52,7 +49,7 @@ export interface Shards {
 /**
  * Wires the layers: topology → ShardManager (routing, health, observed roles)
  * → Database (the door, one pool per node, the write buffer) →
- * UserRepository and OrderRepository, plus the health checker that probes through the door.
+ * UserRepository and the door for what users own (modules), plus the health checker that probes through the door.
  * Health checking is not started here.
  */
 export function openShards(
@@ -108,12 +105,10 @@ export function openShards(
   const emails = new EmailLookup(db, { unique: options.emails.unique, clock, ...(extras.log ? { log: extras.log } : {}) }, layoutRetry);
   const users = new UserRepository(db, layoutRetry, undefined, emails);
   const door = new ShardDoor(db, layoutRetry);
-  const orders = new OrderRepository(door);
   return {
     manager,
     db,
     users,
-    orders,
     door,
     health: checker,
     writeBuffer,

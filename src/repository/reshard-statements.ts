@@ -181,48 +181,6 @@ export const USER_DIGESTS = statement(
    FROM users`,
   false,
 );
-const ORDER_COLUMNS = 'order_id, user_id, status, total_cents, currency, created_at';
-
-/** The orders of a batch of users: copied with them, as one group. */
-export const SELECT_ORDERS_OF_USERS = statement(
-  'reshard_orders_of_users',
-  'SELECT',
-  `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = ANY($1::varchar[])`,
-  false,
-);
-
-/** A group's orders are replaced whole on the target: deleted, then inserted as the source has them. */
-export const DELETE_ORDERS_OF_USERS = statement(
-  'reshard_orders_delete',
-  'DELETE',
-  'DELETE FROM orders WHERE user_id = ANY($1::varchar[])',
-  false,
-);
-
-export const INSERT_ORDERS = statement(
-  'reshard_orders_insert',
-  'INSERT',
-  `INSERT INTO orders (${ORDER_COLUMNS})
-   SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int8[], $5::varchar[], $6::timestamptz[])`,
-  false,
-);
-
-/**
- * A digest per user over its orders (each over order_id, status,
- * total_cents, currency, created_at to the microsecond, fields
- * length-prefixed, in order_id byte order), and how many it has.
- */
-export const ORDER_DIGESTS = statement(
-  'reshard_order_digests',
-  'SELECT',
-  `SELECT user_id, count(*)::int8 AS n,
-          md5(string_agg(length(order_id) || ':' || order_id || length(status) || ':' || status || ':' || total_cents::text
-                         || ':' || currency || ':' || (extract(epoch FROM created_at) * 1000000)::int8::text, '|'
-                         ORDER BY order_id COLLATE "C")) AS digest
-   FROM orders GROUP BY user_id`,
-  false,
-);
-
 /**
  * The statements that move a module's co-located table with its owners,
  * whatever its columns: rows travel as their JSON text (`to_jsonb`, every
@@ -258,3 +216,13 @@ export function colocatedTableStatements(t: ColocatedTable) {
     ),
   };
 }
+
+/** Every table of the database that carries the layout guard: the co-located tables, whoever declared them. */
+export const GUARDED_TABLES = statement(
+  'reshard_guarded_tables',
+  'SELECT',
+  `SELECT c.relname AS table_name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+   WHERE t.tgname = 'shardgate_layout_guard' AND NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
+   ORDER BY c.relname`,
+  false,
+);

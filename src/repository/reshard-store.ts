@@ -12,10 +12,6 @@ import {
 import {
   CLEAR_CHANGES,
   colocatedTableStatements,
-  DELETE_ORDERS_OF_USERS,
-  INSERT_ORDERS,
-  ORDER_DIGESTS,
-  SELECT_ORDERS_OF_USERS,
   COUNT_CHANGES,
   COUNT_USERS,
   DELETE_CHANGES,
@@ -42,6 +38,7 @@ import {
   UPSERT_JOB,
   UPSERT_USERS,
   USER_DIGESTS,
+  GUARDED_TABLES,
 } from './reshard-statements.js';
 import type { Timestamp } from './timestamp.js';
 
@@ -66,17 +63,6 @@ export interface EmailClaimRow {
   readonly claimId: string;
   readonly userId: string;
   readonly state: string;
-  readonly createdAt: Timestamp;
-}
-
-/** An order as the tool copies it: every column, as stored. */
-export interface OrderRow {
-  readonly orderId: string;
-  readonly userId: string;
-  readonly status: string;
-  /** BIGINT as text: copied exactly. */
-  readonly totalCents: string;
-  readonly currency: string;
   readonly createdAt: Timestamp;
 }
 
@@ -142,10 +128,22 @@ export class ReshardStore {
   constructor(
     private readonly db: Database,
     private readonly shardId: number,
-    /** Modules' tables, moved with their owners like orders. @default none */
+    /** Modules' tables (the built-in modules' included: orders), moved with their owners. @default none */
     private readonly modules: ModuleTables = { tables: [], migrate: async () => {} },
   ) {
     this.tables = modules.tables.map((t) => ({ ...t, stmts: colocatedTableStatements(t) }));
+  }
+
+  /**
+   * Tables of this database that carry the layout guard (rows owned by a
+   * user) but that neither the gateway's own schema nor a module given to
+   * this store declares: rows a reshard would not move, and would lose with
+   * their owner at cleanup.
+   */
+  async undeclaredGuardedTables(): Promise<string[]> {
+    const own = new Set(['users', 'user_emails', 'user_email_claims', ...this.tables.map((t) => t.table)]);
+    const { rows } = await this.one<{ table_name: string }>(GUARDED_TABLES, []);
+    return rows.map((r) => r.table_name).filter((t) => !own.has(t));
   }
 
   /** The modules' co-located tables, in the order they are copied and verified. */
@@ -306,14 +304,13 @@ export class ReshardStore {
 
   /**
    * Inserts or overwrites `rows` (and deletes `deleteIds`) in one
-   * transaction, with the group: the users' orders, the email claim
-   * markers of every user named (those of a deleted user too), and their
-   * rows in every module table, each replaced whole by the source's.
+   * transaction, with the group: the email claim markers of every user
+   * named (those of a deleted user too), and their rows in every module
+   * table (the built-in ones' too: orders), each replaced whole by the source's.
    */
   async applyUsers(
     rows: readonly UserRow[],
     deleteIds: readonly string[] = [],
-    orders: readonly OrderRow[] = [],
     claims: readonly EmailClaimRow[] = [],
     owned: readonly OwnedRow[] = [],
   ): Promise<void> {
@@ -336,19 +333,7 @@ export class ReshardStore {
           rows.map((r) => r.createdAt),
           rows.map((r) => r.emailClaim),
         ]);
-        // The users' orders are replaced whole by the source's (an order deleted there goes here too).
-        await tx.execute(DELETE_ORDERS_OF_USERS, [rows.map((r) => r.userId)]);
-        if (orders.length > 0) {
-          await tx.execute(INSERT_ORDERS, [
-            orders.map((o) => o.orderId),
-            orders.map((o) => o.userId),
-            orders.map((o) => o.status),
-            orders.map((o) => o.totalCents),
-            orders.map((o) => o.currency),
-            orders.map((o) => o.createdAt),
-          ]);
-        }
-        // Each module table too: the group's rows replaced whole.
+        // Each module table: the group's rows replaced whole by the source's (a row deleted there goes here too).
         for (const t of this.tables) {
           await tx.execute(t.stmts.deleteOfUsers, [rows.map((r) => r.userId)]);
           const docs = owned.filter((o) => o.table === t.table).map((o) => o.doc);
@@ -363,7 +348,7 @@ export class ReshardStore {
     });
   }
 
-  /** Deletes users (their orders go by cascade) and their email claim markers, in one transaction. */
+  /** Deletes users, their rows in every module table and their email claim markers, in one transaction. */
   async deleteUsers(userIds: readonly string[]): Promise<number> {
     if (userIds.length === 0) return 0;
     return this.tx(async (tx) => {
@@ -448,36 +433,6 @@ export class ReshardStore {
   }
 
   /** Every user's digest (see USER_DIGESTS). */
-  /** The orders of `userIds` (copied with their owners, as one group). */
-  async ordersOfUsers(userIds: readonly string[]): Promise<OrderRow[]> {
-    if (userIds.length === 0) return [];
-    const { rows } = await this.one<{
-      order_id: string;
-      user_id: string;
-      status: string;
-      total_cents: string;
-      currency: string;
-      created_at: Timestamp;
-    }>(SELECT_ORDERS_OF_USERS, [userIds]);
-    return rows.map((r) => ({
-      orderId: r.order_id,
-      userId: r.user_id,
-      status: r.status,
-      totalCents: String(r.total_cents),
-      currency: r.currency,
-      createdAt: r.created_at,
-    }));
-  }
-
-  /** Per user that has orders: a digest of them and how many (see ORDER_DIGESTS). */
-  async orderDigests(): Promise<{ userId: string; digest: string; rows: number }[]> {
-    return (await this.one<{ user_id: string; digest: string; n: string }>(ORDER_DIGESTS, [])).rows.map((r) => ({
-      userId: r.user_id,
-      digest: r.digest,
-      rows: Number(r.n),
-    }));
-  }
-
   async digests(): Promise<{ userId: string; digest: string }[]> {
     return (await this.one<{ user_id: string; digest: string }>(USER_DIGESTS, [])).rows.map((r) => ({
       userId: r.user_id,

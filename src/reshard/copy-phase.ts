@@ -51,15 +51,12 @@ export async function copy(ctx: ReshardContext, total: number): Promise<{ copied
         if (list) list.push(row);
         else byTarget.set(target, [row]);
       }
-      // The group: each moving user with its orders, email claim markers and module rows (a write between the reads is captured and copied again).
+      // The group: each moving user with its email claim markers and module rows, orders included (a write between the reads is captured and copied again).
       const movingIds = [...byTarget.values()].flat().map((u) => u.userId);
-      const orders = groupByTarget(plan, await source.ordersOfUsers(movingIds));
       const claims = groupByTarget(plan, await source.emailClaimsOfUsers(movingIds));
       const owned = groupByTarget(plan, await source.ownedRowsOfUsers(movingIds));
       await settleAll(
-        [...byTarget].map(([target, list]) =>
-          ctx.stores[target]!.applyUsers(list, [], orders.get(target) ?? [], claims.get(target) ?? [], owned.get(target) ?? []),
-        ),
+        [...byTarget].map(([target, list]) => ctx.stores[target]!.applyUsers(list, [], claims.get(target) ?? [], owned.get(target) ?? [])),
       );
       const n = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
       cursor = rows[rows.length - 1]!.userId;
@@ -108,13 +105,12 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
         if (row) entry.rows.push(row);
         else entry.deletes.push(id);
       }
-      const orders = groupByTarget(plan, await source.ordersOfUsers([...current.keys()]));
       // Markers of a user deleted meanwhile move too: they tell a claimant its lookup row is stale without waiting for a lease.
       const claims = groupByTarget(plan, await source.emailClaimsOfUsers(ids));
       const owned = groupByTarget(plan, await source.ownedRowsOfUsers([...current.keys()]));
       await settleAll(
         [...byTarget].map(([target, e]) =>
-          ctx.stores[target]!.applyUsers(e.rows, e.deletes, orders.get(target) ?? [], claims.get(target) ?? [], owned.get(target) ?? []),
+          ctx.stores[target]!.applyUsers(e.rows, e.deletes, claims.get(target) ?? [], owned.get(target) ?? []),
         ),
       );
       await source.forgetChanges(changes.map((c) => c.seq));
@@ -125,7 +121,7 @@ export async function applyChanges(ctx: ReshardContext): Promise<number> {
   return applied.reduce((a, b) => a + b, 0);
 }
 
-/** A group's rows (orders, email claim markers, module rows) by the new database of their owner. */
+/** A group's rows (email claim markers, module rows) by the new database of their owner. */
 function groupByTarget<R extends { readonly userId: string }>(plan: ReshardPlan, rows: readonly R[]): Map<number, R[]> {
   const byTarget = new Map<number, R[]>();
   for (const row of rows) {

@@ -95,24 +95,21 @@ async function pauseWrites(ctx: ReshardContext, store: ReshardStore, lockTimeout
 
 /**
  * Row count and checksum per new shard and co-located table (users,
- * orders, email claim markers with `users.email_claim`, every module
- * table), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
+ * email claim markers with `users.email_claim`, every module table,
+ * orders included), against the same users' rows on the old shards. Checksums first (one pass, nothing kept per user); only a shard
  * that differs is compared user by user, to name the differences.
  */
 export async function verify(ctx: ReshardContext): Promise<(ShardComparison & { table: string })[]> {
   const moduleTables = ctx.stores[0]?.moduleTables ?? [];
-  const [users, orders, claims, ...owned] = await settleAll([
+  const [users, claims, ...owned] = await settleAll([
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.digests())),
-    // One digest per user over its orders; the counts are of orders.
-    verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.orderDigests())),
     // One digest per user over its row's email claim and its claim markers; the counts are of markers.
     verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.emailClaimDigests())),
-    // Each module's co-located table the same way.
+    // Each module's co-located table (orders too): one digest per user over its rows; the counts are of rows.
     ...moduleTables.map((t) => verifyTable(ctx, () => ctx.eachDatabase((_, s) => s.ownedDigests(t.table)))),
   ]);
   return [
     ...users!.map((c) => ({ ...c, table: 'users' })),
-    ...orders!.map((c) => ({ ...c, table: 'orders' })),
     ...claims!.map((c) => ({ ...c, table: 'email claim markers' })),
     ...owned.flatMap((comparisons, i) => comparisons.map((c) => ({ ...c, table: moduleTables[i]!.table }))),
   ];

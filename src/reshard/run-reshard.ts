@@ -118,6 +118,13 @@ class ReshardRun {
         throw new ReshardError(`${misplaced} user(s) are not on their shard of --from (${where}): is --from the layout the gateways use?`);
       }
     }
+    // A co-located table no module given declares would stay behind, and go with its users at cleanup.
+    const undeclared = [...new Set((await ctx.eachDatabase((_, s) => s.undeclaredGuardedTables())).flat())].sort();
+    if (undeclared.length > 0) {
+      throw new ReshardError(
+        `table(s) ${undeclared.join(', ')} hold rows owned by users but no module given declares them: pass every module the gateways serve (--module), the built-in ones are always included`,
+      );
+    }
     if (this.options.dryRun) {
       log(phase === null ? 'dry run: nothing was changed' : `dry run: nothing was changed (job at phase "${phase}")`);
       return this.result('planned', toEpoch);

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../graphql/errors.js';
-import { gatewaySchema } from '../graphql/schema/index.js';
 import type { ExtraFieldCosts } from '../graphql/limits/estimate-statements.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
@@ -26,6 +25,7 @@ import { useRequestBodyLimit } from './use-request-body-limit.js';
 import { useRequestErrorCodes } from './use-request-error-codes.js';
 import { useStrictUtf8 } from './use-strict-utf8.js';
 import { useTrustedDocuments } from './use-trusted-documents.js';
+import { gatewayModules } from '../modules/gateway-schema.js';
 
 export interface AppDeps {
   readonly shards: Shards;
@@ -38,9 +38,9 @@ export interface AppDeps {
   readonly request?: RequestOptions;
   /** Limits, CORS, introspection, trusted documents. @default DEFAULT_REQUEST_SAFETY */
   readonly safety?: RequestSafetyOptions;
-  /** The schema with the loaded modules' types (see src/modules). @default gatewaySchema(): the built-in types */
+  /** The schema with the loaded modules' types (see src/modules). @default gatewayModules(): the built-in modules' */
   readonly schema?: GraphQLSchema;
-  /** What the modules' fields cost, for the statement limit. @default none */
+  /** What the modules' fields cost, for the statement limit (given with `schema`). @default the built-in modules' */
   readonly extraCosts?: ExtraFieldCosts;
 }
 
@@ -73,8 +73,9 @@ export function createApp(deps: AppDeps): App {
   const refusals = new RefusalLog(logger);
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
+  const modular = deps.schema ? { schema: deps.schema, extraCosts: deps.extraCosts } : gatewayModules();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
-    schema: deps.schema ?? gatewaySchema(),
+    schema: modular.schema,
     graphqlEndpoint: '/graphql',
     // A self-contained GraphiQL page: no CDN, works offline. Its bundle is
     // ~9 MB of JavaScript (~32 MB of heap), so it loads on the first browser
@@ -117,7 +118,7 @@ export function createApp(deps: AppDeps): App {
         Date.now(),
       );
       scopes.set(request, scope);
-      return createGatewayContext({ scope, users: shards.users, orders: shards.orders, manager: shards.manager, door: shards.door });
+      return createGatewayContext({ scope, users: shards.users, manager: shards.manager, door: shards.door });
     },
     plugins: [
       useHealthEndpoints(shards.manager, () => shuttingDown),
@@ -128,7 +129,7 @@ export function createApp(deps: AppDeps): App {
       // GraphiQL and routers send application/json.
       useCsrfPreventionWithCode(['x-graphql-yoga-csrf', 'apollo-require-preflight']),
       ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
-      useOperationLimits(safety.limits, deps.extraCosts),
+      useOperationLimits(safety.limits, modular.extraCosts),
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),

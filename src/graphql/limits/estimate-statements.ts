@@ -9,7 +9,6 @@ import {
   type ValueNode,
 } from 'graphql';
 import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
-import { nestedFieldCost } from './nested-field-costs.js';
 
 export interface StatementEstimate {
   /** SQL statements the operation may send at most, for this shard count. */
@@ -33,10 +32,17 @@ export interface EstimateOptions {
   readonly extraCosts?: ExtraFieldCosts;
 }
 
-/** A field's cost: `perShard` statements on every shard, plus `fixed` ones. */
+/**
+ * A field's cost: `perShard` statements on every shard, plus `fixed` ones,
+ * plus what each selection of a named sub-field adds (`perSelectionOf`); a
+ * `lookup` joins the request's batch of that name (ids from the list
+ * argument `ids`, else one), which costs at most one statement per shard.
+ */
 export interface FieldCost {
   readonly perShard?: number;
   readonly fixed?: number;
+  readonly perSelectionOf?: Readonly<Record<string, FieldCost>>;
+  readonly lookup?: { readonly batch: string; readonly ids?: string };
 }
 
 /**
@@ -48,11 +54,23 @@ export interface ExtraFieldCosts {
   readonly query: ReadonlyMap<string, FieldCost>;
   readonly mutation: ReadonlyMap<string, FieldCost>;
   readonly nested: ReadonlyMap<string, FieldCost>;
+  /** What one `_entities` representation of a type costs, by type name. @default none */
+  readonly entities?: ReadonlyMap<string, FieldCost>;
 }
 
 export function statementsOf(cost: FieldCost | undefined, shardCount: number): number {
   if (!cost) return 0;
   return Math.max(0, (cost.perShard ?? 0) * shardCount + (cost.fixed ?? 0));
+}
+
+/** A declared cost, with what each selection of its named sub-fields adds. */
+function selectedStatements(cost: FieldCost | undefined, subFields: () => ReadonlyMap<string, FieldNode[]>, shardCount: number): number {
+  if (!cost) return 0;
+  let statements = statementsOf(cost, shardCount);
+  if (cost.perSelectionOf) {
+    for (const nodes of subFields().values()) statements += statementsOf(cost.perSelectionOf[nodes[0]!.name.value], shardCount);
+  }
+  return statements;
 }
 
 /**
@@ -86,14 +104,12 @@ type Variables = Readonly<Record<string, unknown>> | null | undefined;
  *   totalCount` is two resolver calls, and nothing shares their counts);
  * - each `shards` field counts every shard once per response key of
  *   `userCount` under it, for the same reason;
- * - each root `orders` field asks every shard once, and once more for each
- *   response key of `totalCount` under it;
  * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
  *   lands in one batch: at most one statement per shard, and never more than
- *   the number of ids; lookups of orders by id (`order`, `ordersByIds`,
- *   `_entities` of orders) are a batch of their own;
- * - fields below the root cost what nestedFieldCost says (`User.orders`,
- *   `orderCount`, `Order.user`), each selection on its own;
+ *   the number of ids; a module's lookups by id (`order`, `ordersByIds`,
+ *   `_entities` of orders) join the batch their cost names;
+ * - fields below the root (`User.orders`, `Order.user`...) cost what their
+ *   module declared (`extraCosts.nested`), each selection on its own;
  * - `usersByEmail` costs its lookup statement and its owners' batch: at
  *   most one per shard (one with unique emails: an email has one owner);
  * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
@@ -134,9 +150,11 @@ export function estimateStatements(
   let representations = 0;
   const idsByConsistency = new Map<string, number>();
   const addIds = (consistency: string, n: number) => idsByConsistency.set(consistency, (idsByConsistency.get(consistency) ?? 0) + n);
-  const orderIdsByConsistency = new Map<string, number>();
-  const addOrderIds = (consistency: string, n: number) =>
-    orderIdsByConsistency.set(consistency, (orderIdsByConsistency.get(consistency) ?? 0) + n);
+  // Lookups through a declared batch: one batch per (batch, consistency), at most one statement per shard.
+  const lookups = new Map<string, number>();
+  const addLookups = (batch: string, consistency: string, n: number) =>
+    lookups.set(`${batch}\n${consistency}`, (lookups.get(`${batch}\n${consistency}`) ?? 0) + n);
+  const extra = options.extraCosts;
   for (const [, nodes] of rootFields) {
     const field = nodes[0]!;
     const subFields = () =>
@@ -147,7 +165,6 @@ export function estimateStatements(
       );
     statements += nestedStatements(nodes, fragments, vars, shardCount, options.extraCosts);
     switch (field.name.value) {
-      case 'orders':
       case 'users': {
         statements += shardCount * (1 + countSelections(subFields(), 'totalCount'));
         break;
@@ -166,29 +183,33 @@ export function estimateStatements(
       case 'usersByIds':
         addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));
         break;
-      case 'order':
-        addOrderIds(consistencyOf(field, vars), 1);
-        break;
-      case 'ordersByIds':
-        addOrderIds(consistencyOf(field, vars), listLength(argument(field, 'ids'), vars));
-        break;
       case '_entities': {
         const reps = argument(field, 'representations');
         const n = listLength(reps, vars);
         representations += n;
-        const { users, orders } = entityKinds(reps, vars, n);
-        addIds('EVENTUAL', users);
-        addOrderIds('EVENTUAL', orders);
+        const kinds = entityKinds(reps, vars, n, extra?.entities);
+        addIds('EVENTUAL', kinds.users);
+        for (const [typename, count] of kinds.others) {
+          const cost = extra!.entities!.get(typename)!;
+          statements += count * statementsOf(cost, shardCount);
+          if (cost.lookup) addLookups(cost.lookup.batch, 'EVENTUAL', count);
+        }
         break;
       }
-      default:
+      default: {
         // _service, __typename, __schema, __type: no SQL; a module's field: what it declared.
-        statements += statementsOf(options.extraCosts?.query.get(field.name.value), shardCount);
+        const cost = extra?.query.get(field.name.value);
+        statements += selectedStatements(cost, subFields, shardCount);
+        if (cost?.lookup) {
+          const ids = cost.lookup.ids === undefined ? 1 : listLength(argument(field, cost.lookup.ids), vars);
+          addLookups(cost.lookup.batch, consistencyOf(field, vars), ids);
+        }
         break;
+      }
     }
   }
   for (const ids of idsByConsistency.values()) statements += Math.min(shardCount, ids);
-  for (const ids of orderIdsByConsistency.values()) statements += Math.min(shardCount, ids);
+  for (const ids of lookups.values()) statements += Math.min(shardCount, ids);
   return { statements, representations };
 }
 
@@ -214,8 +235,7 @@ function nestedStatements(
           fragments,
           vars,
         );
-      statements += nestedFieldCost(children[0]!, sub, shardCount);
-      if (extraCosts) statements += statementsOf(extraCosts.nested.get(children[0]!.name.value), shardCount);
+      if (extraCosts) statements += selectedStatements(extraCosts.nested.get(children[0]!.name.value), sub, shardCount);
       stack.push(children);
     }
   }
@@ -223,10 +243,16 @@ function nestedStatements(
 }
 
 /**
- * How many representations of `_entities` are users and how many orders,
- * by `__typename` when it can be read; one that cannot counts as both.
+ * How many representations of `_entities` are users, and how many are of
+ * each type a module declared an entity cost for, by `__typename` when it
+ * can be read; one that cannot counts as every kind.
  */
-function entityKinds(node: ValueNode | undefined, vars: Readonly<Record<string, unknown>>, n: number): { users: number; orders: number } {
+function entityKinds(
+  node: ValueNode | undefined,
+  vars: Readonly<Record<string, unknown>>,
+  n: number,
+  declared: ReadonlyMap<string, FieldCost> | undefined,
+): { users: number; others: Map<string, number> } {
   const typenames: unknown[] = [];
   if (node?.kind === Kind.VARIABLE) {
     const value = vars[node.name.value];
@@ -237,14 +263,20 @@ function entityKinds(node: ValueNode | undefined, vars: Readonly<Record<string, 
       typenames.push(t?.kind === Kind.STRING ? t.value : undefined);
     }
   }
-  if (typenames.length !== n) return { users: n, orders: n };
+  const types = [...(declared?.keys() ?? [])];
+  const others = new Map(types.map((t) => [t, 0]));
+  const known = typenames.length === n;
   let users = 0;
-  let orders = 0;
-  for (const t of typenames) {
-    if (t !== 'Order') users += 1;
-    if (t !== 'User') orders += 1;
+  for (let i = 0; i < n; i++) {
+    const t = known ? typenames[i] : undefined;
+    if (typeof t === 'string' && others.has(t)) others.set(t, others.get(t)! + 1);
+    else if (t === 'User') users += 1;
+    else {
+      users += 1;
+      for (const type of types) others.set(type, others.get(type)! + 1);
+    }
   }
-  return { users, orders };
+  return { users, others };
 }
 
 /** How many response keys select `name`: each is a resolver call of its own. */

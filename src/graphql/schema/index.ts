@@ -10,18 +10,16 @@ import './user-connection.js';
 import './user-mutations.js';
 import './users-by-email.js';
 import './shard.js';
-import '../orders/order-type.js';
-import '../orders/order-connection.js';
-import '../orders/order-queries.js';
-import '../orders/order-mutations.js';
 
 let schema: GraphQLSchema | undefined;
 
 /**
- * The executable schema: an Apollo Federation v2 subgraph (`_service`,
- * `_entities`, `User @key(fields: "userId")`). Built once per process.
+ * The executable schema of what the builder holds: an Apollo Federation v2
+ * subgraph (`_service`, `_entities`, `User @key(fields: "userId")`). Built
+ * once per process, by the modules' assembly (src/modules/gateway-schema.ts),
+ * after every module, the built-in ones included, has added its types.
  */
-export function gatewaySchema(): GraphQLSchema {
+export function buildGatewaySchema(): GraphQLSchema {
   if (!schema) {
     schema = builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6' });
     checkEntityTypenames(schema);
@@ -29,12 +27,12 @@ export function gatewaySchema(): GraphQLSchema {
   return schema;
 }
 
-/** Whether gatewaySchema() has run (after which nothing can be added to the builder). */
+/** Whether buildGatewaySchema() has run (after which nothing can be added to the builder). */
 export function schemaIsBuilt(): boolean {
   return schema !== undefined;
 }
 
-/** The SDL committed as schema/schema.graphql: sorted, federation directives included. */
-export function printGatewaySchema(): string {
-  return `${printSubgraphSchema(lexicographicSortSchema(gatewaySchema())).trim()}\n`;
+/** The SDL of `schema` as committed in schema/schema.graphql: sorted, federation directives included. */
+export function printSchemaSdl(schema: GraphQLSchema): string {
+  return `${printSubgraphSchema(lexicographicSortSchema(schema)).trim()}\n`;
 }

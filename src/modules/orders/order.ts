@@ -1,4 +1,8 @@
-import type { Timestamp } from '../timestamp.js';
+/**
+ * UTC text with microseconds, `2026-11-23T21:07:00.123456Z`: how the door
+ * hands a `timestamptz` column over. Fixed width, so text order is time order.
+ */
+export type Timestamp = string;
 
 /** The life of an order. Transitions: PENDING → PAID → SHIPPED; PENDING or PAID → CANCELLED. */
 export type OrderStatus = 'PENDING' | 'PAID' | 'SHIPPED' | 'CANCELLED';
@@ -33,7 +37,7 @@ export interface Order extends OrderKey {
   readonly status: OrderStatus;
   readonly totalCents: number;
   readonly currency: string;
-  /** Canonical UTC text with microseconds (see timestamp.ts). */
+  /** Canonical UTC text with microseconds (Timestamp). */
   readonly createdAt: Timestamp;
   /** The shard that stores this order (its owner's). */
   readonly shardId: number;
@@ -62,4 +66,34 @@ export interface OrderSlice {
   readonly after: OrderSortKey | null;
   /** Rows to return at most (a page's size plus one, to know whether there is more). */
   readonly limit: number;
+}
+
+export function directionOf(orderBy: 'CREATED_AT_ASC' | 'CREATED_AT_DESC' | null | undefined): OrderDirection {
+  return orderBy === 'CREATED_AT_ASC' ? 'asc' : 'desc';
+}
+
+/** The order of orders, as the statements sort them: createdAt, then the stored key in byte order. */
+export function compareOrders(direction: OrderDirection): (a: OrderSortKey, b: OrderSortKey) => number {
+  // Stored keys are base64url (ASCII): UTF-16 order is byte order, what `COLLATE "C"` sorts by.
+  const asc = (a: OrderSortKey, b: OrderSortKey) =>
+    a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0;
+  return direction === 'asc' ? asc : (a, b) => asc(b, a);
+}
+
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/**
+ * Canonical form and a real instant (years 0001..9999): `Date.parse` alone
+ * accepts 2026-02-30 and 24:00, which PostgreSQL refuses; the instant must
+ * print back as itself.
+ */
+export function isTimestamp(value: string): value is Timestamp {
+  if (!CANONICAL.test(value) || value.startsWith('0000')) return false;
+  const ms = Date.parse(`${value.slice(0, 23)}Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === value.slice(0, 23);
+}
+
+/** ISO 8601 with milliseconds, what the DateTime scalar shows. */
+export function timestampToIso(ts: Timestamp): string {
+  return `${ts.slice(0, 23)}Z`;
 }

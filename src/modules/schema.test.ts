@@ -11,7 +11,7 @@ import {
   type GraphQLNamedType,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { gatewaySchema, printGatewaySchema } from './index.js';
+import { gatewaySchema, printGatewaySchema } from './gateway-schema.js';
 
 const FEDERATION_TYPES = new Set([
   '_Any',

@@ -1,14 +1,5 @@
-import type { OrderDirection, OrderSortKey, OrderStatus } from '../../repository/orders/order.js';
-import { ORDER_STATUSES } from '../../repository/orders/order.js';
-import { isTimestamp } from '../../repository/timestamp.js';
-import {
-  commonPosition,
-  MAX_CURSOR_SHARDS,
-  readPositions,
-  writePositions,
-  type KeyText,
-  type ShardPositions,
-} from '../pagination/shard-positions.js';
+import type { KeyText, ModuleCursors, ShardPositions } from '../module-api.js';
+import { isTimestamp, ORDER_STATUSES, type OrderDirection, type OrderSortKey, type OrderStatus } from './order.js';
 
 /**
  * The opaque cursor of an orders page (`orders` and `User.orders`): the sort
@@ -43,8 +34,8 @@ const MAX_KEY_CHARS = 27 + 1 + 22;
  * (status and shard count), and per shard at most one line with its key.
  * Rejecting longer texts before decoding bounds the work a forged cursor can cause.
  */
-export function maxOrdersCursorChars(shardCount: number): number {
-  const n = Math.min(Math.max(shardCount, 1), MAX_CURSOR_SHARDS);
+export function maxOrdersCursorChars(shardCount: number, cursors: ModuleCursors): number {
+  const n = Math.min(Math.max(shardCount, 1), cursors.maxShards);
   return Math.ceil(((32 + (n + 1) * (MAX_KEY_CHARS + 8)) * 4) / 3);
 }
 
@@ -54,12 +45,12 @@ export function encodeOrderCursor(cursor: OrderCursor): string {
 }
 
 /** The cursor for `after`: `o1` when every shard stands at one order, else `o2` (also when every shard is still at its start). */
-export function encodeOrdersAfter(after: OrdersAfter): string {
-  const common = commonPosition(after.positions, sameOrderKey);
+export function encodeOrdersAfter(after: OrdersAfter, cursors: ModuleCursors): string {
+  const common = cursors.commonPosition(after.positions, sameOrderKey);
   // The key may be a whole order (with a status of its own): only its sort key is taken.
   if (common)
     return encodeOrderCursor({ direction: after.direction, status: after.status, createdAt: common.createdAt, orderId: common.orderId });
-  const text = `o2|${after.status ?? '-'}\n${writePositions(after.direction === 'asc' ? 'a' : 'd', after.positions, ORDER_KEY)}`;
+  const text = `o2|${after.status ?? '-'}\n${cursors.writePositions(after.direction === 'asc' ? 'a' : 'd', after.positions, ORDER_KEY)}`;
   return Buffer.from(text, 'utf8').toString('base64url');
 }
 
@@ -80,19 +71,19 @@ export function decodeOrderCursor(text: string): OrderCursor | null {
  * shard of `shardCount` at its order), or null when the text is not one
  * this gateway made for at most `shardCount`-ish shards (see maxOrdersCursorChars).
  */
-export function decodeOrdersAfter(text: string, shardCount: number): OrdersAfter | null {
+export function decodeOrdersAfter(text: string, shardCount: number, cursors: ModuleCursors): OrdersAfter | null {
   const o1 = decodeOrderCursor(text);
   if (o1) {
     const { direction, status, ...key } = o1;
     return { direction, status, positions: { shardCount, positions: Array.from({ length: shardCount }, () => key) } };
   }
-  const decoded = decodeText(text, maxOrdersCursorChars(shardCount));
+  const decoded = decodeText(text, maxOrdersCursorChars(shardCount, cursors));
   if (decoded === null) return null;
   const head = /^o2\|([A-Z]+|-)\n/.exec(decoded);
   if (!head) return null;
   const status = statusOf(head[1]!);
   if (status === undefined) return null;
-  const read = readPositions(decoded.slice(head[0].length), ORDER_KEY);
+  const read = cursors.readPositions(decoded.slice(head[0].length), ORDER_KEY);
   if (!read || (read.tag !== 'a' && read.tag !== 'd')) return null;
   return { direction: read.tag === 'a' ? 'asc' : 'desc', status, positions: read.positions };
 }

@@ -1,6 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOrderCursor, decodeOrdersAfter, encodeOrderCursor, encodeOrdersAfter, maxOrdersCursorChars } from './order-cursor.js';
-import { compareOrders } from './order-type.js';
+import {
+  commonPosition,
+  MAX_CURSOR_SHARDS,
+  readPositions,
+  uniformPositions,
+  writePositions,
+} from '../../graphql/pagination/shard-positions.js';
+import type { ModuleCursors } from '../module-api.js';
+import { compareOrders } from './order.js';
+import {
+  decodeOrderCursor,
+  decodeOrdersAfter as decodeWith,
+  encodeOrderCursor,
+  encodeOrdersAfter as encodeWith,
+  maxOrdersCursorChars as maxWith,
+} from './order-cursor.js';
+
+// What the module API hands the module at run time (api.cursors).
+const cursors: ModuleCursors = { maxShards: MAX_CURSOR_SHARDS, writePositions, readPositions, commonPosition, uniformPositions };
+const encodeOrdersAfter = (after: Parameters<typeof encodeWith>[0]) => encodeWith(after, cursors);
+const decodeOrdersAfter = (text: string, shardCount: number) => decodeWith(text, shardCount, cursors);
+const maxOrdersCursorChars = (shardCount: number) => maxWith(shardCount, cursors);
 
 describe('order cursors', () => {
   const cursor = {

@@ -1,6 +1,6 @@
-import { ORDERS_TABLE } from '../colocated-tables.js';
-import { layoutGuardOn } from '../reshard-schema.js';
-import { statement, type Statement } from '../statement.js';
+import { ORDERS_TABLE } from './colocated-tables.js';
+import { layoutGuardOn } from './reshard-schema.js';
+import { statement, type Statement } from './statement.js';
 
 /**
  * The orders table, co-located with its owner: on the owner's shard, with a
