@@ -48,7 +48,7 @@ async function freezeReplica(index: number): Promise<number[]> {
 }
 
 describe('a hung replica', () => {
-  it('costs a read at most about a probe timeout: 8 readers, SIGSTOP for 4 s, no read slower than 1.5 s', async () => {
+  it('costs a read at most about a probe timeout: 8 readers, SIGSTOP for 4 s, no read slower than 1.5 s beyond twice the calm slowest', async () => {
     const durations: number[] = [];
     const failures: unknown[] = [];
     let frozen: number[] = [];
@@ -62,8 +62,11 @@ describe('a hung replica', () => {
       }
     };
     const readers = Array.from({ length: 8 }, (_, k) => reader(k));
+    // The slowest read before the freeze: what this machine adds to any read right now (a busy CI box adds hundreds of ms).
+    let calmSlowest = 0;
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1_000));
+      calmSlowest = Math.max(0, ...durations);
       frozen = await freezeReplica(0);
       const frozenAt = Date.now();
       // The replica stays frozen for 4 s; the readers read the whole time.
@@ -77,8 +80,12 @@ describe('a hung replica', () => {
     // Reads ran the whole time (each reader several times a second even on a busy machine).
     expect(durations.length).toBeGreaterThan(40);
     const slowest = Math.max(...durations);
-    console.log(`hung replica: ${durations.length} reads, slowest ${slowest.toFixed(0)} ms`);
-    expect(slowest).toBeLessThan(1_500);
+    console.log(`hung replica: ${durations.length} reads, slowest ${slowest.toFixed(0)} ms (calm slowest ${calmSlowest.toFixed(0)} ms)`);
+    // The hung node costs a read at most the slow-read mark (250 ms) and a probe (500 ms), with room for a busy
+    // machine's timers; such a read makes two trips (the hung node and its probe, then the next node), each of
+    // which a busy machine slows like a calm read. On a quiet machine the slowest read is about 0.8 s and the
+    // calm one tens of ms; two test suites at once on 2 cores measured 2.1 s against a calm 634 ms.
+    expect(slowest).toBeLessThan(1_500 + 2 * calmSlowest);
   });
 });
 
