@@ -3,13 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUser } from '../src/cli/seed-demo-users.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { eventually } from '../testkit/eventually.js';
 import { findFreePortRange } from '../testkit/free-port-range.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
+import { enablePgStatStatements, executionsOn, onNode, resetPgStatStatements, type CountedNode } from './support/pg-stat-statements.js';
 
 /*
  * The notes example module, loaded the way a user loads it: `shardgate
@@ -31,20 +31,9 @@ let cluster: ThrowawayCluster;
 let dir: string;
 let fromPath: string;
 let toPath: string;
-const nodes: { shardId: number; role: 'primary' | 'replica'; port: number }[] = [];
+let nodes: CountedNode[] = [];
 let serve: ChildProcess | undefined;
 let url: string;
-
-async function onNode<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shardgate' });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** One run of the CLI: its exit code and output (bounded in time). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
@@ -105,20 +94,14 @@ async function gql(
 async function notesExecutions(): Promise<Map<number, number>> {
   const perShard = new Map<number, number>();
   for (const node of nodes) {
-    const n = await onNode(node.port, async (c) => {
-      const { rows } = await c.query<{ n: string }>(
-        `SELECT coalesce(sum(s.calls), 0)::int8 AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-         WHERE d.datname = 'shardgate' AND s.query ~* '\\mnotes\\M' AND s.query NOT ILIKE '%pg_stat_statements%'`,
-      );
-      return Number(rows[0]!.n);
-    });
+    const n = await executionsOn(node, '\\mnotes\\M');
     perShard.set(node.shardId, (perShard.get(node.shardId) ?? 0) + n);
   }
   return perShard;
 }
 
-async function resetStatistics(): Promise<void> {
-  for (const node of nodes) await onNode(node.port, (c) => c.query('SELECT pg_stat_statements_reset()'));
+function resetStatistics(): Promise<void> {
+  return resetPgStatStatements(nodes);
 }
 
 const userIds = Array.from({ length: USERS }, (_, i) => demoUser(i + 1).userId);
@@ -126,20 +109,7 @@ const seededIds = Array.from({ length: SEEDED }, (_, i) => demoUser(i + 1).userI
 
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 3, replicas: 1, name: 'modules-notes' });
-  for (const shard of cluster.topology.shards) {
-    nodes.push({ shardId: shard.shardId, role: 'primary', port: shard.primary.port });
-    for (const r of shard.replicas) nodes.push({ shardId: shard.shardId, role: 'replica', port: r.port });
-  }
-  for (const node of nodes) await onNode(node.port, (c) => c.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"));
-  for (const shard of cluster.topology.shards) {
-    await cluster.stopNode(shard.shardId, 'replica');
-    await cluster.stopNode(shard.shardId, 'primary');
-    await cluster.startNode(shard.shardId, 'primary');
-    await cluster.startNode(shard.shardId, 'replica');
-  }
-  for (const node of nodes.filter((n) => n.role === 'primary')) {
-    await onNode(node.port, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
-  }
+  nodes = await enablePgStatStatements(cluster);
   dir = await mkdtemp(join(tmpdir(), 'shardgate-modules-'));
   // The gateway starts on the first 2 shards; the reshard grows it to 3.
   fromPath = join(dir, 'from.json');

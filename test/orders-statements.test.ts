@@ -1,10 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderRows } from './support/order-rows.js';
 import { demoUser, seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { fnv1a32 } from '../src/sharding/fnv1a32.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
 import { eventually, openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
+import { enablePgStatStatements, executionsOn, onNode, resetPgStatStatements, type CountedNode } from './support/pg-stat-statements.js';
 
 /*
  * The nested batch, counted by PostgreSQL itself: pg_stat_statements on
@@ -18,35 +18,11 @@ const ORDERS_PER_USER = 10;
 
 let cluster: ThrowawayCluster;
 let fx: GatewayFixture;
-const ports: { shardId: number; role: 'primary' | 'replica'; port: number }[] = [];
-
-async function onNode<T>(port: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shardgate' });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+let ports: CountedNode[] = [];
 
 beforeAll(async () => {
   cluster = await startThrowawayCluster({ shards: 3, replicas: 1, name: 'orders-pgss' });
-  for (const shard of cluster.topology.shards) {
-    ports.push({ shardId: shard.shardId, role: 'primary', port: shard.primary.port });
-    for (const r of shard.replicas) ports.push({ shardId: shard.shardId, role: 'replica', port: r.port });
-  }
-  // ALTER SYSTEM writes each node's own postgresql.auto.conf (not replicated); a restart loads the library.
-  for (const node of ports) await onNode(node.port, (c) => c.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"));
-  for (const shard of cluster.topology.shards) {
-    await cluster.stopNode(shard.shardId, 'replica');
-    await cluster.stopNode(shard.shardId, 'primary');
-    await cluster.startNode(shard.shardId, 'primary');
-    await cluster.startNode(shard.shardId, 'replica');
-  }
-  for (const node of ports.filter((n) => n.role === 'primary')) {
-    await onNode(node.port, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
-  }
+  ports = await enablePgStatStatements(cluster);
   fx = await openGatewayFixture(cluster.topologyPath);
   await seedDemoUsers(fx.shards.users, 3, USERS);
   const statuses = ['PENDING', 'PAID', 'SHIPPED', 'CANCELLED'] as const;
@@ -86,20 +62,14 @@ const NESTED = `query($ids: [ID!]!) {
 async function executions(): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const node of ports) {
-    const n = await onNode(node.port, async (c) => {
-      const { rows } = await c.query<{ n: string }>(
-        `SELECT coalesce(sum(s.calls), 0)::int8 AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-         WHERE d.datname = 'shardgate' AND (s.query ~* '\\m(from|join)\\s+(orders|users)\\M') AND s.query NOT ILIKE '%pg_stat_statements%'`,
-      );
-      return Number(rows[0]!.n);
-    });
+    const n = await executionsOn(node, '\\m(from|join)\\s+(orders|users)\\M');
     counts.set(`${node.shardId}/${node.role}`, n);
   }
   return counts;
 }
 
-async function resetStatistics(): Promise<void> {
-  for (const node of ports) await onNode(node.port, (c) => c.query('SELECT pg_stat_statements_reset()'));
+function resetStatistics(): Promise<void> {
+  return resetPgStatStatements(ports);
 }
 
 describe('pg_stat_statements on every node', () => {
