@@ -19,6 +19,10 @@ export interface BenchOptions {
   /** null: every scenario. */
   readonly scenarios: readonly ScenarioId[] | null;
   readonly tracing: boolean;
+  /** Only the tracing off/on comparison: no gateway-vs-baseline scenarios, no pinned phase. */
+  readonly tracingOnly: boolean;
+  /** A third side in the tracing comparison: tracing on with the SDK's own OTLP encoder. */
+  readonly tracingSdk: boolean;
   /** Also measure the gateway on the baseline's one database: its code's cost without the fan-out. */
   readonly control: boolean;
   /** Also measure the careful baseline (named prepared statements) beside the plain one. */
@@ -62,6 +66,9 @@ Options:
   --scenarios LIST   comma-separated subset: point,batch100,page20,deepPage,createUser,entities100,
                      nestedOrders,usersByEmail
   --no-tracing       skip the tracing off/on comparison
+  --tracing-only     only the tracing off/on comparison (no baseline scenarios, no pinned phase)
+  --tracing-sdk      a third side in the tracing comparison: tracing on with the SDK's own
+                     OTLP encoder instead of the gateway's
   --no-careful       skip the careful baseline (the same hand-written server with named,
                      prepared statements: BASELINE_PREPARED=1) measured beside the plain one
   --control          also run the gateway on the baseline's one database (a third
@@ -99,6 +106,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       users: { type: 'string' },
       scenarios: { type: 'string' },
       'no-tracing': { type: 'boolean', default: false },
+      'tracing-only': { type: 'boolean', default: false },
+      'tracing-sdk': { type: 'boolean', default: false },
       control: { type: 'boolean', default: false },
       'no-careful': { type: 'boolean', default: false },
       'no-pinned': { type: 'boolean', default: false },
@@ -144,9 +153,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     countRequests: quick ? 5 : 20,
     scenarios,
     tracing: values['no-tracing'] !== true,
+    tracingOnly: values['tracing-only'] === true,
+    tracingSdk: values['tracing-sdk'] === true,
     control: values.control === true,
     careful: values['no-careful'] !== true,
-    pinned: values['no-pinned'] !== true,
+    pinned: values['no-pinned'] !== true && values['tracing-only'] !== true,
     serverNodeOptions: (values['server-node-options'] ?? '').split(/\s+/).filter((o) => o !== ''),
     out: values.out ?? null,
     profileDir: values.profile ?? null,

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult, PinnedPhase, PinnedResult, ScenarioResult, TracingResult } from './bench-result.js';
+import type { BenchResult, PinnedPhase, PinnedResult, ScenarioResult, SideResult, TracingResult } from './bench-result.js';
 import { BENCH_HELP, BenchUsageError, parseBenchArgs, type BenchOptions } from './bench-options.js';
 import { cleanUpSync } from '../testkit/cleanup-at-exit.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../testkit/throwaway-cluster.js';
@@ -117,7 +117,7 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
       ...(controlDeepCursor ? { controlDeepCursor } : {}),
       deepPages,
     });
-    const chosen = opts.scenarios ? all.filter((s) => opts.scenarios!.includes(s.id)) : all;
+    const chosen = opts.tracingOnly ? [] : opts.scenarios ? all.filter((s) => opts.scenarios!.includes(s.id)) : all;
 
     const sidesOf = (s: Scenario, withCareful = true): Side[] => [
       { label: 'gateway', server: gateway, bodies: s.gatewayBodies, databaseDirs: [gatewayCluster.dir] },
@@ -183,36 +183,51 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
         execArgv: opts.serverNodeOptions,
       });
       servers.push(traced);
+      // The same, with the SDK's own OTLP serializer: what the gateway's encoder saves.
+      const tracedSdk = opts.tracingSdk
+        ? await ServerProcess.start({
+            name: 'gateway (tracing on, SDK encoder)',
+            script: GATEWAY_ENTRY,
+            args: ['--config', gatewayCluster.topologyPath],
+            env: { ...tracingEnv(env, sink.endpoint, opts.quick), BENCH_TRACING_EXPORTER: 'sdk' },
+            execArgv: opts.serverNodeOptions,
+          })
+        : null;
+      if (tracedSdk) servers.push(tracedSdk);
       const offStats = await gateway.stats();
       const onStats = await traced.stats();
       for (const s of tracingScenarios) {
         progress(`tracing: ${s.title}, off vs on`);
         const postsBefore = sink.posts;
         const bytesBefore = sink.bytes;
-        const [off, on] = await measureSides(
+        const [off, on, onSdk] = await measureSides(
           [
             { label: 'tracing off', server: gateway, bodies: s.gatewayBodies },
             { label: 'tracing on', server: traced, bodies: s.gatewayBodies },
+            ...(tracedSdk ? [{ label: 'tracing on (SDK encoder)', server: tracedSdk, bodies: s.gatewayBodies }] : []),
           ],
           measure(s),
         );
         // The batch span processor exports every few seconds: give the last batch time to arrive.
         await waitFor(() => sink!.posts > postsBefore, opts.quick ? 3_000 : 7_000);
         const posts = sink.posts - postsBefore;
-        tracing.push({
-          id: `tracing:${s.id}`,
-          title: `${s.title}, tracing off vs on`,
+        const row = (id: string, title: string, traced: SideResult): TracingResult => ({
+          id,
+          title,
           available: posts > 0,
           off: off!,
-          on: on!,
-          overhead: 1 - on!.rps / off!.rps,
+          on: traced,
+          overhead: 1 - traced.rps / off!.rps,
           offTracerRegistered: offStats.tracerRegistered,
           onTracerRegistered: onStats.tracerRegistered,
           sinkPosts: posts,
-          sinkBytes: sink.bytes - bytesBefore,
+          sinkBytes: sink!.bytes - bytesBefore,
         });
+        tracing.push(row(`tracing:${s.id}`, `${s.title}, tracing off vs on`, on!));
+        if (onSdk) tracing.push(row(`tracing-sdk:${s.id}`, `${s.title}, tracing off vs on with the SDK's OTLP encoder`, onSdk));
         if (posts === 0) progress('  tracing not available: the tracing-on gateway exported nothing (is src/observability in place?)');
       }
+      await tracedSdk?.stop();
       await traced.stop();
     }
 

@@ -105,130 +105,10 @@ class PairCache<T> {
   }
 }
 
-// ---------------------------------------------------------------- JSON
-
-/** AnyValue as the SDK's JSON encoder writes it (int64 as a JSON number, bytes as base64). */
-function jsonAnyValue(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return `{"stringValue":${JSON.stringify(value)}}`;
-    case 'number':
-      return Number.isInteger(value) ? `{"intValue":${value}}` : `{"doubleValue":${JSON.stringify(value)}}`;
-    case 'boolean':
-      return `{"boolValue":${value}}`;
-  }
-  if (value instanceof Uint8Array) return `{"bytesValue":${JSON.stringify(Buffer.from(value).toString('base64'))}}`;
-  if (Array.isArray(value)) return `{"arrayValue":{"values":[${value.map(jsonAnyValue).join(',')}]}}`;
-  if (typeof value === 'object' && value !== null) {
-    return `{"kvlistValue":{"values":[${Object.keys(value)
-      .map((k) => jsonPair(k, (value as Record<string, unknown>)[k]))
-      .join(',')}]}}`;
-  }
-  return '{}';
-}
-
-function jsonPair(key: string, value: unknown): string {
-  return `{"key":${JSON.stringify(key)},"value":${jsonAnyValue(value)}}`;
-}
-
-const jsonPairs = new PairCache<string>(jsonPair);
-
-function jsonAttributes(attributes: Attributes | undefined): string {
-  let out = '';
-  for (const key in attributes) {
-    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
-    out += (out === '' ? '' : ',') + jsonPairs.get(key, attributes[key] as AttributeValue);
-  }
-  return `[${out}]`;
-}
-
-/** Nanoseconds since the epoch as a decimal string, exactly (beyond 2^53), without a BigInt per timestamp. */
-function jsonTime(time: HrTime): string {
-  const seconds = Math.trunc(time[0]);
-  const nanos = Math.trunc(time[1]);
-  if (seconds > 0 && nanos >= 0 && nanos < 1e9) return `"${seconds}${String(nanos).padStart(9, '0')}"`;
-  return `"${BigInt(seconds) * 1_000_000_000n + BigInt(nanos)}"`;
-}
-
-function jsonSpan(span: OtlpSpan): string {
-  const ctx = span.spanContext();
-  const parent = span.parentSpanContext;
-  const traceState = ctx.traceState?.serialize();
-  const status = span.status;
-  let out = `{"traceId":"${ctx.traceId}","spanId":"${ctx.spanId}"`;
-  if (parent?.spanId) out += `,"parentSpanId":${JSON.stringify(parent.spanId)}`;
-  if (traceState !== undefined) out += `,"traceState":${JSON.stringify(traceState)}`;
-  out += `,"name":${JSON.stringify(span.name)},"kind":${span.kind == null ? 0 : span.kind + 1}`;
-  out += `,"startTimeUnixNano":${jsonTime(span.startTime)},"endTimeUnixNano":${jsonTime(span.endTime)}`;
-  out += `,"attributes":${jsonAttributes(span.attributes)},"droppedAttributesCount":${span.droppedAttributesCount}`;
-  out += `,"events":[${span.events
-    .map(
-      (e) =>
-        `{"attributes":${jsonAttributes(e.attributes)},"name":${JSON.stringify(e.name)},"timeUnixNano":${jsonTime(e.time)},"droppedAttributesCount":${e.droppedAttributesCount || 0}}`,
-    )
-    .join(',')}],"droppedEventsCount":${span.droppedEventsCount}`;
-  out += `,"status":{"code":${status.code}${status.message === undefined ? '' : `,"message":${JSON.stringify(status.message)}`}}`;
-  out += `,"links":[${span.links
-    .map((l) => {
-      const linkState = l.context.traceState?.serialize();
-      return `{"attributes":${jsonAttributes(l.attributes)},"spanId":"${l.context.spanId}","traceId":"${l.context.traceId}"${
-        linkState === undefined ? '' : `,"traceState":${JSON.stringify(linkState)}`
-      },"droppedAttributesCount":${l.droppedAttributesCount || 0},"flags":${spanFlags(l.context.traceFlags, l.context.isRemote)}}`;
-    })
-    .join(',')}],"droppedLinksCount":${span.droppedLinksCount}`;
-  return `${out},"flags":${spanFlags(ctx.traceFlags, parent?.isRemote)}}`;
-}
-
-const jsonResources = new WeakMap<Resource, string>();
-/** `"resource":{…}` and the ResourceSpans' schemaUrl, if any (both the resource's, as the SDK writes them). */
-function jsonResource(resource: Resource): string {
-  let out = jsonResources.get(resource);
-  if (out === undefined) {
-    const schemaUrl = resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}` : '';
-    out = `"resource":{"attributes":${jsonAttributes(resource.attributes)},"droppedAttributesCount":0${schemaUrl}}${schemaUrl}`;
-    // Attributes still being detected may change: encode again next time.
-    if (!resource.asyncAttributesPending) jsonResources.set(resource, out);
-  }
-  return out;
-}
-
-const jsonScopes = new WeakMap<Scope, string>();
-function jsonScope(scope: Scope): string {
-  let out = jsonScopes.get(scope);
-  if (out === undefined) {
-    let body = `"name":${JSON.stringify(scope.name)}`;
-    if (scope.version !== undefined) body += `,"version":${JSON.stringify(scope.version)}`;
-    if (scope.attributes && Object.keys(scope.attributes).length > 0) {
-      body += `,"attributes":${jsonAttributes(scope.attributes)},"droppedAttributesCount":${scope.droppedAttributesCount ?? 0}`;
-    }
-    out = `"scope":{${body}}`;
-    jsonScopes.set(scope, out);
-  }
-  return out;
-}
-
-/** The request as `http/json` sends it (UTF-8). */
-export function encodeSpansJson(spans: readonly OtlpSpan[]): Uint8Array {
-  const resources: string[] = [];
-  // Scopes of the same name, version and schema are one scope, as the SDK groups them.
-  for (const [resource, byScope] of group(spans, (s) => `${s.name}@${s.version || ''}:${s.schemaUrl || ''}`)) {
-    const scopes: string[] = [];
-    for (const list of byScope.values()) {
-      const scope = list[0]!.instrumentationScope;
-      const schemaUrl = scope.schemaUrl === undefined ? '' : `,"schemaUrl":${JSON.stringify(scope.schemaUrl)}`;
-      scopes.push(`{${jsonScope(scope)},"spans":[${list.map(jsonSpan).join(',')}]${schemaUrl}}`);
-    }
-    resources.push(`{${jsonResource(resource)},"scopeSpans":[${scopes.join(',')}]}`);
-  }
-  return Buffer.from(`{"resourceSpans":[${resources.join(',')}]}`, 'utf8');
-}
-
-// ---------------------------------------------------------------- protobuf
-
 /**
- * A growing buffer of protobuf wire format. A length-delimited field
- * reserves one byte for its length and moves its content when the length
- * needs more, as the SDK's writer does, so the bytes are the same.
+ * A growing buffer, for both encodings. In protobuf, a length-delimited
+ * field reserves one byte for its length and moves its content when the
+ * length needs more, as the SDK's writer does, so the bytes are the same.
  */
 class Writer {
   buf = Buffer.allocUnsafe(64 * 1024);
@@ -248,7 +128,11 @@ class Writer {
   }
 
   tag(field: number, wireType: number): void {
-    this.varint((field << 3) | wireType);
+    const tag = (field << 3) | wireType;
+    if (tag < 0x80) {
+      this.ensure(1);
+      this.buf[this.pos++] = tag;
+    } else this.varint(tag);
   }
 
   varint(value: number): void {
@@ -284,11 +168,23 @@ class Writer {
     this.pos += 8;
   }
 
-  /** HrTime as nanoseconds since the epoch, fixed64, exactly. */
+  /** HrTime as nanoseconds since the epoch, fixed64, exactly (in two 32-bit halves: no BigInt per timestamp). */
   time(time: HrTime): void {
     this.ensure(8);
-    const nanos = BigInt(Math.trunc(time[0])) * 1_000_000_000n + BigInt(Math.trunc(time[1]));
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, nanos), this.pos);
+    const seconds = Math.trunc(time[0]);
+    const nanos = Math.trunc(time[1]);
+    if (seconds >= 0 && seconds < 2 ** 32 && nanos >= 0 && nanos < 1e9) {
+      // seconds × 1e9 + nanos, with seconds split at 16 bits so that every product stays below 2^53.
+      const lowPart = (seconds & 0xffff) * 1e9;
+      const highPart = Math.floor(seconds / 0x10000) * 1e9;
+      const low = (lowPart % 0x100000000) + (highPart % 0x10000) * 0x10000 + nanos;
+      const high = Math.floor(lowPart / 0x100000000) + Math.floor(highPart / 0x10000) + Math.floor(low / 0x100000000);
+      this.buf.writeUInt32LE(low % 0x100000000, this.pos);
+      this.buf.writeUInt32LE(high >>> 0, this.pos + 4);
+    } else {
+      const total = BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+      this.buf.writeBigUInt64LE(BigInt.asUintN(64, total), this.pos);
+    }
     this.pos += 8;
   }
 
@@ -305,9 +201,15 @@ class Writer {
   }
 
   raw(value: Uint8Array): void {
-    this.ensure(value.length);
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
+    const length = value.length;
+    this.ensure(length);
+    // A call into set() costs more than a short loop.
+    if (length < 64) {
+      const buf = this.buf;
+      let at = this.pos;
+      for (let i = 0; i < length; i++) buf[at++] = value[i]!;
+    } else this.buf.set(value, this.pos);
+    this.pos += length;
   }
 
   /** A span or trace id: hex to its bytes, written in place. */
@@ -316,6 +218,23 @@ class Writer {
     this.varint(length);
     this.ensure(length);
     this.pos += this.buf.write(hex, this.pos, length, 'hex');
+  }
+
+  /** Text known to be ASCII: JSON punctuation, numbers, hex ids. */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    this.pos += this.buf.write(text, this.pos, 'latin1');
+  }
+
+  /** Any text, in UTF-8. */
+  text(text: string): void {
+    this.ensure(text.length * 3);
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+  }
+
+  /** A JSON string literal, escaped as JSON.stringify escapes it, in UTF-8. */
+  jsonString(text: string): void {
+    this.text(JSON.stringify(text));
   }
 
   /** Opens a length-delimited field; `close` with what it returned. */
@@ -347,6 +266,172 @@ class Writer {
     return Buffer.from(this.buf.subarray(start, this.pos));
   }
 }
+
+// ---------------------------------------------------------------- JSON
+
+/** AnyValue as the SDK's JSON encoder writes it (int64 as a JSON number, bytes as base64). */
+function jsonAnyValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return `{"stringValue":${JSON.stringify(value)}}`;
+    case 'number':
+      return Number.isInteger(value) ? `{"intValue":${value}}` : `{"doubleValue":${JSON.stringify(value)}}`;
+    case 'boolean':
+      return `{"boolValue":${value}}`;
+  }
+  if (value instanceof Uint8Array) return `{"bytesValue":${JSON.stringify(Buffer.from(value).toString('base64'))}}`;
+  if (Array.isArray(value)) return `{"arrayValue":{"values":[${value.map(jsonAnyValue).join(',')}]}}`;
+  if (typeof value === 'object' && value !== null) {
+    return `{"kvlistValue":{"values":[${Object.keys(value)
+      .map((k) => jsonPair(k, (value as Record<string, unknown>)[k]))
+      .join(',')}]}}`;
+  }
+  return '{}';
+}
+
+function jsonPair(key: string, value: unknown): string {
+  return `{"key":${JSON.stringify(key)},"value":${jsonAnyValue(value)}}`;
+}
+
+/** A KeyValue as UTF-8 JSON. */
+const jsonPairs = new PairCache<Uint8Array>((key, value) => Buffer.from(jsonPair(key, value), 'utf8'));
+
+/** `"name":[pairs]` */
+function jsonAttributes(w: Writer, name: string, attributes: Attributes | undefined): void {
+  w.ascii(`"${name}":[`);
+  let first = true;
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    if (!first) w.ascii(',');
+    first = false;
+    w.raw(jsonPairs.get(key, attributes[key] as AttributeValue));
+  }
+  w.ascii(']');
+}
+
+/** Nanoseconds since the epoch as a quoted decimal, exactly (beyond 2^53), without a BigInt per timestamp. */
+function jsonTime(time: HrTime): string {
+  const seconds = Math.trunc(time[0]);
+  const nanos = Math.trunc(time[1]);
+  if (seconds > 0 && nanos >= 0 && nanos < 1e9) return `"${seconds}${String(nanos).padStart(9, '0')}"`;
+  return `"${BigInt(seconds) * 1_000_000_000n + BigInt(nanos)}"`;
+}
+
+function jsonSpan(w: Writer, span: OtlpSpan): void {
+  const ctx = span.spanContext();
+  const parent = span.parentSpanContext;
+  const traceState = ctx.traceState?.serialize();
+  const status = span.status;
+  // Few writes per span: each is a call into the runtime. Ids are hex, as the SDK's span context holds them.
+  w.text(
+    `{"traceId":"${ctx.traceId}","spanId":"${ctx.spanId}"${parent?.spanId ? `,"parentSpanId":"${parent.spanId}"` : ''}${
+      traceState === undefined ? '' : `,"traceState":${JSON.stringify(traceState)}`
+    },"name":${JSON.stringify(span.name)},"kind":${span.kind == null ? 0 : span.kind + 1},"startTimeUnixNano":${jsonTime(
+      span.startTime,
+    )},"endTimeUnixNano":${jsonTime(span.endTime)},`,
+  );
+  jsonAttributes(w, 'attributes', span.attributes);
+  w.ascii(`,"droppedAttributesCount":${span.droppedAttributesCount},"events":[`);
+  span.events.forEach((event, i) => {
+    w.ascii(i === 0 ? '{' : ',{');
+    jsonAttributes(w, 'attributes', event.attributes);
+    w.text(
+      `,"name":${JSON.stringify(event.name)},"timeUnixNano":${jsonTime(event.time)},"droppedAttributesCount":${event.droppedAttributesCount || 0}}`,
+    );
+  });
+  w.text(
+    `],"droppedEventsCount":${span.droppedEventsCount},"status":{"code":${status.code}${
+      status.message === undefined ? '' : `,"message":${JSON.stringify(status.message)}`
+    }},"links":[`,
+  );
+  span.links.forEach((link, i) => {
+    w.ascii(i === 0 ? '{' : ',{');
+    jsonAttributes(w, 'attributes', link.attributes);
+    const linkState = link.context.traceState?.serialize();
+    w.text(
+      `,"spanId":"${link.context.spanId}","traceId":"${link.context.traceId}"${
+        linkState === undefined ? '' : `,"traceState":${JSON.stringify(linkState)}`
+      },"droppedAttributesCount":${link.droppedAttributesCount || 0},"flags":${spanFlags(link.context.traceFlags, link.context.isRemote)}}`,
+    );
+  });
+  w.ascii(`],"droppedLinksCount":${span.droppedLinksCount},"flags":${spanFlags(ctx.traceFlags, parent?.isRemote)}}`);
+}
+
+const jsonResources = new WeakMap<Resource, Uint8Array>();
+/** `"resource":{…}` and the ResourceSpans' schemaUrl, if any (both the resource's, as the SDK writes them). */
+function jsonResource(w: Writer, resource: Resource): void {
+  const cached = jsonResources.get(resource);
+  if (cached) return w.raw(cached);
+  const start = w.pos;
+  const schemaUrl = resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}` : '';
+  w.ascii('"resource":{');
+  jsonAttributes(w, 'attributes', resource.attributes);
+  w.ascii(',"droppedAttributesCount":0');
+  w.raw(Buffer.from(`${schemaUrl}}${schemaUrl}`, 'utf8'));
+  // Attributes still being detected may change: encode again next time.
+  if (!resource.asyncAttributesPending) jsonResources.set(resource, w.copy(start));
+}
+
+const jsonScopes = new WeakMap<Scope, Uint8Array>();
+/** `"scope":{…}` */
+function jsonScope(w: Writer, scope: Scope): void {
+  const cached = jsonScopes.get(scope);
+  if (cached) return w.raw(cached);
+  const start = w.pos;
+  w.ascii('"scope":{"name":');
+  w.jsonString(scope.name);
+  if (scope.version !== undefined) {
+    w.ascii(',"version":');
+    w.jsonString(scope.version);
+  }
+  if (scope.attributes && Object.keys(scope.attributes).length > 0) {
+    w.ascii(',');
+    jsonAttributes(w, 'attributes', scope.attributes);
+    w.ascii(`,"droppedAttributesCount":${scope.droppedAttributesCount ?? 0}`);
+  }
+  w.ascii('}');
+  jsonScopes.set(scope, w.copy(start));
+}
+
+const jsonWriter = new Writer();
+
+/** The request as `http/json` sends it (UTF-8). */
+export function encodeSpansJson(spans: readonly OtlpSpan[]): Uint8Array {
+  const w = jsonWriter;
+  w.reset();
+  w.ascii('{"resourceSpans":[');
+  let firstResource = true;
+  // Scopes of the same name, version and schema are one scope, as the SDK groups them.
+  for (const [resource, byScope] of group(spans, (s) => `${s.name}@${s.version || ''}:${s.schemaUrl || ''}`)) {
+    w.ascii(firstResource ? '{' : ',{');
+    firstResource = false;
+    jsonResource(w, resource);
+    w.ascii(',"scopeSpans":[');
+    let firstScope = true;
+    for (const list of byScope.values()) {
+      const scope = list[0]!.instrumentationScope;
+      w.ascii(firstScope ? '{' : ',{');
+      firstScope = false;
+      jsonScope(w, scope);
+      w.ascii(',"spans":[');
+      list.forEach((span, i) => {
+        if (i > 0) w.ascii(',');
+        jsonSpan(w, span);
+      });
+      w.ascii(']');
+      if (scope.schemaUrl !== undefined) {
+        w.ascii(',"schemaUrl":');
+        w.jsonString(scope.schemaUrl);
+      }
+      w.ascii('}');
+    }
+    w.ascii(']}');
+  }
+  w.ascii(']}');
+  return w.copy();
+}
+
+// ---------------------------------------------------------------- protobuf
 
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
