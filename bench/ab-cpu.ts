@@ -6,6 +6,7 @@ import { destroyThrowawayCluster, startThrowawayCluster, type ThrowawayCluster }
 import { prepareData } from './bench-cluster.js';
 import { graphqlBody, PAGE_QUERY } from './scenarios.js';
 import { ServerProcess } from './server-process.js';
+import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { demoUser } from '../src/cli/seed-demo-users.js';
 
 /*
@@ -20,6 +21,12 @@ import { demoUser } from '../src/cli/seed-demo-users.js';
  *     [--rate 300] [--seconds 5] [--rounds 4] [--users 3000] [--connections 8] [--profile DIR]
  *
  * With --profile, each gateway runs with --cpu-prof into DIR/<build index>.
+ *
+ * With --tracing, each build runs three gateways instead of one: tracing
+ * off, tracing on (OTLP over HTTP to a discarding sink, in --protocol,
+ * http/protobuf by default), and tracing on with the SDK's own OTLP encoder
+ * (BENCH_TRACING_EXPORTER=sdk): what tracing costs a request, and what the
+ * gateway's encoder saves of it.
  */
 
 const POINT = `query Point($userId: ID!) { user(userId: $userId) { userId name email createdAt } }`;
@@ -35,6 +42,8 @@ async function main(): Promise<void> {
       users: { type: 'string', default: '3000' },
       connections: { type: 'string', default: '8' },
       profile: { type: 'string' },
+      tracing: { type: 'boolean', default: false },
+      protocol: { type: 'string', default: 'http/protobuf' },
     },
   });
   if (!values.builds) throw new Error('--builds dirA,dirB is required');
@@ -50,6 +59,7 @@ async function main(): Promise<void> {
       : Array.from({ length: 32 }, (_, i) => graphqlBody(POINT, { userId: demoUser(1 + ((i * 97) % users)).userId }));
   let cluster: ThrowawayCluster | null = null;
   const servers: ServerProcess[] = [];
+  let sink: OtlpSink | null = null;
   try {
     cluster = await startThrowawayCluster({ name: 'ab-cpu', shards: 3, replicas: 1 });
     await prepareData(cluster, users, { orders: true });
@@ -59,17 +69,41 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
     };
-    for (const [i, dir] of builds.entries()) {
+    for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
+    // One side per build, or three per build with --tracing.
+    const sides: { label: string; dir: string; env: NodeJS.ProcessEnv }[] = [];
+    if (values.tracing) sink = await startOtlpSink();
+    for (const dir of builds) {
+      if (!sink) {
+        sides.push({ label: dir, dir, env });
+        continue;
+      }
+      const traced = {
+        ...env,
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: values.protocol,
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+      };
+      sides.push(
+        { label: `${dir} tracing off`, dir, env },
+        { label: `${dir} tracing on (${values.protocol})`, dir, env: traced },
+        { label: `${dir} tracing on (${values.protocol}, SDK encoder)`, dir, env: { ...traced, BENCH_TRACING_EXPORTER: 'sdk' } },
+      );
+    }
+    for (const [i, side] of sides.entries()) {
       servers.push(
         await ServerProcess.start({
           name: `gateway ${i}`,
-          script: `${dir}/dist-bench/bench/gateway-entry.js`,
+          script: `${side.dir}/dist-bench/bench/gateway-entry.js`,
           args: ['--config', cluster.topologyPath],
-          env,
+          env: side.env,
           execArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile, String(i))}`] : [],
         }),
       );
     }
+    const labels = sides.map((s) => s.label);
     // Warm-up: every gateway, twice the round's length.
     for (const s of servers) await paced(s.port, bodies, rate, seconds * 2, connections);
     // What each gateway burns with no requests at all (health probes, timers), spread over the requests of a round below.
@@ -79,7 +113,7 @@ async function main(): Promise<void> {
       const after = await s.stats();
       const perRequest = (after.cpuMicros - before.cpuMicros) / (rate * seconds);
       process.stderr.write(
-        `idle ${builds[i]}: ${((after.cpuMicros - before.cpuMicros) / seconds).toFixed(0)} µs CPU/s (${perRequest.toFixed(0)} µs per request at ${rate} req/s)\n`,
+        `idle ${labels[i]}: ${((after.cpuMicros - before.cpuMicros) / seconds).toFixed(0)} µs CPU/s (${perRequest.toFixed(0)} µs per request at ${rate} req/s)\n`,
       );
     }
     const per: number[][] = servers.map(() => []);
@@ -91,7 +125,7 @@ async function main(): Promise<void> {
         const after = await servers[i]!.stats();
         const us = (after.cpuMicros - before.cpuMicros) / sent.ok;
         per[i]!.push(us);
-        process.stderr.write(`round ${r + 1} ${builds[i]}: ${sent.ok} ok, ${sent.failed} failed, ${us.toFixed(0)} µs CPU/req\n`);
+        process.stderr.write(`round ${r + 1} ${labels[i]}: ${sent.ok} ok, ${sent.failed} failed, ${us.toFixed(0)} µs CPU/req\n`);
       }
     }
     for (const [i, s] of servers.entries()) {
@@ -101,9 +135,9 @@ async function main(): Promise<void> {
         () => '',
       );
       const lines = text.split('\n').filter((l) => /^shardgate_hedged_reads_total|^shardgate_statements_total/.test(l));
-      process.stderr.write(`metrics ${builds[i]}:\n  ${lines.join('\n  ')}\n`);
+      process.stderr.write(`metrics ${labels[i]}:\n  ${lines.join('\n  ')}\n`);
     }
-    for (const [i, dir] of builds.entries()) {
+    for (const [i, dir] of labels.entries()) {
       const sorted = [...per[i]!].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)]!;
       process.stdout.write(
@@ -112,6 +146,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const s of servers) await s.stop().catch(() => {});
+    await sink?.close().catch(() => {});
     if (cluster) await destroyThrowawayCluster(cluster.dir).catch(() => {});
   }
 }
