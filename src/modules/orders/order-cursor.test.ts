@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  commonPosition,
-  MAX_CURSOR_SHARDS,
-  readPositions,
-  uniformPositions,
-  writePositions,
-} from '../../graphql/pagination/shard-positions.js';
-import type { ModuleCursors } from '../module-api.js';
+import { MODULE_CURSORS as cursors } from '../module-cursors.js';
 import { compareOrders } from './order.js';
 import {
   decodeOrderCursor,
@@ -16,8 +9,7 @@ import {
   maxOrdersCursorChars as maxWith,
 } from './order-cursor.js';
 
-// What the module API hands the module at run time (api.cursors).
-const cursors: ModuleCursors = { maxShards: MAX_CURSOR_SHARDS, writePositions, readPositions, commonPosition, uniformPositions };
+// What the module API hands the module at run time is api.cursors.
 const encodeOrdersAfter = (after: Parameters<typeof encodeWith>[0]) => encodeWith(after, cursors);
 const decodeOrdersAfter = (text: string, shardCount: number) => decodeWith(text, shardCount, cursors);
 const maxOrdersCursorChars = (shardCount: number) => maxWith(shardCount, cursors);
