@@ -219,15 +219,15 @@ export async function runScale(opts: ScaleOptions, progress: (line: string) => v
         progress(`scale: point reads, 1 shard with ${replicas} replica(s)`);
         readPoints.push(
           await withGateway(readTopology(replicas), async (g) => {
-            const before = await replicaQueries(g.url);
+            const before = await gatewayCounters(g.url);
             const nodesBefore = groups!.usage();
             const gatewayBefore = await g.stats();
             const startedAt = performance.now();
             const m = await measure(g.url, point, [reads.dir]);
             const gatewayCpu = ((await g.stats()).cpuMicros - gatewayBefore.cpuMicros) / ((performance.now() - startedAt) * 1000);
-            const after = await replicaQueries(g.url);
+            const after = await gatewayCounters(g.url);
             progress(
-              `scale:   gateway busy ${(100 * gatewayCpu).toFixed(0)}% of a core; ${describeNodes(nodesBefore, groups!.usage())}; statements ${after.total - before.total}, hedged reads ${after.hedged - before.hedged}`,
+              `scale:   gateway busy ${(100 * gatewayCpu).toFixed(0)}% of a core; ${describeNodes(nodesBefore, groups!.usage())}; statements ${after.total - before.total}, hedged reads ${after.hedged - before.hedged}; ${describeLatency(before, after, opts.connections, m.rps)}`,
             );
             const total = after.total - before.total;
             return {
@@ -356,20 +356,51 @@ async function checkOnce(url: string, body: Body): Promise<void> {
   }
 }
 
-/** Statements the gateway sent so far: all, and to replicas (its `shardgate_shard_queries_total`). */
-async function replicaQueries(graphqlUrl: string): Promise<{ total: number; replica: number; hedged: number }> {
+/** What the gateway's own metrics say so far: statements (all, to replicas, hedged) and the time spent in requests and statements. */
+interface GatewayCounters {
+  readonly total: number;
+  readonly replica: number;
+  readonly hedged: number;
+  /** `shardgate_graphql_request_duration_seconds`: sum (s) and count, from the request's arrival at yoga to its answer. */
+  readonly requestSeconds: number;
+  readonly requests: number;
+  /** `shardgate_shard_query_duration_seconds`: sum (s) and count, from the statement's admission at the door to its result. */
+  readonly statementSeconds: number;
+  readonly statements: number;
+}
+
+async function gatewayCounters(graphqlUrl: string): Promise<GatewayCounters> {
   const text = await (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
-  let total = 0;
-  let replica = 0;
-  let hedged = 0;
+  const c = { total: 0, replica: 0, hedged: 0, requestSeconds: 0, requests: 0, statementSeconds: 0, statements: 0 };
+  const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
   for (const line of text.split('\n')) {
-    if (line.startsWith('shardgate_hedged_reads_total{')) hedged += Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (!line.startsWith('shardgate_shard_queries_total{')) continue;
-    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
-    total += n;
-    if (line.includes('role="replica"')) replica += n;
+    if (line.startsWith('shardgate_hedged_reads_total{')) c.hedged += value(line);
+    else if (line.startsWith('shardgate_graphql_request_duration_seconds_sum')) c.requestSeconds += value(line);
+    else if (line.startsWith('shardgate_graphql_request_duration_seconds_count')) c.requests += value(line);
+    else if (line.startsWith('shardgate_shard_query_duration_seconds_sum')) c.statementSeconds += value(line);
+    else if (line.startsWith('shardgate_shard_query_duration_seconds_count')) c.statements += value(line);
+    else if (line.startsWith('shardgate_shard_queries_total{')) {
+      c.total += value(line);
+      if (line.includes('role="replica"')) c.replica += value(line);
+    }
   }
-  return { total, replica, hedged };
+  return c;
+}
+
+/**
+ * Where a request's time went, on average over an interval of a closed loop
+ * of `connections`: the whole trip as the load generator sees it
+ * (connections / throughput), the part inside the gateway's GraphQL
+ * handling, and the part inside statements (admission, checkout, the
+ * database). What is left of the trip is HTTP and the event loop's queue
+ * before a request is handled.
+ */
+function describeLatency(before: GatewayCounters, after: GatewayCounters, connections: number, rps: number): string {
+  const ms = (seconds: number, n: number) => (n > 0 ? ((1000 * seconds) / n).toFixed(1) : '?');
+  const requests = after.requests - before.requests;
+  const statements = after.statements - before.statements;
+  const trip = rps > 0 ? ((1000 * connections) / rps).toFixed(1) : '?';
+  return `mean per request: trip ${trip} ms, in GraphQL ${ms(after.requestSeconds - before.requestSeconds, requests)} ms, per statement ${ms(after.statementSeconds - before.statementSeconds, statements)} ms (${(statements / Math.max(requests, 1)).toFixed(2)} per request)`;
 }
 
 /** Each capped node's CPU over an interval (ms) and the share of quota periods in which it was throttled. */

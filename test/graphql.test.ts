@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadTopologyFile } from '../src/config/load-topology.js';
-import { compareSortKeys } from '../src/graphql/pagination/compare-sort-keys.js';
+import { compareCodePoints } from '../src/graphql/pagination/compare-code-points.js';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { createApp } from '../src/server/create-app.js';
 import { openShards } from '../src/repository/open-shards.js';
@@ -48,7 +48,7 @@ async function allUsersSorted(direction: 'asc' | 'desc') {
       after = page.at(-1)!;
     }
   }
-  all.sort(compareSortKeys);
+  all.sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : compareCodePoints(a.userId, b.userId)));
   return direction === 'asc' ? all : all.reverse();
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
 import { DEFAULT_OPERATION_LIMITS } from '../src/config/request-safety-options.js';
 import { estimateStatements } from '../src/graphql/limits/estimate-statements.js';
+import { gatewayModules } from '../src/modules/gateway-schema.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { openGatewayFixture, type GatewayFixture } from './support/gateway-fixture.js';
 import { expectStillServing, postJson, type RawResponse } from './support/hostile-client.js';
@@ -65,7 +66,10 @@ function estimateOf(sent: unknown): number | null {
   const payload = sent as { query?: unknown; variables?: Record<string, unknown> } | null;
   if (typeof payload?.query !== 'string') return null;
   try {
-    return estimateStatements(parse(payload.query), undefined, payload.variables, fx.shards.manager.shardCount).statements;
+    // What the gateway estimates: every field costs what its module (the built-in users and orders included) declared.
+    return estimateStatements(parse(payload.query), undefined, payload.variables, fx.shards.manager.shardCount, {
+      fieldCosts: gatewayModules().fieldCosts,
+    }).statements;
   } catch {
     return null;
   }

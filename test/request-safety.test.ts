@@ -9,7 +9,7 @@ import { DEFAULT_OPERATION_LIMITS, type RequestSafetyOptions } from '../src/conf
 import { sha256Hex } from '../src/config/trusted-documents.js';
 import { loadTrustedDocuments } from '../src/config/trusted-documents.js';
 import { seedDemoUsers } from '../src/cli/seed-demo-users.js';
-import { encodeUserCursor } from '../src/graphql/pagination/user-cursor.js';
+import { encodeUserCursor } from '../src/modules/users/user-cursor.js';
 import { createRequestScope } from '../src/repository/request-scope.js';
 import { ReadPolicy } from '../src/sharding/read-policy.js';
 import { createApp } from '../src/server/create-app.js';

@@ -69,7 +69,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   const userCount = intFlag(values.users as string | undefined, 'users', 3000, 0, 1_000_000);
   // Before the cluster starts: a module that cannot load stops the command with nothing started.
   const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
-  const { schema, extraCosts } = applyModules(modules);
+  const { schema, fieldCosts } = applyModules(modules);
   // The terminal is for the progress lines above: only warnings unless LOG_LEVEL says otherwise.
   const logger = createLogger(env.logLevel ?? 'warn');
   // A fatal error must not leave the cluster this command started running.
@@ -113,7 +113,7 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
       host: '127.0.0.1',
       tracing,
       schema,
-      extraCosts,
+      fieldCosts,
     });
     io.out('applying the schema...');
     await migrateAll(gateway.shards.db);

@@ -83,7 +83,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   const options = loadGatewayOptions();
   // A module that cannot load, or clashes, stops the command here: nothing is served.
   const modules = await loadModules(modulePaths(values.module as string[] | undefined, env.modules));
-  const { schema, extraCosts } = applyModules(modules);
+  const { schema, fieldCosts } = applyModules(modules);
   // Their tables must exist before anything is served (a worker's primary has checked already).
   if (modules.length > 0 && !(workers > 1 && isWorkerProcess())) await requireModuleMigrations(topology, options, modules);
   const logger = createLogger(env.logLevel ?? 'info');
@@ -97,7 +97,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
   logger.info({ reason: tracing.reason }, tracing.enabled ? 'tracing on' : 'tracing off');
   let gateway;
   try {
-    gateway = await startGateway({ topology, options, logger, port, host, tracing, schema, extraCosts });
+    gateway = await startGateway({ topology, options, logger, port, host, tracing, schema, fieldCosts });
   } catch (err) {
     await tracing.shutdown();
     throw err;

@@ -2,24 +2,20 @@ import type { GraphQLSchema } from 'graphql';
 import { builder } from '../graphql/builder.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../graphql/errors.js';
-import type { ExtraFieldCosts, FieldCost } from '../graphql/limits/estimate-statements.js';
+import type { FieldCosts, FieldCost } from '../graphql/limits/estimate-statements.js';
 import { shardBatchLoader } from '../graphql/loaders/shard-batch-loader.js';
 import { sumOverShards } from '../graphql/pagination/sum-over-shards.js';
 import { DateTime } from '../graphql/schema/date-time.js';
 import { buildGatewaySchema, schemaIsBuilt } from '../graphql/schema/index.js';
 import { ReadConsistencyEnum } from '../graphql/schema/read-consistency.js';
-import { UserRef } from '../graphql/schema/user.js';
+import { UserRef } from '../graphql/schema/user-ref.js';
+import { ShardRef } from '../graphql/schema/shard.js';
 import { MAX_IDS, validPageSize, validUserId } from '../graphql/validate-input.js';
 import { gatherShardPages } from '../graphql/pagination/gather-shard-pages.js';
 import { isShardMissing } from '../graphql/pagination/sum-over-shards.js';
-import {
-  commonPosition,
-  MAX_CURSOR_SHARDS,
-  readPositions,
-  uniformPositions,
-  writePositions,
-} from '../graphql/pagination/shard-positions.js';
-import { PageInfo } from '../graphql/schema/user-connection.js';
+import { PageInfo } from '../graphql/schema/page-info.js';
+import { MODULE_CURSORS } from './module-cursors.js';
+import { MODULE_USERS } from './module-users.js';
 import { DomainError, SqlError, UserNotFoundError } from '../repository/errors.js';
 import type { Rows } from '../repository/database.js';
 import type { ShardDoor } from '../repository/shard-door.js';
@@ -32,7 +28,6 @@ import { withBuiltins } from './builtin-modules.js';
 import type {
   ModuleApi,
   ModuleBatch,
-  ModuleCursors,
   ModuleDoor,
   ModuleLoader,
   ModuleStatement,
@@ -44,7 +39,7 @@ import type {
 /** The gateway's schema with the modules' types, and what their fields cost. */
 export interface ModularSchema {
   readonly schema: GraphQLSchema;
-  readonly extraCosts: ExtraFieldCosts;
+  readonly fieldCosts: FieldCosts;
 }
 
 /** The root and `User` fields a module adds: undeclared ones get a default cost. */
@@ -96,8 +91,8 @@ export function applyModules(loaded: readonly LoadedModule[]): ModularSchema {
       throw new ModuleLoadError(`module "${module.name}" (${module.path}): field ${dup![2]}.${dup![1]} clashes with another definition`);
     throw new ModuleLoadError(`modules ${modules.map((m) => `"${m.name}"`).join(', ')}: the schema cannot be built: ${message}`);
   }
-  const extraCosts = { ...costsOf(added, declared), entities };
-  applied = { names, result: { schema, extraCosts } };
+  const fieldCosts = { ...costsOf(added, declared), entities };
+  applied = { names, result: { schema, fieldCosts } };
   return applied.result;
 }
 
@@ -107,7 +102,7 @@ export function appliedModules(): ModularSchema | null {
 }
 
 /** Declared costs, and the defaults for the root and User fields that declared none. */
-function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCost>): Omit<ExtraFieldCosts, 'entities'> {
+function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCost>): Omit<FieldCosts, 'entities'> {
   const query = new Map<string, FieldCost>();
   const mutation = new Map<string, FieldCost>();
   const nested = new Map<string, FieldCost>();
@@ -129,6 +124,7 @@ function costsOf(added: readonly Added[], declared: ReadonlyMap<string, FieldCos
 /** Two fields of one name in different types: the estimate takes the larger (it counts by name). */
 function maxCost(a: FieldCost | undefined, b: FieldCost): FieldCost {
   if (!a) return b;
+  const unique = a.withUniqueEmails || b.withUniqueEmails ? maxCost(a.withUniqueEmails ?? a, b.withUniqueEmails ?? b) : undefined;
   const perSelectionOf = { ...a.perSelectionOf };
   for (const [name, cost] of Object.entries(b.perSelectionOf ?? {})) perSelectionOf[name] = maxCost(perSelectionOf[name], cost);
   return {
@@ -136,19 +132,33 @@ function maxCost(a: FieldCost | undefined, b: FieldCost): FieldCost {
     fixed: Math.max(a.fixed ?? 0, b.fixed ?? 0),
     ...(Object.keys(perSelectionOf).length > 0 ? { perSelectionOf } : {}),
     ...((a.lookup ?? b.lookup) ? { lookup: (a.lookup ?? b.lookup)! } : {}),
+    ...(a.emailClaims || b.emailClaims ? { emailClaims: Math.max(a.emailClaims ?? 0, b.emailClaims ?? 0) } : {}),
+    ...(unique ? { withUniqueEmails: unique } : {}),
   };
 }
 
 const STATEMENT_NAME = /^[a-z][a-z0-9_]{0,40}$/;
 const COST_FIELD = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
 
-const CURSORS: ModuleCursors = Object.freeze({
-  maxShards: MAX_CURSOR_SHARDS,
-  writePositions,
-  readPositions,
-  commonPosition,
-  uniformPositions,
-});
+/** A declared cost: counts 0 or more, sub-costs alike. */
+function checkCost(who: string, field: string, cost: FieldCost, depth = 0): void {
+  const valid = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0);
+  if (
+    depth > 4 ||
+    typeof cost !== 'object' ||
+    cost === null ||
+    !valid(cost.perShard) ||
+    !valid(cost.fixed) ||
+    !valid(cost.emailClaims) ||
+    (cost.lookup !== undefined && (typeof cost.lookup !== 'object' || typeof cost.lookup?.batch !== 'string'))
+  ) {
+    throw new ModuleLoadError(
+      `${who}: cost of ${field}: expected { perShard?, fixed?, emailClaims?: number (0 or more), lookup?: { batch: string, ids?: string }, perSelectionOf?, withUniqueEmails? }`,
+    );
+  }
+  for (const sub of Object.values(cost.perSelectionOf ?? {})) checkCost(who, field, sub, depth + 1);
+  if (cost.withUniqueEmails !== undefined) checkCost(who, field, cost.withUniqueEmails, depth + 1);
+}
 
 /** An error a module raises with its own stable code. */
 class ModuleCodedError extends DomainError {
@@ -239,32 +249,31 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
     scatterSumPartial: (ctx, count) => sumOverShards(gateway(ctx).manager, count, true),
     missingShard: (ctx, info, shardId, error) =>
       gateway(ctx).partial.missingShard(info as Parameters<GatewayContext['partial']['missingShard']>[0], shardId, error),
-    cursors: CURSORS,
+    cursors: MODULE_CURSORS,
     track: (ctx, work) => gateway(ctx).pending.track(work),
     consistencyOf: (ctx, parent): ReadConsistency => (gateway(ctx).strongReads.has(parent) ? 'STRONG' : 'EVENTUAL'),
     markStrong: (ctx, row) => void gateway(ctx).strongReads.add(row),
-    loadUser: (ctx, userId, consistency = 'EVENTUAL') =>
-      gateway(ctx).loaders.for(consistency).load(userId) as unknown as ReturnType<ModuleApi['loadUser']>,
+    loadUser: (ctx, userId, consistency = 'EVENTUAL') => MODULE_USERS.load(ctx, userId, consistency),
     PageInfo: PageInfo as unknown as ModuleApi['PageInfo'],
     cost(field: string, cost) {
       if (typeof field !== 'string' || !COST_FIELD.test(field)) {
         throw new ModuleLoadError(`${who}: cost(${JSON.stringify(field)}): name the field as Type.field, e.g. User.notes`);
       }
-      const valid = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0);
-      if (typeof cost !== 'object' || cost === null || !valid(cost.perShard) || !valid(cost.fixed)) {
-        throw new ModuleLoadError(`${who}: cost of ${field}: expected { perShard?: number, fixed?: number }, each 0 or more`);
-      }
+      checkCost(who, field, cost);
       declared.set(field, { ...cost });
     },
     entityCost(typename: string, cost) {
       if (typeof typename !== 'string' || !/^[A-Za-z_]\w*$/.test(typename)) {
         throw new ModuleLoadError(`${who}: entityCost(${JSON.stringify(typename)}): name the entity type, e.g. Note`);
       }
+      checkCost(who, typename, cost);
       entities.set(typename, { ...cost });
     },
     validUserId: (field, value) => validUserId(field, value),
     validPageSize: (field, value) => validPageSize(field, value),
     maxIds: MAX_IDS,
+    Shard: ShardRef as unknown as ModuleApi['Shard'],
+    users: MODULE_USERS,
     errors: Object.freeze({
       userNotFound: (userId: string) => new UserNotFoundError(userId),
       badUserInput: (field: string, message: string) => new BadUserInputError(field, message),

@@ -3,13 +3,15 @@ import type { ColocatedTable } from '../repository/colocated-tables.js';
 import { checkModule, ModuleLoadError, type LoadedModule } from './load-modules.js';
 import { migrateModulesOnShard } from './module-migrations.js';
 import orders from './orders/index.js';
+import users from './users/index.js';
 
 /**
  * The gateway's own entities, modules on the public API like any other,
- * applied before the modules a command loads (whose names, types and tables
- * may not clash with them).
+ * applied before the modules a command loads, whose names, types and tables
+ * may not clash with them. Users come first: `User` is theirs, for every
+ * other module to extend.
  */
-export const BUILTIN_MODULES: readonly LoadedModule[] = [checkModule('shardgate:orders', orders)];
+export const BUILTIN_MODULES: readonly LoadedModule[] = [checkModule('shardgate:users', users), checkModule('shardgate:orders', orders)];
 
 /** The built-in modules, then `loaded`; a loaded module that takes a built-in one's name or table is a ModuleLoadError. */
 export function withBuiltins(loaded: readonly LoadedModule[]): LoadedModule[] {

@@ -192,6 +192,14 @@ export interface FieldCost {
    * asked (the list argument `ids`, or one when `ids` is absent).
    */
   readonly lookup?: { readonly batch: string; readonly ids?: string };
+  /**
+   * Email claims the field makes (`users.create` and `users.update` make
+   * one): each costs one statement, or a few more when the gateway keeps
+   * emails unique (a claim may then find and take over a stale one).
+   */
+  readonly emailClaims?: number;
+  /** What the field costs instead when the gateway keeps emails unique (an email then has one owner). */
+  readonly withUniqueEmails?: FieldCost;
 }
 
 /** Each shard's position in a keyset walk over every shard (a partial page keeps one per shard). */
@@ -219,6 +227,18 @@ export interface ModuleCursors {
   commonPosition<K>(positions: ShardPositions<K>, compare: (a: K, b: K) => number): K | null | undefined;
   /** Every one of `shardCount` shards at `key`. */
   uniformPositions<K>(shardCount: number, key: K | null): ShardPositions<K>;
+  /** A cursor's text as the client sees it: the base64url of its UTF-8. */
+  encodeText(text: string): string;
+  /**
+   * What `encodeText` made, or null for anything else: a text longer than
+   * `maxChars` (checked first, bounding the work a forged cursor causes),
+   * not canonical base64url, or not valid UTF-8.
+   */
+  decodeText(text: string, maxChars: number): string | null;
+  /** Whether `text` is a timestamp as the door hands them out (UTC, microseconds) and a real instant. */
+  isTimestamp(text: string): boolean;
+  /** Code point order, which is PostgreSQL's `COLLATE "C"`: the tie-break that agrees with SQL on every character. */
+  compareText(a: string, b: string): number;
 }
 
 /** A shard that could not answer a partial page or count. */
@@ -379,4 +399,60 @@ export interface ModuleApi {
   /** The most ids a list argument may carry (the gateway's own lists refuse more). */
   readonly maxIds: number;
   readonly errors: ModuleErrors;
+  /** The gateway's `Shard` type (`shards`), to extend with `builder.objectFields(api.Shard, ...)`. */
+  readonly Shard: ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, { readonly id: number }>;
+  /**
+   * The gateway's users: the shard key's owners, their table, and the email
+   * lookup. The built-in users module serves them as `User`; any module may
+   * read them (a user it already holds costs nothing).
+   */
+  readonly users: ModuleUsers;
+}
+
+/** A keyset position in the users' global order: createdAt, then userId in code point order. */
+export interface UserSortKey {
+  readonly createdAt: string;
+  readonly userId: string;
+}
+
+/**
+ * The gateway's users, for one request at a time (`ctx`). Reads by id go
+ * through the request's user batch (one statement per shard for every user
+ * the request looks up, by any path); writes keep the email lookup in step
+ * (a claim on the email's lookup shard, then the user's row).
+ */
+export interface ModuleUsers {
+  /** A user by id through the request's batch; null when there is none. @default consistency EVENTUAL */
+  load(ctx: RequestContext, userId: string, consistency?: ReadConsistency): Promise<ModuleUser | null>;
+  /** Users by id through the request's batch, in the order asked: null where missing, the shard's error where a shard could not answer. */
+  loadMany(ctx: RequestContext, userIds: readonly string[], consistency?: ReadConsistency): Promise<(ModuleUser | null | Error)[]>;
+  /** One shard's next `limit` users strictly after `after` (from the start when null), in the order of `direction`: one statement. */
+  pageOnShard(
+    ctx: RequestContext,
+    shardId: number,
+    query: { after: UserSortKey | null; direction: 'asc' | 'desc'; limit: number },
+    consistency: ReadConsistency,
+  ): Promise<ModuleUser[]>;
+  /** How many users one shard stores (rows a reshard copied in count until its cleanup): one statement. */
+  countOnShard(ctx: RequestContext, shardId: number, consistency: ReadConsistency): Promise<number>;
+  /**
+   * The users whose email equals `email` case-insensitively, ordered by
+   * userId: one statement on the email's lookup shard, then the owners
+   * through the request's batch. Never a scatter.
+   */
+  byEmail(ctx: RequestContext, email: string, consistency: ReadConsistency): Promise<ModuleUser[]>;
+  /** Creates a user (validated input). `USER_ALREADY_EXISTS`, or `EMAIL_ALREADY_EXISTS` with unique emails. */
+  create(ctx: RequestContext, input: { userId: string; name: string; email: string }): Promise<ModuleUser>;
+  /** Changes what `patch` names (validated); `USER_NOT_FOUND` when there is no such user. */
+  update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; email?: string | undefined }): Promise<ModuleUser>;
+  /** Deletes the user and everything its shard stores for it (foreign keys with cascade); true if it existed. */
+  delete(ctx: RequestContext, userId: string): Promise<boolean>;
+  /** A name argument checked like the gateway's (BAD_USER_INPUT naming `field`). */
+  validName(field: string, value: string): string;
+  /** An email argument checked like the gateway's (BAD_USER_INPUT naming `field`). */
+  validEmail(field: string, value: string): string;
+  /** A list of userIds checked like the gateway's (at most `maxIds`, each a valid userId). */
+  validUserIds(field: string, values: readonly string[]): readonly string[];
+  /** Whether a row may hold `userId` (what a cursor written from a stored row may carry). */
+  isStoredUserId(userId: string): boolean;
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_REQUEST_OPTIONS, type RequestOptions } from '../config/request-options.js';
 import { createGatewayContext, type GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../graphql/errors.js';
-import type { ExtraFieldCosts } from '../graphql/limits/estimate-statements.js';
+import type { FieldCosts } from '../graphql/limits/estimate-statements.js';
 import { DEFAULT_REQUEST_SAFETY, type RequestSafetyOptions } from '../config/request-safety-options.js';
 import type { RequestScope } from '../repository/request-scope.js';
 import type { Shards } from '../repository/open-shards.js';
@@ -41,7 +41,7 @@ export interface AppDeps {
   /** The schema with the loaded modules' types (see src/modules). @default gatewayModules(): the built-in modules' */
   readonly schema?: GraphQLSchema;
   /** What the modules' fields cost, for the statement limit (given with `schema`). @default the built-in modules' */
-  readonly extraCosts?: ExtraFieldCosts;
+  readonly fieldCosts?: FieldCosts;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, GatewayContext> & {
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): App {
   const refusals = new RefusalLog(logger);
   // The scope of each request in flight, for the response header (the response hook does not see the context).
   const scopes = new WeakMap<Request, RequestScope>();
-  const modular = deps.schema ? { schema: deps.schema, extraCosts: deps.extraCosts } : gatewayModules();
+  const modular = deps.schema ? { schema: deps.schema, fieldCosts: deps.fieldCosts } : gatewayModules();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema: modular.schema,
     graphqlEndpoint: '/graphql',
@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps): App {
       // GraphiQL and routers send application/json.
       useCsrfPreventionWithCode(['x-graphql-yoga-csrf', 'apollo-require-preflight']),
       ...(safety.trustedDocuments ? [useTrustedDocuments(safety.trustedDocuments)] : []),
-      useOperationLimits(safety.limits, modular.extraCosts),
+      useOperationLimits(safety.limits, modular.fieldCosts),
       useIntrospectionSwitch(safety.introspection),
       useRequestErrorCodes({ suggestions: safety.introspection }),
       useConsistencyToken((request) => scopes.get(request)?.consistency?.outgoing() ?? null),

@@ -44,7 +44,7 @@ export interface StartGatewayOptions {
   /** The schema with the loaded modules (see createApp). @default the built-in schema */
   readonly schema?: AppDeps['schema'];
   /** What the modules' fields cost (see createApp). */
-  readonly extraCosts?: AppDeps['extraCosts'];
+  readonly fieldCosts?: AppDeps['fieldCosts'];
 }
 
 /** Opens the shards, probes every node once, and listens. */
@@ -88,7 +88,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     safety: opts.options.safety,
     ...(opts.graphiqlDefaultQuery ? { graphiqlDefaultQuery: opts.graphiqlDefaultQuery } : {}),
     ...(opts.schema ? { schema: opts.schema } : {}),
-    ...(opts.extraCosts ? { extraCosts: opts.extraCosts } : {}),
+    ...(opts.fieldCosts ? { fieldCosts: opts.fieldCosts } : {}),
   });
   const { server, drain } = createDrainableServer(app);
   // Keep-alive sockets must not hold a shutdown open for long.

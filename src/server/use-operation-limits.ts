@@ -6,7 +6,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { OperationLimits } from '../config/request-safety-options.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { bracketDepth } from '../graphql/limits/bracket-depth.js';
-import { estimateStatements, type ExtraFieldCosts } from '../graphql/limits/estimate-statements.js';
+import { estimateStatements, type FieldCosts } from '../graphql/limits/estimate-statements.js';
 import { tooComplexError } from '../graphql/limits/too-complex.js';
 import type { OperationLimit } from '../repository/errors.js';
 import { ErrorCode } from '../repository/error-codes.js';
@@ -36,7 +36,7 @@ const armorMessage = (err: GraphQLError) => err.message.replace(/^Syntax Error: 
  * shards). Each answers HTTP 400 with OPERATION_TOO_COMPLEX, the limit and
  * its maximum. GraphiQL's introspection query is not counted for depth.
  */
-export function useOperationLimits(limits: OperationLimits, extraCosts?: ExtraFieldCosts): Plugin<GatewayContext> {
+export function useOperationLimits(limits: OperationLimits, fieldCosts?: FieldCosts): Plugin<GatewayContext> {
   const reporter = (limit: OperationLimit, max: number) => [
     (context: ValidationContext | null, err: GraphQLError) => context?.reportError(tooComplexError(limit, max, armorMessage(err))),
   ];
@@ -98,7 +98,7 @@ export function useOperationLimits(limits: OperationLimits, extraCosts?: ExtraFi
       const shardCount = context.manager.shardCount;
       const estimate = estimateStatements(args.document, args.operationName, args.variableValues, shardCount, {
         uniqueEmails: context.users.emails.options.unique,
-        ...(extraCosts ? { extraCosts } : {}),
+        ...(fieldCosts ? { fieldCosts } : {}),
       });
       if (estimate.representations > limits.maxRepresentations) {
         const max = limits.maxRepresentations;

@@ -28,8 +28,8 @@ export const STATEMENTS_PER_MUTATION = 1;
 export interface EstimateOptions {
   /** Unique emails: a claim may have to check and take over a stale one, and an email has at most one owner. @default false */
   readonly uniqueEmails?: boolean;
-  /** What the fields modules add cost. @default none */
-  readonly extraCosts?: ExtraFieldCosts;
+  /** What the fields cost: declared by the modules (the built-in ones included). @default none: only mutations cost, one each */
+  readonly fieldCosts?: FieldCosts;
 }
 
 /**
@@ -43,14 +43,18 @@ export interface FieldCost {
   readonly fixed?: number;
   readonly perSelectionOf?: Readonly<Record<string, FieldCost>>;
   readonly lookup?: { readonly batch: string; readonly ids?: string };
+  /** Email claims the field makes: one statement each, up to MAX_CLAIM_STATEMENTS with unique emails. */
+  readonly emailClaims?: number;
+  /** The field's cost instead, when emails are unique. */
+  readonly withUniqueEmails?: FieldCost;
 }
 
 /**
- * The costs of fields added beside the built-in ones (by modules), by field
- * name: root query fields, mutation fields, and fields below the root
- * (counted by name whatever their parent type: the estimate errs high).
+ * What the fields of the schema cost, by field name: root query fields,
+ * mutation fields, and fields below the root (counted by name whatever their
+ * parent type: the estimate errs high).
  */
-export interface ExtraFieldCosts {
+export interface FieldCosts {
   readonly query: ReadonlyMap<string, FieldCost>;
   readonly mutation: ReadonlyMap<string, FieldCost>;
   readonly nested: ReadonlyMap<string, FieldCost>;
@@ -58,63 +62,50 @@ export interface ExtraFieldCosts {
   readonly entities?: ReadonlyMap<string, FieldCost>;
 }
 
-export function statementsOf(cost: FieldCost | undefined, shardCount: number): number {
-  if (!cost) return 0;
-  return Math.max(0, (cost.perShard ?? 0) * shardCount + (cost.fixed ?? 0));
+/** The gateway's settings a cost depends on, and the live shard count. */
+interface Costing {
+  readonly shardCount: number;
+  readonly uniqueEmails: boolean;
+}
+
+/** The cost that applies under these settings. */
+function effective(cost: FieldCost | undefined, costing: Costing): FieldCost | undefined {
+  return costing.uniqueEmails && cost?.withUniqueEmails ? cost.withUniqueEmails : cost;
+}
+
+function statementsOf(cost: FieldCost | undefined, costing: Costing): number {
+  const c = effective(cost, costing);
+  if (!c) return 0;
+  const claims = (c.emailClaims ?? 0) * (costing.uniqueEmails ? MAX_CLAIM_STATEMENTS : 1);
+  return Math.max(0, (c.perShard ?? 0) * costing.shardCount + (c.fixed ?? 0) + claims);
 }
 
 /** A declared cost, with what each selection of its named sub-fields adds. */
-function selectedStatements(cost: FieldCost | undefined, subFields: () => ReadonlyMap<string, FieldNode[]>, shardCount: number): number {
-  if (!cost) return 0;
-  let statements = statementsOf(cost, shardCount);
-  if (cost.perSelectionOf) {
-    for (const nodes of subFields().values()) statements += statementsOf(cost.perSelectionOf[nodes[0]!.name.value], shardCount);
+function selectedStatements(cost: FieldCost | undefined, subFields: () => ReadonlyMap<string, FieldNode[]>, costing: Costing): number {
+  const c = effective(cost, costing);
+  if (!c) return 0;
+  let statements = statementsOf(c, costing);
+  if (c.perSelectionOf) {
+    for (const nodes of subFields().values()) statements += statementsOf(c.perSelectionOf[nodes[0]!.name.value], costing);
   }
   return statements;
-}
-
-/**
- * What the user mutations may send beyond their users write: the email
- * claim on the lookup shard before it (with unique emails, up to
- * MAX_CLAIM_STATEMENTS), the release of the old claim after it.
- */
-function mutationStatements(field: string, options: EstimateOptions, shardCount: number): number {
-  const claim = options.uniqueEmails ? MAX_CLAIM_STATEMENTS : 1;
-  switch (field) {
-    case 'createUser':
-      return claim + 1;
-    case 'updateUser':
-      return claim + 2;
-    case 'deleteUser':
-      return 2;
-    default: {
-      const extra = options.extraCosts?.mutation.get(field);
-      return extra ? statementsOf(extra, shardCount) : STATEMENTS_PER_MUTATION;
-    }
-  }
 }
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
 /**
  * The most SQL statements an operation can send, from its document and
- * variables and the live shard count, before anything runs:
- * - each `users` field (each alias) asks every shard once, and once more for
- *   each response key of `totalCount` under it (`t0: totalCount t1:
- *   totalCount` is two resolver calls, and nothing shares their counts);
- * - each `shards` field counts every shard once per response key of
- *   `userCount` under it, for the same reason;
- * - every lookup by id (`user`, `usersByIds`, `_entities`) of one consistency
- *   lands in one batch: at most one statement per shard, and never more than
- *   the number of ids; a module's lookups by id (`order`, `ordersByIds`,
- *   `_entities` of orders) join the batch their cost names;
- * - fields below the root (`User.orders`, `Order.user`...) cost what their
- *   module declared (`extraCosts.nested`), each selection on its own;
- * - `usersByEmail` costs its lookup statement and its owners' batch: at
- *   most one per shard (one with unique emails: an email has one owner);
- * - each mutation field costs STATEMENTS_PER_MUTATION, but a user mutation
- *   also writes the email lookup (mutationStatements);
- * - a field a module adds costs what it declared (`extraCosts`).
+ * variables and the live shard count, before anything runs. Each field
+ * costs what its module declared (`fieldCosts`; the users and orders of the
+ * gateway are modules too):
+ * - a root field or a field below it: its cost per selection (each alias is
+ *   a resolver call of its own, and nothing shares their statements), plus
+ *   what each selection of a named sub-field adds (`totalCount` asking every
+ *   shard again);
+ * - lookups by id through one declared batch (`user`, `usersByIds`,
+ *   `order`, `_entities` of a type...) with one consistency share it: at
+ *   most one statement per shard, and never more than the ids asked;
+ * - a mutation field without a declared cost: STATEMENTS_PER_MUTATION.
  * Fields under `@skip(if: true)`/`@include(if: false)` cost nothing; other
  * fields are counted whatever their arguments, so the estimate never falls
  * short of what execution does. Returns zeros when the operation to run
@@ -133,28 +124,28 @@ export function estimateStatements(
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const vars = variables ?? {};
   const rootFields = collectFields([operation.selectionSet], fragments, vars);
+  const costs = options.fieldCosts;
+  const costing: Costing = { shardCount, uniqueEmails: options.uniqueEmails ?? false };
 
   if (operation.operation === 'mutation') {
     let statements = 0;
     for (const [, nodes] of rootFields) {
-      if (nodes[0]!.name.value.startsWith('__')) continue;
+      const name = nodes[0]!.name.value;
+      if (name.startsWith('__')) continue;
+      const cost = costs?.mutation.get(name);
       // What the result selects may read more (an order's user, a user's orders).
       statements +=
-        mutationStatements(nodes[0]!.name.value, options, shardCount) +
-        nestedStatements(nodes, fragments, vars, shardCount, options.extraCosts);
+        (cost ? statementsOf(cost, costing) : STATEMENTS_PER_MUTATION) + nestedStatements(nodes, fragments, vars, costing, costs);
     }
     return { statements, representations: 0 };
   }
 
   let statements = 0;
   let representations = 0;
-  const idsByConsistency = new Map<string, number>();
-  const addIds = (consistency: string, n: number) => idsByConsistency.set(consistency, (idsByConsistency.get(consistency) ?? 0) + n);
   // Lookups through a declared batch: one batch per (batch, consistency), at most one statement per shard.
   const lookups = new Map<string, number>();
   const addLookups = (batch: string, consistency: string, n: number) =>
     lookups.set(`${batch}\n${consistency}`, (lookups.get(`${batch}\n${consistency}`) ?? 0) + n);
-  const extra = options.extraCosts;
   for (const [, nodes] of rootFields) {
     const field = nodes[0]!;
     const subFields = () =>
@@ -163,52 +154,26 @@ export function estimateStatements(
         fragments,
         vars,
       );
-    statements += nestedStatements(nodes, fragments, vars, shardCount, options.extraCosts);
-    switch (field.name.value) {
-      case 'users': {
-        statements += shardCount * (1 + countSelections(subFields(), 'totalCount'));
-        break;
+    statements += nestedStatements(nodes, fragments, vars, costing, costs);
+    if (field.name.value === '_entities') {
+      const reps = argument(field, 'representations');
+      const n = listLength(reps, vars);
+      representations += n;
+      for (const [typename, count] of entityKinds(reps, vars, n, costs?.entities)) {
+        const cost = effective(costs!.entities!.get(typename)!, costing)!;
+        statements += count * statementsOf(cost, costing);
+        if (cost.lookup) addLookups(cost.lookup.batch, 'EVENTUAL', count);
       }
-      case 'shards': {
-        statements += shardCount * countSelections(subFields(), 'userCount');
-        break;
-      }
-      case 'user':
-        addIds(consistencyOf(field, vars), 1);
-        break;
-      case 'usersByEmail':
-        // The owners load after the lookup answers: their batch may not join the others.
-        statements += 1 + (options.uniqueEmails ? 1 : shardCount);
-        break;
-      case 'usersByIds':
-        addIds(consistencyOf(field, vars), listLength(argument(field, 'userIds'), vars));
-        break;
-      case '_entities': {
-        const reps = argument(field, 'representations');
-        const n = listLength(reps, vars);
-        representations += n;
-        const kinds = entityKinds(reps, vars, n, extra?.entities);
-        addIds('EVENTUAL', kinds.users);
-        for (const [typename, count] of kinds.others) {
-          const cost = extra!.entities!.get(typename)!;
-          statements += count * statementsOf(cost, shardCount);
-          if (cost.lookup) addLookups(cost.lookup.batch, 'EVENTUAL', count);
-        }
-        break;
-      }
-      default: {
-        // _service, __typename, __schema, __type: no SQL; a module's field: what it declared.
-        const cost = extra?.query.get(field.name.value);
-        statements += selectedStatements(cost, subFields, shardCount);
-        if (cost?.lookup) {
-          const ids = cost.lookup.ids === undefined ? 1 : listLength(argument(field, cost.lookup.ids), vars);
-          addLookups(cost.lookup.batch, consistencyOf(field, vars), ids);
-        }
-        break;
-      }
+      continue;
+    }
+    // _service, __typename, __schema, __type: no SQL; any other field: what its module declared.
+    const cost = effective(costs?.query.get(field.name.value), costing);
+    statements += selectedStatements(cost, subFields, costing);
+    if (cost?.lookup) {
+      const ids = cost.lookup.ids === undefined ? 1 : listLength(argument(field, cost.lookup.ids), vars);
+      addLookups(cost.lookup.batch, consistencyOf(field, vars), ids);
     }
   }
-  for (const ids of idsByConsistency.values()) statements += Math.min(shardCount, ids);
   for (const ids of lookups.values()) statements += Math.min(shardCount, ids);
   return { statements, representations };
 }
@@ -218,8 +183,8 @@ function nestedStatements(
   nodes: readonly FieldNode[],
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   vars: Readonly<Record<string, unknown>>,
-  shardCount: number,
-  extraCosts?: ExtraFieldCosts,
+  costing: Costing,
+  fieldCosts?: FieldCosts,
 ): number {
   let statements = 0;
   // Bounded by the document: the depth limit and the token limit have run before the estimate.
@@ -235,7 +200,7 @@ function nestedStatements(
           fragments,
           vars,
         );
-      if (extraCosts) statements += selectedStatements(extraCosts.nested.get(children[0]!.name.value), sub, shardCount);
+      if (fieldCosts) statements += selectedStatements(fieldCosts.nested.get(children[0]!.name.value), sub, costing);
       stack.push(children);
     }
   }
@@ -243,16 +208,17 @@ function nestedStatements(
 }
 
 /**
- * How many representations of `_entities` are users, and how many are of
- * each type a module declared an entity cost for, by `__typename` when it
- * can be read; one that cannot counts as every kind.
+ * How many representations of `_entities` are of each type a module
+ * declared an entity cost for, by `__typename` when it can be read; one that
+ * cannot, or names no declared type, counts as every type (the estimate errs
+ * high: resolving it fails without SQL, or reads one of them).
  */
 function entityKinds(
   node: ValueNode | undefined,
   vars: Readonly<Record<string, unknown>>,
   n: number,
   declared: ReadonlyMap<string, FieldCost> | undefined,
-): { users: number; others: Map<string, number> } {
+): Map<string, number> {
   const typenames: unknown[] = [];
   if (node?.kind === Kind.VARIABLE) {
     const value = vars[node.name.value];
@@ -264,26 +230,14 @@ function entityKinds(
     }
   }
   const types = [...(declared?.keys() ?? [])];
-  const others = new Map(types.map((t) => [t, 0]));
+  const kinds = new Map(types.map((t) => [t, 0]));
   const known = typenames.length === n;
-  let users = 0;
   for (let i = 0; i < n; i++) {
     const t = known ? typenames[i] : undefined;
-    if (typeof t === 'string' && others.has(t)) others.set(t, others.get(t)! + 1);
-    else if (t === 'User') users += 1;
-    else {
-      users += 1;
-      for (const type of types) others.set(type, others.get(type)! + 1);
-    }
+    if (typeof t === 'string' && kinds.has(t)) kinds.set(t, kinds.get(t)! + 1);
+    else for (const type of types) kinds.set(type, kinds.get(type)! + 1);
   }
-  return { users, others };
-}
-
-/** How many response keys select `name`: each is a resolver call of its own. */
-function countSelections(fields: ReadonlyMap<string, FieldNode[]>, name: string): number {
-  let n = 0;
-  for (const nodes of fields.values()) if (nodes[0]!.name.value === name) n += 1;
-  return n;
+  return kinds;
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {

@@ -5,17 +5,15 @@ import { checkEntityTypenames } from './check-entity-typenames.js';
 import './root-types.js';
 import './date-time.js';
 import './read-consistency.js';
-import './user.js';
-import './user-connection.js';
-import './user-mutations.js';
-import './users-by-email.js';
+import './page-info.js';
+import './user-ref.js';
 import './shard.js';
 
 let schema: GraphQLSchema | undefined;
 
 /**
  * The executable schema of what the builder holds: an Apollo Federation v2
- * subgraph (`_service`, `_entities`, `User @key(fields: "userId")`). Built
+ * subgraph (`_service`, `_entities`, and the entities the modules declare). Built
  * once per process, by the modules' assembly (src/modules/gateway-schema.ts),
  * after every module, the built-in ones included, has added its types.
  */

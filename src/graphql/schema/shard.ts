@@ -1,4 +1,3 @@
-import { ReadPolicy } from '../../sharding/read-policy.js';
 import type { Shard, ShardNode } from '../../sharding/shard.js';
 import { builder } from '../builder.js';
 
@@ -34,13 +33,10 @@ const ShardNodeRef = builder.objectRef<ShardNode>('ShardNode').implement({
   }),
 });
 
-const ShardRef = builder.objectRef<Shard>('Shard').implement({
+/** `Shard`: its id and nodes here; the users module adds `userCount`. */
+export const ShardRef = builder.objectRef<Shard>('Shard').implement({
   fields: (t) => ({
     id: t.exposeInt('id'),
-    userCount: t.int({
-      // Each shard's count runs as its own resolver, so the shards are counted in parallel.
-      resolve: (shard, _args, ctx) => ctx.users.countOnShard(shard.id, ReadPolicy.ReplicaPreferred),
-    }),
     nodes: t.field({ type: [ShardNodeRef], resolve: (shard) => shard.nodes }),
   }),
 });

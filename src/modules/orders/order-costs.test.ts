@@ -5,7 +5,7 @@ import { gatewayModules } from '../gateway-schema.js';
 
 // The costs the orders module declares (api.cost, api.entityCost), as the gateway applies them.
 const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string, shards = 3) =>
-  estimateStatements(parse(query), operationName, variables, shards, { extraCosts: gatewayModules().extraCosts });
+  estimateStatements(parse(query), operationName, variables, shards, { fieldCosts: gatewayModules().fieldCosts });
 
 describe('estimateStatements for orders', () => {
   it('root orders: one per shard, and as many again per totalCount', () => {

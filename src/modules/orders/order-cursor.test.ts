@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  commonPosition,
-  MAX_CURSOR_SHARDS,
-  readPositions,
-  uniformPositions,
-  writePositions,
-} from '../../graphql/pagination/shard-positions.js';
-import type { ModuleCursors } from '../module-api.js';
+import { MODULE_CURSORS as cursors } from '../module-cursors.js';
 import { compareOrders } from './order.js';
 import {
   decodeOrderCursor,
@@ -16,8 +9,7 @@ import {
   maxOrdersCursorChars as maxWith,
 } from './order-cursor.js';
 
-// What the module API hands the module at run time (api.cursors).
-const cursors: ModuleCursors = { maxShards: MAX_CURSOR_SHARDS, writePositions, readPositions, commonPosition, uniformPositions };
+// What the module API hands the module at run time is api.cursors.
 const encodeOrdersAfter = (after: Parameters<typeof encodeWith>[0]) => encodeWith(after, cursors);
 const decodeOrdersAfter = (text: string, shardCount: number) => decodeWith(text, shardCount, cursors);
 const maxOrdersCursorChars = (shardCount: number) => maxWith(shardCount, cursors);
@@ -31,8 +23,8 @@ describe('order cursors', () => {
   } as const;
 
   it('round-trip, with and without a status', () => {
-    expect(decodeOrderCursor(encodeOrderCursor(cursor))).toEqual(cursor);
-    expect(decodeOrderCursor(encodeOrderCursor({ ...cursor, direction: 'asc', status: null }))).toEqual({
+    expect(decodeOrderCursor(encodeOrderCursor(cursor), cursors)).toEqual(cursor);
+    expect(decodeOrderCursor(encodeOrderCursor({ ...cursor, direction: 'asc', status: null }), cursors)).toEqual({
       ...cursor,
       direction: 'asc',
       status: null,
@@ -53,7 +45,7 @@ describe('order cursors', () => {
       Buffer.from('v1|a|2026-11-23T21:07:00.123456Z|user-1').toString('base64url'),
       'A'.repeat(300),
     ]) {
-      expect(decodeOrderCursor(bad), bad).toBeNull();
+      expect(decodeOrderCursor(bad, cursors), bad).toBeNull();
     }
   });
 });
@@ -66,7 +58,7 @@ describe('per-shard order cursors (partial pages)', () => {
     // Positions may be whole orders: their own status is not the filter's.
     const order = { ...k1, status: 'PENDING' as const };
     const text = encodeOrdersAfter({ direction: 'desc', status: 'PAID', positions: { shardCount: 3, positions: [order, order, order] } });
-    expect(decodeOrderCursor(text)).toEqual({ direction: 'desc', status: 'PAID', ...k1 });
+    expect(decodeOrderCursor(text, cursors)).toEqual({ direction: 'desc', status: 'PAID', ...k1 });
     expect(decodeOrdersAfter(text, 3)).toEqual({
       direction: 'desc',
       status: 'PAID',
@@ -81,7 +73,7 @@ describe('per-shard order cursors (partial pages)', () => {
     ] as const) {
       const text = encodeOrdersAfter(after);
       // Not an o1 cursor: a User.orders page refuses it.
-      expect(decodeOrderCursor(text)).toBeNull();
+      expect(decodeOrderCursor(text, cursors)).toBeNull();
       expect(decodeOrdersAfter(text, after.positions.shardCount)).toEqual(after);
       expect(text.length).toBeLessThanOrEqual(maxOrdersCursorChars(after.positions.shardCount));
     }

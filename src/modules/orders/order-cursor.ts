@@ -1,5 +1,5 @@
 import type { KeyText, ModuleCursors, ShardPositions } from '../module-api.js';
-import { isTimestamp, ORDER_STATUSES, type OrderDirection, type OrderSortKey, type OrderStatus } from './order.js';
+import { ORDER_STATUSES, type OrderDirection, type OrderSortKey, type OrderStatus } from './order.js';
 
 /**
  * The opaque cursor of an orders page (`orders` and `User.orders`): the sort
@@ -50,18 +50,18 @@ export function encodeOrdersAfter(after: OrdersAfter, cursors: ModuleCursors): s
   // The key may be a whole order (with a status of its own): only its sort key is taken.
   if (common)
     return encodeOrderCursor({ direction: after.direction, status: after.status, createdAt: common.createdAt, orderId: common.orderId });
-  const text = `o2|${after.status ?? '-'}\n${cursors.writePositions(after.direction === 'asc' ? 'a' : 'd', after.positions, ORDER_KEY)}`;
+  const text = `o2|${after.status ?? '-'}\n${cursors.writePositions(after.direction === 'asc' ? 'a' : 'd', after.positions, orderKeyText(cursors))}`;
   return Buffer.from(text, 'utf8').toString('base64url');
 }
 
 /** The cursor, or null when the text is not an `o1` cursor this gateway made (checked in full: it never reaches PostgreSQL otherwise). */
-export function decodeOrderCursor(text: string): OrderCursor | null {
-  const decoded = decodeText(text, 200);
+export function decodeOrderCursor(text: string, cursors: ModuleCursors): OrderCursor | null {
+  const decoded = cursors.decodeText(text, 200);
   if (decoded === null) return null;
   const parts = /^o1\|([ad])\|([A-Z]+|-)\|(.+)$/s.exec(decoded);
   if (!parts) return null;
   const status = statusOf(parts[2]!);
-  const key = ORDER_KEY.read(parts[3]!);
+  const key = orderKeyText(cursors).read(parts[3]!);
   if (status === undefined || !key) return null;
   return { direction: parts[1] === 'a' ? 'asc' : 'desc', status, ...key };
 }
@@ -72,18 +72,18 @@ export function decodeOrderCursor(text: string): OrderCursor | null {
  * this gateway made for at most `shardCount`-ish shards (see maxOrdersCursorChars).
  */
 export function decodeOrdersAfter(text: string, shardCount: number, cursors: ModuleCursors): OrdersAfter | null {
-  const o1 = decodeOrderCursor(text);
+  const o1 = decodeOrderCursor(text, cursors);
   if (o1) {
     const { direction, status, ...key } = o1;
     return { direction, status, positions: { shardCount, positions: Array.from({ length: shardCount }, () => key) } };
   }
-  const decoded = decodeText(text, maxOrdersCursorChars(shardCount, cursors));
+  const decoded = cursors.decodeText(text, maxOrdersCursorChars(shardCount, cursors));
   if (decoded === null) return null;
   const head = /^o2\|([A-Z]+|-)\n/.exec(decoded);
   if (!head) return null;
   const status = statusOf(head[1]!);
   if (status === undefined) return null;
-  const read = cursors.readPositions(decoded.slice(head[0].length), ORDER_KEY);
+  const read = cursors.readPositions(decoded.slice(head[0].length), orderKeyText(cursors));
   if (!read || (read.tag !== 'a' && read.tag !== 'd')) return null;
   return { direction: read.tag === 'a' ? 'asc' : 'desc', status, positions: read.positions };
 }
@@ -93,29 +93,21 @@ function sameOrderKey(a: OrderSortKey, b: OrderSortKey): number {
   return a.createdAt === b.createdAt && a.orderId === b.orderId ? 0 : 1;
 }
 
-const ORDER_KEY: KeyText<OrderSortKey> = {
-  write: (key) => `${key.createdAt}|${key.orderId}`,
-  read: (text) => {
-    const parts = /^([^|]+)\|([^|]+)$/.exec(text);
-    if (!parts) return null;
-    const [, createdAt, orderId] = parts as unknown as [string, string, string];
-    if (!isTimestamp(createdAt) || !STORED_ID.test(orderId)) return null;
-    return { createdAt, orderId };
-  },
-};
+function orderKeyText(cursors: ModuleCursors): KeyText<OrderSortKey> {
+  return {
+    write: (key) => `${key.createdAt}|${key.orderId}`,
+    read: (text) => {
+      const parts = /^([^|]+)\|([^|]+)$/.exec(text);
+      if (!parts) return null;
+      const [, createdAt, orderId] = parts as unknown as [string, string, string];
+      if (!cursors.isTimestamp(createdAt) || !STORED_ID.test(orderId)) return null;
+      return { createdAt, orderId };
+    },
+  };
+}
 
 /** The status filter a cursor names (null: all), or undefined for anything else. */
 function statusOf(text: string): OrderStatus | null | undefined {
   if (text === '-') return null;
   return (ORDER_STATUSES as readonly string[]).includes(text) ? (text as OrderStatus) : undefined;
-}
-
-/** The UTF-8 text of a canonical base64url string of at most `maxChars`, or null. */
-function decodeText(text: string, maxChars: number): string | null {
-  if (text.length === 0 || text.length > maxChars || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  const bytes = Buffer.from(text, 'base64url');
-  const decoded = bytes.toString('utf8');
-  // Invalid UTF-8 decodes to U+FFFD; a non-canonical base64url text decodes like another.
-  if (!Buffer.from(decoded, 'utf8').equals(bytes) || bytes.toString('base64url') !== text) return null;
-  return decoded;
 }

@@ -80,19 +80,6 @@ export function compareOrders(direction: OrderDirection): (a: OrderSortKey, b: O
   return direction === 'asc' ? asc : (a, b) => asc(b, a);
 }
 
-const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
-
-/**
- * Canonical form and a real instant (years 0001..9999): `Date.parse` alone
- * accepts 2026-02-30 and 24:00, which PostgreSQL refuses; the instant must
- * print back as itself.
- */
-export function isTimestamp(value: string): value is Timestamp {
-  if (!CANONICAL.test(value) || value.startsWith('0000')) return false;
-  const ms = Date.parse(`${value.slice(0, 23)}Z`);
-  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === value.slice(0, 23);
-}
-
 /** ISO 8601 with milliseconds, what the DateTime scalar shows. */
 export function timestampToIso(ts: Timestamp): string {
   return `${ts.slice(0, 23)}Z`;

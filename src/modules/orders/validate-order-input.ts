@@ -64,7 +64,7 @@ export function validOrderCursor(
   status: OrderStatus | null,
 ): OrderSortKey | null {
   if (text === null || text === undefined) return null;
-  const cursor = decodeOrderCursor(text);
+  const cursor = decodeOrderCursor(text, api.cursors);
   if (!cursor) throw api.errors.badUserInput(field, 'not a cursor returned by this API');
   checkCursorSlice(api, field, cursor, direction, status);
   return { createdAt: cursor.createdAt, orderId: cursor.orderId };

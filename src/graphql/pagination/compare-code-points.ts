@@ -1,5 +1,3 @@
-import type { SortKey } from '../../repository/user.js';
-
 /**
  * Byte order of the UTF-8 encodings, which is code point order: what
  * PostgreSQL's `COLLATE "C"` uses. JavaScript's `<` compares UTF-16 code
@@ -18,10 +16,4 @@ export function compareCodePoints(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
-}
-
-/** The global order of users: createdAt, then userId (byte order). */
-export function compareSortKeys(a: SortKey, b: SortKey): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
-  return compareCodePoints(a.userId, b.userId);
 }

@@ -1,10 +1,14 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLAIM_STATEMENTS } from '../../repository/email-lookup.js';
-import { estimateStatements, STATEMENTS_PER_MUTATION } from './estimate-statements.js';
+import { MAX_CLAIM_STATEMENTS } from '../repository/email-lookup.js';
+import { gatewayModules } from './gateway-schema.js';
+import { estimateStatements, STATEMENTS_PER_MUTATION, type EstimateOptions } from '../graphql/limits/estimate-statements.js';
 
+// What the built-in modules (users, orders) declare their fields cost.
+const builtin = gatewayModules().fieldCosts;
+const withBuiltins = (options: EstimateOptions = {}): EstimateOptions => ({ fieldCosts: builtin, ...options });
 const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string, shards = 3) =>
-  estimateStatements(parse(query), operationName, variables, shards);
+  estimateStatements(parse(query), operationName, variables, shards, withBuiltins());
 
 describe('estimateStatements', () => {
   it('users: one per shard per alias, and as many again with totalCount (in fragments too)', () => {
@@ -72,8 +76,12 @@ describe('estimateStatements', () => {
     expect(estimate(create).statements).toBe(2);
     expect(estimate(update).statements).toBe(3);
     // Unique emails: a claim may meet a stale one (fence, owner's row, take-over) and try twice.
-    expect(estimateStatements(parse(create), undefined, undefined, 3, { uniqueEmails: true }).statements).toBe(MAX_CLAIM_STATEMENTS + 1);
-    expect(estimateStatements(parse(update), undefined, undefined, 3, { uniqueEmails: true }).statements).toBe(MAX_CLAIM_STATEMENTS + 2);
+    expect(estimateStatements(parse(create), undefined, undefined, 3, withBuiltins({ uniqueEmails: true })).statements).toBe(
+      MAX_CLAIM_STATEMENTS + 1,
+    );
+    expect(estimateStatements(parse(update), undefined, undefined, 3, withBuiltins({ uniqueEmails: true })).statements).toBe(
+      MAX_CLAIM_STATEMENTS + 2,
+    );
     expect(estimate('mutation { someOtherMutation }').statements).toBe(STATEMENTS_PER_MUTATION);
     expect(estimate('{ __typename _service { sdl } __schema { types { name } } }').statements).toBe(0);
   });
@@ -84,7 +92,13 @@ describe('estimateStatements', () => {
       estimate('{ a: usersByEmail(email: "a@x.io") { userId } b: user(userId: "u") { userId } }', undefined, undefined, 4).statements,
     ).toBe(6);
     expect(
-      estimateStatements(parse('{ usersByEmail(email: "a@x.io") { userId } }'), undefined, undefined, 4, { uniqueEmails: true }).statements,
+      estimateStatements(
+        parse('{ usersByEmail(email: "a@x.io") { userId } }'),
+        undefined,
+        undefined,
+        4,
+        withBuiltins({ uniqueEmails: true }),
+      ).statements,
     ).toBe(2);
   });
 
@@ -97,12 +111,13 @@ describe('estimateStatements', () => {
 });
 
 describe('estimateStatements: fields added by modules', () => {
-  const extraCosts = {
-    query: new Map([['notesPage', { perShard: 1, fixed: 1 }]]),
-    mutation: new Map([['createNote', { fixed: 2 }]]),
-    nested: new Map([['notes', { perShard: 1 }]]),
+  const fieldCosts = {
+    ...builtin,
+    query: new Map([...builtin.query, ['notesPage', { perShard: 1, fixed: 1 }]]),
+    mutation: new Map([...builtin.mutation, ['createNote', { fixed: 2 }]]),
+    nested: new Map([...builtin.nested, ['notes', { perShard: 1 }]]),
   };
-  const estimate = (query: string) => estimateStatements(parse(query), null, {}, 3, { extraCosts }).statements;
+  const estimate = (query: string) => estimateStatements(parse(query), null, {}, 3, { fieldCosts }).statements;
 
   it('counts what each field declared, per selection, wherever it sits', () => {
     expect(estimate('{ user(userId: "a") { notes { id } } }')).toBe(1 + 3);
@@ -112,7 +127,12 @@ describe('estimateStatements: fields added by modules', () => {
     expect(estimate('mutation { createNote(userId: "a", body: "b") { id } x: createNote(userId: "a", body: "b") { id } }')).toBe(4);
   });
 
-  it('without module costs, module fields count nothing extra', () => {
-    expect(estimateStatements(parse('{ user(userId: "a") { notes { id } } }'), null, {}, 3).statements).toBe(1);
+  it("a field no module declared a cost for counts nothing (the modules' assembly gives undeclared fields a default)", () => {
+    expect(estimateStatements(parse('{ user(userId: "a") { notes { id } } }'), null, {}, 3, withBuiltins()).statements).toBe(1);
+    // Without any declared cost only mutations cost (one each).
+    expect(estimateStatements(parse('{ user(userId: "a") { notes { id } } }'), null, {}, 3).statements).toBe(0);
+    expect(estimateStatements(parse('mutation { createUser(input: {}) { userId } }'), null, {}, 3).statements).toBe(
+      STATEMENTS_PER_MUTATION,
+    );
   });
 });
