@@ -16,7 +16,7 @@ import { startTracing, type Tracing } from '../src/observability/start-tracing.j
  * SDK's OTLP exporter: how the gateway traced first), `sdk` (no context
  * manager, the parent carried explicitly, the SDK's OTLP exporter), `scope`
  * (the same with the gateway's OTLP encoder: how it traces now).
- * OTEL_EXPORTER_OTLP_PROTOCOL and OTEL_BSP_* are honoured.
+ * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_BSP_* and OTEL_TRACES_SAMPLER(_ARG) are honoured.
  *
  *   node dist-bench/bench/tracing-cost.js <off|als|sdk|scope> [requests=15000] [perSecond=3000]
  */
@@ -58,11 +58,16 @@ async function request(tracer: Tracer, viaAls: boolean, i: number): Promise<void
     span.setAttribute('graphql.operation.name', 'Point');
     span.setAttribute('shardgate.request.id', `req-${i}`);
     scope.traceParent = operation;
-    const attributes = { ...STATEMENT_ATTRIBUTES, 'shard.replica.lag_seconds': 0 };
-    const parent = viaAls ? context.active() : scope.traceParent;
-    const statement = tracer.startSpan('SELECT users', { kind: SpanKind.CLIENT, attributes }, parent);
+    // As the door's observer does: no statement span under an operation that was sampled out.
+    const statement = span.isRecording()
+      ? tracer.startSpan(
+          'SELECT users',
+          { kind: SpanKind.CLIENT, attributes: { ...STATEMENT_ATTRIBUTES, 'shard.replica.lag_seconds': 0 } },
+          viaAls ? context.active() : scope.traceParent,
+        )
+      : null;
     await work(12);
-    statement.end();
+    statement?.end();
   });
   span.end();
 }

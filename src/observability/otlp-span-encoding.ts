@@ -500,8 +500,11 @@ const protoPairs = new PairCache<Uint8Array>((key, value) => {
 });
 
 function protoAttributes(w: Writer, attributes: Attributes | undefined, field: number): void {
-  for (const key in attributes) {
-    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+  if (!attributes) return;
+  // The own enumerable keys, in the order the SDK's for…in with hasOwnProperty visits them.
+  const keys = Object.keys(attributes);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     w.tag(field, 2);
     w.raw(protoPairs.get(key, attributes[key] as AttributeValue));
   }

@@ -1,5 +1,11 @@
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
 import { createRequestScope } from '../repository/request-scope.js';
 import { SELECT_USERS_BY_IDS } from '../repository/user-statements.js';
@@ -40,5 +46,37 @@ describe('StatementSpanObserver', () => {
     // Outside a request (no scope) and with no active context: a trace of its own.
     expect(orphan!.parentSpanContext).toBeUndefined();
     expect(orphan!.spanContext().traceId).not.toBe(operation.spanContext().traceId);
+  });
+
+  it('makes no span for a statement whose operation was sampled out, and one for each of a sampled operation', () => {
+    const exporter = new InMemorySpanExporter();
+    // One trace in two: over 40 operations, both decisions occur (the chance that they do not is 2^-39).
+    const sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) });
+    const tracer = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
+    // Counts the statement spans asked of the tracer: a span sampled out is still an object, ids and checked attributes.
+    let asked = 0;
+    const counting = {
+      ...tracer,
+      startSpan: (...args: Parameters<typeof tracer.startSpan>) => {
+        asked++;
+        return tracer.startSpan(...args);
+      },
+    } as typeof tracer;
+    const observer = new StatementSpanObserver(counting, manager);
+    const target = { node: shard0!.replicas[0]!, role: 'replica' as const, reason: 'replica-read' as const };
+    const sampled: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const operation = tracer.startSpan('query Point', { kind: SpanKind.SERVER });
+      if (operation.isRecording()) sampled.push(operation.spanContext().spanId);
+      const scope = createRequestScope(`req-${i}`, 10);
+      scope.traceParent = trace.setSpan(ROOT_CONTEXT, operation);
+      observer.onStart({ target, statement: SELECT_USERS_BY_IDS, scope })({ rowCount: 1, outcome: 'ok' });
+      operation.end();
+    }
+    expect(sampled.length).toBeGreaterThan(0);
+    expect(sampled.length).toBeLessThan(40);
+    const statements = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(statements.map((s) => s.parentSpanContext?.spanId)).toEqual(sampled);
+    expect(asked).toBe(sampled.length);
   });
 });
