@@ -51,9 +51,11 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 // Inside the package, so that `import('shardgate/module')` resolves as it does for a user's module.
 const workDir = join(ROOT, 'test-artifacts', `modules-doc-${randomBytes(4).toString('hex')}`);
 let serve: ChildProcess | undefined;
+let tagsServe: ChildProcess | undefined;
 
 afterAll(async () => {
   if (serve && serve.exitCode === null) serve.kill('SIGKILL');
+  if (tagsServe && tagsServe.exitCode === null) tagsServe.kill('SIGKILL');
   await rm(workDir, { recursive: true, force: true });
 });
 
@@ -141,6 +143,60 @@ describe('docs/modules.md, followed step by step', () => {
     }
     // The query after the write sees it.
     expect(JSON.stringify(answers)).toContain('"bookmarks":[{"url":"https://example.com/engines","title":"Engines"}]');
+  });
+
+  it('the smallest module (examples/modules/tags): one file, two commands, a batched field and a write', { timeout: 300_000 }, async () => {
+    const modulePath = 'examples/modules/tags/index.js';
+    const db = await useSharedDatabase('modules_tags');
+    const migrated = await run(['bin/shardgate.js', 'migrate', '--config', db.topologyPath, '--module', modulePath]);
+    expect(migrated.code, migrated.err).toBe(0);
+    expect(migrated.out).toContain('modules applied tags/001_tags');
+    const port = await findFreePortRange(1);
+    const child = spawn(
+      process.execPath,
+      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1', '--module', modulePath],
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    tagsServe = child;
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    await eventually(
+      () => {
+        if (child.exitCode !== null) throw new Error(`serve exited: ${out}`);
+        return out.includes('GraphiQL:');
+      },
+      30_000,
+      'serve to start',
+    );
+    const gql = async (query: string, token?: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { 'shardgate-consistency-token': token } : {}) },
+        body: JSON.stringify({ query }),
+      });
+      return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string; field?: string } }[]; extensions?: any };
+    };
+    const ann = `ann-${randomBytes(3).toString('hex')}`;
+    const bob = `bob-${randomBytes(3).toString('hex')}`;
+    const created = await gql(
+      `mutation { a: createUser(input: {userId: "${ann}", name: "Ann", email: "${ann}@x.io"}) { userId } b: createUser(input: {userId: "${bob}", name: "Bob", email: "${bob}@x.io"}) { userId } }`,
+    );
+    expect(created.errors).toBeUndefined();
+    const tagged = await gql(
+      `mutation { x: addTag(userId: "${ann}", tag: "beta") y: addTag(userId: "${ann}", tag: "admin") z: addTag(userId: "${bob}", tag: "beta") again: addTag(userId: "${bob}", tag: "beta") }`,
+    );
+    expect(tagged).toMatchObject({ data: { x: true, y: true, z: true, again: false } });
+    // Read with the writes' token: what was written is there, on whichever node answers.
+    const read = await gql(`{ usersByIds(userIds: ["${ann}", "${bob}", "nobody"]) { userId tags } }`, tagged.extensions.consistencyToken);
+    expect(read.errors).toBeUndefined();
+    expect(read.data.usersByIds).toEqual([{ userId: ann, tags: ['admin', 'beta'] }, { userId: bob, tags: ['beta'] }, null]);
+    expect((await gql('mutation { addTag(userId: "nobody-at-all", tag: "x") }')).errors?.[0]?.extensions?.code).toBe('USER_NOT_FOUND');
+    expect((await gql(`mutation { addTag(userId: "${ann}", tag: "") }`)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'tag',
+    });
+    child.kill('SIGTERM');
   });
 
   it('the example modules (examples/modules) type-check as JavaScript against the published types', { timeout: 120_000 }, async () => {

@@ -16,6 +16,7 @@ import { isShardMissing } from '../graphql/pagination/sum-over-shards.js';
 import { PageInfo } from '../graphql/schema/page-info.js';
 import { MODULE_CURSORS } from './module-cursors.js';
 import { MODULE_USERS } from './module-users.js';
+import { defineConnection, scatterConnection } from './module-connections.js';
 import { DomainError, SqlError, UserNotFoundError } from '../repository/errors.js';
 import type { Rows } from '../repository/database.js';
 import type { ShardDoor } from '../repository/shard-door.js';
@@ -182,7 +183,7 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
     if (!door) throw new Error(`${who}: this gateway has no door for modules`);
     return door;
   };
-  return Object.freeze({
+  const api: ModuleApi = Object.freeze({
     name: module.name,
     builder: recordingBuilder(module.name, added) as unknown as ModuleApi['builder'],
     User: UserRef as unknown as ModuleApi['User'],
@@ -274,6 +275,8 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
     maxIds: MAX_IDS,
     Shard: ShardRef as unknown as ModuleApi['Shard'],
     users: MODULE_USERS,
+    connection: ((name, node, options) => defineConnection(api, name, node, options)) as ModuleApi['connection'],
+    scatterConnection: (ctx, info, query) => scatterConnection(api, ctx, info, query),
     errors: Object.freeze({
       userNotFound: (userId: string) => new UserNotFoundError(userId),
       badUserInput: (field: string, message: string) => new BadUserInputError(field, message),
@@ -286,6 +289,7 @@ function moduleApi(module: LoadedModule, added: Added[], declared: Map<string, F
       },
     }),
   } satisfies ModuleApi);
+  return api;
 }
 
 /** A module's statements are made by `statement` above: anything else is refused before it reaches the door. */

@@ -310,6 +310,25 @@ export interface StatementOptions {
   readonly shownAs?: string;
 }
 
+/** One page of a connection type made by `ModuleApi.connection`. */
+export interface ConnectionPage<T> {
+  readonly edges: readonly { readonly cursor: string; readonly node: T }[];
+  readonly pageInfo: { readonly hasNextPage: boolean; readonly endCursor: string | null; readonly missingShards?: readonly number[] };
+  /** Only run when `totalCount` is selected: the total, and the shards that could not count (a partial page's). */
+  totalCount(): Promise<{ total: number; missing: readonly MissingShard[] }>;
+}
+
+export interface ScatterConnectionQuery<T, K> extends ShardWalkQuery<T, K> {
+  /** The cursor of an edge when every shard stands at its row (the common case): the row's key alone. */
+  cursorOf(row: T): string;
+  /** The cursor of per-shard positions (a partial page's): see `cursors.writePositions`. */
+  positionsCursor(positions: ShardPositions<K>): string;
+  /** One shard's count for `totalCount` (one statement), run only when it is selected. */
+  count(shardId: number): Promise<number>;
+  /** Marks every row read as read from a primary (`markStrong`): set for a `STRONG` page. @default false */
+  readonly strong?: boolean;
+}
+
 /** What a module's `schema` function receives. */
 export interface ModuleApi {
   /** The module's name. */
@@ -344,6 +363,24 @@ export interface ModuleApi {
    * (encode them with `cursors`). Report each of `missing` with `missingShard`.
    */
   scatterWalk<T, K>(ctx: RequestContext, query: ShardWalkQuery<T, K>): Promise<ShardWalkPage<T, K>>;
+  /**
+   * `<name>Edge` (`cursor`, `node`) and `<name>Connection` (`edges`,
+   * `pageInfo`, `totalCount`) over `node`: the connection types of the
+   * gateway's pages. `totalCount` runs the page's count only when selected,
+   * and reports the shards it could not count on the connection field.
+   */
+  connection<T>(
+    name: string,
+    node: ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, T>,
+    options?: { totalCountDescription?: string },
+  ): ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<ModuleSchemaTypes>, ConnectionPage<T>>;
+  /**
+   * A page of a `connection` over every shard: `scatterWalk`, the edges'
+   * cursors, `pageInfo` (with `missingShards`), each missing shard reported
+   * on the field at `info`, and `totalCount` over every shard (or, with
+   * `allowPartialResults`, over those that answer).
+   */
+  scatterConnection<T, K>(ctx: RequestContext, info: FieldPosition, query: ScatterConnectionQuery<T, K>): Promise<ConnectionPage<T>>;
   /** A sum over every shard (a `totalCount`), all at once. */
   scatterSum(ctx: RequestContext, count: (shardId: number) => Promise<number>): Promise<number>;
   /** A sum over the shards that answer, and those that did not (a partial page's `totalCount`). */

@@ -5,6 +5,11 @@
  */
 export const LATE_HEDGE_FACTOR = 2;
 
+/** Why the losing copy of a hedged read is aborted: the other copy answered first. */
+export class RaceLost extends Error {
+  override readonly name = 'RaceLost';
+}
+
 /** Which copy of a hedged read answered: the first, the hedge, or neither (both failed). */
 export type HedgeWinner = 'first' | 'hedge' | null;
 
@@ -53,8 +58,8 @@ export function raceHedge<T>(race: HedgeRace<T>): Promise<T> {
       if (settled) return;
       finish(winner);
       // The loser is aborted only when it was sent: a hedge never sent has no one listening.
-      if (winner === 'hedge') firstControl.abort(new Error('the hedge answered'));
-      else hedgeControl?.abort(new Error('the first copy answered'));
+      if (winner === 'hedge') firstControl.abort(new RaceLost('the hedge answered'));
+      else hedgeControl?.abort(new RaceLost('the first copy answered'));
       resolve(value);
     };
     const lose = (error: unknown) => {

@@ -12,6 +12,8 @@ import { WAL_POSITION, type PositionRow } from './wal-position.js';
 import { abandonedError, leaveInFlight } from './given-up.js';
 import { reclaimable } from './reclaim-connection.js';
 import { DeadlineExceeded, runWithin, StatementAbandoned } from './within-deadline.js';
+import { cancelAfterGrace, LOST_RACE_GRACE_MS } from './cancel-after-grace.js';
+import { RaceLost } from './race-hedge.js';
 
 /** What one statement returned, and (for a write with a session) the primary's WAL position right after it. */
 export interface Sent<R> {
@@ -73,7 +75,7 @@ export class StatementSender {
       const [result, positionResult] =
         ms === Number.POSITIVE_INFINITY && !signal
           ? await both
-          : await runWithin(both, ms, () => (cancelDone = this.cancel(target, client)), signal);
+          : await runWithin(both, ms, () => (cancelDone = this.cancelAbandoned(target, client, both, signal)), signal);
       const after = positionResult ? this.positionOf(target, positionResult.rows[0]) : null;
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length, ...(after ? { position: after } : {}) };
     } catch (err) {
@@ -101,6 +103,17 @@ export class StatementSender {
       this.log('no WAL position after a write', { node: target.node.id, error: (err as Error).message });
       return null;
     }
+  }
+
+  /**
+   * The cancel of a statement given up on: at once past the deadline or for
+   * a suspect node; for the losing copy of a hedged read only if it has not
+   * finished on its own within LOST_RACE_GRACE_MS.
+   */
+  private cancelAbandoned(target: NodeTarget, client: pg.PoolClient, work: Promise<unknown>, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted && signal.reason instanceof RaceLost)
+      return cancelAfterGrace(work, LOST_RACE_GRACE_MS, () => this.cancel(target, client));
+    return this.cancel(target, client);
   }
 
   /** Asks the node to cancel what `client`'s backend runs; the outcome is only logged. */

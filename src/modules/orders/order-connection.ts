@@ -1,4 +1,3 @@
-import type { MissingShard, ReadConsistency, RequestContext, ShardPositions } from '../module-api.js';
 import {
   compareOrders,
   directionOf,
@@ -13,13 +12,6 @@ import { orderCountLoader, ordersOfUserLoader, type OrdersKit } from './order-lo
 import type { OrderTypes } from './order-type.js';
 import { validOrderCursor, validOrdersAfter } from './validate-order-input.js';
 
-export interface OrdersPage {
-  readonly edges: { cursor: string; node: Order }[];
-  readonly pageInfo: { hasNextPage: boolean; endCursor: string | null; missingShards?: readonly number[] };
-  /** Only run when the field is selected. With partial results (root `orders`), the shards that did not answer, for their errors. */
-  totalCount(): Promise<{ total: number; missing: readonly MissingShard[] }>;
-}
-
 type OrderByArg = 'CREATED_AT_ASC' | 'CREATED_AT_DESC' | null | undefined;
 
 /** `OrderConnection`, `User.orders`, `User.orderCount` and the root `orders` page. */
@@ -27,29 +19,7 @@ export function defineOrderConnection(kit: OrdersKit, { OrderRef, OrderStatusEnu
   const { api } = kit;
   const { builder } = api;
 
-  const OrderEdge = builder.objectRef<{ cursor: string; node: Order }>('OrderEdge').implement({
-    fields: (t) => ({
-      cursor: t.exposeString('cursor'),
-      node: t.field({ type: OrderRef, resolve: (edge) => edge.node }),
-    }),
-  });
-
-  const OrderConnection = builder.objectRef<OrdersPage>('OrderConnection').implement({
-    fields: (t) => ({
-      edges: t.field({ type: [OrderEdge], resolve: (page) => page.edges }),
-      pageInfo: t.field({ type: api.PageInfo, resolve: (page) => page.pageInfo }),
-      totalCount: t.int({
-        description: 'computed only when asked for',
-        resolve: async (page, _args, ctx, info) => {
-          const { total, missing } = await page.totalCount();
-          // The error belongs to the connection field, beside the page's own missing shards (one per shard).
-          const parent = { ...info, path: info.path.prev! };
-          for (const m of missing) api.missingShard(ctx, parent, m.shardId, m.error);
-          return total;
-        },
-      }),
-    }),
-  });
+  const OrderConnection = api.connection('Order', OrderRef);
 
   /** The page arguments of `User.orders`, validated (BAD_USER_INPUT naming the argument). */
   const sliceOf = (args: {
@@ -119,63 +89,22 @@ export function defineOrderConnection(kit: OrdersKit, { OrderRef, OrderStatusEnu
         const direction = directionOf(args.orderBy);
         const status = args.status ?? null;
         const after = validOrdersAfter(api, 'after', args.after, direction, status, api.shardCount(ctx));
-        const query = { first, direction, status, after, allowPartial: args.allowPartialResults ?? false };
-        const page = await fetchOrdersPage(kit, ctx, query, args.consistency ?? 'EVENTUAL');
-        for (const m of page.missing) api.missingShard(ctx, info, m.shardId, m.error);
-        return page;
+        const consistency = args.consistency ?? 'EVENTUAL';
+        const store = kit.store(ctx);
+        return api.scatterConnection<Order, OrderSortKey>(ctx, info, {
+          first,
+          after,
+          allowPartialResults: args.allowPartialResults ?? false,
+          fetch: (shardId, from, limit) => store.pageOnShard(shardId, { direction, status, after: from, limit }, consistency),
+          keyOf: (order) => order,
+          compare: compareOrders(direction),
+          ownerOf: (order) => order.userId,
+          cursorOf: (order) => encodeOrderCursor({ direction, status, createdAt: order.createdAt, orderId: order.orderId }),
+          positionsCursor: (positions) => encodeOrdersAfter({ direction, status, positions }, api.cursors),
+          count: (shardId) => store.countOnShard(shardId, status, consistency),
+          strong: consistency === 'STRONG',
+        });
       },
     }),
   }));
-}
-
-/**
- * One root `orders` page over every shard, by keyset (the module API's
- * scatterWalk, as `users` pages): a shard that cannot answer fails the page,
- * unless `allowPartial`: then the page comes from the others, and its
- * cursors keep the missing shards' positions.
- */
-async function fetchOrdersPage(
-  kit: OrdersKit,
-  ctx: RequestContext,
-  query: {
-    first: number;
-    direction: OrderDirection;
-    status: OrderStatus | null;
-    after: ShardPositions<OrderSortKey> | null;
-    allowPartial: boolean;
-  },
-  consistency: ReadConsistency,
-): Promise<OrdersPage & { missing: readonly MissingShard[] }> {
-  const { api } = kit;
-  const { direction, status, allowPartial } = query;
-  const store = kit.store(ctx);
-  const page = await api.scatterWalk<Order, OrderSortKey>(ctx, {
-    first: query.first,
-    after: query.after,
-    allowPartialResults: allowPartial,
-    fetch: (shardId, after, limit) => store.pageOnShard(shardId, { direction, status, after, limit }, consistency),
-    keyOf: (order) => order,
-    compare: compareOrders(direction),
-    ownerOf: (order) => order.userId,
-  });
-  const positionsCursor = (positions: ShardPositions<OrderSortKey>) => encodeOrdersAfter({ direction, status, positions }, api.cursors);
-  const edges = page.items.map((node, i) => ({
-    node,
-    cursor: page.uniform
-      ? encodeOrderCursor({ direction, status, createdAt: node.createdAt, orderId: node.orderId })
-      : positionsCursor(page.positionsAfter(i)),
-  }));
-  if (consistency === 'STRONG') for (const edge of edges) api.markStrong(ctx, edge.node);
-  const countOn = (shardId: number) => store.countOnShard(shardId, status, consistency);
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      endCursor: edges.at(-1)?.cursor ?? (page.end ? positionsCursor(page.end) : null),
-      missingShards: page.missing.map((m) => m.shardId),
-    },
-    missing: page.missing,
-    totalCount: async () =>
-      allowPartial ? api.scatterSumPartial(ctx, countOn) : { total: await api.scatterSum(ctx, countOn), missing: [] },
-  };
 }
