@@ -22,11 +22,9 @@ import { demoUser } from '../src/cli/seed-demo-users.js';
  *
  * With --profile, each gateway runs with --cpu-prof into DIR/<build index>.
  *
- * With --tracing, each build runs three gateways instead of one: tracing
- * off, tracing on (OTLP over HTTP to a discarding sink, in --protocol,
- * http/protobuf by default), and tracing on with the SDK's own OTLP encoder
- * (BENCH_TRACING_EXPORTER=sdk): what tracing costs a request, and what the
- * gateway's encoder saves of it.
+ * With --tracing, each build runs two gateways instead of one: tracing
+ * off, and tracing on (OTLP over HTTP to a discarding sink, in --protocol,
+ * http/protobuf by default): what tracing costs a request.
  */
 
 const POINT = `query Point($userId: ID!) { user(userId: $userId) { userId name email createdAt } }`;
@@ -70,7 +68,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
     };
     for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
-    // One side per build, or three per build with --tracing.
+    // One side per build, or two per build with --tracing.
     const sides: { label: string; dir: string; env: NodeJS.ProcessEnv }[] = [];
     if (values.tracing) sink = await startOtlpSink();
     for (const dir of builds) {
@@ -86,11 +84,7 @@ async function main(): Promise<void> {
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'none',
       };
-      sides.push(
-        { label: `${dir} tracing off`, dir, env },
-        { label: `${dir} tracing on (${values.protocol})`, dir, env: traced },
-        { label: `${dir} tracing on (${values.protocol}, SDK encoder)`, dir, env: { ...traced, BENCH_TRACING_EXPORTER: 'sdk' } },
-      );
+      sides.push({ label: `${dir} tracing off`, dir, env }, { label: `${dir} tracing on (${values.protocol})`, dir, env: traced });
     }
     for (const [i, side] of sides.entries()) {
       servers.push(

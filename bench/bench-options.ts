@@ -21,8 +21,6 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** Only the tracing off/on comparison: no gateway-vs-baseline scenarios, no pinned phase. */
   readonly tracingOnly: boolean;
-  /** A third side in the tracing comparison: tracing on with the SDK's own OTLP encoder. */
-  readonly tracingSdk: boolean;
   /** Also measure the gateway on the baseline's one database: its code's cost without the fan-out. */
   readonly control: boolean;
   /** Also measure the careful baseline (named prepared statements) beside the plain one. */
@@ -67,8 +65,6 @@ Options:
                      nestedOrders,usersByEmail
   --no-tracing       skip the tracing off/on comparison
   --tracing-only     only the tracing off/on comparison (no baseline scenarios, no pinned phase)
-  --tracing-sdk      a third side in the tracing comparison: tracing on with the SDK's own
-                     OTLP encoder instead of the gateway's
   --no-careful       skip the careful baseline (the same hand-written server with named,
                      prepared statements: BASELINE_PREPARED=1) measured beside the plain one
   --control          also run the gateway on the baseline's one database (a third
@@ -107,7 +103,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
       scenarios: { type: 'string' },
       'no-tracing': { type: 'boolean', default: false },
       'tracing-only': { type: 'boolean', default: false },
-      'tracing-sdk': { type: 'boolean', default: false },
       control: { type: 'boolean', default: false },
       'no-careful': { type: 'boolean', default: false },
       'no-pinned': { type: 'boolean', default: false },
@@ -154,7 +149,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
     scenarios,
     tracing: values['no-tracing'] !== true,
     tracingOnly: values['tracing-only'] === true,
-    tracingSdk: values['tracing-sdk'] === true,
     control: values.control === true,
     careful: values['no-careful'] !== true,
     pinned: values['no-pinned'] !== true && values['tracing-only'] !== true,

@@ -18,8 +18,7 @@ import { StatementRecorder } from '../testkit/statement-recorder.js';
 async function run(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string', default: '0' } } });
   if (!values.config) throw new Error('--config is required');
-  // The bench's comparison of OTLP encoders (--tracing-sdk); the gateway's own otherwise.
-  const tracing = await startTracing({ exporter: process.env.BENCH_TRACING_EXPORTER === 'sdk' ? 'sdk' : 'gateway' });
+  const tracing = await startTracing();
   const gateway = await startGateway({
     topology: loadTopologyFile(values.config),
     options: loadGatewayOptions(),

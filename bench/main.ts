@@ -183,28 +183,16 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
         execArgv: opts.serverNodeOptions,
       });
       servers.push(traced);
-      // The same, with the SDK's own OTLP serializer: what the gateway's encoder saves.
-      const tracedSdk = opts.tracingSdk
-        ? await ServerProcess.start({
-            name: 'gateway (tracing on, SDK encoder)',
-            script: GATEWAY_ENTRY,
-            args: ['--config', gatewayCluster.topologyPath],
-            env: { ...tracingEnv(env, sink.endpoint, opts.quick), BENCH_TRACING_EXPORTER: 'sdk' },
-            execArgv: opts.serverNodeOptions,
-          })
-        : null;
-      if (tracedSdk) servers.push(tracedSdk);
       const offStats = await gateway.stats();
       const onStats = await traced.stats();
       for (const s of tracingScenarios) {
         progress(`tracing: ${s.title}, off vs on`);
         const postsBefore = sink.posts;
         const bytesBefore = sink.bytes;
-        const [off, on, onSdk] = await measureSides(
+        const [off, on] = await measureSides(
           [
             { label: 'tracing off', server: gateway, bodies: s.gatewayBodies },
             { label: 'tracing on', server: traced, bodies: s.gatewayBodies },
-            ...(tracedSdk ? [{ label: 'tracing on (SDK encoder)', server: tracedSdk, bodies: s.gatewayBodies }] : []),
           ],
           measure(s),
         );
@@ -224,10 +212,8 @@ export async function runBench(opts: BenchOptions, argv: readonly string[]): Pro
           sinkBytes: sink!.bytes - bytesBefore,
         });
         tracing.push(row(`tracing:${s.id}`, `${s.title}, tracing off vs on`, on!));
-        if (onSdk) tracing.push(row(`tracing-sdk:${s.id}`, `${s.title}, tracing off vs on with the SDK's OTLP encoder`, onSdk));
         if (posts === 0) progress('  tracing not available: the tracing-on gateway exported nothing (is src/observability in place?)');
       }
-      await tracedSdk?.stop();
       await traced.stop();
     }
 

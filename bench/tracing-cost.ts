@@ -12,13 +12,12 @@ import { startTracing, type Tracing } from '../src/observability/start-tracing.j
  * fixed rate, exported through the real startTracing() to a sink in another
  * process (so receiving costs this process nothing). Prints CPU µs per
  * request. Modes: `off` (no tracing), `als` (tracing with the SDK's
- * AsyncLocalStorage context manager, the parent found through it, and the
- * SDK's OTLP exporter: how the gateway traced first), `sdk` (no context
- * manager, the parent carried explicitly, the SDK's OTLP exporter), `scope`
- * (the same with the gateway's OTLP encoder: how it traces now).
- * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_BSP_* and OTEL_TRACES_SAMPLER(_ARG) are honoured.
+ * AsyncLocalStorage context manager, the parent found through it: how the
+ * gateway traced before), `scope` (no context manager, the parent carried
+ * explicitly: how it traces now). OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_BSP_*
+ * and OTEL_TRACES_SAMPLER(_ARG) are honoured.
  *
- *   node dist-bench/bench/tracing-cost.js <off|als|sdk|scope> [requests=15000] [perSecond=3000]
+ *   node dist-bench/bench/tracing-cost.js <off|als|scope> [requests=15000] [perSecond=3000]
  */
 
 const STATEMENT_ATTRIBUTES = Object.freeze({
@@ -82,7 +81,7 @@ function sink(): void {
 }
 
 async function run(mode: string, requests: number, perSecond: number): Promise<void> {
-  if (!['off', 'als', 'sdk', 'scope'].includes(mode)) throw new Error(`mode: off, als, sdk or scope, not ${mode}`);
+  if (!['off', 'als', 'scope'].includes(mode)) throw new Error(`mode: off, als or scope, not ${mode}`);
   const child = fork(fileURLToPath(import.meta.url), ['sink'], { stdio: 'inherit' });
   try {
     const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
@@ -95,7 +94,7 @@ async function run(mode: string, requests: number, perSecond: number): Promise<v
     let tracer: Tracer = trace.getTracer('off');
     let tracing: Tracing | null = null;
     if (mode !== 'off') {
-      tracing = await startTracing({ exporter: mode === 'scope' ? 'gateway' : 'sdk' });
+      tracing = await startTracing();
       tracer = tracing.tracer!;
       if (mode === 'als') {
         // A transitive dependency of the SDK: what it registered by default before.

@@ -1,7 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { TRACER_NAME } from './names.js';
-import { createOtlpSpanExporter, otlpHttpProtocolOf } from './otlp-span-exporter.js';
 import { signalRequested, tracingSwitch } from './tracing-switch.js';
 
 export interface Tracing {
@@ -30,16 +29,6 @@ const NO_IMPLICIT_CONTEXT: ContextManager = {
   },
 };
 
-export interface StartTracingOptions {
-  /**
-   * Who encodes the OTLP/HTTP requests: the gateway's encoder
-   * (createOtlpSpanExporter), or the SDK's exporter as the environment
-   * configures it. For comparing the two; the output is the same.
-   * @default 'gateway'
-   */
-  readonly exporter?: 'gateway' | 'sdk';
-}
-
 /** Jaeger being down must not hold Ctrl-C for the exporter's whole timeout. */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
@@ -55,15 +44,9 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
  * point lookup): a third of what tracing cost, for context the gateway
  * carries itself.
  *
- * Spans go through the SDK's batch span processor (`OTEL_BSP_*`). When
- * they go to one OTLP exporter over HTTP (json or protobuf), its requests
- * are encoded by the gateway's encoder, which costs a fraction of the SDK's
- * (see createOtlpSpanExporter); anything else (gRPC, console, zipkin,
- * several exporters) is the SDK's own.
- *
  * When off, the SDK is not imported and `tracer` is null.
  */
-export async function startTracing(options: StartTracingOptions = {}): Promise<Tracing> {
+export async function startTracing(): Promise<Tracing> {
   // The SDK reads process.env itself, so the decision must read it too.
   const env = process.env;
   const decision = tracingSwitch(env);
@@ -73,15 +56,12 @@ export async function startTracing(options: StartTracingOptions = {}): Promise<T
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/resources'),
   ]);
-  const protocol = options.exporter === 'sdk' ? null : otlpHttpProtocolOf(env);
   const sdk = new NodeSDK({
     // The environment's resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) is detected and merged over this.
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME })),
     // Our own door makes the database spans; no monkey-patching.
     instrumentations: [],
     contextManager: NO_IMPLICIT_CONTEXT,
-    // Wrapped by the SDK in its batch span processor, configured by OTEL_BSP_* as it would be otherwise.
-    ...(protocol ? { traceExporter: createOtlpSpanExporter(protocol) } : {}),
     // The SDK would push OTLP metrics and logs by default; ours are at /metrics.
     ...(signalRequested(env, 'OTEL_METRICS_EXPORTER') ? {} : { metricReaders: [] }),
     ...(signalRequested(env, 'OTEL_LOGS_EXPORTER') ? {} : { logRecordProcessors: [] }),
