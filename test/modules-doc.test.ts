@@ -59,6 +59,32 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
+/** `shardgate serve --module` as a user runs it, once it has said it serves. */
+async function startServe(topologyPath: string, modulePath: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['bin/shardgate.js', 'serve', '--config', topologyPath, '--port', String(port), '--host', '127.0.0.1', '--module', modulePath],
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    await eventually(
+      () => {
+        if (child.exitCode !== null) throw new Error(`serve exited: ${out}`);
+        return out.includes('GraphiQL:');
+      },
+      30_000,
+      'serve to start',
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
+}
+
 describe('docs/modules.md, followed step by step', () => {
   it('its blocks make a module that type-checks, migrates, serves and answers its operations', { timeout: 300_000 }, async () => {
     const page = await readFile(join(ROOT, 'docs/modules.md'), 'utf8');
@@ -108,23 +134,7 @@ describe('docs/modules.md, followed step by step', () => {
     expect(printed.out).toMatch(/addBookmark\(userId: ID!, url: String!, title: String!\): Bookmark!/);
 
     const port = await findFreePortRange(1);
-    const child = spawn(
-      process.execPath,
-      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1', '--module', modulePath],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    serve = child;
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    await eventually(
-      () => {
-        if (child.exitCode !== null) throw new Error(`serve exited: ${out}`);
-        return out.includes('GraphiQL:');
-      },
-      30_000,
-      'serve to start',
-    );
+    serve = await startServe(db.topologyPath, modulePath, port);
 
     const operations = all.filter((b) => b.lang === 'graphql');
     expect(operations.length).toBeGreaterThanOrEqual(4);
@@ -152,23 +162,8 @@ describe('docs/modules.md, followed step by step', () => {
     expect(migrated.code, migrated.err).toBe(0);
     expect(migrated.out).toContain('modules applied tags/001_tags');
     const port = await findFreePortRange(1);
-    const child = spawn(
-      process.execPath,
-      ['bin/shardgate.js', 'serve', '--config', db.topologyPath, '--port', String(port), '--host', '127.0.0.1', '--module', modulePath],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = await startServe(db.topologyPath, modulePath, port);
     tagsServe = child;
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    await eventually(
-      () => {
-        if (child.exitCode !== null) throw new Error(`serve exited: ${out}`);
-        return out.includes('GraphiQL:');
-      },
-      30_000,
-      'serve to start',
-    );
     const gql = async (query: string, token?: string) => {
       const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: 'POST',
